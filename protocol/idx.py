@@ -1,0 +1,68 @@
+"""Reading IDX digit files (the MNIST format), gzip or plain.
+
+Both the model trainer (edge.training) and the form synthesizer (provisioning) read
+handwriting from IDX files named ``PREFIX-images-idx3-ubyte.gz`` and
+``PREFIX-labels-idx1-ubyte.gz``; this is the one reader.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+
+class IdxError(ValueError):
+    """An IDX file is missing, truncated or not of the expected kind."""
+
+
+def _open(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise IdxError(f"{path}: no such IDX file") from e
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
+
+def _read(path: Path, expected_dims: int) -> np.ndarray:
+    data = _open(path)
+    if len(data) < 4 or data[0:2] != b"\0\0" or data[2] != 0x08:
+        raise IdxError(f"{path}: not an unsigned-byte IDX file")
+    dims = data[3]
+    if dims != expected_dims:
+        raise IdxError(f"{path}: expected {expected_dims} dimensions, found {dims}")
+    shape = struct.unpack(f">{dims}I", data[4 : 4 + 4 * dims])
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
+    if body.size != int(np.prod(shape)):
+        raise IdxError(f"{path}: truncated ({body.size} bytes for shape {shape})")
+    return body.reshape(shape)
+
+
+def load_digits(prefix: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 28, 28) uint8, white ink on black, and labels (N,) uint8 for an IDX prefix."""
+    prefix = str(prefix)
+    images = _read(_resolve(prefix, "images-idx3-ubyte"), 3)
+    labels = _read(_resolve(prefix, "labels-idx1-ubyte"), 1)
+    if len(images) != len(labels):
+        raise IdxError(f"{prefix}: {len(images)} images but {len(labels)} labels")
+    return images, labels
+
+
+def _resolve(prefix: str, kind: str) -> Path:
+    for suffix in (".gz", ""):
+        path = Path(f"{prefix}-{kind}{suffix}")
+        if path.exists():
+            return path
+    raise IdxError(f"no {prefix}-{kind}.gz (or uncompressed) file: check the --digits prefix")
+
+
+def save_digits(prefix: str | Path, images: np.ndarray, labels: np.ndarray) -> None:
+    """Write images and labels as gzip IDX files (used to cut small test fixtures)."""
+    images = np.ascontiguousarray(images, dtype=np.uint8)
+    labels = np.ascontiguousarray(labels, dtype=np.uint8)
+    header = struct.pack(">BBBB", 0, 0, 8, 3) + struct.pack(">3I", *images.shape)
+    Path(f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.tobytes()))
+    header = struct.pack(">BBBB", 0, 0, 8, 1) + struct.pack(">I", labels.shape[0])
+    Path(f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + labels.tobytes()))
