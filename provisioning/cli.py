@@ -2,20 +2,327 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from pathlib import Path
+
 import click
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from tqdm import tqdm
+
+from protocol.errors import ProtocolError
+from provisioning import authority as ca
+from provisioning import bundle, enrol, registry, services
+from provisioning.errors import ProvisioningError
+from provisioning.files import write_atomic
+
+PASSPHRASE_ENV = "TPS_CA_PASSPHRASE"
+
+ca_dir_option = click.option(
+    "--ca",
+    "ca_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TPS_CA_DIR",
+    required=True,
+    help="The region's CA directory (or set TPS_CA_DIR).",
+)
+passphrase_option = click.option(
+    "--passphrase-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help=f"Read the CA passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt).",
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _passphrase(path: Path | None, *, confirm: bool = False) -> bytes:
+    if path is not None:
+        return path.read_text(encoding="utf-8").rstrip("\r\n").encode()
+    if PASSPHRASE_ENV in os.environ:
+        return os.environ[PASSPHRASE_ENV].encode()
+    if not sys.stdin.isatty():
+        raise ProvisioningError(f"no CA passphrase: give --passphrase-file or set {PASSPHRASE_ENV}")
+    return click.prompt("CA passphrase", hide_input=True, confirmation_prompt=confirm).encode()
+
+
+def _unlock(ca_dir: Path, passphrase_file: Path | None) -> ca.Authority:
+    return ca.load_ca(ca_dir, _passphrase(passphrase_file))
+
+
+class _Group(click.Group):
+    """Turns every ProvisioningError into one clear line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (ProvisioningError, ProtocolError) as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tps-kit")
 def main() -> None:
     """Prepare a region's kits before they ship: CA, enrolment, bundles, forms, revocation."""
 
 
-def _register() -> None:
-    # Subcommand groups live beside what they drive; registering them here keeps one entry point.
+@main.group("ca")
+def ca_group() -> None:
+    """The region's certificate authority (kept offline on this laptop)."""
+
+
+@ca_group.command("init")
+@ca_dir_option
+@passphrase_option
+@click.option("--region", required=True, help="Region code the CA serves, e.g. 31.71.")
+@click.option("--name", required=True, help='Organisation, e.g. "KPU Kota Jakarta Selatan".')
+@click.option("--days", default=730, show_default=True, help="CA certificate validity.")
+def ca_init(ca_dir: Path, passphrase_file: Path | None, region: str, name: str, days: int) -> None:
+    """Create the region's CA: an Ed25519 key encrypted with a passphrase, and its certificate."""
+    authority = ca.init_ca(
+        ca_dir,
+        region=region,
+        name=name,
+        passphrase=_passphrase(passphrase_file, confirm=True),
+        days=days,
+    )
+    click.echo(f"CA for region {authority.region} created in {ca_dir}")
+    click.echo(f"  certificate: {ca_dir / ca.CERT_FILE} (give this to the hub and to verifiers)")
+    click.echo(f"  key:         {ca_dir / ca.KEY_FILE} (encrypted; keep this laptop offline)")
+
+
+@ca_group.command("show")
+@ca_dir_option
+def ca_show(ca_dir: Path) -> None:
+    """Print the CA's region, validity and what it has issued and revoked (no passphrase)."""
+    from protocol import certs
+
+    try:
+        cert = certs.load_certificate((ca_dir / ca.CERT_FILE).read_bytes())
+        crl = certs.load_crl((ca_dir / ca.CRL_FILE).read_bytes())
+    except OSError as e:
+        raise ProvisioningError(f"{ca_dir} holds no CA: {e.strerror}") from e
+    issued = list((ca_dir / ca.ISSUED_DIR).glob("*.cert.pem"))
+    click.echo(f"region:   {certs.region_of(cert)}")
+    click.echo(f"subject:  {cert.subject.rfc4514_string()}")
+    click.echo(
+        f"valid:    {cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}"
+    )
+    click.echo(f"issued:   {len(issued)} certificates, {len(list(crl))} revoked")
+    click.echo(f"CRL next update: {crl.next_update_utc:%Y-%m-%d}")
+
+
+@main.group("kit")
+def kit_group() -> None:
+    """Enrol kits and write their configuration bundles."""
+
+
+@kit_group.command("enroll")
+@ca_dir_option
+@passphrase_option
+@click.option("--election", required=True, help="Election id the kits are bound to.")
+@click.option("--tps", help="Enrol one kit for this TPS code.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Enrol one kit per row of this CSV (a 'tps' column).",
+)
+@click.option(
+    "--csr",
+    "csr_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Certify a kit's own CSR (made on the kit by `tps-kit keygen`); needs --tps.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for kit directories (or, with --csr, the certificate file to write).",
+)
+@click.option("--days", default=enrol.DEFAULT_DAYS, show_default=True, help="Validity.")
+def kit_enroll(
+    ca_dir: Path,
+    passphrase_file: Path | None,
+    election: str,
+    tps: str | None,
+    csv_path: Path | None,
+    csr_path: Path | None,
+    out: Path,
+    days: int,
+) -> None:
+    """Enrol kits: each makes its own key; the CA binds it to one TPS and the election."""
+    if sum(x is not None for x in (csv_path, csr_path)) > 1 or (tps is None) == (csv_path is None):
+        raise click.UsageError("give either --tps CODE [--csr FILE] or --csv FILE")
+    authority = _unlock(ca_dir, passphrase_file)
+    if csr_path is not None:
+        _enroll_csr(authority, csr_path, tps or "", election, out, days)
+        return
+    _make_out_dir(out)
+    if tps is not None:
+        kit = enrol.enrol_kit(authority, tps=tps, election=election, out=out, days=days)
+        click.echo(f"{kit.kit_id}  TPS {kit.tps}  {election}  -> {kit.directory}")
+        return
+    _enroll_csv(authority, csv_path, election, out, days)
+
+
+def _make_out_dir(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ProvisioningError(f"cannot create {out}: {e.strerror}") from e
+    if not os.access(out, os.W_OK):
+        raise ProvisioningError(f"{out} is not writable: choose another --out")
+
+
+def _enroll_csr(
+    authority: ca.Authority, csr_path: Path, tps: str, election: str, out: Path, days: int
+) -> None:
+    try:
+        csr = x509.load_pem_x509_csr(csr_path.read_bytes())
+    except ValueError as e:
+        raise ProvisioningError(f"{csr_path} is not a PEM certificate request") from e
+    kit = enrol.sign_request(authority, csr, tps=tps, election=election, days=days)
+    write_atomic(out, kit.certificate.public_bytes(Encoding.PEM))
+    click.echo(f"{kit.kit_id}  TPS {kit.tps}  {election}  certificate -> {out}")
+
+
+def _enroll_csv(
+    authority: ca.Authority, csv_path: Path, election: str, out: Path, days: int
+) -> None:
+    rows = enrol.read_tps_csv(csv_path)
+    with tqdm(total=len(rows), unit="kit", desc="enrolling", file=sys.stderr) as bar:
+        outcomes = enrol.enrol_batch(
+            authority,
+            rows,
+            election=election,
+            out=out,
+            days=days,
+            progress=lambda _: bar.update(1),
+        )
+    failed = [o for o in outcomes if o.error]
+    done = len(outcomes) - len(failed)
+    click.echo(f"enrolled {done} of {len(outcomes)} kits into {out}")
+    for outcome in failed:
+        click.echo(f"  row {outcome.row} ({outcome.tps!r}): {outcome.error}", err=True)
+    if failed:
+        click.echo(
+            f"{len(failed)} rows were not enrolled; fix them and run again with only those rows",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@kit_group.command("bundle")
+@ca_dir_option
+@passphrase_option
+@click.argument("kit_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--broker", required=True, help="The hub site's broker as HOST:PORT.")
+@click.option("--form", "forms", multiple=True, required=True, help="Form template id (repeat).")
+def kit_bundle(
+    ca_dir: Path, passphrase_file: Path | None, kit_dir: Path, broker: str, forms: tuple[str, ...]
+) -> None:
+    """Complete an enrolled kit directory into its configuration bundle (kit.toml + CA)."""
+    authority = _unlock(ca_dir, passphrase_file)
+    config = bundle.write_bundle(authority, kit_dir, broker=broker, forms=list(forms))
+    click.echo(f"bundle for {config.kit.id} (TPS {config.kit.tps}) written to {kit_dir}")
+
+
+@main.group("registry")
+def registry_group() -> None:
+    """What the hub needs to know the region's kits."""
+
+
+@registry_group.command("export")
+@ca_dir_option
+@passphrase_option
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def registry_export(ca_dir: Path, passphrase_file: Path | None, out: Path) -> None:
+    """Write the region's registry (CA, revocation list, every kit) as JSON for the hub."""
+    authority = _unlock(ca_dir, passphrase_file)
+    data = registry.registry_bytes(authority)
+    write_atomic(out, data)
+    summary = json.loads(data)
+    click.echo(f"registry of {len(summary['kits'])} kits for region {authority.region} -> {out}")
+
+
+@main.command("revoke")
+@ca_dir_option
+@passphrase_option
+@click.argument("name")
+def revoke(ca_dir: Path, passphrase_file: Path | None, name: str) -> None:
+    """Revoke a lost or replaced kit (or hub): re-sign the CRL; give the hub the new one."""
+    authority = _unlock(ca_dir, passphrase_file)
+    cert = ca.revoke(authority, name)
+    click.echo(f"revoked {name} (serial {cert.serial_number:x}); new CRL: {ca_dir / ca.CRL_FILE}")
+    click.echo("export the registry again and load it on the hub so it refuses this kit")
+
+
+@main.group("crl")
+def crl_group() -> None:
+    """The region's certificate revocation list."""
+
+
+@crl_group.command("refresh")
+@ca_dir_option
+@passphrase_option
+def crl_refresh(ca_dir: Path, passphrase_file: Path | None) -> None:
+    """Re-sign the CRL with a new validity window (do this before it expires)."""
+    crl = ca.refresh_crl(_unlock(ca_dir, passphrase_file))
+    click.echo(f"CRL valid until {crl.next_update_utc:%Y-%m-%d}")
+
+
+def _service_command(role: str, help_text: str) -> click.Command:
+    @click.command("enroll", help=help_text)
+    @ca_dir_option
+    @passphrase_option
+    @click.option("--name", required=True, help="Its name (CN); for a broker, its host name.")
+    @click.option("--dns", multiple=True, help="DNS name in the certificate (repeat).")
+    @click.option("--ip", "ips", multiple=True, help="IP address in the certificate (repeat).")
+    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+    @click.option("--days", default=400, show_default=True)
+    def command(
+        ca_dir: Path,
+        passphrase_file: Path | None,
+        name: str,
+        dns: tuple[str, ...],
+        ips: tuple[str, ...],
+        out: Path,
+        days: int,
+    ) -> None:
+        authority = _unlock(ca_dir, passphrase_file)
+        services.enrol_service(
+            authority,
+            role=role,
+            name=name,
+            out=out,
+            days=days,
+            dns=dns,
+            ips=ips,  # type: ignore[arg-type]
+        )
+        click.echo(f"{role} {name}: key, certificate and CA certificate in {out}")
+
+    return command
+
+
+@main.group("hub")
+def hub_group() -> None:
+    """The hub's own identity (signs acknowledgements and transparency-log tree heads)."""
+
+
+@main.group("broker")
+def broker_group() -> None:
+    """The hub site's MQTT broker TLS identity."""
+
+
+hub_group.add_command(_service_command("hub", "Make the hub's key and certificate."))
+broker_group.add_command(_service_command("broker", "Make the broker's TLS key and certificate."))
+
+
+def _register_forms() -> None:
     from provisioning.forms.cli import forms
 
     main.add_command(forms)
 
 
-_register()
+_register_forms()

@@ -1,0 +1,169 @@
+"""The result document a kit signs: one form of one TPS, as the KPPS confirmed it.
+
+Parsing is strict: unknown fields, wrong types, negative or out-of-range numbers, malformed
+ids and TPS codes each raise :class:`FieldError` naming the field. The document only holds
+integers and strings, so its canonical bytes (protocol.canonical) are reproducible anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from protocol import tps as tps_codes
+from protocol.canonical import canonical_bytes, document_hash, parse_canonical
+from protocol.errors import CanonicalError, FieldError
+from protocol.ids import check_field_id, check_hex64, check_id
+
+FORMAT = "tps-result/1"
+GENESIS = "0" * 64
+MAX_VALUE = 99_999  # five boxes: the overseas and postal variants of the form
+PER_TEN_THOUSAND = 10_000
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+Decision = Literal["read", "corrected", "confirmed", "entered"]
+FieldValue = Annotated[int, Field(ge=0, le=MAX_VALUE)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Evidence(_Strict):
+    """How one field's value was decided on the kit."""
+
+    confidence: int = Field(
+        ge=0, le=PER_TEN_THOUSAND, description="probability of the value, per ten thousand"
+    )
+    decision: Decision = Field(
+        description="read: confident and consistent; corrected: a rule or the bubbles changed "
+        "the reading; confirmed: doubtful, and the KPPS confirmed it; entered: the KPPS "
+        "changed it"
+    )
+    read_as: FieldValue | None = Field(
+        default=None, description="what the reader read before a correction or entry"
+    )
+
+
+class PageRef(_Strict):
+    page: int = Field(ge=1, le=99, description="page number within the form")
+    sha256: str = Field(description="SHA-256 of the page image as captured (JPEG bytes)")
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        return check_hex64(v, "sha256")
+
+
+class ResultDocument(_Strict):
+    """One signed version of one form's result at one TPS."""
+
+    format: Literal["tps-result/1"] = Field(description="document format and version")
+    election: str = Field(description="election id the kit's certificate binds")
+    form: str = Field(description="form template id, e.g. ppwp-plano")
+    form_version: int = Field(ge=1, le=10_000, description="form template version")
+    tps: str = Field(description="TPS code PP.KK.CC.DDDD.TTT")
+    kit: str = Field(description="id of the kit that signed")
+    seq: int = Field(ge=1, le=2**53 - 1, description="per-kit sequence number; rescans go up")
+    captured_at: str = Field(description="UTC capture time, YYYY-MM-DDTHH:MM:SSZ")
+    fields: dict[str, FieldValue] = Field(description="every field's value, by field id")
+    evidence: dict[str, Evidence] = Field(description="per-field reading evidence")
+    pages: list[PageRef] = Field(min_length=1, description="the page images' hashes")
+    model_sha256: str = Field(description="SHA-256 of the digit model used")
+    template_sha256: str = Field(description="SHA-256 of the form template used")
+    prev_sha256: str = Field(description="hash of this kit's previous document, or 64 zeros")
+
+    @field_validator("election", "form", "kit")
+    @classmethod
+    def _ids(cls, v: str, info: Any) -> str:
+        return check_id(v, info.field_name)
+
+    @field_validator("tps")
+    @classmethod
+    def _tps(cls, v: str) -> str:
+        return str(tps_codes.parse(v))
+
+    @field_validator("captured_at")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if not _TIME.match(v):
+            raise FieldError("captured_at", f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ (UTC)")
+        return v
+
+    @field_validator("model_sha256", "template_sha256", "prev_sha256")
+    @classmethod
+    def _hashes(cls, v: str, info: Any) -> str:
+        return check_hex64(v, info.field_name)
+
+    @field_validator("fields")
+    @classmethod
+    def _field_ids(cls, v: dict[str, int]) -> dict[str, int]:
+        if not v:
+            raise FieldError("fields", "a result has at least one field")
+        for key in v:
+            check_field_id(key, f"fields.{key}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ResultDocument:
+        if set(self.evidence) != set(self.fields):
+            missing = sorted(set(self.fields) ^ set(self.evidence))
+            raise FieldError("evidence", f"evidence and fields name different fields: {missing}")
+        numbers = [p.page for p in self.pages]
+        if numbers != sorted(set(numbers)):
+            raise FieldError("pages", "page numbers must be unique and ascending")
+        return self
+
+    def to_json_value(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def canonical(self) -> bytes:
+        return canonical_bytes(self.to_json_value())
+
+    def sha256(self) -> str:
+        return document_hash(self.to_json_value())
+
+
+def parse_document(value: Any) -> ResultDocument:
+    """Validate a decoded JSON value as a result document."""
+    try:
+        canonical_bytes(value)
+    except CanonicalError as e:
+        where, _, reason = str(e).partition(": ")
+        raise FieldError(where.removeprefix("$.").removeprefix("$") or "document", reason) from e
+    try:
+        return ResultDocument.model_validate(value)
+    except ValidationError as e:
+        raise _field_error(e) from e
+
+
+def parse_document_bytes(data: bytes) -> ResultDocument:
+    """Parse a document from its canonical bytes (the signed payload)."""
+    try:
+        value = parse_canonical(data)
+    except CanonicalError as e:
+        raise FieldError("payload", str(e)) from e
+    return parse_document(value)
+
+
+def _field_error(error: ValidationError) -> FieldError:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "document"
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, FieldError):
+        return FieldError(where if where != "document" else cause.field, cause.reason)
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown field (not part of tps-result/1)"
+    elif first["type"] == "missing":
+        return FieldError(where, "required field is missing")
+    return FieldError(where, f"{message} (got {first.get('input')!r})")

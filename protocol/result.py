@@ -1,0 +1,120 @@
+"""A signed result as it travels: the DSSE envelope and the kit's certificate, together.
+
+The certificate rides along (as a Sigstore bundle carries its verification material) so that
+anyone holding only the region's CA certificate and revocation list can check a result, on
+the hub, from a USB stick, or years later. Trust never comes from the bundled certificate
+itself: it must chain to the CA the verifier brings.
+
+:func:`verify_result` is a pure function of bytes, trusted material and a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from protocol import certs, dsse
+from protocol.canonical import sha256_hex
+from protocol.document import ResultDocument, parse_document_bytes
+from protocol.errors import (
+    BindingError,
+    CertificateProfileError,
+    DocumentParseError,
+    FieldError,
+    MalformedEnvelopeError,
+    UnknownKeyError,
+)
+
+PAYLOAD_TYPE = "application/vnd.tps-result+json"
+BUNDLE_FORMAT = "tps-signed-result/1"
+_BUNDLE_KEYS = {"format", "envelope", "certificate"}
+
+
+@dataclass(frozen=True)
+class VerifiedResult:
+    document: ResultDocument
+    document_sha256: str  # hash of the canonical payload: the receipt's and the log's key
+    signer: certs.Identity
+    envelope: dsse.Envelope
+    certificate: x509.Certificate
+
+
+def sign_result(
+    document: ResultDocument, key: Ed25519PrivateKey, certificate: x509.Certificate
+) -> bytes:
+    """The bytes a kit stores in its outbox and publishes: envelope plus certificate."""
+    envelope = dsse.sign(PAYLOAD_TYPE, document.canonical(), key)
+    bundle = {
+        "format": BUNDLE_FORMAT,
+        "envelope": envelope.to_json_value(),
+        "certificate": certificate.public_bytes(Encoding.PEM).decode("ascii"),
+    }
+    return json.dumps(bundle, separators=(",", ":"), sort_keys=True).encode()
+
+
+def parse_bundle(data: bytes) -> tuple[dsse.Envelope, x509.Certificate]:
+    if len(data) > dsse.MAX_ENVELOPE_BYTES:
+        raise MalformedEnvelopeError(f"signed result of {len(data)} bytes is over the limit")
+    try:
+        value: Any = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MalformedEnvelopeError(f"signed result is not JSON: {e}") from e
+    if not isinstance(value, dict) or set(value) != _BUNDLE_KEYS:
+        raise MalformedEnvelopeError(
+            f"a signed result is an object with keys {sorted(_BUNDLE_KEYS)}"
+        )
+    if value["format"] != BUNDLE_FORMAT:
+        raise MalformedEnvelopeError(f"unknown signed-result format {value['format']!r}")
+    envelope = dsse.parse_envelope(value["envelope"])
+    if not isinstance(value["certificate"], str):
+        raise MalformedEnvelopeError("certificate must be a PEM string")
+    try:
+        certificate = certs.load_certificate(value["certificate"].encode("ascii"))
+    except (CertificateProfileError, UnicodeEncodeError) as e:
+        raise MalformedEnvelopeError(f"bundled certificate is unreadable: {e}") from e
+    return envelope, certificate
+
+
+def verify_result(
+    data: bytes,
+    ca_cert: x509.Certificate,
+    *,
+    at: dt.datetime,
+    crl: x509.CertificateRevocationList | None = None,
+) -> VerifiedResult:
+    """Accept a signed result only if every check holds; otherwise raise the first failure.
+
+    Order matters for the reasons reported: the certificate is judged before the signature,
+    so a forged or revoked kit is named as such, and the document is parsed only once its
+    signature holds, so nothing unauthenticated reaches the parser's error messages.
+    """
+    envelope, certificate = parse_bundle(data)
+    signer = certs.verify_issued(certificate, ca_cert, role="kit", at=at, crl=crl)
+    public_key = certificate.public_key()
+    if not isinstance(public_key, Ed25519PublicKey):  # pragma: no cover - profile checks this
+        raise CertificateProfileError("certificate key is not Ed25519")
+    trusted = {dsse.key_id(public_key): public_key}
+    if not any(s.keyid in trusted for s in envelope.signatures):
+        raise UnknownKeyError("the envelope is not signed by the key of its certificate")
+    _, payload = dsse.verify(envelope, PAYLOAD_TYPE, trusted)
+    try:
+        document = parse_document_bytes(payload)
+    except FieldError as e:
+        raise DocumentParseError(f"signed payload is not a valid result document: {e}") from e
+    _check_binding(document, signer)
+    return VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
+
+
+def _check_binding(document: ResultDocument, signer: certs.Identity) -> None:
+    for field, bound in (("kit", signer.name), ("tps", signer.tps), ("election", signer.election)):
+        claimed = getattr(document, field)
+        if claimed != bound:
+            raise BindingError(
+                f"document names {field} {claimed!r} but the kit's certificate binds {bound!r}"
+            )

@@ -1,0 +1,70 @@
+"""The kit's configuration directory: what the install script copies onto a kit.
+
+A bundle is the kit directory from enrolment (key, CSR, certificate) completed with the CA
+certificate and one validated ``kit.toml``. The key is already there, made in that directory,
+and is only checked, never copied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from protocol import certs, keys
+from protocol.errors import ProtocolError
+from protocol.kitconfig import (
+    CONFIG_FILE,
+    BrokerSettings,
+    FormSettings,
+    KitConfig,
+    KitIdentity,
+    KitPaths,
+    dump_kit_config,
+    parse_kit_config,
+)
+from provisioning.authority import Authority, utc_now
+from provisioning.enrol import CERT_FILE, KEY_FILE
+from provisioning.errors import EnrolmentError
+from provisioning.files import write_atomic
+
+
+def parse_broker(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise EnrolmentError(f"broker {text!r} is not HOST:PORT, e.g. hub.kpu-3171.local:8883")
+    return host, int(port)
+
+
+def write_bundle(
+    authority: Authority, kit_dir: Path, *, broker: str, forms: list[str]
+) -> KitConfig:
+    """Complete ``kit_dir`` into a configuration bundle; return the config written."""
+    try:
+        cert = certs.load_certificate((kit_dir / CERT_FILE).read_bytes())
+        keys.load_private_key(kit_dir / KEY_FILE)
+    except (OSError, ProtocolError) as e:
+        raise EnrolmentError(f"{kit_dir} is not an enrolled kit directory: {e}") from e
+    try:
+        identity = certs.verify_issued(
+            cert, authority.cert, role="kit", at=utc_now(), crl=authority.crl()
+        )
+    except ProtocolError as e:
+        raise EnrolmentError(f"{kit_dir}: its certificate does not hold: {e}") from e
+    host, port = parse_broker(broker)
+    config = KitConfig(
+        kit=KitIdentity(
+            id=identity.name,
+            tps=identity.tps or "",
+            election=identity.election or "",
+            region=authority.region,
+        ),
+        paths=KitPaths(),
+        broker=BrokerSettings(host=host, port=port),
+        forms=FormSettings(ids=forms),
+    )
+    data = dump_kit_config(config)
+    parse_kit_config(config.model_dump(mode="json"))  # what we write must read back
+    write_atomic(kit_dir / "ca.cert.pem", authority.cert.public_bytes(Encoding.PEM))
+    write_atomic(kit_dir / CONFIG_FILE, data)
+    return config

@@ -1,0 +1,1 @@
+"""Blank forms: printing (PDF) and synthesizing filled, photographed pages."""
