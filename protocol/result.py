@@ -96,22 +96,31 @@ def verify_result(
     """
     envelope, certificate = parse_bundle(data)
     signer = certs.verify_issued(certificate, ca_cert, role="kit", at=at, crl=crl)
+    payload = check_signature(envelope, certificate)
+    document = parse_payload(payload)
+    check_binding(document, signer)
+    return VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
+
+
+def check_signature(envelope: dsse.Envelope, certificate: x509.Certificate) -> bytes:
+    """Verify the envelope with the certificate's key; return the signed payload."""
     public_key = certificate.public_key()
-    if not isinstance(public_key, Ed25519PublicKey):  # pragma: no cover - profile checks this
+    if not isinstance(public_key, Ed25519PublicKey):
         raise CertificateProfileError("certificate key is not Ed25519")
     trusted = {dsse.key_id(public_key): public_key}
     if not any(s.keyid in trusted for s in envelope.signatures):
         raise UnknownKeyError("the envelope is not signed by the key of its certificate")
-    _, payload = dsse.verify(envelope, PAYLOAD_TYPE, trusted)
+    return dsse.verify(envelope, PAYLOAD_TYPE, trusted)[1]
+
+
+def parse_payload(payload: bytes) -> ResultDocument:
     try:
-        document = parse_document_bytes(payload)
+        return parse_document_bytes(payload)
     except FieldError as e:
         raise DocumentParseError(f"signed payload is not a valid result document: {e}") from e
-    _check_binding(document, signer)
-    return VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
 
 
-def _check_binding(document: ResultDocument, signer: certs.Identity) -> None:
+def check_binding(document: ResultDocument, signer: certs.Identity) -> None:
     for field, bound in (("kit", signer.name), ("tps", signer.tps), ("election", signer.election)):
         claimed = getattr(document, field)
         if claimed != bound:

@@ -1,0 +1,1 @@
+"""Published test vectors for the signed result (see README, "Checking a result with openssl")."""
