@@ -204,7 +204,7 @@ def test_verify_rejects_tampered_payload(one_kit):
 
 
 def test_verify_rejects_kit_under_another_ca(one_kit):
-    root, ca, kit_dir = one_kit
+    root, _ca, kit_dir = one_kit
     other = root / "other-ca"
     assert (
         run(
