@@ -362,3 +362,32 @@ def test_ca_init_refuses_to_overwrite(technician):
     _, ca = technician
     done = run("tps-provision", "ca", "init", "--ca", str(ca), "--region", "31.71", "--name", "x")
     assert done.returncode == 1 and "already holds a CA" in done.stderr
+
+
+def test_real_kit_makes_its_own_key_and_only_the_csr_travels(technician):
+    root, ca = technician
+    kit = root / "on-the-kit"
+    made = run("tps-kit", "keygen", "--dir", str(kit))
+    assert made.returncode == 0, made.stderr
+    assert stat.S_IMODE((kit / "kit.key.pem").stat().st_mode) == 0o600
+    done = run(
+        "tps-provision",
+        "kit",
+        "enroll",
+        "--ca",
+        str(ca),
+        "--election",
+        "pemilu-2024",
+        "--tps",
+        "31.71.01.1001.007",
+        "--csr",
+        str(kit / "kit.csr.pem"),
+        "--out",
+        str(kit / "kit.cert.pem"),
+    )
+    assert done.returncode == 0, done.stderr
+    cert = load_certificate((kit / "kit.cert.pem").read_bytes())
+    key = keys.load_private_key(kit / "kit.key.pem")
+    assert cert.public_key() == key.public_key()
+    again = run("tps-kit", "keygen", "--dir", str(kit))
+    assert again.returncode != 0 and "already exists" in again.stderr
