@@ -1,0 +1,1 @@
+"""From a photograph to a page in template coordinates: tag, corner marks, homography, QR."""
