@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.fixtures_broker"]
+
 from protocol import keys
 from protocol.document import GENESIS, ResultDocument, parse_document
 from provisioning import authority as ca
