@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_broker"]
-
 from protocol import keys
 from protocol.document import GENESIS, ResultDocument, parse_document
 from provisioning import authority as ca
 from provisioning import enrol
+
+pytest_plugins = ["tests.fixtures_broker"]
 
 PASSPHRASE = b"correct horse battery"
 ELECTION = "pemilu-2024"
