@@ -1,10 +1,91 @@
-"""``tps-provision forms``: print blank forms and synthesize filled ones."""
+"""``tps-provision forms``: print blank forms (PDF) and list the shipped templates."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import click
+from tqdm import tqdm
+
+from protocol import tps as tps_codes
+from protocol.errors import FieldError
+from protocol.forms import loader
+from protocol.ids import check_id
+from provisioning.errors import ProvisioningError
 
 
 @click.group()
 def forms() -> None:
     """Print blank Form C.Hasil pages and synthesize filled, photographed ones."""
+
+
+@forms.command("list")
+def list_forms() -> None:
+    """Every shipped template: id, version, pages, SHA-256."""
+    for item in loader.load_all():
+        t = item.template
+        mark = "  (example)" if t.example else ""
+        click.echo(f"{t.id:<20} v{t.version:<3} {t.page_count} pages  {item.sha256}{mark}")
+
+
+@forms.command("print")
+@click.option("--form", "form_id", required=True, help="Template id (see `forms list`).")
+@click.option("--election", required=True, help="Election id, e.g. pemilu-2024.")
+@click.option("--tps", "tps_list", multiple=True, help="TPS code PP.KK.CC.DDDD.TTT (repeat).")
+@click.option(
+    "--tps-csv",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="CSV with a `tps` column: every TPS of a region.",
+)
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write."
+)
+@click.option(
+    "--size",
+    type=click.Choice(["plano", "a4"]),
+    default="plano",
+    show_default=True,
+    help="plano: the form's own size; a4: shrunk onto A4 (proofs only).",
+)
+def print_forms(
+    form_id: str,
+    election: str,
+    tps_list: tuple[str, ...],
+    tps_csv: Path | None,
+    out: Path,
+    size: str,
+) -> None:
+    """Print every page of a form for each TPS given, into one PDF."""
+    from provisioning.forms.pdf import write_pdf  # reportlab only when printing
+
+    template = loader.load_template(form_id)
+    check_id(election, "--election")
+    codes = _codes(tps_list, tps_csv)
+    with tqdm(total=len(codes), unit="TPS", desc=form_id, disable=None) as bar:
+        pages = write_pdf(template, codes, election, out, size=size, progress=bar.update)  # type: ignore[arg-type]
+    click.echo(f"wrote {out}: {pages} pages for {len(codes)} TPS ({form_id} v{template.version})")
+
+
+def _codes(tps_list: tuple[str, ...], tps_csv: Path | None) -> list[str]:
+    if bool(tps_list) == bool(tps_csv):
+        raise ProvisioningError("give either --tps (one or more) or --tps-csv, not both or neither")
+    codes = [str(tps_codes.parse(c, field="--tps")) for c in tps_list]
+    return codes or _read_csv(tps_csv)  # type: ignore[arg-type]
+
+
+def _read_csv(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ProvisioningError(f"cannot read {path}: {e}") from e
+    if not rows or "tps" not in rows[0]:
+        raise ProvisioningError(f"{path}: needs a header row with a `tps` column")
+    codes = []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        try:
+            codes.append(str(tps_codes.parse(row["tps"] or "", field=f"{path.name} row {line}")))
+        except FieldError as e:
+            raise ProvisioningError(str(e)) from e
+    return codes
