@@ -15,13 +15,12 @@ import numpy as np
 from edge.align.geometry import PageGeometry
 from edge.align.locate import (
     FoundTag,
-    find_tags,
+    TagFinder,
     mm_points,
     nearest,
     outer_quad,
     refine_centre,
     square_candidates,
-    tag_detector,
 )
 from edge.errors import MarkMissingError, PoorImageError, TagNotFoundError
 
@@ -31,7 +30,7 @@ class AlignConfig:
     detect_long_side: int = 1100
     """The frame is halved until its long side is at most this before marks are searched:
     a 12 MP frame is searched at a quarter size, where a 15 mm mark is still ~13 px."""
-    px_per_mm: tuple[float, float] = (2.0, 8.0)
+    px_per_mm: tuple[float, float] = (2.0, 14.0)
     """Plausible camera scales at full resolution (the plano at 12 MP is about 3.4 px/mm;
     the A4 salinan on a small stand more): marks outside this size are not marks."""
     max_reprojection_mm: float = 1.5
@@ -67,9 +66,9 @@ class Aligner:
     """Aligns frames to any of the given template pages (matched by their tag ids)."""
 
     def __init__(self, pages: Iterable[PageGeometry], config: AlignConfig | None = None) -> None:
-        self.pages = {p.tag_id: p for p in pages}
+        self.pages = {p.tag_key: p for p in pages}
         self.config = config or AlignConfig()
-        self._detector = tag_detector()
+        self._tags = TagFinder(self.pages)
         layouts: dict[tuple, list[PageGeometry]] = {}
         for page in self.pages.values():
             layouts.setdefault(tuple(page.marks), []).append(page)
@@ -85,9 +84,10 @@ class Aligner:
         if found is None:
             found = self._by_tag(small, scale, candidates)
         geometry, tag, marks = found
+        tag_px_per_mm = float(np.hypot(*(tag[1] - tag[0]))) / geometry.tag_side
         marks = np.array(
             [
-                refine_centre(frame, c, m.side * self.config.px_per_mm[1])
+                refine_centre(frame, c, m.side * tag_px_per_mm * 1.3)
                 for c, m in zip(marks, geometry.marks, strict=True)
             ],
             np.float32,
@@ -108,7 +108,7 @@ class Aligner:
     def _by_marks(
         self, frame: np.ndarray, quad: np.ndarray
     ) -> tuple[PageGeometry, np.ndarray, np.ndarray] | None:
-        """Try the four orientations of the outer marks; the tag where they predict it decides."""
+        """Try the orientations of the outer marks; the tag where they predict it decides."""
         for pages in self._layouts:
             marks_mm = mm_points(pages[0].marks)
             for turn in range(4):
@@ -116,52 +116,77 @@ class Aligner:
                 rough = cv2.getPerspectiveTransform(marks_mm, ordered)
                 if not self._plausible(rough, pages[0]):
                     continue
-                for page in pages:
-                    tag = self._tag_near(frame, rough, page)
-                    if tag is not None:
-                        return self.pages[tag.tag_id], tag.corners, ordered
+                tag = self._tag_near(frame, rough, pages)
+                if tag is not None:
+                    return self.pages[tag.key], tag.corners, ordered
         return None
 
     def _plausible(self, rough: np.ndarray, page: PageGeometry) -> bool:
+        """Scale within the camera's range and about the same along both page axes.
+
+        A quarter-turned guess maps the page's width onto its height: for any page that is
+        not square its two axis scales then differ, and the guess is dropped untried.
+        """
         lo, hi = self.config.px_per_mm
-        return lo <= _px_per_mm(rough, page) <= hi
+        if not lo <= _px_per_mm(rough, page) <= hi:
+            return False
+        origin, along_x, along_y = cv2.perspectiveTransform(
+            np.float32([[[0, 0]], [[page.width_mm, 0]], [[0, page.height_mm]]]), rough
+        ).reshape(-1, 2)
+        sx = np.hypot(*(along_x - origin)) / page.width_mm
+        sy = np.hypot(*(along_y - origin)) / page.height_mm
+        return max(sx, sy) / min(sx, sy) < 1.2
 
     def _tag_near(
-        self, frame: np.ndarray, rough: np.ndarray, page: PageGeometry
+        self, frame: np.ndarray, rough: np.ndarray, pages: list[PageGeometry]
     ) -> FoundTag | None:
-        """Decode the tag in a window around where ``rough`` puts it, at ~10 px per cell."""
-        corners = cv2.perspectiveTransform(mm_points_tag(page).reshape(-1, 1, 2), rough)
+        """Decode a tag where ``rough`` puts the pages' tags (one try per place and family)."""
+        places: dict[tuple, list[PageGeometry]] = {}
+        for page in pages:
+            places.setdefault((page.tag_corners, page.tag_dictionary), []).append(page)
+        for same_place in places.values():
+            tag = self._decode_tag_at(frame, rough, same_place)
+            if tag is not None:
+                return tag
+        return None
+
+    def _decode_tag_at(
+        self, frame: np.ndarray, rough: np.ndarray, pages: list[PageGeometry]
+    ) -> FoundTag | None:
+        corners = cv2.perspectiveTransform(mm_points_tag(pages[0]).reshape(-1, 1, 2), rough)
         corners = corners.reshape(-1, 2)
         centre = corners.mean(axis=0)
         side = float(np.max(np.hypot(*(corners - np.roll(corners, 1, axis=0)).T)))
+        if not 8 <= side <= 2000:
+            return None
         half = int(side * 1.2)
         x0, y0 = max(int(centre[0]) - half, 0), max(int(centre[1]) - half, 0)
         window = frame[y0 : int(centre[1]) + half, x0 : int(centre[0]) + half]
         if window.size == 0:
             return None
-        zoom = min(1.0, 80.0 / side)
+        zoom = min(1.0, 64.0 / side)  # ~8 px per tag cell is enough to decode
         if zoom < 1.0:
             window = cv2.resize(window, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
-        tags = find_tags(self._detector, window, [page.tag_id], scale=zoom, offset=(x0, y0))
-        same_page = [t for t in tags if t.tag_id in self.pages]
-        return same_page[0] if len(same_page) == 1 else None
+        wanted = [p.tag_key for p in pages]
+        tags = self._tags.find(window, wanted, scale=zoom, offset=(x0, y0))
+        return tags[0] if len(tags) == 1 else None
 
     def _by_tag(
         self, small: np.ndarray, scale: float, candidates: np.ndarray
     ) -> tuple[PageGeometry, np.ndarray, np.ndarray]:
         """The slow path: the tag anywhere in view, then each mark where the tag predicts it."""
-        tags = find_tags(self._detector, small, self.pages, scale=scale)
+        tags = self._tags.find(small, self.pages, scale=scale)
         if not tags:
             raise TagNotFoundError(
                 "no page tag found: lay the whole page under the camera, tag uncovered",
                 "Kode halaman tidak terlihat: letakkan seluruh halaman di bawah kamera",
             )
-        if len({t.tag_id for t in tags}) > 1 or len(tags) > 1:
+        if len(tags) > 1:
             raise TagNotFoundError(
                 "more than one page in view: scan one page at a time",
                 "Ada lebih dari satu halaman: pindai satu halaman saja",
             )
-        geometry, tag = self.pages[tags[0].tag_id], tags[0].corners
+        geometry, tag = self.pages[tags[0].key], tags[0].corners
         rough = cv2.getPerspectiveTransform(mm_points_tag(geometry), tag)
         predicted = cv2.perspectiveTransform(
             mm_points(geometry.marks).reshape(-1, 1, 2), rough
@@ -229,7 +254,7 @@ def _reduce(frame: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
 
 
 def mm_points_tag(geometry: PageGeometry) -> np.ndarray:
-    return np.array(geometry.tag.corners(), np.float32)
+    return np.array(geometry.tag_corners, np.float32)
 
 
 def _px_per_mm(homography: np.ndarray, geometry: PageGeometry) -> float:

@@ -20,42 +20,70 @@ from edge.align.geometry import Square
 
 @dataclass(frozen=True)
 class FoundTag:
+    dictionary: str  # OpenCV's dictionary name, e.g. DICT_APRILTAG_36h10
     tag_id: int
-    corners: np.ndarray  # (4, 2) float32 in frame pixels, ArUco order (TL, TR, BR, BL)
+    corners: np.ndarray  # (4, 2) float32 in frame pixels, in the detector's corner order
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.dictionary, self.tag_id)
 
 
-def tag_detector() -> cv2.aruco.ArucoDetector:
-    """An AprilTag 36h11 detector (the family of the real form's page tags 101/102/103)."""
+class TagFinder:
+    """Detects the page tags of known templates, and only those.
+
+    Each detector holds a dictionary cut down to the ids our templates use: OpenCV compares
+    every candidate quad with every code of its dictionary, and the full 36h10 family has
+    2,320 codes, which made one small window cost tens of milliseconds.
+    """
+
+    def __init__(self, keys: Iterable[tuple[str, int]]) -> None:
+        by_family: dict[str, list[int]] = {}
+        for family, tag_id in keys:
+            by_family.setdefault(family, []).append(tag_id)
+        self._detectors = {}
+        for family, ids in by_family.items():
+            ids = sorted(set(ids))
+            full = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, family))
+            subset = cv2.aruco.Dictionary(
+                full.bytesList[ids], full.markerSize, full.maxCorrectionBits
+            )
+            self._detectors[family] = (cv2.aruco.ArucoDetector(subset, _parameters()), ids)
+
+    def find(
+        self,
+        image: np.ndarray,
+        wanted: Iterable[tuple[str, int]],
+        *,
+        scale: float = 1.0,
+        offset: tuple[int, int] = (0, 0),
+    ) -> list[FoundTag]:
+        """Tags of the wanted (family, id) in ``image`` (a reduced frame or a crop of it).
+
+        Corners are returned in full-frame pixels: divided by ``scale``, shifted by ``offset``.
+        """
+        wanted = set(wanted)
+        found = []
+        for family in sorted({f for f, _ in wanted}):
+            detector, ids = self._detectors[family]
+            corners, indices, _ = detector.detectMarkers(image)
+            if indices is None:
+                continue
+            for quad, index in zip(corners, indices.ravel(), strict=True):
+                key = (family, ids[int(index)])
+                if key in wanted:
+                    shifted = (quad.reshape(4, 2) / scale + offset).astype(np.float32)
+                    found.append(FoundTag(family, key[1], shifted))
+        return found
+
+
+def _parameters() -> cv2.aruco.DetectorParameters:
     params = cv2.aruco.DetectorParameters()
     params.adaptiveThreshWinSizeMin = 5
     params.adaptiveThreshWinSizeMax = 25
     params.adaptiveThreshWinSizeStep = 10
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
-    dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_APRILTAG_36h11)
-    return cv2.aruco.ArucoDetector(dictionary, params)
-
-
-def find_tags(
-    detector: cv2.aruco.ArucoDetector,
-    image: np.ndarray,
-    wanted: Iterable[int],
-    *,
-    scale: float = 1.0,
-    offset: tuple[int, int] = (0, 0),
-) -> list[FoundTag]:
-    """Tags of the wanted ids in ``image`` (a reduced frame or a crop of it).
-
-    Corners are returned in full-frame pixels: divided by ``scale``, shifted by ``offset``.
-    """
-    corners, ids, _ = detector.detectMarkers(image)
-    if ids is None:
-        return []
-    wanted = set(wanted)
-    return [
-        FoundTag(int(tag_id), (quad.reshape(4, 2) / scale + offset).astype(np.float32))
-        for quad, tag_id in zip(corners, ids.ravel(), strict=True)
-        if int(tag_id) in wanted
-    ]
+    return params
 
 
 def square_candidates(small: np.ndarray, side_range: tuple[float, float]) -> np.ndarray:
@@ -76,8 +104,28 @@ def square_candidates(small: np.ndarray, side_range: tuple[float, float]) -> np.
         if min(w, h) <= 0 or max(w, h) / min(w, h) > 1.4 or area / (w * h) < 0.82:
             continue  # not a solid square: handwriting, a shadow edge, a finger
         m = cv2.moments(contour)
-        centres.append((m["m10"] / m["m00"], m["m01"] / m["m00"]))
+        centre = (m["m10"] / m["m00"], m["m01"] / m["m00"])
+        if _has_quiet_zone(small, centre, float(np.sqrt(area))):
+            centres.append(centre)
     return np.array(centres, np.float32).reshape(-1, 2)
+
+
+def _has_quiet_zone(small: np.ndarray, centre: tuple[float, float], side: float) -> bool:
+    """A corner mark is printed with white paper all round it; a blob on the table is not."""
+    cx, cy = round(centre[0]), round(centre[1])
+    inner_half, outer_half = max(1, int(side * 0.25)), int(side * 0.95) + 2
+    y0, y1 = cy - outer_half, cy + outer_half + 1
+    x0, x1 = cx - outer_half, cx + outer_half + 1
+    if y0 < 0 or x0 < 0 or y1 > small.shape[0] or x1 > small.shape[1]:
+        return False
+    patch = small[y0:y1, x0:x1].astype(np.float32)
+    ring = np.concatenate(
+        [patch[:2].ravel(), patch[-2:].ravel(), patch[:, :2].ravel(), patch[:, -2:].ravel()]
+    )
+    inner = small[cy - inner_half : cy + inner_half + 1, cx - inner_half : cx + inner_half + 1]
+    ring.sort()
+    paper, ink = float(ring[len(ring) // 2]), float(inner.mean())
+    return paper - ink > 60 and float(ring[len(ring) // 10]) > ink + 0.6 * (paper - ink)
 
 
 def outer_quad(points: np.ndarray) -> np.ndarray | None:

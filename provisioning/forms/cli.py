@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import click
@@ -89,3 +90,67 @@ def _read_csv(path: Path) -> list[str]:
         except FieldError as e:
             raise ProvisioningError(str(e)) from e
     return codes
+
+
+@forms.command("synth")
+@click.option(
+    "--digits",
+    "digits_prefix",
+    required=True,
+    help="IDX prefix: PREFIX-images-idx3-ubyte.gz and PREFIX-labels-idx1-ubyte.gz.",
+)
+@click.option("--forms", "count", type=click.IntRange(1, 100_000), required=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--form",
+    "form_ids",
+    multiple=True,
+    help="Template id (repeat); default: every real (non-example) form, in turn.",
+)
+@click.option(
+    "--tps",
+    default="31.71.01.1001.001",
+    show_default=True,
+    help="First TPS code; form n goes to TPS number n of the same village.",
+)
+@click.option("--election", help="Election id (default pemilu-2024 or pilkada-2024 by form).")
+def synth(
+    digits_prefix: str,
+    count: int,
+    seed: int,
+    out: Path,
+    form_ids: tuple[str, ...],
+    tps: str,
+    election: str | None,
+) -> None:
+    """Fill forms with real handwriting and photograph them as the kit would, keeping the
+    truth: DIR/NNNN-p.jpg and DIR/NNNN-p.json for form n, page p."""
+    from protocol.idx import IdxError, load_digits
+    from provisioning.synth.dataset import write_set
+    from provisioning.synth.handwriting import DigitBank
+
+    try:
+        tps = str(tps_codes.parse(tps))
+        if election:
+            check_id(election, "election")
+        templates = (
+            [loader.load_template(f) for f in form_ids]
+            if form_ids
+            else [t.template for t in loader.load_all() if not t.template.example]
+        )
+        bank = DigitBank(*load_digits(digits_prefix))
+    except (FieldError, IdxError, ValueError) as e:
+        raise ProvisioningError(str(e)) from e
+    with tqdm(total=count, unit="form", desc="synthesizing", file=sys.stderr) as bar:
+        written = write_set(
+            out,
+            templates,
+            bank,
+            forms=count,
+            seed=seed,
+            tps=tps,
+            election=election,
+            progress=lambda: bar.update(1),
+        )
+    click.echo(f"{count} forms, {len(written)} pages written to {out}")

@@ -1,0 +1,139 @@
+"""Reading one photographed page: align, check whose page it is, read every box and bubble."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge.align.aligner import AlignConfig, AlignedPage, Aligner
+from edge.align.geometry import template_geometries
+from edge.align.sample import BoxMm, bubble_darkness, sample_boxes
+from edge.errors import ForeignFormError
+from edge.read.bubbles import BubbleReading, read_column
+from edge.read.numbers import NumberReading, read_number
+from edge.read.qr import read_qr
+from edge.recognition.model import DigitModel
+from edge.recognition.normalise import normalise_batch
+from protocol.forms import layout
+from protocol.forms.qr import QrPayload
+from protocol.forms.schema import FieldSpec, Template
+
+BOX_INSET_MM = 0.8  # read inside the printed border; normalise() erases what slivers remain
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What this kit may scan: its election and TPS (from its certificate) and its forms."""
+
+    election: str | None = None
+    tps: str | None = None
+    forms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldReading:
+    spec: FieldSpec
+    number: NumberReading
+    bubbles: tuple[BubbleReading, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageReading:
+    template: Template
+    page: int
+    qr: QrPayload
+    image_sha256: str
+    alignment: AlignedPage
+    fields: dict[str, FieldReading] = field(default_factory=dict)
+
+
+class PageReader:
+    """Reads pages of the given templates with one model; refuses pages it must not read."""
+
+    def __init__(
+        self,
+        templates: Sequence[Template],
+        model: DigitModel,
+        *,
+        expect: Expectation | None = None,
+        align_config: AlignConfig | None = None,
+    ) -> None:
+        self.templates = {t.id: t for t in templates}
+        self.model = model
+        self.expect = expect or Expectation()
+        geometries = [g for t in templates for g in template_geometries(t)]
+        self.aligner = Aligner(geometries, align_config)
+
+    def read(self, frame: np.ndarray, image_bytes: bytes) -> PageReading:
+        aligned = self.aligner.align(frame)
+        template = self.templates[aligned.geometry.form]
+        page = template.page(aligned.geometry.page)
+        qr = read_qr(frame, aligned, page.qr)
+        self._check_owner(qr, template.id, page.number)
+        fields = self._read_fields(frame, aligned, page.fields)
+        digest = hashlib.sha256(image_bytes).hexdigest()
+        return PageReading(template, page.number, qr, digest, aligned, fields)
+
+    def _check_owner(self, qr: QrPayload, form: str, page: int) -> None:
+        if qr.form != form or qr.page != page:
+            raise ForeignFormError(
+                f"the QR code names {qr.form} page {qr.page} but the tag says {form} page "
+                f"{page}: this sheet is not a genuine form",
+                "Formulir tidak sah: kode QR dan kode halaman tidak cocok",
+            )
+        e = self.expect
+        if e.forms and form not in e.forms:
+            raise ForeignFormError(
+                f"this kit does not scan {form} (it scans {', '.join(e.forms)})",
+                "Formulir ini bukan untuk kit ini",
+            )
+        if e.election is not None and qr.election != e.election:
+            raise ForeignFormError(
+                f"this page is for election {qr.election}, not {e.election}",
+                "Formulir untuk pemilihan lain: gunakan formulir pemilihan ini",
+            )
+        if e.tps is not None and qr.tps != e.tps:
+            raise ForeignFormError(
+                f"this page is for TPS {qr.tps}, not this kit's TPS {e.tps}",
+                f"Formulir untuk TPS lain ({qr.tps}): gunakan formulir TPS ini",
+            )
+
+    def _read_fields(
+        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec]
+    ) -> dict[str, FieldReading]:
+        boxes = [
+            BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump())
+            for spec in specs
+            for b in spec.boxes
+        ]
+        patches = sample_boxes(frame, aligned, boxes)
+        probs = self.model.classify(normalise_batch(patches)) if patches else np.zeros((0, 12))
+        bubbles = self._read_bubbles(frame, aligned, specs)
+        out, at = {}, 0
+        for spec in specs:
+            number = read_number(probs[at : at + spec.digits])
+            at += spec.digits
+            out[spec.id] = FieldReading(spec, number, bubbles.get(spec.id, ()))
+        return out
+
+    def _read_bubbles(
+        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec]
+    ) -> dict[str, tuple[BubbleReading, ...]]:
+        with_bubbles = [s for s in specs if s.bubbles]
+        if not with_bubbles:
+            return {}
+        centres = np.array(
+            [c for s in with_bubbles for column in layout.bubble_centres(s) for c in column],
+            np.float32,
+        )
+        radius = min(layout.bubble_radius(s) or 0 for s in with_bubbles)
+        darkness = bubble_darkness(frame, aligned, centres, radius).reshape(-1, 10)
+        out, at = {}, 0
+        for spec in with_bubbles:
+            columns = darkness[at : at + spec.digits]
+            at += spec.digits
+            out[spec.id] = tuple(read_column(c) for c in columns)
+        return out

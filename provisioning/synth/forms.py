@@ -1,0 +1,131 @@
+"""Whole forms, filled and photographed, with the truth kept beside each page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from protocol.forms import layout
+from protocol.forms.schema import FieldSpec, Template
+from provisioning.forms.raster import render_page
+from provisioning.synth.handwriting import (
+    DigitBank,
+    Rect,
+    fill_bubble,
+    number_boxes,
+    write_digit,
+    write_x,
+)
+from provisioning.synth.photo import CameraGeometry, Conditions, photograph
+from provisioning.synth.values import consistent_values
+
+OVERSAMPLE = 1.25  # render a little finer than the camera sees, so the photo resamples down
+BOX_INSET_MM = 1.2  # handwriting keeps off the printed border, mostly
+# How KPPS fill a bubble: mostly well, sometimes sloppy, faint or not at all.
+BUBBLE_STYLES = ("good", "sloppy", "faint", "missing")
+BUBBLE_ODDS = (0.85, 0.07, 0.05, 0.03)
+
+
+@dataclass
+class SynthPage:
+    number: int
+    jpeg: bytes
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+def _box_px(box: Any, k: float) -> Rect:
+    inner = layout.box_interior(box, BOX_INSET_MM)
+    return Rect(inner.x * k, inner.y * k, inner.w * k, inner.h * k)
+
+
+def _fill_field(
+    image: np.ndarray,
+    spec: FieldSpec,
+    value: int,
+    bank: DigitBank,
+    rng: np.random.Generator,
+    k: float,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Write one number into its boxes (and bubbles); return what each box and bubble holds."""
+    boxes, bubbles = [], []
+    for index, digit in enumerate(number_boxes(value, spec.digits)):
+        rect = _box_px(spec.boxes[index], k)
+        if digit is None:
+            write_x(image, rect, rng)
+            boxes.append("X")
+        else:
+            write_digit(image, rect, bank.draw(digit, rng), rng)
+            boxes.append(str(digit))
+        if spec.bubbles:
+            bubbles.append(_fill_column(image, spec, index, digit, rng, k))
+    return boxes, bubbles
+
+
+def _fill_column(
+    image: np.ndarray,
+    spec: FieldSpec,
+    index: int,
+    digit: int | None,
+    rng: np.random.Generator,
+    k: float,
+) -> dict[str, Any]:
+    column = spec.bubbles[index]  # type: ignore[index]
+    if digit is None:  # an X box: some KPPS blacken 0, others leave the column empty
+        if rng.random() < 0.5:
+            return {"filled": None, "style": "none"}
+        digit = 0
+    style = str(rng.choice(BUBBLE_STYLES, p=BUBBLE_ODDS))
+    if style != "missing":
+        cx, cy = column.centre(digit)
+        fill_bubble(image, (cx * k, cy * k), column.r * k, rng, style)
+    return {"filled": None if style == "missing" else digit, "digit": digit, "style": style}
+
+
+def camera_px_per_mm(template: Template, geometry: CameraGeometry) -> float:
+    """How many frame pixels a millimetre of this form's first page covers, nominally."""
+    page = template.pages[0]
+    return geometry.fill * max(geometry.frame_w, geometry.frame_h) / max(page.width, page.height)
+
+
+def synthesize_form(
+    template: Template,
+    *,
+    tps: str,
+    election: str,
+    bank: DigitBank,
+    rng: np.random.Generator,
+    values: dict[str, int] | None = None,
+    geometry: CameraGeometry | None = None,
+    conditions: Conditions | None = None,
+) -> list[SynthPage]:
+    """Every page of one filled form, photographed; ``values`` default to a consistent set."""
+    values = values if values is not None else consistent_values(template, rng)
+    geometry = geometry or CameraGeometry()
+    k = OVERSAMPLE * camera_px_per_mm(template, geometry)
+    pages = []
+    for page in template.pages:
+        image = render_page(template, page.number, tps, election, k)
+        truth_fields, truth_boxes, truth_bubbles = {}, {}, {}
+        for spec in page.fields:
+            boxes, bubbles = _fill_field(image, spec, values[spec.id], bank, rng, k)
+            truth_fields[spec.id] = values[spec.id]
+            truth_boxes[spec.id] = boxes
+            if bubbles:
+                truth_bubbles[spec.id] = bubbles
+        jpeg, _, used = photograph(image, rng, geometry=geometry, conditions=conditions)
+        truth = {
+            "form": template.id,
+            "page": page.number,
+            "tps": tps,
+            "election": election,
+            "fields": truth_fields,
+            "boxes": truth_boxes,
+            "bubbles": truth_bubbles,
+            "photo": {
+                k2: round(v, 4) if isinstance(v, float) else v for k2, v in vars(used).items()
+            },
+        }
+        pages.append(SynthPage(page.number, jpeg, truth))
+    return pages
