@@ -78,12 +78,31 @@ class Aligner:
         if frame.ndim != 2:
             raise ValueError("align() takes a grey image")
         small, scale = _reduce(frame, self.config.detect_long_side)
+        self._check_light(small)
         candidates = square_candidates(small, self._side_range(scale)) / scale
         quad = outer_quad(candidates)
         found = self._by_marks(frame, quad) if quad is not None else None
-        if found is None:
-            found = self._by_tag(small, scale, candidates)
-        geometry, tag, marks = found
+        fitted = self._fit(frame, *found) if found is not None else None
+        if fitted is None or fitted[0] > self.config.max_reprojection_mm:
+            # An outer blob stood in for a covered mark, or another page is in view: find
+            # the tag on its own and look for each mark where it should be, naming a missing one.
+            fitted = self._fit(frame, *self._by_tag(small, scale, candidates))
+        reprojection, page = fitted
+        return self._judge(frame, page, reprojection)
+
+    def _check_light(self, small: np.ndarray) -> None:
+        """Refuse a dark frame before looking for marks, so the message names the light."""
+        paper = float(np.percentile(small[::4, ::4], 90))
+        if paper < self.config.min_paper_level:
+            raise PoorImageError(
+                f"too dark to read (paper at grey level {paper:.0f}): turn on the lamp",
+                "Terlalu gelap: nyalakan lampu atau pindahkan ke tempat terang",
+            )
+
+    def _fit(
+        self, frame: np.ndarray, geometry: PageGeometry, tag: np.ndarray, marks: np.ndarray
+    ) -> tuple[float, AlignedPage]:
+        """The homography from tag corners and refined mark centres, and its worst error (mm)."""
         tag_px_per_mm = float(np.hypot(*(tag[1] - tag[0]))) / geometry.tag_side
         marks = np.array(
             [
@@ -97,8 +116,10 @@ class Aligner:
         homography, _ = cv2.findHomography(src, dst, 0)
         if homography is None:
             raise PoorImageError("the marks do not form a page: lay the page flat")
+        back = cv2.perspectiveTransform(dst.reshape(-1, 1, 2), np.linalg.inv(homography))
+        reprojection = float(np.max(np.hypot(*(back.reshape(-1, 2) - src).T)))
         page = AlignedPage(geometry, homography, _px_per_mm(homography, geometry), 0, 0, 0, 0)
-        return self._judge(frame, page, src, dst)
+        return reprojection, page
 
     def _side_range(self, scale: float) -> tuple[float, float]:
         sides = [m.side for p in self.pages.values() for m in p.marks]
@@ -135,7 +156,7 @@ class Aligner:
         ).reshape(-1, 2)
         sx = np.hypot(*(along_x - origin)) / page.width_mm
         sy = np.hypot(*(along_y - origin)) / page.height_mm
-        return max(sx, sy) / min(sx, sy) < 1.2
+        return max(sx, sy) / min(sx, sy) < 1.5
 
     def _tag_near(
         self, frame: np.ndarray, rough: np.ndarray, pages: list[PageGeometry]
@@ -187,29 +208,10 @@ class Aligner:
                 "Ada lebih dari satu halaman: pindai satu halaman saja",
             )
         geometry, tag = self.pages[tags[0].key], tags[0].corners
-        rough = cv2.getPerspectiveTransform(mm_points_tag(geometry), tag)
-        predicted = cv2.perspectiveTransform(
-            mm_points(geometry.marks).reshape(-1, 1, 2), rough
-        ).reshape(-1, 2)
-        radius = (
-            0.08 * np.hypot(geometry.width_mm, geometry.height_mm) * _px_per_mm(rough, geometry)
-        )
-        marks = []
-        for number, centre in enumerate(predicted, 1):
-            mark = nearest(candidates, centre, radius)
-            if mark is None:
-                raise MarkMissingError(number)
-            marks.append(mark)
-        return geometry, tag, np.array(marks, np.float32)
+        return geometry, tag, _marks_from_tag(geometry, tag, candidates)
 
-    def _judge(
-        self, frame: np.ndarray, page: AlignedPage, src: np.ndarray, dst: np.ndarray
-    ) -> AlignedPage:
+    def _judge(self, frame: np.ndarray, page: AlignedPage, reprojection: float) -> AlignedPage:
         c = self.config
-        back = cv2.perspectiveTransform(
-            dst.reshape(-1, 1, 2), np.linalg.inv(page.homography)
-        ).reshape(-1, 2)
-        reprojection = float(np.max(np.hypot(*(back - src).T)))
         if reprojection > c.max_reprojection_mm:
             raise PoorImageError(
                 f"the page is not flat (marks off by {reprojection:.1f} mm): smooth it out",
@@ -242,6 +244,42 @@ class Aligner:
             paper - ink,
             sharpness,
         )
+
+
+def _marks_from_tag(geometry: PageGeometry, tag: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Each mark among the candidates, nearest first, each prediction using the marks found.
+
+    A tag is small: its own perspective extrapolated across the page is unreliable, so the
+    search starts affine and tightens as marks are found. A mark not found within 6 % of the
+    page's size of where it must be is missing, and named.
+    """
+    src = [tuple(p) for p in mm_points_tag(geometry)]
+    dst = [tuple(p) for p in tag]
+    marks_mm = mm_points(geometry.marks)
+    tag_centre = mm_points_tag(geometry).mean(axis=0)
+    order = np.argsort(np.hypot(*(marks_mm - tag_centre).T))
+    found: dict[int, np.ndarray] = {}
+    for index in order:
+        model, _ = cv2.estimateAffine2D(np.float32(src), np.float32(dst))
+        if len(src) >= 6:
+            model = cv2.findHomography(np.float32(src), np.float32(dst), 0)[0]
+        predicted = _apply(model, marks_mm[index])
+        scale = float(np.sqrt(abs(np.linalg.det(model[:2, :2]))))
+        radius = 0.06 * float(np.hypot(geometry.width_mm, geometry.height_mm)) * scale
+        mark = nearest(candidates, predicted, radius)
+        if mark is None:
+            raise MarkMissingError(int(index) + 1)
+        found[int(index)] = mark
+        src.append(tuple(marks_mm[index]))
+        dst.append(tuple(mark))
+    return np.array([found[i] for i in range(4)], np.float32)
+
+
+def _apply(model: np.ndarray, point: np.ndarray) -> np.ndarray:
+    if model.shape == (2, 3):
+        return model[:, :2] @ point + model[:, 2]
+    x, y, w = model @ np.array([point[0], point[1], 1.0])
+    return np.array([x / w, y / w])
 
 
 def _reduce(frame: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,13 +100,21 @@ def synthesize_form(
     values: dict[str, int] | None = None,
     geometry: CameraGeometry | None = None,
     conditions: Conditions | None = None,
+    only_pages: Sequence[int] | None = None,
+    before_photo: Callable[[np.ndarray, float], None] | None = None,
 ) -> list[SynthPage]:
-    """Every page of one filled form, photographed; ``values`` default to a consistent set."""
+    """Every page of one filled form, photographed; ``values`` default to a consistent set.
+
+    ``before_photo(image, px_per_mm)`` may change the filled page before it is photographed
+    (a hand over a corner mark, a coffee stain): the tests use it for the refusals.
+    """
     values = values if values is not None else consistent_values(template, rng)
     geometry = geometry or CameraGeometry()
     k = OVERSAMPLE * camera_px_per_mm(template, geometry)
     pages = []
     for page in template.pages:
+        if only_pages is not None and page.number not in only_pages:
+            continue
         image = render_page(template, page.number, tps, election, k)
         truth_fields, truth_boxes, truth_bubbles = {}, {}, {}
         for spec in page.fields:
@@ -114,6 +123,8 @@ def synthesize_form(
             truth_boxes[spec.id] = boxes
             if bubbles:
                 truth_bubbles[spec.id] = bubbles
+        if before_photo is not None:
+            before_photo(image, k)
         jpeg, _, used = photograph(image, rng, geometry=geometry, conditions=conditions)
         truth = {
             "form": template.id,

@@ -1,0 +1,41 @@
+"""Synthesized forms for the reader's tests, from the committed held-out digit fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("cv2")
+
+from edge.read.page import Expectation, PageReader
+from edge.recognition.model import DigitModel
+from protocol.forms.loader import load_template
+from protocol.idx import load_digits
+from provisioning.synth.handwriting import DigitBank
+
+DIGITS = Path(__file__).resolve().parents[1] / "fixtures" / "digits" / "heldout-300"
+TPS = "31.71.01.1001.001"
+ELECTION = "pemilu-2024"
+
+
+@pytest.fixture(scope="session")
+def bank() -> DigitBank:
+    return DigitBank(*load_digits(DIGITS))
+
+
+@pytest.fixture(scope="session")
+def model() -> DigitModel:
+    loaded = DigitModel.load()
+    loaded.warm_up()
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def ppwp():
+    return load_template("ppwp-plano")
+
+
+@pytest.fixture(scope="session")
+def reader(model, ppwp) -> PageReader:
+    return PageReader([ppwp], model, expect=Expectation(ELECTION, TPS, ("ppwp-plano",)))

@@ -1,0 +1,184 @@
+"""Reading synthesized, photographed forms end to end, and every refusal a KPPS may meet."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.errors import (
+    ForeignFormError,
+    MarkMissingError,
+    PoorImageError,
+    TagNotFoundError,
+    WrongPageError,
+)
+from edge.read.form import FormReading
+from edge.read.page import Expectation, PageReader
+from protocol.forms.loader import load_template
+from provisioning.synth.forms import synthesize_form
+from provisioning.synth.photo import Conditions
+from tests.edge.conftest import ELECTION, TPS
+
+STEADY = Conditions(0.8, 0.01, -0.01, 0.01, 0.0, 1.0, 0.15, 0.0, 0.6, 2.0, 88)
+
+
+def _frame(page):
+    return cv2.imdecode(np.frombuffer(page.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+
+def _one_page(ppwp, bank, seed, number=2, **kwargs):
+    rng = np.random.default_rng(seed)
+    options = {"tps": TPS, "election": ELECTION, "conditions": STEADY, **kwargs}
+    return synthesize_form(ppwp, bank=bank, rng=rng, only_pages=[number], **options)[0]
+
+
+@pytest.fixture(scope="module")
+def forms(ppwp, bank):
+    """Three whole PPWP forms photographed under the boom's varying conditions."""
+    return [
+        synthesize_form(ppwp, tps=TPS, election=ELECTION, bank=bank, rng=np.random.default_rng(s))
+        for s in (101, 102, 103)
+    ]
+
+
+def test_reads_whole_forms_end_to_end(reader, forms):
+    right = total = 0
+    for pages in forms:
+        form = FormReading()
+        for page in pages:
+            form.add(reader.read(_frame(page), page.jpeg))
+        assert form.complete and form.missing == []
+        for field_id, (_, reading) in form.fields().items():
+            truth = next(p.truth["fields"] for p in pages if field_id in p.truth["fields"])
+            total += 1
+            right += reading.number.value == truth[field_id]
+    assert total == 3 * 28
+    assert right / total >= 0.95, f"{right} of {total} fields read right"
+
+
+def test_bubbles_read_the_digits_the_kpps_blackened(reader, forms):
+    checked = 0
+    for pages in forms:
+        page = pages[1]
+        reading = reader.read(_frame(page), page.jpeg)
+        for field_id, columns in page.truth["bubbles"].items():
+            read = reading.fields[field_id].bubbles
+            for truth, column in zip(columns, read, strict=True):
+                if truth.get("style") in ("good",):
+                    checked += 1
+                    assert column.digit == truth["filled"], (field_id, truth, column)
+    assert checked >= 6
+
+
+def test_page_reading_names_its_page_and_hash(reader, forms):
+    page = forms[0][2]
+    reading = reader.read(_frame(page), page.jpeg)
+    assert (reading.template.id, reading.page, reading.qr.tps) == ("ppwp-plano", 3, TPS)
+    assert len(reading.image_sha256) == 64
+
+
+def test_refuses_page_of_another_tps(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 7, tps="31.71.01.1001.002")
+    with pytest.raises(ForeignFormError, match=r"TPS 31\.71\.01\.1001\.002"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_page_of_another_election(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 8, election="latihan-2024")
+    with pytest.raises(ForeignFormError, match="election latihan-2024"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_form_the_kit_does_not_scan(model, bank):
+    pilkada = load_template("pkwkk-2")
+    reader = PageReader(
+        [pilkada, load_template("ppwp-plano")], model, expect=Expectation(forms=("ppwp-plano",))
+    )
+    page = _one_page(pilkada, bank, 9, number=1)
+    with pytest.raises(ForeignFormError, match="does not scan pkwkk-2"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_page_already_scanned(reader, forms):
+    form = FormReading()
+    page = forms[0][0]
+    form.add(reader.read(_frame(page), page.jpeg))
+    with pytest.raises(WrongPageError, match="page 1 is already scanned: lay page 2 next"):
+        form.add(reader.read(_frame(page), page.jpeg))
+    assert form.next_page == 2
+
+
+def test_refuses_page_of_another_form_midway(model, ppwp, bank, forms):
+    pilkada = load_template("pkwkk-2")
+    reader = PageReader([ppwp, pilkada], model)
+    form = FormReading()
+    form.add(reader.read(_frame(forms[0][0]), forms[0][0].jpeg))
+    other = _one_page(pilkada, bank, 10, number=2, election="pilkada-2024")
+    with pytest.raises(WrongPageError, match="finish this form first"):
+        form.add(reader.read(_frame(other), other.jpeg))
+
+
+def _cover_mark(number):
+    def cover(image, k):
+        mark = load_template("ppwp-plano").page(2).marks[number - 1]
+        x0, y0 = int((mark.x - 6) * k), int((mark.y - 6) * k)
+        size = int((mark.size + 12) * k)
+        image[y0 : y0 + size, x0 : x0 + size] = 215  # a sheet of paper laid over it
+
+    return cover
+
+
+def test_refuses_covered_corner_mark_naming_it(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 11, before_photo=_cover_mark(3))
+    with pytest.raises(MarkMissingError, match="lay the page flat: corner mark 3 not found"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_covered_tag(reader, ppwp, bank):
+    def cover(image, k):
+        tag = ppwp.page(2).tag
+        x0, y0 = int(tag.x * k), int(tag.y * k)
+        image[y0 : y0 + int(tag.size * k), x0 : x0 + int(tag.size * k)] = 230
+
+    page = _one_page(ppwp, bank, 12, before_photo=cover)
+    with pytest.raises(TagNotFoundError, match="no page tag"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_page_too_dark(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 13)
+    dark = (_frame(page).astype(np.float32) * 0.22).astype(np.uint8)
+    with pytest.raises(PoorImageError, match="too dark"):
+        reader.read(dark, page.jpeg)
+
+
+def test_refuses_page_too_blurred(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 14)
+    blurred = cv2.GaussianBlur(_frame(page), (0, 0), 5.0)
+    with pytest.raises(PoorImageError, match="too blurred"):
+        reader.read(blurred, page.jpeg)
+
+
+def test_refuses_page_too_skewed(reader, ppwp, bank):
+    tilted = Conditions(0.0, 0.12, 0.0, 0.0, 0.0, 0.95, 0.1, 0.0, 0.5, 2.0, 90)
+    page = _one_page(ppwp, bank, 15, conditions=tilted)
+    with pytest.raises(PoorImageError, match="too skewed"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_refuses_sheet_whose_qr_and_tag_disagree(reader, ppwp, bank):
+    """A page 2 tag pasted onto a sheet printed as page 3 is not a genuine form."""
+
+    def paste_qr_of_page_3(image, k):
+        from provisioning.forms.raster import render_page
+
+        other = render_page(ppwp, 3, TPS, ELECTION, k)
+        qr = ppwp.page(2).qr
+        x0, y0 = int((qr.x - qr.quiet) * k), int((qr.y - qr.quiet) * k)
+        size = int((qr.size + 2 * qr.quiet) * k)
+        image[y0 : y0 + size, x0 : x0 + size] = other[y0 : y0 + size, x0 : x0 + size]
+
+    page = _one_page(ppwp, bank, 16, before_photo=paste_qr_of_page_3)
+    with pytest.raises(ForeignFormError, match="not a genuine form"):
+        reader.read(_frame(page), page.jpeg)
