@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,20 @@ class PageReading:
     image_sha256: str
     alignment: AlignedPage
     fields: dict[str, FieldReading] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+class _Clock:
+    """Seconds spent per stage of one page, for the benchmark's breakdown."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = self.laps.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 class PageReader:
@@ -68,14 +83,18 @@ class PageReader:
         self.aligner = Aligner(geometries, align_config)
 
     def read(self, frame: np.ndarray, image_bytes: bytes) -> PageReading:
+        clock = _Clock()
         aligned = self.aligner.align(frame)
+        clock.lap("align")
         template = self.templates[aligned.geometry.form]
         page = template.page(aligned.geometry.page)
         qr = read_qr(frame, aligned, page.qr)
         self._check_owner(qr, template.id, page.number)
-        fields = self._read_fields(frame, aligned, page.fields)
+        clock.lap("qr")
+        fields = self._read_fields(frame, aligned, page.fields, clock)
         digest = hashlib.sha256(image_bytes).hexdigest()
-        return PageReading(template, page.number, qr, digest, aligned, fields)
+        clock.lap("hash")
+        return PageReading(template, page.number, qr, digest, aligned, fields, clock.laps)
 
     def _check_owner(self, qr: QrPayload, form: str, page: int) -> None:
         if qr.form != form or qr.page != page:
@@ -102,21 +121,25 @@ class PageReader:
             )
 
     def _read_fields(
-        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec]
+        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec], clock: _Clock
     ) -> dict[str, FieldReading]:
         boxes = [
             BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump())
             for spec in specs
             for b in spec.boxes
         ]
-        patches = sample_boxes(frame, aligned, boxes)
-        probs = self.model.classify(normalise_batch(patches)) if patches else np.zeros((0, 12))
+        batch = normalise_batch(sample_boxes(frame, aligned, boxes))
+        clock.lap("boxes")
+        probs = self.model.classify(batch)
+        clock.lap("model")
         bubbles = self._read_bubbles(frame, aligned, specs)
+        clock.lap("bubbles")
         out, at = {}, 0
         for spec in specs:
             number = read_number(probs[at : at + spec.digits])
             at += spec.digits
             out[spec.id] = FieldReading(spec, number, bubbles.get(spec.id, ()))
+        clock.lap("decode")
         return out
 
     def _read_bubbles(

@@ -25,6 +25,7 @@ from provisioning.synth.values import consistent_values
 OVERSAMPLE = 1.25  # render a little finer than the camera sees, so the photo resamples down
 BOX_INSET_MM = 1.2  # handwriting keeps off the printed border, mostly
 # How KPPS fill a bubble: mostly well, sometimes sloppy, faint or not at all.
+LEAD_BLANK = 0.1  # some KPPS leave an unused leading box empty instead of writing X
 BUBBLE_STYLES = ("good", "sloppy", "faint", "missing")
 BUBBLE_ODDS = (0.85, 0.07, 0.05, 0.03)
 
@@ -53,7 +54,9 @@ def _fill_field(
     boxes, bubbles = [], []
     for index, digit in enumerate(number_boxes(value, spec.digits)):
         rect = _box_px(spec.boxes[index], k)
-        if digit is None:
+        if digit is None and rng.random() < LEAD_BLANK:
+            boxes.append("blank")
+        elif digit is None:
             write_x(image, rect, rng)
             boxes.append("X")
         else:

@@ -1,0 +1,257 @@
+"""Reading benchmark: forms synthesized from handwriting the model never trained on.
+
+    python benchmarks/reading.py --digits ../shared/data/mnist-t10k-dev/t10k-dev --skip 6000 \
+        --forms 100
+
+Prints digit, X and blank accuracy per box, field accuracy, bubble accuracy, per-page
+latency by stage (median, p95) on one pinned core, the ratio of that latency to decoding the
+same 12 MP JPEG (a baseline measured in the same run), the reading process's peak memory,
+and Tesseract (Debian's tesseract-ocr, digits only) on a sample of the same boxes. The last
+line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from edge.align.sample import BoxMm, sample_boxes
+from edge.read.page import BOX_INSET_MM, PageReader
+from edge.recognition.model import DigitModel
+from protocol.forms import layout
+from protocol.forms.loader import load_all
+from protocol.idx import load_digits
+from provisioning.synth.dataset import election_for, tps_for
+from provisioning.synth.forms import synthesize_form
+from provisioning.synth.handwriting import DigitBank
+
+
+def pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    cv2.setNumThreads(1)
+
+
+def synthesize(args, templates, bank, out: Path) -> None:
+    """Write the synthesized pages to ``out`` so the reading process holds only what it reads."""
+    for n in range(1, args.forms + 1):
+        template = templates[(n - 1) % len(templates)]
+        rng = np.random.default_rng([args.seed, n])
+        tps = tps_for("31.71.01.1001.001", n)
+        for page in synthesize_form(
+            template, tps=tps, election=election_for(template, None), bank=bank, rng=rng
+        ):
+            stem = out / f"{n:04d}-{page.number}"
+            stem.with_suffix(".jpg").write_bytes(page.jpeg)
+            stem.with_suffix(".json").write_text(json.dumps(page.truth))
+        print(f"\rsynthesized {n}/{args.forms} forms", end="", file=sys.stderr)
+    print(file=sys.stderr)
+
+
+def tesseract_box(patch: np.ndarray, workdir: Path) -> str:
+    path = workdir / "box.png"
+    big = cv2.resize(patch, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), cv2.copyMakeBorder(big, 20, 20, 20, 20, cv2.BORDER_CONSTANT, value=255))
+    done = subprocess.run(
+        ["tesseract", str(path), "-", "--psm", "10", "-c", "tessedit_char_whitelist=0123456789X"],
+        capture_output=True,
+        text=True,
+    )
+    text = done.stdout.strip()
+    return text[:1] if text else "blank"
+
+
+def reset_peak_memory() -> None:
+    """Forget the high-water mark this process inherited from its parent at fork time."""
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+def peak_memory_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def pct(values, q):
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure(folder: str, tesseract_boxes: int) -> dict:
+    """Read every page in ``folder`` on one pinned core; runs in its own process."""
+    reset_peak_memory()
+    pin_one_core()
+    templates = [t.template for t in load_all() if not t.template.example]
+    model = DigitModel.load(threads=1)
+    model.warm_up()
+    reader = PageReader(templates, model)
+    boxes, fields, bubbles, refused = Counter(), Counter(), Counter(), []
+    stage_times: dict[str, list[float]] = {}
+    totals, decode_times, tess_sample = [], [], []
+    for jpg in sorted(Path(folder).glob("*.jpg")):
+        data = jpg.read_bytes()
+        truth = json.loads(jpg.with_suffix(".json").read_text())
+        start = time.perf_counter()
+        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+        decoded = time.perf_counter()
+        try:
+            reading = reader.read(frame, data)
+        except Exception as e:  # a refusal of a synthesized page is a failure to report
+            refused.append(f"{jpg.name}: {e}")
+            continue
+        totals.append(time.perf_counter() - decoded)
+        decode_times.append(decoded - start)
+        for stage, seconds in reading.timings.items():
+            stage_times.setdefault(stage, []).append(seconds)
+        count(reading, truth, boxes, fields, bubbles)
+        if len(tess_sample) < tesseract_boxes:  # keep small patches, never whole frames
+            tess_sample.extend(
+                digit_patches(frame, reading, truth)[: tesseract_boxes - len(tess_sample)]
+            )
+    rss = peak_memory_mb()  # before Tesseract runs
+    return {
+        "refused": refused,
+        "boxes": {f"{k}|{ok}": v for (k, ok), v in boxes.items()},
+        "fields": dict(fields),
+        "bubbles": {f"{k}|{ok}": v for (k, ok), v in bubbles.items()},
+        "totals": totals,
+        "decode": decode_times,
+        "stages": stage_times,
+        "peak_rss_mb": rss,
+        "model_bytes": model.path.stat().st_size,
+        "model_sha256": model.sha256,
+        "tesseract": run_tesseract(tess_sample),
+    }
+
+
+def count(reading, truth, boxes, fields, bubbles) -> None:
+    for field_id, fr in reading.fields.items():
+        fields["right" if fr.number.value == truth["fields"][field_id] else "wrong"] += 1
+        for true_box, top in zip(truth["boxes"][field_id], fr.number.boxes, strict=True):
+            kind = true_box if true_box in ("X", "blank") else "digit"
+            boxes[(kind, top[0][0] == true_box)] += 1
+        for true_col, read_col in zip(truth["bubbles"].get(field_id, []), fr.bubbles, strict=False):
+            if true_col["style"] != "none":
+                bubbles[(true_col["style"], read_col.digit == true_col["filled"])] += 1
+
+
+def digit_patches(frame, reading, truth) -> list[tuple[np.ndarray, str]]:
+    """The page's digit boxes exactly as the model saw them, with the true digit."""
+    specs = [fr.spec for fr in reading.fields.values()]
+    rects = [
+        BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump()) for s in specs for b in s.boxes
+    ]
+    answers = [b for s in specs for b in truth["boxes"][s.id]]
+    patches = sample_boxes(frame, reading.alignment, rects)
+    return [(p, a) for p, a in zip(patches, answers, strict=True) if a not in ("X", "blank")]
+
+
+def run_tesseract(sample: list[tuple[np.ndarray, str]]) -> dict:
+    if shutil.which("tesseract") is None:
+        return {"available": False}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        right = sum(tesseract_box(patch, Path(tmp)) == answer for patch, answer in sample)
+    return {
+        "available": True,
+        "digit_boxes": len(sample),
+        "digit_accuracy": round(right / max(len(sample), 1), 4),
+        "seconds_per_box": round((time.perf_counter() - t0) / max(len(sample), 1), 4),
+    }
+
+
+def summarise(args, m: dict) -> dict:
+    boxes = Counter({tuple(k.split("|")): v for k, v in m["boxes"].items()})
+    bubbles = Counter({tuple(k.split("|")): v for k, v in m["bubbles"].items()})
+
+    def acc(kind):
+        ok, bad = boxes[(kind, "True")], boxes[(kind, "False")]
+        return round(ok / max(ok + bad, 1), 5), ok + bad
+
+    digit_acc, digit_n = acc("digit")
+    x_acc, x_n = acc("X")
+    blank_acc, blank_n = acc("blank")
+    fields = m["fields"]
+    n_fields = sum(fields.values())
+    bubble_n = sum(bubbles.values())
+    bubble_ok = sum(v for (_, ok), v in bubbles.items() if ok == "True")
+    totals, decode = m["totals"], m["decode"]
+    return {
+        "forms": args.forms,
+        "pages": len(totals) + len(m["refused"]),
+        "refused_pages": len(m["refused"]),
+        "digit_accuracy": digit_acc,
+        "digit_boxes": digit_n,
+        "x_accuracy": x_acc,
+        "x_boxes": x_n,
+        "blank_accuracy": blank_acc,
+        "blank_boxes": blank_n,
+        "field_accuracy": round(fields.get("right", 0) / max(n_fields, 1), 5),
+        "fields": n_fields,
+        "bubble_accuracy": round(bubble_ok / max(bubble_n, 1), 5),
+        "bubbles": bubble_n,
+        "bubble_accuracy_by_style": {
+            style: round(
+                bubbles[(style, "True")]
+                / max(bubbles[(style, "True")] + bubbles[(style, "False")], 1),
+                4,
+            )
+            for style in ("good", "sloppy", "faint", "missing")
+        },
+        "page_ms_median": round(1000 * pct(totals, 50), 1),
+        "page_ms_p95": round(1000 * pct(totals, 95), 1),
+        "stage_ms_median": {k: round(1000 * pct(v, 50), 2) for k, v in m["stages"].items()},
+        "stage_ms_p95": {k: round(1000 * pct(v, 95), 2) for k, v in m["stages"].items()},
+        "jpeg_decode_ms_median": round(1000 * pct(decode, 50), 1),
+        "page_over_jpeg_decode": round(pct(totals, 50) / pct(decode, 50), 3),
+        "peak_rss_mb": round(m["peak_rss_mb"], 1),
+        "model_bytes": m["model_bytes"],
+        "model_sha256": m["model_sha256"],
+        "tesseract": m["tesseract"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--digits", required=True, help="IDX prefix of handwriting to write with")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first N digits (trained on)")
+    parser.add_argument("--forms", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--tesseract-boxes", type=int, default=300)
+    args = parser.parse_args()
+
+    images, labels = load_digits(args.digits)
+    bank = DigitBank(images[args.skip :], labels[args.skip :])
+    templates = [t.template for t in load_all() if not t.template.example]
+    with tempfile.TemporaryDirectory() as folder:
+        synthesize(args, templates, bank, Path(folder))
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            measured = pool.apply(measure, (folder, args.tesseract_boxes))
+    for line in measured["refused"][:10]:
+        print("refused:", line, file=sys.stderr)
+    result = summarise(args, measured)
+    for key, value in result.items():
+        print(f"{key:>26}: {value}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
