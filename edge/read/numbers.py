@@ -25,6 +25,7 @@ class NumberReading:
     p: float  # probability of that reading
     alternatives: tuple[tuple[int | None, float], ...]  # the next most probable readings
     boxes: tuple[tuple[tuple[str, float], ...], ...]  # per box: top classes with probability
+    probs: np.ndarray | None = None  # (n boxes, 12): the model's full output, for the decoder
 
 
 @cache
@@ -68,4 +69,4 @@ def read_number(probs: np.ndarray, *, alternatives: int = 3) -> NumberReading:
     ranked.append((None, empty))
     ranked.sort(key=lambda item: -item[1])
     best, rest = ranked[0], tuple(ranked[1 : alternatives + 1])
-    return NumberReading(best[0], best[1], rest, top_classes(probs))
+    return NumberReading(best[0], best[1], rest, top_classes(probs), probs)

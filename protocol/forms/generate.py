@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -739,6 +740,12 @@ def vote_rules(option_fields: list[str]) -> list[J]:
 # --- templates ---------------------------------------------------------------------------
 
 
+# Bumped whenever a template's content changes (ids not listed are at version 1).
+# ppwp-salinan 2: section II boxes inside the table's rows; QR clear of the tables; section III
+# header labelled.
+VERSIONS = {"ppwp-salinan": 2}
+
+
 def template(
     tid: str,
     title: str,
@@ -756,7 +763,7 @@ def template(
     out: J = {
         "format": "tps-form-template/1",
         "id": tid,
-        "version": 1,
+        "version": VERSIONS.get(tid, 1),
         "title": title,
         "description": description,
         "election_kind": kind,
@@ -954,6 +961,12 @@ A4W, A4H = 210.0, 297.0
 SAL = Frame(s=0.92, ox=A4W / 2 * (1 - 0.92), oy=A4H / 2 * (1 - 0.92))  # shrink about the centre
 
 
+# Where each salinan page has room for the QR code and its quiet zone and caption: right-aligned
+# with the tables, in the gap above section I (page 1) and between sections IV and V (page 2).
+# (The page's right margin is too narrow: a QR there touched the tables and the paper's edge.)
+SAL_QR_Y = {1: 66.0, 2: 136.0}
+
+
 def a4_furniture(number: int, tag_id: int) -> J:
     f = SAL
     marks = [(5.0, 5.0), (A4W - 13.0, 5.0), (A4W - 13.0, A4H - 13.0), (5.0, A4H - 13.0)]
@@ -971,7 +984,7 @@ def a4_furniture(number: int, tag_id: int) -> J:
             "rotation": 0,
             "quiet": 1.5,
         },
-        "qr": {"x": 193.5, "y": 60.0, "size": 14.0, "quiet": 2.0},
+        "qr": {"x": 177.8, "y": SAL_QR_Y[number], "size": 14.0, "quiet": 2.0},
         "page_label": text(f, 187.7, 20.9, f"Hal {number} dari 2", 2.2, bold=True, align="centre"),
         "decor": [
             box(f, 178.4, 10.3, 18.7, 7.8, 0.35),
@@ -988,6 +1001,19 @@ def sal_field(fid: str, label: str, xs: list[float], y: float, h: float, alias: 
 
 
 SAL_COLS = {"L": [123.7, 132.0, 140.5], "P": [149.0, 157.4, 165.9], "JML": [174.4, 182.7, 191.2]}
+
+
+def split_header_a4(y: float) -> list[J]:
+    """URAIAN / L / P / JML header of sections I and III."""
+    d = [grid(SAL, 10.7, y, [113.0, 25.3, 25.4, 25.0], [7.0], 0.4)]
+    for label, cx in (
+        ("URAIAN", 67.2),
+        ("LAKI-LAKI (L)", 136.4),
+        ("PEREMPUAN (P)", 161.7),
+        ("JUMLAH (L+P)", 186.8),
+    ):
+        d.append(text(SAL, cx, y + 4.5, label, 2.0, bold=True, align="centre"))
+    return d
 
 
 def salinan_page1() -> J:
@@ -1018,14 +1044,7 @@ def salinan_page1() -> J:
     ]
     fields: list[J] = []
     d.append(text(f, 10.7, 95.5, "I. DATA PEMILIH DAN PENGGUNA HAK PILIH", 2.6, bold=True))
-    d.append(grid(f, 10.7, 97.7, [113.0, 25.3, 25.4, 25.0], [7.0], 0.4))
-    for label, cx in (
-        ("URAIAN", 67.2),
-        ("LAKI-LAKI (L)", 136.4),
-        ("PEREMPUAN (P)", 161.7),
-        ("JUMLAH (L+P)", 186.8),
-    ):
-        d.append(text(f, cx, 102.2, label, 2.0, bold=True, align="centre"))
+    d += split_header_a4(97.7)
     d += [
         box(f, 10.7, 108.3, 188.6, 56.0, 0.5),
         text(f, 12.0, 113.0, "A.   DATA PEMILIH", 2.1, bold=True),
@@ -1040,16 +1059,24 @@ def salinan_page1() -> J:
             for c, _, s in SPLIT
         ]
     d.append(text(f, 10.7, 170.0, "II. DATA PENGGUNAAN SURAT SUARA", 2.6, bold=True))
-    d.append(grid(f, 10.7, 172.3, [163.7, 25.0], [7.0, *([7.9] * 4)], 0.4))
+    # Header, the "(1) (2)" line, then the four rows, as on KPU's copy. The rows' tops are
+    # the digit boxes' (each box 0.1 mm below its row's line); the table's row lines must be
+    # the same lines, or they run through the boxes.
+    tops = [183.0, 191.0, 198.9, 206.9, 214.8]
+    edges = [172.3, 179.3, *tops]
+    heights = [round(b - a, 2) for a, b in pairwise(edges)]
+    d.append(grid(f, 10.7, 172.3, [163.7, 25.0], heights, 0.4))
     d += [
         text(f, 92.5, 176.8, "URAIAN", 2.0, bold=True, align="centre"),
         text(f, 186.8, 176.8, "JUMLAH", 2.0, bold=True, align="centre"),
+        text(f, 92.5, 182.2, "(1)", 1.6, bold=True, align="centre"),
+        text(f, 186.8, 182.2, "(2)", 1.6, bold=True, align="centre"),
     ]
-    for (fid, label, alias, _), y in zip(rows_ii("2%"), (183.0, 191.0, 198.9, 206.9), strict=True):
-        d += [grid(f, 174.4, y, [8.35] * 3, [7.9], 0.3), text(f, 12.0, y + 5.0, label, 1.9)]
+    for (fid, label, alias, _), y, h in zip(rows_ii("2%"), tops[:-1], heights[2:], strict=True):
+        d += [grid(f, 174.4, y, [8.35] * 3, [h], 0.3), text(f, 12.0, y + 5.0, label, 1.9)]
         fields.append(sal_field(fid, label, SAL_COLS["JML"], y + 0.1, 7.6, alias))
     d.append(text(f, 10.7, 220.5, "III. DATA PEMILIH DISABILITAS", 2.6, bold=True))
-    d.append(grid(f, 10.7, 223.0, [113.0, 25.3, 25.4, 25.0], [7.0], 0.4))
+    d += split_header_a4(223.0)
     d.append(grid(f, 10.7, 233.6, [113.0, *([8.35] * 9)], [7.8], 0.3))
     label = "Jumlah seluruh Pemilih disabilitas yang menggunakan hak pilih"
     d.append(text(f, 12.0, 238.6, label, 1.9))
