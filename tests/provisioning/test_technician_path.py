@@ -20,6 +20,21 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "TPS_CA_PASSPHRASE": "correct horse battery"}
 
 
+def enroll(ca, *args, env=ENV):
+    """`tps-provision kit enroll --ca CA --election pemilu-2024 ARGS...`"""
+    return run(
+        "tps-provision",
+        "kit",
+        "enroll",
+        "--ca",
+        str(ca),
+        "--election",
+        "pemilu-2024",
+        *args,
+        env=env,
+    )
+
+
 def run(*args, env=ENV, cwd=None):
     return subprocess.run(
         [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, env=env, cwd=cwd
@@ -56,19 +71,7 @@ def _sign(kit_dir, **changes):
 def test_technician_enrols_fifty_kits_and_a_result_verifies(technician):
     root, ca = technician
     codes = [f"31.71.{d:02d}.1001.{t:03d}" for d in (1, 2) for t in range(1, 26)]
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--csv",
-        str(_csv(root / "tps.csv", codes)),
-        "--out",
-        str(root / "kits"),
-    )
+    done = enroll(ca, "--csv", str(_csv(root / "tps.csv", codes)), "--out", str(root / "kits"))
     assert done.returncode == 0, done.stderr
     assert "enrolled 50 of 50" in done.stdout
     kit_dirs = sorted((root / "kits").iterdir())
@@ -144,19 +147,7 @@ def _verify(root, ca, signed_bytes, ca_cert=None):
 @pytest.fixture
 def one_kit(technician):
     root, ca = technician
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--tps",
-        "31.71.01.1001.001",
-        "--out",
-        str(root / "kits"),
-    )
+    done = enroll(ca, "--tps", "31.71.01.1001.001", "--out", str(root / "kits"))
     assert done.returncode == 0, done.stderr
     kit_dir = root / "kits" / "kit-3171011001001-1"
     bundled = run(
@@ -231,51 +222,21 @@ def test_batch_with_bad_rows_keeps_the_good_ones_and_reports_each(technician):
         root / "tps.csv",
         ["31.71.01.1001.001", "31.71.1.1001.2", "31.71.01.1001.001", "31.71.01.1001.003"],
     )
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--csv",
-        str(csv),
-        "--out",
-        str(root / "kits"),
-    )
+    done = enroll(ca, "--csv", str(csv), "--out", str(root / "kits"))
     assert done.returncode == 1
     assert "enrolled 2 of 4" in done.stdout
     assert "row 3 ('31.71.1.1001.2')" in done.stderr and "not a TPS code" in done.stderr
     assert "row 4" in done.stderr and "duplicate TPS code" in done.stderr
     names = sorted(p.name for p in (root / "kits").iterdir())
     assert names == ["kit-3171011001001-1", "kit-3171011001003-1"]  # nothing half-written
-    again = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--tps",
-        "31.71.01.1001.001",
-        "--out",
-        str(root / "kits"),
-    )
+    again = enroll(ca, "--tps", "31.71.01.1001.001", "--out", str(root / "kits"))
     assert again.returncode == 1 and "already has kit kit-3171011001001-1" in again.stderr
 
 
 def test_wrong_passphrase_is_refused_clearly(technician):
     root, ca = technician
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
+    done = enroll(
+        ca,
         "--tps",
         "31.71.01.1001.001",
         "--out",
@@ -305,19 +266,7 @@ def test_expired_ca_is_refused_clearly(tmp_path):
         ).returncode
         == 0
     )
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--tps",
-        "31.71.01.1001.001",
-        "--out",
-        str(tmp_path / "kits"),
-    )
+    done = enroll(ca, "--tps", "31.71.01.1001.001", "--out", str(tmp_path / "kits"))
     assert done.returncode == 1
     assert "expired" in done.stderr and "new CA" in done.stderr
 
@@ -327,19 +276,7 @@ def test_unwritable_output_directory_is_refused(technician):
     assert ca.exists()
     blocker = root / "usb"
     blocker.write_text("a file where a directory should be")  # fails even for root
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
-        "--tps",
-        "31.71.01.1001.001",
-        "--out",
-        str(blocker / "kits"),
-    )
+    done = enroll(ca, "--tps", "31.71.01.1001.001", "--out", str(blocker / "kits"))
     assert done.returncode == 1 and "cannot create" in done.stderr
 
 
@@ -370,14 +307,8 @@ def test_real_kit_makes_its_own_key_and_only_the_csr_travels(technician):
     made = run("tps-kit", "keygen", "--dir", str(kit))
     assert made.returncode == 0, made.stderr
     assert stat.S_IMODE((kit / "kit.key.pem").stat().st_mode) == 0o600
-    done = run(
-        "tps-provision",
-        "kit",
-        "enroll",
-        "--ca",
-        str(ca),
-        "--election",
-        "pemilu-2024",
+    done = enroll(
+        ca,
         "--tps",
         "31.71.01.1001.007",
         "--csr",
