@@ -17,6 +17,7 @@ from provisioning import authority as ca
 from provisioning import bundle, enrol, registry, services
 from provisioning.errors import ProvisioningError
 from provisioning.files import write_atomic
+from provisioning.tpscsv import read_tps_csv
 
 PASSPHRASE_ENV = "TPS_CA_PASSPHRASE"
 
@@ -190,7 +191,7 @@ def _enroll_csr(
 def _enroll_csv(
     authority: ca.Authority, csv_path: Path, election: str, out: Path, days: int
 ) -> None:
-    rows = enrol.read_tps_csv(csv_path)
+    rows = read_tps_csv(csv_path)
     with tqdm(total=len(rows), unit="kit", desc="enrolling", file=sys.stderr) as bar:
         outcomes = enrol.enrol_batch(
             authority,

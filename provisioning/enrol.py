@@ -8,7 +8,6 @@ half-written.
 
 from __future__ import annotations
 
-import csv
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -136,18 +135,6 @@ class RowOutcome:
     tps: str
     kit: EnrolledKit | None
     error: str | None
-
-
-def read_tps_csv(path: Path) -> list[tuple[int, str]]:
-    """(line number, TPS code) for each row of a CSV with a ``tps`` column."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or "tps" not in reader.fieldnames:
-                raise EnrolmentError(f"{path}: the CSV needs a header row with a 'tps' column")
-            return [(reader.line_num, (row.get("tps") or "").strip()) for row in reader]
-    except OSError as e:
-        raise EnrolmentError(f"cannot read {path}: {e.strerror}") from e
 
 
 def enrol_batch(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from protocol.errors import FieldError
 from protocol.forms import loader
 from protocol.ids import check_id
 from provisioning.errors import ProvisioningError
+from provisioning.tpscsv import read_tps_csv
 
 
 @click.group()
@@ -76,17 +76,10 @@ def _codes(tps_list: tuple[str, ...], tps_csv: Path | None) -> list[str]:
 
 
 def _read_csv(path: Path) -> list[str]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise ProvisioningError(f"cannot read {path}: {e}") from e
-    if not rows or "tps" not in rows[0]:
-        raise ProvisioningError(f"{path}: needs a header row with a `tps` column")
     codes = []
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
+    for line, text in read_tps_csv(path):
         try:
-            codes.append(str(tps_codes.parse(row["tps"] or "", field=f"{path.name} row {line}")))
+            codes.append(str(tps_codes.parse(text, field=f"{path.name} row {line}")))
         except FieldError as e:
             raise ProvisioningError(str(e)) from e
     return codes
