@@ -1,0 +1,451 @@
+"""The kit's outbox: chain, states, images after numbers, export, corruption, a second process."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edge.outbox import (
+    AckOutcome,
+    ChainError,
+    ChainHead,
+    CorruptOutboxError,
+    InvalidDocumentError,
+    Outbox,
+    OutboxBusyError,
+    OutboxError,
+    SchemaVersionError,
+    State,
+    UnknownDocumentError,
+    schema,
+)
+from protocol import verify_cli
+from protocol.document import GENESIS
+from protocol.result import sign_result
+from tests.conftest import kit_key, make_document
+
+CHILD = Path(__file__).with_name("outbox_child.py")
+TPS = "31.71.01.1001.001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_707_900_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def kit(region):
+    return region.kit(TPS)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def outbox(tmp_path, clock):
+    with Outbox.open(tmp_path / "outbox.sqlite3", clock=clock) as opened:
+        yield opened
+
+
+def page_images(seq: int, pages: int = 2) -> list[bytes]:
+    return [f"jpeg of page {p} of seq {seq}".encode() * 50 for p in range(1, pages + 1)]
+
+
+def signed_next(outbox: Outbox, kit, images: list[bytes] | None = None, **changes):
+    """Sign the next document of the chain, as the firmware does."""
+    head = outbox.next_chain()
+    images = page_images(head.seq) if images is None else images
+    pages = [
+        {"page": i + 1, "sha256": hashlib.sha256(data).hexdigest()} for i, data in enumerate(images)
+    ]
+    values = {"seq": head.seq, "prev_sha256": head.prev_sha256, "pages": pages, **changes}
+    document = make_document(kit, **values)
+    return sign_result(document, kit_key(kit), kit.certificate), images, document
+
+
+def add_next(outbox: Outbox, kit, **changes):
+    signed, images, _ = signed_next(outbox, kit, **changes)
+    return outbox.add(signed, images)
+
+
+# -- the file -------------------------------------------------------------------------------
+
+
+def test_new_outbox_is_wal_full_sync_and_versioned(outbox):
+    conn = outbox._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.CURRENT_VERSION
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
+    assert outbox.next_chain() == ChainHead(1, GENESIS)
+
+
+def test_reopening_keeps_everything(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    with Outbox.open(path) as first:
+        entry = add_next(first, kit)
+    with Outbox.open(path) as again:
+        assert again.documents() == [entry]
+        assert again.next_chain().prev_sha256 == entry.sha256
+
+
+# -- the chain ------------------------------------------------------------------------------
+
+
+def test_chain_advances_with_each_document(outbox, kit):
+    first = add_next(outbox, kit)
+    second = add_next(outbox, kit)
+    assert (first.seq, first.prev_sha256) == (1, GENESIS)
+    assert (second.seq, second.prev_sha256) == (2, first.sha256)
+    assert outbox.next_chain().seq == 3
+    assert outbox.next_chain().prev_sha256 == second.sha256
+
+
+def test_a_seq_that_is_not_next_is_refused(outbox, kit):
+    add_next(outbox, kit)
+    signed, images, _ = signed_next(outbox, kit, seq=1)  # a second version of seq 1
+    with pytest.raises(ChainError, match="next_chain"):
+        outbox.add(signed, images)
+    signed, images, _ = signed_next(outbox, kit, seq=3)  # a gap
+    with pytest.raises(ChainError):
+        outbox.add(signed, images)
+    assert [e.seq for e in outbox.documents()] == [1]
+    assert outbox.next_chain().seq == 2
+
+
+def test_a_wrong_prev_hash_is_refused(outbox, kit):
+    add_next(outbox, kit)
+    signed, images, _ = signed_next(outbox, kit, prev_sha256=GENESIS)
+    with pytest.raises(ChainError):
+        outbox.add(signed, images)
+
+
+def test_adding_the_same_document_again_changes_nothing(outbox, kit):
+    signed, images, _ = signed_next(outbox, kit)
+    first = outbox.add(signed, images)
+    again = outbox.add(signed, images)
+    assert again == first
+    assert len(outbox.documents()) == 1 and outbox.next_chain().seq == 2
+
+
+def test_another_kits_document_is_refused(outbox, kit, region):
+    add_next(outbox, kit)
+    other = region.kit("31.71.01.1001.002")
+    signed, images, _ = signed_next(outbox, other)
+    with pytest.raises(ChainError, match="its own outbox"):
+        outbox.add(signed, images)
+
+
+def test_a_broken_signature_is_refused(outbox, kit):
+    signed, images, _ = signed_next(outbox, kit)
+    bundle = json.loads(signed)
+    sig = bundle["envelope"]["signatures"][0]
+    sig["sig"] = ("A" if sig["sig"][0] != "A" else "B") + sig["sig"][1:]
+    with pytest.raises(InvalidDocumentError):
+        outbox.add(json.dumps(bundle).encode(), images)
+    with pytest.raises(InvalidDocumentError):
+        outbox.add(b"not json", images)
+    assert outbox.documents() == []
+
+
+def test_images_must_be_exactly_the_signed_pages(outbox, kit):
+    signed, images, _ = signed_next(outbox, kit)
+    with pytest.raises(InvalidDocumentError, match=r"missing pages \[2\]"):
+        outbox.add(signed, images[:1])
+    with pytest.raises(InvalidDocumentError, match="does not name"):
+        outbox.add(signed, [*images, b"another photo"])
+    assert outbox.next_chain().seq == 1
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+
+def test_pending_is_in_seq_order_until_the_hub_answers(outbox, kit):
+    entries = [add_next(outbox, kit) for _ in range(4)]
+    assert [e.seq for e in outbox.pending()] == [1, 2, 3, 4]
+    assert [e.seq for e in outbox.pending(limit=2)] == [1, 2]
+    outbox.mark_sent(2)
+    assert [(e.seq, e.state) for e in outbox.pending()][:2] == [
+        (1, State.QUEUED),
+        (2, State.SENT),
+    ]  # a PUBACK is not delivery: still pending
+    assert outbox.acknowledge(entries[1].sha256, accepted=True) == AckOutcome.APPLIED
+    assert outbox.acknowledge(entries[2].sha256, False, "TPS tidak cocok") == AckOutcome.APPLIED
+    assert [e.seq for e in outbox.pending()] == [1, 4]
+    assert outbox.get(3).reason == "TPS tidak cocok"
+    assert outbox.get(3).state == State.REJECTED
+
+
+def test_states_only_move_forward(outbox, kit):
+    entry = add_next(outbox, kit)
+    outbox.acknowledge(entry.sha256, accepted=True)  # the ack can beat the PUBACK
+    outbox.mark_sent(entry.seq)
+    assert outbox.get(entry.seq).state == State.ACKNOWLEDGED
+    assert outbox.acknowledge(entry.sha256, accepted=True) == AckOutcome.DUPLICATE
+    assert outbox.acknowledge(entry.sha256, accepted=False) == AckOutcome.CONFLICT
+    assert outbox.get(entry.seq).state == State.ACKNOWLEDGED
+
+
+def test_unknown_acks_are_ignored_and_reported(outbox, kit, caplog):
+    add_next(outbox, kit)
+    with caplog.at_level(logging.WARNING, logger="edge.outbox.store"):
+        assert outbox.acknowledge("ab" * 32, accepted=True) == AckOutcome.UNKNOWN
+    assert "unknown document" in caplog.text
+    assert outbox.get(1).state == State.QUEUED
+
+
+def test_attempts_and_errors_are_recorded(outbox, kit, clock):
+    add_next(outbox, kit)
+    outbox.mark_failed(1, "PUBACK reason 135 (Not authorized)")
+    failed = outbox.get(1)
+    assert (failed.attempts, failed.last_error) == (1, "PUBACK reason 135 (Not authorized)")
+    clock.now += 5
+    outbox.mark_sent(1)
+    entry = outbox.get(1)
+    assert (entry.attempts, entry.last_error, entry.sent_at) == (2, None, clock.now)
+    with pytest.raises(UnknownDocumentError, match="seq 9"):
+        outbox.mark_sent(9)
+
+
+def test_images_travel_only_after_their_numbers(outbox, kit):
+    first = add_next(outbox, kit)
+    second = add_next(outbox, kit)
+    assert outbox.pending_images() == []  # numbers first
+    outbox.mark_sent(second.seq)
+    owed = outbox.pending_images(limit=10)
+    assert [(i.seq, i.page) for i in owed] == [(2, 1), (2, 2)]
+    assert all(hashlib.sha256(i.data).hexdigest() == i.sha256 for i in owed)
+    outbox.mark_sent(first.seq)
+    assert [(i.seq, i.page) for i in outbox.pending_images(limit=10)] == [
+        (1, 1),
+        (1, 2),
+        (2, 1),
+        (2, 2),
+    ]
+    outbox.mark_image_sent(owed[0].sha256)
+    assert len(outbox.pending_images(limit=10)) == 3
+    outbox.acknowledge(first.sha256, accepted=False, reason="ditolak")
+    assert [i.seq for i in outbox.pending_images(limit=10)] == [2]  # not for refused numbers
+    with pytest.raises(UnknownDocumentError):
+        outbox.mark_image_sent("cd" * 32)
+
+
+def test_an_image_shared_by_two_versions_is_stored_and_sent_once(outbox, kit):
+    photo = [b"the same photo" * 100]
+    add_next(outbox, kit, images=photo)
+    add_next(outbox, kit, images=photo, captured_at="2024-02-14T19:30:00Z")
+    outbox.mark_sent(1)
+    outbox.mark_sent(2)
+    owed = outbox.pending_images(limit=10)
+    assert [(i.seq, i.data) for i in owed] == [(1, photo[0])]
+
+
+def test_stats_for_the_heartbeat(outbox, kit, clock):
+    assert outbox.stats().oldest_pending_age_s is None
+    first = add_next(outbox, kit)
+    clock.now += 60
+    add_next(outbox, kit)
+    clock.now += 30
+    outbox.acknowledge(first.sha256, accepted=True)
+    stats = outbox.stats()
+    assert stats.last_seq == 2
+    assert (stats.pending_documents, stats.unsent_documents) == (1, 1)
+    assert stats.oldest_pending_age_s == 30
+    assert stats.pending_images == 4  # the first's images still owed after its ack
+    assert stats.pending_bytes > len(outbox.get(2).signed)
+    assert stats.by_state == {"acknowledged": 1, "queued": 1}
+    assert json.dumps(stats.to_json_value())
+
+
+def test_prune_removes_only_old_accepted_delivered_documents(outbox, kit, clock):
+    entries = [add_next(outbox, kit) for _ in range(4)]
+    for entry in entries:
+        outbox.mark_sent(entry.seq)
+    outbox.acknowledge(entries[0].sha256, accepted=True)
+    outbox.acknowledge(entries[1].sha256, accepted=True)  # images not sent yet
+    outbox.acknowledge(entries[2].sha256, accepted=False, reason="ditolak")
+    for _, sha in entries[0].pages:
+        outbox.mark_image_sent(sha)
+    assert outbox.prune(keep_days=1) == 0  # too recent
+    clock.now += 2 * 86_400
+    assert outbox.prune(keep_days=1) == 1
+    assert [e.seq for e in outbox.documents()] == [2, 3, 4]
+    with pytest.raises(UnknownDocumentError):
+        outbox.image(entries[0].pages[0][1])
+    assert outbox.next_chain().prev_sha256 == entries[3].sha256  # the chain head stays
+    assert add_next(outbox, kit).seq == 5
+    with pytest.raises(ValueError):
+        outbox.prune(keep_days=-1)
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def test_export_writes_verifiable_files_and_a_manifest(outbox, kit, region, tmp_path):
+    entries = [add_next(outbox, kit) for _ in range(3)]
+    outbox.acknowledge(entries[0].sha256, accepted=True)
+    entries = outbox.documents()
+    stick = tmp_path / "usb"
+    manifest_path = outbox.export(stick)
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["kit"] == kit.kit_id
+    files = [d["file"] for d in manifest["documents"]]
+    assert files == [f"{e.seq:06d}-{e.sha256[:12]}.json" for e in entries]
+    ca_cert = region.ca_dir / "ca.cert.pem"
+    for listed, entry in zip(manifest["documents"], entries, strict=True):
+        data = (stick / listed["file"]).read_bytes()
+        assert data == entry.signed
+        assert hashlib.sha256(data).hexdigest() == listed["file_sha256"]
+        assert (listed["sha256"], listed["state"]) == (entry.sha256, entry.state.value)
+        run = CliRunner().invoke(
+            verify_cli.main, [str(stick / listed["file"]), "--ca", str(ca_cert), "--json"]
+        )
+        assert run.exit_code == 0, run.output
+        assert json.loads(run.output)["sha256"] == entry.sha256
+    for image in manifest["images"]:
+        data = (stick / image["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == image["sha256"] == image["file"][:-4]
+    assert len(manifest["images"]) == 6
+    assert not [p for p in stick.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert outbox.export(stick) == manifest_path  # again, onto the same stick
+
+
+# -- damage and other processes --------------------------------------------------------------
+
+
+def test_a_garbage_file_is_reported_as_corrupt(tmp_path):
+    path = tmp_path / "o.sqlite3"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(CorruptOutboxError, match="technician"):
+        Outbox.open(path)
+    assert path.read_bytes().startswith(b"this is not")  # left alone for the technician
+
+
+def test_a_damaged_outbox_is_reported_as_corrupt(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    with Outbox.open(path) as outbox:
+        for _ in range(5):
+            add_next(outbox, kit)
+        outbox._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page * 2, len(data), page):  # scribble over every page's header
+        data[offset : offset + 16] = b"\xff" * 16
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptOutboxError):
+        Outbox.open(path)
+
+
+def test_a_truncated_outbox_is_reported_as_corrupt(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    with Outbox.open(path) as outbox:
+        for _ in range(5):
+            add_next(outbox, kit)
+        outbox._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with path.open("r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    with pytest.raises(CorruptOutboxError):
+        Outbox.open(path)
+
+
+def test_another_sqlite_database_is_not_taken_for_an_outbox(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(CorruptOutboxError, match="not a TPS outbox"):
+        Outbox.open(path)
+
+
+def test_a_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "o.sqlite3"
+    Outbox.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.CURRENT_VERSION + 1}")
+    conn.close()
+    with pytest.raises(SchemaVersionError, match="never downgrade"):
+        Outbox.open(path)
+
+
+def test_every_error_is_an_outbox_error():
+    for error in (
+        ChainError,
+        CorruptOutboxError,
+        InvalidDocumentError,
+        OutboxBusyError,
+        SchemaVersionError,
+        UnknownDocumentError,
+    ):
+        assert issubclass(error, OutboxError)
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, str(CHILD), "hold", str(path), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_second_process_holding_the_lock_makes_us_wait_not_fail(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    Outbox.open(path).close()
+    holder = hold_lock(path, 0.5)
+    with Outbox.open(path, busy_timeout=10) as outbox:
+        entry = add_next(outbox, kit)
+    assert holder.wait(timeout=10) == 0
+    with Outbox.open(path) as outbox:
+        assert outbox.documents() == [entry]
+
+
+def test_a_lock_held_past_the_timeout_is_reported_and_nothing_is_half_written(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    with Outbox.open(path, busy_timeout=0.2) as outbox:
+        signed, images, _ = signed_next(outbox, kit)
+        holder = hold_lock(path, 0.8)
+        with pytest.raises(OutboxBusyError, match="locked by another process"):
+            outbox.add(signed, images)
+        assert holder.wait(timeout=10) == 0
+        assert outbox.next_chain().seq == 1
+        assert outbox.add(signed, images).seq == 1  # and the retry goes through
+
+
+def test_two_processes_adding_at_once_keep_one_chain(tmp_path, kit):
+    path = tmp_path / "o.sqlite3"
+    Outbox.open(path).close()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, str(CHILD), "writer", str(path), str(kit.directory), "15"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=60)[0] for w in writers]
+    assert [w.returncode for w in writers] == [0, 0]
+    committed = [line.split() for out in outputs for line in out.splitlines()]
+    with Outbox.open(path) as outbox:
+        entries = outbox.documents()
+    assert [e.seq for e in entries] == list(range(1, 31))
+    assert sorted((int(seq), sha) for _, seq, sha in committed) == [
+        (e.seq, e.sha256) for e in entries
+    ]
+    for before, after in itertools.pairwise(entries):
+        assert after.prev_sha256 == before.sha256
