@@ -11,29 +11,22 @@ itself: it must chain to the CA the verifier brings.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from protocol import certs, dsse
+from protocol import bundle, certs, dsse
 from protocol.canonical import sha256_hex
 from protocol.document import ResultDocument, parse_document_bytes
 from protocol.errors import (
     BindingError,
-    CertificateProfileError,
     DocumentParseError,
     FieldError,
-    MalformedEnvelopeError,
-    UnknownKeyError,
 )
 
 PAYLOAD_TYPE = "application/vnd.tps-result+json"
 BUNDLE_FORMAT = "tps-signed-result/1"
-_BUNDLE_KEYS = {"format", "envelope", "certificate"}
 
 
 @dataclass(frozen=True)
@@ -49,36 +42,11 @@ def sign_result(
     document: ResultDocument, key: Ed25519PrivateKey, certificate: x509.Certificate
 ) -> bytes:
     """The bytes a kit stores in its outbox and publishes: envelope plus certificate."""
-    envelope = dsse.sign(PAYLOAD_TYPE, document.canonical(), key)
-    bundle = {
-        "format": BUNDLE_FORMAT,
-        "envelope": envelope.to_json_value(),
-        "certificate": certificate.public_bytes(Encoding.PEM).decode("ascii"),
-    }
-    return json.dumps(bundle, separators=(",", ":"), sort_keys=True).encode()
+    return bundle.make_bundle(BUNDLE_FORMAT, PAYLOAD_TYPE, document.canonical(), key, certificate)
 
 
 def parse_bundle(data: bytes) -> tuple[dsse.Envelope, x509.Certificate]:
-    if len(data) > dsse.MAX_ENVELOPE_BYTES:
-        raise MalformedEnvelopeError(f"signed result of {len(data)} bytes is over the limit")
-    try:
-        value: Any = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise MalformedEnvelopeError(f"signed result is not JSON: {e}") from e
-    if not isinstance(value, dict) or set(value) != _BUNDLE_KEYS:
-        raise MalformedEnvelopeError(
-            f"a signed result is an object with keys {sorted(_BUNDLE_KEYS)}"
-        )
-    if value["format"] != BUNDLE_FORMAT:
-        raise MalformedEnvelopeError(f"unknown signed-result format {value['format']!r}")
-    envelope = dsse.parse_envelope(value["envelope"])
-    if not isinstance(value["certificate"], str):
-        raise MalformedEnvelopeError("certificate must be a PEM string")
-    try:
-        certificate = certs.load_certificate(value["certificate"].encode("ascii"))
-    except (CertificateProfileError, UnicodeEncodeError) as e:
-        raise MalformedEnvelopeError(f"bundled certificate is unreadable: {e}") from e
-    return envelope, certificate
+    return bundle.parse_bundle(data, BUNDLE_FORMAT)
 
 
 def verify_result(
@@ -104,13 +72,7 @@ def verify_result(
 
 def check_signature(envelope: dsse.Envelope, certificate: x509.Certificate) -> bytes:
     """Verify the envelope with the certificate's key; return the signed payload."""
-    public_key = certificate.public_key()
-    if not isinstance(public_key, Ed25519PublicKey):
-        raise CertificateProfileError("certificate key is not Ed25519")
-    trusted = {dsse.key_id(public_key): public_key}
-    if not any(s.keyid in trusted for s in envelope.signatures):
-        raise UnknownKeyError("the envelope is not signed by the key of its certificate")
-    return dsse.verify(envelope, PAYLOAD_TYPE, trusted)[1]
+    return bundle.check_signature(envelope, certificate, PAYLOAD_TYPE)
 
 
 def parse_payload(payload: bytes) -> ResultDocument:

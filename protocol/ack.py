@@ -1,0 +1,184 @@
+"""The hub's signed verdict on one document, sent back to the kit that signed it.
+
+An acknowledgement says, under the hub's key, that the document with this hash from this kit
+was accepted (with its place in the transparency log: index, inclusion proof and the signed
+tree head it is proved against) or rejected, with a reason code and a message. The kit
+deletes nothing from its outbox until an acknowledgement verifies; a broker's PUBACK is not
+one. Verification is a pure function of bytes, the region's CA certificate and a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from protocol import bundle, certs, errors, result, treehead
+from protocol.canonical import canonical_bytes, parse_canonical, sha256_hex
+from protocol.errors import CanonicalError, VerificationError
+from protocol.ids import check_hex64, check_id
+
+PAYLOAD_TYPE = "application/vnd.tps-ack+json"
+FORMAT = "tps-ack/1"
+BUNDLE_FORMAT = "tps-signed-ack/1"
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+Verdict = Literal["accepted", "rejected"]
+
+# Why a document was refused, one code per cause, so kits and dashboards can count them.
+REASON_CODES: dict[type[VerificationError], str] = {
+    errors.MalformedEnvelopeError: "malformed",
+    errors.WrongPayloadTypeError: "wrong-payload-type",
+    errors.UnknownKeyError: "unknown-key",
+    errors.BadSignatureError: "bad-signature",
+    errors.DocumentParseError: "not-a-document",
+    errors.UntrustedIssuerError: "untrusted-issuer",
+    errors.CertificateExpiredError: "expired",
+    errors.RevokedError: "revoked",
+    errors.CertificateProfileError: "certificate-profile",
+    errors.BindingError: "binding",
+}
+
+
+def reason_code(error: VerificationError) -> str:
+    for kind in type(error).__mro__:
+        if kind in REASON_CODES:
+            return REASON_CODES[kind]
+    return "rejected"
+
+
+class AckError(VerificationError):
+    """The acknowledgement is not one this kit can rely on (wrong hub, document or proof)."""
+
+
+class Ack(BaseModel):
+    """The signed payload of an acknowledgement."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    format: Literal["tps-ack/1"]
+    hub: str = Field(description="the hub's id (its certificate's CN)")
+    kit: str = Field(description="the kit the document came from")
+    seq: int = Field(ge=1, description="the document's sequence number")
+    document_sha256: str = Field(description="SHA-256 of the document's canonical payload")
+    verdict: Verdict
+    reason_code: str = Field("", description="empty when accepted, else one of REASON_CODES")
+    reason: str = Field("", description="the message for people, empty when accepted")
+    at: str = Field(description="UTC time of the verdict, YYYY-MM-DDTHH:MM:SSZ")
+    log_index: int | None = Field(None, ge=0, description="the result's leaf in the log")
+    inclusion_proof: list[str] | None = Field(None, description="RFC 9162 proof, hex hashes")
+    tree_head: str | None = Field(None, description="base64 of the signed tree head proved to")
+
+    @field_validator("hub", "kit")
+    @classmethod
+    def _ids(cls, v: str) -> str:
+        return check_id(v, "id")
+
+    @field_validator("document_sha256")
+    @classmethod
+    def _hash(cls, v: str) -> str:
+        return check_hex64(v, "document_sha256")
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if not _TIME.match(v):
+            raise ValueError(f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        return v
+
+    @model_validator(mode="after")
+    def _shape(self) -> Ack:
+        proof_fields = (self.log_index, self.inclusion_proof, self.tree_head)
+        if self.verdict == "accepted" and None in proof_fields:
+            raise ValueError("an accepted ack carries log_index, inclusion_proof and tree_head")
+        if self.verdict == "rejected" and (any(f is not None for f in proof_fields)):
+            raise ValueError("a rejected ack carries no log proof")
+        if self.verdict == "rejected" and not self.reason_code:
+            raise ValueError("a rejected ack names its reason_code")
+        return self
+
+    def payload(self) -> bytes:
+        return canonical_bytes(self.model_dump(mode="json", exclude_none=True))
+
+
+@dataclass(frozen=True)
+class VerifiedAck:
+    ack: Ack
+    hub: certs.Identity
+    tree_head: treehead.TreeHead | None
+
+
+def utc(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sign_ack(ack: Ack, key: Ed25519PrivateKey, certificate: x509.Certificate) -> bytes:
+    return bundle.make_bundle(BUNDLE_FORMAT, PAYLOAD_TYPE, ack.payload(), key, certificate)
+
+
+def verify_ack(
+    data: bytes,
+    ca_cert: x509.Certificate,
+    *,
+    at: dt.datetime,
+    crl: x509.CertificateRevocationList | None = None,
+    published: bytes | None = None,
+) -> VerifiedAck:
+    """Check an acknowledgement from a hub of this region.
+
+    With ``published`` (the signed-result bytes the kit published), the ack must be about
+    exactly that document, and an accepted one must prove that those bytes are the leaf at
+    ``log_index`` of the tree head it carries, signed by the same hub.
+    """
+    envelope, certificate = bundle.parse_bundle(data, BUNDLE_FORMAT)
+    hub = certs.verify_issued(certificate, ca_cert, role="hub", at=at, crl=crl)
+    payload = bundle.check_signature(envelope, certificate, PAYLOAD_TYPE)
+    ack = _parse(payload)
+    if ack.hub != hub.name:
+        raise AckError(f"ack names hub {ack.hub!r} but is signed by {hub.name!r}")
+    if published is not None:
+        _check_document(ack, published)
+    head = None
+    if ack.verdict == "accepted":
+        head = _check_proof(ack, certificate, ca_cert, at, crl, published)
+    return VerifiedAck(ack, hub, head)
+
+
+def _parse(payload: bytes) -> Ack:
+    try:
+        return Ack.model_validate(parse_canonical(payload))
+    except (CanonicalError, ValidationError) as e:
+        raise AckError(f"signed payload is not a valid acknowledgement: {e}") from e
+
+
+def _check_document(ack: Ack, published: bytes) -> None:
+    envelope, certificate = result.parse_bundle(published)
+    payload = result.check_signature(envelope, certificate)
+    if sha256_hex(payload) != ack.document_sha256:
+        raise AckError("the ack is about another document than the one published")
+
+
+def _check_proof(
+    ack: Ack,
+    hub_cert: x509.Certificate,
+    ca_cert: x509.Certificate,
+    at: dt.datetime,
+    crl: x509.CertificateRevocationList | None,
+    published: bytes | None,
+) -> treehead.TreeHead:
+    try:
+        head_bytes = base64.b64decode(ack.tree_head or "", validate=True)
+        proof = [bytes.fromhex(h) for h in ack.inclusion_proof or []]
+    except (binascii.Error, ValueError) as e:
+        raise AckError("the ack's tree head or proof is not well formed") from e
+    verified = treehead.verify_tree_head(head_bytes, hub_cert, ca_cert, at, crl=crl)
+    if published is not None:  # without the leaf bytes only the signatures can be checked
+        treehead.check_inclusion(verified.head, published, ack.log_index or 0, proof)
+    return verified.head

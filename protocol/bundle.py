@@ -1,0 +1,72 @@
+"""A signed statement as it travels: a DSSE envelope and its signer's certificate together.
+
+Kits' results and the hub's acknowledgements both travel this way (as a Sigstore bundle
+carries its verification material), so a verifier needs only the region's CA certificate.
+Trust never comes from the bundled certificate itself: it must chain to the CA the verifier
+brings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from protocol import certs, dsse
+from protocol.errors import CertificateProfileError, MalformedEnvelopeError, UnknownKeyError
+
+_KEYS = {"format", "envelope", "certificate"}
+
+
+def make_bundle(
+    bundle_format: str,
+    payload_type: str,
+    payload: bytes,
+    key: Ed25519PrivateKey,
+    certificate: x509.Certificate,
+) -> bytes:
+    envelope = dsse.sign(payload_type, payload, key)
+    value = {
+        "format": bundle_format,
+        "envelope": envelope.to_json_value(),
+        "certificate": certificate.public_bytes(Encoding.PEM).decode("ascii"),
+    }
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def parse_bundle(data: bytes, bundle_format: str) -> tuple[dsse.Envelope, x509.Certificate]:
+    """The envelope and certificate of a bundle; MalformedEnvelopeError if it is not one."""
+    if len(data) > dsse.MAX_ENVELOPE_BYTES:
+        raise MalformedEnvelopeError(f"message of {len(data)} bytes is over the limit")
+    try:
+        value: Any = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MalformedEnvelopeError(f"message is not JSON: {e}") from e
+    if not isinstance(value, dict) or set(value) != _KEYS:
+        raise MalformedEnvelopeError(f"a {bundle_format} is an object with keys {sorted(_KEYS)}")
+    if value["format"] != bundle_format:
+        raise MalformedEnvelopeError(f"format {value['format']!r} is not {bundle_format}")
+    envelope = dsse.parse_envelope(value["envelope"])
+    if not isinstance(value["certificate"], str):
+        raise MalformedEnvelopeError("certificate must be a PEM string")
+    try:
+        certificate = certs.load_certificate(value["certificate"].encode("ascii"))
+    except (CertificateProfileError, UnicodeEncodeError) as e:
+        raise MalformedEnvelopeError(f"bundled certificate is unreadable: {e}") from e
+    return envelope, certificate
+
+
+def check_signature(
+    envelope: dsse.Envelope, certificate: x509.Certificate, payload_type: str
+) -> bytes:
+    """Verify the envelope with the certificate's key; return the signed payload."""
+    public_key = certificate.public_key()
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise CertificateProfileError("certificate key is not Ed25519")
+    trusted = {dsse.key_id(public_key): public_key}
+    if not any(s.keyid in trusted for s in envelope.signatures):
+        raise UnknownKeyError("the envelope is not signed by the key of its certificate")
+    return dsse.verify(envelope, payload_type, trusted)[1]
