@@ -51,3 +51,15 @@ class WrongPageError(PageRefusedError):
 
 class ModelError(EdgeError):
     """The digit model is missing, corrupt or not the expected one."""
+
+
+class NotConfirmedError(EdgeError):
+    """A form's numbers cannot go into a signed document yet: a doubtful field the KPPS has
+    not confirmed, a paper mistake, a missing page, or values that break a rule."""
+
+    pesan = "Belum bisa ditandatangani: periksa angka yang ditandai"
+
+    def __init__(self, message: str, pesan: str | None = None) -> None:
+        super().__init__(message)
+        if pesan is not None:
+            self.pesan = pesan

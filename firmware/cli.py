@@ -59,6 +59,11 @@ def keygen(directory: Path, name: str | None) -> None:
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Digit model (default: the one shipped with the kit).",
 )
+@click.option(
+    "--card",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the review card PNG (OUT-1.png, OUT-2.png... for a form of several pages).",
+)
 def read(
     pages: tuple[Path, ...],
     as_json: bool,
@@ -66,6 +71,7 @@ def read(
     tps: str | None,
     election: str | None,
     model: Path | None,
+    card: Path | None,
 ) -> None:
     """Read the photos of one form's pages and print every field's value and probability.
 
@@ -76,7 +82,9 @@ def read(
     from firmware.reading import format_report, read_pages  # heavy: OpenCV, onnxruntime
 
     try:
-        report = read_pages(list(pages), config=config, tps=tps, election=election, model=model)
+        report = read_pages(
+            list(pages), config=config, tps=tps, election=election, model=model, card=card
+        )
     except ProtocolError as e:
         raise click.ClickException(str(e)) from e
     except PageRefusedError as e:

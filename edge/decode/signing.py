@@ -1,0 +1,77 @@
+"""From decisions to the signed document's per-field evidence (protocol.document.Evidence).
+
+The signing code calls :func:`document_fields` once the KPPS has pressed KONFIRMASI; it
+never signs anything itself. A doubtful field enters the document only as ``confirmed``
+(the KPPS looked and accepted the kit's value) or ``entered`` (the KPPS gave another value);
+a form with a paper mistake, a missing page or numbers that break a rule is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from edge.decode.decide import DecodedForm, FieldDecision
+from edge.errors import NotConfirmedError
+from protocol.document import PER_TEN_THOUSAND, Evidence
+from protocol.forms.rules import evaluate
+
+
+def confidence(p: float) -> int:
+    """A probability as an integer per ten thousand (the document holds no floats)."""
+    return max(0, min(PER_TEN_THOUSAND, round(p * PER_TEN_THOUSAND)))
+
+
+def evidence_for(
+    decided: FieldDecision, *, confirmed: bool = False, entered: int | None = None
+) -> tuple[int, Evidence]:
+    """The value to sign for one field and how it was decided.
+
+    read -> read; corrected -> corrected (read_as: what the boxes said); doubtful -> confirmed
+    (only with ``confirmed``) or entered (with ``entered``; confidence 0, since the kit did not
+    read that value, and read_as the kit's value).
+    """
+    if entered is not None:
+        read_as = decided.value
+        return entered, Evidence(confidence=0, decision="entered", read_as=read_as)
+    if decided.value is None:
+        raise NotConfirmedError(f"{decided.field_id} is empty: enter its value")
+    conf = confidence(decided.p)
+    if decided.decision == "read":
+        return decided.value, Evidence(confidence=conf, decision="read")
+    if decided.decision == "corrected":
+        return decided.value, Evidence(
+            confidence=conf, decision="corrected", read_as=decided.before
+        )
+    if not confirmed:
+        raise NotConfirmedError(
+            f"{decided.field_id} is doubtful ({decided.reason}): the KPPS must confirm it",
+            f"{decided.name} belum dicek",
+        )
+    return decided.value, Evidence(
+        confidence=conf, decision="confirmed", read_as=decided.before if decided.changed else None
+    )
+
+
+def document_fields(
+    decoded: DecodedForm,
+    *,
+    confirmed: Collection[str] = (),
+    entered: Mapping[str, int] | None = None,
+) -> tuple[dict[str, int], dict[str, Evidence]]:
+    """``fields`` and ``evidence`` for the ResultDocument; refuses what may not be signed."""
+    if decoded.verdict in ("paper mistake", "incomplete"):
+        raise NotConfirmedError(
+            f"the form's verdict is {decoded.verdict}: {decoded.summary}", decoded.summary
+        )
+    entered = dict(entered or {})
+    values, evidence = {}, {}
+    for fid, decided in decoded.fields.items():
+        value, ev = evidence_for(decided, confirmed=fid in confirmed, entered=entered.get(fid))
+        values[fid], evidence[fid] = value, ev
+    report = evaluate(decoded.template, values)
+    if not report.ok:  # entered values must keep the form consistent too
+        raise NotConfirmedError(
+            f"the values break rule(s) {report.failed_rules() or report.unchecked}",
+            "Angka yang dimasukkan tidak cocok dengan jumlahnya",
+        )
+    return values, evidence
