@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from pathlib import Path
 
 import click
 
 from hub.broker_config import BrokerConfigError, render_broker_config
+from hub.config import HubConfig, load_hub_config
+from hub.errors import HubError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,3 +81,123 @@ def broker_config(
     click.echo(
         f"wrote {out / 'tps-hub.conf'} and {acl_file}; run: mosquitto -c {out / 'tps-hub.conf'}"
     )
+
+
+# --- the hub itself: run, migrate, import -------------------------------------------------
+
+_CONFIG = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="TPS_HUB_CONFIG",
+    default=Path("/etc/tps/hub.toml"),
+    show_default=True,
+    help="The hub's hub.toml (env TPS_HUB_CONFIG).",
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _load_config(config_path: Path) -> HubConfig:
+    try:
+        return load_hub_config(config_path)
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command("run")
+@_CONFIG
+@click.option(
+    "--validate-config",
+    is_flag=True,
+    help="Check hub.toml and every file it names, then exit (0: good).",
+)
+def run(config_path: Path, validate_config: bool) -> None:
+    """Receive kits' results over MQTT: verify, store, log, acknowledge."""
+    from hub import service
+
+    config = _load_config(config_path)
+    if validate_config:
+        try:
+            trust, signer = service.check_config(config, _now())
+        except HubError as e:
+            raise click.ClickException(str(e)) from e
+        if config.broker is None:
+            raise click.ClickException("broker: `tps-hub run` needs a [broker] section")
+        click.echo(
+            f"{config_path}: valid; hub {signer.hub_id}, region {trust.region}, "
+            f"{len(trust.kits)} kits in the registry, {len(trust.revoked_serials)} revoked, "
+            f"database {'postgresql' if config.database.is_postgres else config.database.url}, "
+            f"broker {config.broker.host}:{config.broker.port}"
+        )
+        return
+    if config.broker is None:
+        raise click.ClickException("broker: `tps-hub run` needs a [broker] section")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from hub.worker import TlsFiles, Worker
+
+    try:
+        hub = service.open_hub(config, _now())
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    paths = config.paths
+    worker = Worker(
+        hub.ingestor,
+        config.broker,
+        TlsFiles(paths.ca_certificate, paths.certificate, paths.key),
+        client_id=config.hub.id,
+    )
+    try:
+        worker.run_forever()
+    finally:
+        hub.close()
+
+
+@main.command("migrate")
+@_CONFIG
+def migrate(config_path: Path) -> None:
+    """Bring the database's schema up to date (`run` and `import` also do this)."""
+    from hub.store import LATEST, Database, migrations
+
+    config = _load_config(config_path)
+    try:
+        db = Database.open(config.database.url)
+        try:
+            applied = migrations.migrate(db, _now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        finally:
+            db.close()
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    done = f"applied {applied}" if applied else "nothing to apply"
+    click.echo(f"database schema at version {LATEST}: {done}")
+
+
+@main.command("import")
+@_CONFIG
+@click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def import_command(config_path: Path, directory: Path) -> None:
+    """Ingest a kit's USB export (manifest.json and its files) as if it came over MQTT.
+
+    Prints what happened to each file; exits non-zero if anything was rejected or missing.
+    Accepted files stay stored whatever happens later in the export.
+    """
+    from hub import service
+    from hub.usbimport import import_export
+
+    config = _load_config(config_path)
+    try:
+        hub = service.open_hub(config, _now())
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    try:
+        report = import_export(directory, hub.ingestor, _now, click.echo)
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        hub.close()
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(report.counts.items()))
+    click.echo(f"summary: {summary or 'nothing to import'}")
+    if report.failed:
+        raise SystemExit(1)

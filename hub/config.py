@@ -1,0 +1,177 @@
+"""The hub's one configuration file (hub.toml), validated like the kit's (protocol/kitconfig).
+
+Unknown keys are refused and every field is described, so a typo is an error at start-up
+(``tps-hub run --validate-config``), not a silent default on election night. Relative paths
+(and a relative SQLite database path) are relative to the directory holding the file.
+
+Example::
+
+    [hub]
+    id = "hub-3171"
+    log_id = "log-3171"
+
+    [paths]
+    key = "hub.key.pem"
+    certificate = "hub.cert.pem"
+    ca_certificate = "ca.cert.pem"
+    registry = "registry.json"
+
+    [database]
+    url = "hub.sqlite3"            # or "postgresql://hub@db.example/tps"
+
+    [broker]
+    host = "mqtt.example"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hub.errors import ConfigError
+from protocol.dsse import MAX_ENVELOPE_BYTES
+from protocol.errors import FieldError
+from protocol.ids import check_id
+
+CONFIG_FILE = "hub.toml"
+TRAINING_LOG_SUFFIX = "-latihan"  # training (bimtek) results go to a log of their own
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HubIdentity(_Section):
+    id: str = Field(description="this worker's id: its certificate's CN, named in every ack")
+    log_id: str = Field(
+        description="the transparency log's id, signed into every tree head; training "
+        f"results go to the log '<log_id>{TRAINING_LOG_SUFFIX}'"
+    )
+
+    @field_validator("id", "log_id")
+    @classmethod
+    def _ids(cls, v: str, info: Any) -> str:
+        check_id(v, f"hub.{info.field_name}")
+        if info.field_name == "log_id":
+            check_id(v + TRAINING_LOG_SUFFIX, "hub.log_id (with its training suffix)")
+        return v
+
+
+class HubPaths(_Section):
+    key: Path = Field(Path("hub.key.pem"), description="the hub's Ed25519 key (mode 0600)")
+    certificate: Path = Field(Path("hub.cert.pem"), description="the hub's certificate")
+    ca_certificate: Path = Field(Path("ca.cert.pem"), description="the region CA certificate")
+    crl: Path | None = Field(
+        None, description="the region's CRL; if absent, the registry's CRL is used"
+    )
+    registry: Path | None = Field(
+        None, description="the region's registry (tps-provision registry export)"
+    )
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "hub.sqlite3",
+        description="a SQLite file path (or sqlite:PATH), or a postgresql:// DSN; with "
+        "several workers use PostgreSQL, the one source of truth",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("database.url is empty")
+        return v
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith(("postgresql://", "postgres://"))
+
+
+class BrokerSettings(_Section):
+    host: str = Field(description="the hub site's MQTT broker host (as its certificate names)")
+    port: int = Field(8883, ge=1, le=65535, description="the broker's TLS port")
+    keepalive: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds")
+    session_expiry: int = Field(
+        7 * 24 * 3600,
+        ge=60,
+        description="seconds the broker keeps this worker's session (and queues results "
+        "for it) while it is away",
+    )
+    share_group: str = Field("hub", description="the shared-subscription group of all workers")
+    batch: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="messages stored per transaction at most (the broker sends 20 in flight)",
+    )
+
+    @field_validator("share_group")
+    @classmethod
+    def _group(cls, v: str) -> str:
+        return check_id(v, "broker.share_group")
+
+
+class Limits(_Section):
+    max_result_bytes: int = Field(
+        MAX_ENVELOPE_BYTES, ge=1024, le=MAX_ENVELOPE_BYTES, description="largest signed result"
+    )
+    max_image_bytes: int = Field(16 << 20, ge=1024, description="largest page image")
+    rejected_raw_bytes: int = Field(
+        64 << 10, ge=0, description="bytes of a rejected message kept as evidence"
+    )
+
+
+class HubConfig(_Section):
+    hub: HubIdentity
+    paths: HubPaths = Field(default_factory=HubPaths)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    broker: BrokerSettings | None = Field(None, description="needed by `tps-hub run` only")
+    limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def training_log_id(self) -> str:
+        return self.hub.log_id + TRAINING_LOG_SUFFIX
+
+    def resolved(self, base: Path) -> HubConfig:
+        """The same configuration with every relative path made relative to ``base``."""
+
+        relative = {
+            name: base / value
+            for name in HubPaths.model_fields
+            if isinstance(value := getattr(self.paths, name), Path) and not value.is_absolute()
+        }
+        paths = self.paths.model_copy(update=relative)
+        database = self.database
+        if not database.is_postgres:
+            file = Path(database.url.removeprefix("sqlite:").removeprefix("//"))
+            if not file.is_absolute():
+                database = DatabaseSettings(url=str(base / file))
+        return self.model_copy(update={"paths": paths, "database": database})
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    """Read and validate a hub.toml (paths resolved); raise ConfigError naming the bad key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(str(path), "no such configuration file") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), f"not valid TOML: {e}") from e
+    return parse_hub_config(data).resolved(path.resolve().parent)
+
+
+def parse_hub_config(data: dict[str, Any]) -> HubConfig:
+    try:
+        return HubConfig.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, FieldError):
+            raise ConfigError(cause.field, cause.reason) from e
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise ConfigError(where, message) from e

@@ -1,0 +1,194 @@
+"""Judging one received message: a pure function of (bytes, topic kit id, trust, now).
+
+No storage and no signing here, so every rule can be tested alone and the expensive part
+(signature checks) runs before the database's write lock is taken. The verdict names a
+reason code (protocol.ack.REASON_CODES, plus the hub's own below) and, where the bytes
+allow, the document hash and seq an acknowledgement must name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import TrustError
+from hub.trust import Trust
+from protocol import ack as acks
+from protocol import result
+from protocol.canonical import sha256_hex
+from protocol.errors import ProtocolError, RevokedError, VerificationError
+from protocol.ids import check_hex64, check_id
+
+# The hub's own reason codes, beside protocol.ack.REASON_CODES.
+OVERSIZED = "oversized"
+TOPIC_MISMATCH = "topic-mismatch"  # the topic's kit id is not the certificate's
+BAD_TOPIC = "bad-topic"  # no kit id (or image hash) the hub can answer to
+UNKNOWN_IMAGE = "unknown-image"  # no stored document of that kit names the image
+IMAGE_MISMATCH = "image-mismatch"  # the bytes do not hash to the topic's hash
+HUB_TRUST = "hub-trust"  # the hub's own CA/CRL is unusable: no verdict, no ack
+
+_MAX_SEQ = 2**53 - 1
+
+
+@dataclass(frozen=True)
+class Accepted:
+    verified: result.VerifiedResult
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason_code: str
+    reason: str
+    message_sha256: str  # of the bytes as received: the key for counting repeats
+    document_sha256: str | None  # of the signed payload, when there is one
+    seq: int | None  # the document's seq, when readable
+    ackable: bool  # False: no kit to answer, or the fault is the hub's own
+
+    @property
+    def ack_document_sha256(self) -> str:
+        """What the ack names: the document's hash, else the message's (see ack_for)."""
+        return self.document_sha256 or self.message_sha256
+
+
+Verdict = Accepted | Rejected
+
+
+def valid_kit_id(kit: str) -> bool:
+    try:
+        check_id(kit, "kit")
+    except ProtocolError:
+        return False
+    return True
+
+
+def judge_result(
+    data: bytes, topic_kit: str, trust: Trust, now: dt.datetime, *, max_bytes: int
+) -> Verdict:
+    """Accept a signed result only if DESIGN's rules hold and it came on its kit's topic."""
+    message_sha = hashlib.sha256(data).hexdigest()
+    answerable = valid_kit_id(topic_kit)
+    if not answerable:
+        return Rejected(
+            BAD_TOPIC,
+            f"topic kit id {topic_kit[:80]!r} is not a kit id",
+            message_sha,
+            None,
+            None,
+            ackable=False,
+        )
+    if len(data) > max_bytes:
+        # Not parsed at all: the cap exists so an attacker cannot make the hub parse megabytes.
+        return Rejected(
+            OVERSIZED,
+            f"message of {len(data)} bytes is over the {max_bytes} byte limit for a signed result",
+            message_sha,
+            None,
+            None,
+            ackable=True,
+        )
+    try:
+        trust.check_fresh(now)
+    except TrustError as e:  # the hub cannot judge, so it must not answer
+        return Rejected(HUB_TRUST, str(e), message_sha, None, None, ackable=False)
+    try:
+        verified = _verify(data, trust, now)
+    except VerificationError as e:
+        doc_sha, seq = _identify(data)
+        return Rejected(acks.reason_code(e), str(e), message_sha, doc_sha, seq, ackable=True)
+    if verified.signer.name != topic_kit:
+        return Rejected(
+            TOPIC_MISMATCH,
+            f"published on kit {topic_kit}'s topic but signed by kit {verified.signer.name}",
+            message_sha,
+            verified.document_sha256,
+            verified.document.seq,
+            ackable=True,
+        )
+    return Accepted(verified, data)
+
+
+def _verify(data: bytes, trust: Trust, now: dt.datetime) -> result.VerifiedResult:
+    """protocol.result.verify_result, step for step and in its order (so reasons are
+    the same), with the kit certificate's check remembered (Trust.verify_kit) and the
+    registry's revocations added."""
+    envelope, certificate = result.parse_bundle(data)
+    signer = trust.verify_kit(certificate, now)
+    if certificate.serial_number in trust.revoked_serials:
+        raise RevokedError(
+            f"kit {signer.name!r} (serial {certificate.serial_number:x}) is revoked in the "
+            "hub's registry"
+        )
+    payload = result.check_signature(envelope, certificate)
+    document = result.parse_payload(payload)
+    result.check_binding(document, signer)
+    return result.VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
+
+
+def judge_image(
+    data: bytes, topic_kit: str, topic_sha256: str, *, max_bytes: int
+) -> Rejected | None:
+    """The checks an image passes before the store is asked whether a document names it."""
+    message_sha = hashlib.sha256(data).hexdigest()
+    if not valid_kit_id(topic_kit):
+        return Rejected(
+            BAD_TOPIC,
+            f"topic kit id {topic_kit[:80]!r} is not a kit id",
+            message_sha,
+            None,
+            None,
+            ackable=False,
+        )
+    try:
+        check_hex64(topic_sha256, "image hash")
+    except ProtocolError:
+        return Rejected(
+            BAD_TOPIC,
+            f"image topic names {topic_sha256[:80]!r}, not a SHA-256",
+            message_sha,
+            None,
+            None,
+            ackable=False,
+        )
+    if len(data) > max_bytes:
+        return Rejected(
+            OVERSIZED,
+            f"image of {len(data)} bytes is over the {max_bytes} byte limit",
+            message_sha,
+            None,
+            None,
+            ackable=False,
+        )
+    if message_sha != topic_sha256:
+        return Rejected(
+            IMAGE_MISMATCH,
+            f"image bytes hash to {message_sha}, not the topic's {topic_sha256}",
+            message_sha,
+            None,
+            None,
+            ackable=False,
+        )
+    return None
+
+
+def _identify(data: bytes) -> tuple[str | None, int | None]:
+    """Best effort, for a rejection's ack: the payload's hash and seq, if they can be read.
+
+    Nothing here is trusted; it only lets the ack name what the sender will recognise.
+    """
+    try:
+        envelope, _ = result.parse_bundle(data)
+    except ProtocolError:
+        return None, None
+    payload = envelope.payload
+    seq: Any = None
+    try:
+        value = json.loads(payload)
+        seq = value.get("seq") if isinstance(value, dict) else None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        pass
+    ok = isinstance(seq, int) and not isinstance(seq, bool) and 1 <= seq <= _MAX_SEQ
+    return sha256_hex(payload), seq if ok else None

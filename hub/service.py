@@ -1,0 +1,92 @@
+"""The hub's parts, built from its configuration: trust, identity, store, ingestor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from hub.config import HubConfig
+from hub.errors import ConfigError, TrustError
+from hub.ingest import AckSigner, Ingestor, Limits
+from hub.ingest.ingestor import CurrentHook
+from hub.store import ResultStore
+from hub.trust import Trust, load_trust
+from protocol import certs, keys
+from protocol.errors import ProtocolError
+
+
+@dataclass
+class Hub:
+    config: HubConfig
+    trust: Trust
+    signer: AckSigner
+    store: ResultStore
+    ingestor: Ingestor
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def load_identity(config: HubConfig, trust: Trust, now: dt.datetime) -> AckSigner:
+    """The hub's key and certificate, checked: issued by the region's CA as a hub, named
+    as hub.id says, and the key matching the certificate."""
+    paths = config.paths
+    try:
+        key = keys.load_private_key(paths.key)
+    except (ProtocolError, OSError) as e:
+        raise ConfigError("paths.key", str(e)) from e
+    try:
+        certificate = certs.load_certificate(paths.certificate.read_bytes())
+        identity = certs.verify_issued(certificate, trust.ca_cert, role="hub", at=now)
+    except OSError as e:
+        raise ConfigError("paths.certificate", f"cannot read: {e.strerror}") from e
+    except ProtocolError as e:
+        raise ConfigError("paths.certificate", str(e)) from e
+    if identity.name != config.hub.id:
+        raise ConfigError(
+            "hub.id", f"is {config.hub.id!r} but the certificate names {identity.name!r}"
+        )
+    raw = (Encoding.Raw, PublicFormat.Raw)
+    if key.public_key().public_bytes(*raw) != certificate.public_key().public_bytes(*raw):
+        raise ConfigError("paths.key", "the key does not belong to paths.certificate")
+    return AckSigner(config.hub.id, key, certificate)
+
+
+def check_config(config: HubConfig, now: dt.datetime) -> tuple[Trust, AckSigner]:
+    """Everything `--validate-config` checks short of touching the database or broker."""
+    paths = config.paths
+    trust = load_trust(paths.ca_certificate, paths.crl, paths.registry)
+    try:
+        trust.check_fresh(now)
+    except TrustError as e:
+        raise ConfigError("paths.crl", str(e)) from e
+    return trust, load_identity(config, trust, now)
+
+
+def open_hub(
+    config: HubConfig,
+    now: dt.datetime,
+    *,
+    schema: str | None = None,
+    hooks: tuple[CurrentHook, ...] = (),
+) -> Hub:
+    """Load trust and identity, open (and migrate) the database, build the ingestor."""
+    trust, signer = check_config(config, now)
+    store = ResultStore.open(config.database.url, now=now, schema=schema)
+    limits = Limits(
+        max_result_bytes=config.limits.max_result_bytes,
+        max_image_bytes=config.limits.max_image_bytes,
+        rejected_raw_bytes=config.limits.rejected_raw_bytes,
+    )
+    ingestor = Ingestor(
+        store,
+        trust,
+        signer,
+        log_id=config.hub.log_id,
+        training_log_id=config.training_log_id,
+        limits=limits,
+        hooks=hooks,
+    )
+    return Hub(config, trust, signer, store, ingestor)

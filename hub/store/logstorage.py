@@ -1,0 +1,109 @@
+"""The transparency log's storage in the hub's database (SQLite or PostgreSQL).
+
+The same tables as hub/translog/sqlite.py, through hub/store/db.py, so with PostgreSQL the
+log lives in the one database every worker shares. Unlike SqliteStorage it commits
+nothing itself: an append joins the caller's transaction, so a result, its log entry and
+its ack are committed together or not at all. Called outside a transaction, an append
+opens its own.
+
+Appends are serialized by the database's write lock (see db.py), and the size is checked
+before anything is written, so a worker whose view of the log is stale gets
+LogConflictError with its transaction still usable, and TransparencyLog reloads and
+retries. The primary keys remain the last line of defence against a forked tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from hub.store.db import Database
+from hub.translog.storage import LogConflictError, LogRangeError
+from hub.translog.tree import NodeId
+
+_BATCH = 400  # node ids per query: well under both databases' parameter limits
+
+
+class DatabaseLogStorage:
+    """A :class:`~hub.translog.storage.LogStorage` for the log named ``log``."""
+
+    def __init__(self, db: Database, log: str) -> None:
+        self._db = db
+        self.log = log
+
+    def size(self) -> int:
+        row = self._db.one(
+            "SELECT idx FROM translog_entries WHERE log = ? ORDER BY idx DESC LIMIT 1",
+            (self.log,),
+        )
+        return 0 if row is None else int(row[0]) + 1
+
+    def append(
+        self, first_index: int, entries: Sequence[bytes], nodes: Mapping[NodeId, bytes]
+    ) -> None:
+        with self._db.transaction():
+            size = self.size()
+            if size != first_index:
+                raise LogConflictError(
+                    f"append at {first_index}, but log {self.log!r} holds {size} entries"
+                )
+            self._db.executemany(
+                "INSERT INTO translog_entries (log, idx, entry) VALUES (?, ?, ?)",
+                [(self.log, first_index + i, bytes(e)) for i, e in enumerate(entries)],
+            )
+            self._db.executemany(
+                "INSERT INTO translog_nodes (log, level, idx, hash) VALUES (?, ?, ?, ?)",
+                [(self.log, level, idx, h) for (level, idx), h in nodes.items()],
+            )
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        rows = self._db.all(
+            "SELECT entry FROM translog_entries WHERE log = ? AND idx >= ? AND idx < ? "
+            "ORDER BY idx",
+            (self.log, start, end),
+        )
+        if start < 0 or len(rows) != end - start:
+            raise LogRangeError(f"entries [{start}, {end}) not in a log of {self.size()}")
+        return [bytes(row[0]) for row in rows]
+
+    def nodes(self, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[NodeId, bytes] = {}
+        for offset in range(0, len(wanted), _BATCH):
+            found.update(self._nodes_batch(wanted[offset : offset + _BATCH]))
+        return found
+
+    def _nodes_batch(self, ids: list[NodeId]) -> dict[NodeId, bytes]:
+        if not ids:
+            return {}
+        values = ", ".join("(?, ?)" for _ in ids)
+        params: list[object] = [v for node in ids for v in node]
+        # A join on a VALUES list: one primary-key lookup per node in both databases
+        # (SQLite plans ``(level, idx) IN (VALUES ...)`` as a scan of the whole log).
+        rows = self._db.all(
+            f"WITH wanted(level, idx) AS (VALUES {values}) "
+            "SELECT n.level, n.idx, n.hash FROM wanted JOIN translog_nodes AS n "
+            "ON n.log = ? AND n.level = wanted.level AND n.idx = wanted.idx",
+            [*params, self.log],
+        )
+        return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
+
+    def put_tree_head(self, tree_size: int, signed: bytes) -> None:
+        with self._db.transaction():
+            self._db.execute(
+                "INSERT INTO translog_heads (log, tree_size, head) VALUES (?, ?, ?) "
+                "ON CONFLICT (log, tree_size) DO UPDATE SET head = excluded.head",
+                (self.log, tree_size, signed),
+            )
+
+    def tree_head(self, tree_size: int | None = None) -> bytes | None:
+        if tree_size is None:
+            row = self._db.one(
+                "SELECT head FROM translog_heads WHERE log = ? ORDER BY tree_size DESC LIMIT 1",
+                (self.log,),
+            )
+        else:
+            row = self._db.one(
+                "SELECT head FROM translog_heads WHERE log = ? AND tree_size = ?",
+                (self.log, tree_size),
+            )
+        return None if row is None else bytes(row[0])

@@ -1,0 +1,191 @@
+"""The hub's schema, as numbered migrations recorded in ``schema_migrations``.
+
+A migration is applied once, inside the same serialized transaction that records it, so
+two workers starting together cannot both apply it, and a failed one leaves nothing
+behind (DDL is transactional in SQLite and PostgreSQL alike). Never edit a released
+migration: add the next one. A database newer than this code is refused, not downgraded.
+
+Schema 1 (what ingest needs; the recapitulation adds its own tables in later migrations):
+
+- ``documents``: every accepted version of every TPS result, its signed bytes exactly as
+  received (the log's leaf), its place in the log and the signed ack it got. Unique by
+  document hash: the same document twice is stored once.
+- ``document_pages``: the page-image hashes each document names (images are checked
+  against them, and the dashboard shows them beside the numbers).
+- ``current_results``: per (election, TPS, form) the version that counts now and how many
+  versions there were. The incremental recapitulation keys on this pointer: when it moves,
+  subtract the old document's contribution and add the new one's.
+- ``images``: page images whose hash a stored document of the same kit names.
+- ``rejections``: every refused message with its reason, a size-capped copy of the bytes,
+  how often it came, and the ack sent (if one could be).
+- ``anomalies``: things stored but worth a person's look (a broken per-kit chain, a
+  reused sequence number); the recapitulation's rule anomalies belong here too.
+- ``translog_*``: the transparency log, in the layout of hub/translog/sqlite.py.
+
+``is_training`` is on every result row: training (bimtek) results are stored apart in
+their own log and must never be summed into a real total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.errors import MigrationError
+from hub.store.db import Database
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    ddl: str  # statements separated by ';', with the dialect's {id} and {blob}
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "documents, pages, current versions, images, rejections, anomalies, transparency log",
+        """
+CREATE TABLE documents (
+    id {id},
+    document_sha256 TEXT NOT NULL UNIQUE,
+    kit TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    election TEXT NOT NULL,
+    is_training INTEGER NOT NULL,
+    tps TEXT NOT NULL,
+    form TEXT NOT NULL,
+    form_version INTEGER NOT NULL,
+    captured_at TEXT NOT NULL,
+    prev_sha256 TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    signed {blob} NOT NULL,
+    cert_serial TEXT NOT NULL,
+    chain_status TEXT NOT NULL,
+    log_name TEXT NOT NULL,
+    log_index BIGINT NOT NULL,
+    ack {blob} NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (log_name, log_index)
+);
+CREATE INDEX documents_kit_seq ON documents (kit, seq);
+CREATE INDEX documents_tps ON documents (election, tps, form, seq);
+CREATE TABLE document_pages (
+    document_id BIGINT NOT NULL REFERENCES documents (id),
+    page INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (document_id, page)
+);
+CREATE INDEX document_pages_sha256 ON document_pages (sha256);
+CREATE TABLE current_results (
+    election TEXT NOT NULL,
+    tps TEXT NOT NULL,
+    form TEXT NOT NULL,
+    is_training INTEGER NOT NULL,
+    document_id BIGINT NOT NULL REFERENCES documents (id),
+    first_document_id BIGINT NOT NULL REFERENCES documents (id),
+    kit TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    captured_at TEXT NOT NULL,
+    versions INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (election, tps, form)
+);
+CREATE TABLE images (
+    sha256 TEXT PRIMARY KEY,
+    kit TEXT NOT NULL,
+    data {blob} NOT NULL,
+    size BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE rejections (
+    id {id},
+    kind TEXT NOT NULL,
+    topic_kit TEXT NOT NULL,
+    message_sha256 TEXT NOT NULL,
+    document_sha256 TEXT,
+    seq BIGINT,
+    reason_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw {blob} NOT NULL,
+    raw_size BIGINT NOT NULL,
+    ack {blob},
+    times INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    UNIQUE (kind, topic_kit, message_sha256, reason_code)
+);
+CREATE INDEX rejections_kit ON rejections (topic_kit, last_seen);
+CREATE TABLE anomalies (
+    id {id},
+    kind TEXT NOT NULL,
+    kit TEXT,
+    election TEXT,
+    tps TEXT,
+    document_id BIGINT REFERENCES documents (id),
+    detail TEXT NOT NULL,
+    detected_at TEXT NOT NULL,
+    resolved_at TEXT
+);
+CREATE INDEX anomalies_document ON anomalies (document_id);
+CREATE INDEX anomalies_open ON anomalies (resolved_at, kind);
+CREATE TABLE translog_entries (
+    log TEXT NOT NULL, idx BIGINT NOT NULL, entry {blob} NOT NULL,
+    PRIMARY KEY (log, idx)
+);
+CREATE TABLE translog_nodes (
+    log TEXT NOT NULL, level INTEGER NOT NULL, idx BIGINT NOT NULL, hash {blob} NOT NULL,
+    PRIMARY KEY (log, level, idx)
+);
+CREATE TABLE translog_heads (
+    log TEXT NOT NULL, tree_size BIGINT NOT NULL, head {blob} NOT NULL,
+    PRIMARY KEY (log, tree_size)
+)
+""",
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def schema_version(db: Database) -> int:
+    """The version the database is at (0: empty)."""
+    with db.transaction():
+        _ensure_table(db)
+        row = db.one("SELECT MAX(version) FROM schema_migrations")
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(db: Database, now: str, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply every migration the database lacks; return the versions applied."""
+    latest = migrations[-1].version if migrations else 0
+    applied: list[int] = []
+    with db.transaction():
+        _ensure_table(db)
+        row = db.one("SELECT MAX(version) FROM schema_migrations")
+        current = int(row[0]) if row and row[0] is not None else 0
+        if current > latest:
+            raise MigrationError(
+                f"the database is at schema version {current}, newer than this hub's "
+                f"{latest}: upgrade the hub software, do not run an older one against it"
+            )
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            db.script(migration.ddl)
+            db.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.description, now),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def _ensure_table(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )

@@ -1,0 +1,491 @@
+"""The hub's record of results: every version, every rejection, images, chain anomalies.
+
+All SQL the ingest path runs lives here, written once for both databases (hub/store/db.py).
+Writes expect to run inside the caller's :meth:`Database.transaction` so a document, its
+log entry, its ack and its effects on the chain and current-version pointer commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from hub.store import migrations
+from hub.store.db import Database, Row
+from hub.store.logstorage import DatabaseLogStorage
+from protocol.document import GENESIS
+
+ChainStatus = Literal["ok", "gap", "fork"]
+
+_DOC_COLUMNS = (
+    "id, document_sha256, kit, seq, election, is_training, tps, form, form_version, "
+    "captured_at, prev_sha256, fields, signed, cert_serial, chain_status, log_name, "
+    "log_index, ack, source, received_at"
+)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A verified document about to be stored (every column but the id)."""
+
+    document_sha256: str
+    kit: str
+    seq: int
+    election: str
+    is_training: bool
+    tps: str
+    form: str
+    form_version: int
+    captured_at: str
+    prev_sha256: str
+    fields: str  # canonical JSON of the field values, read by the recapitulation
+    signed: bytes
+    cert_serial: str
+    chain_status: ChainStatus
+    log_name: str
+    log_index: int
+    ack: bytes
+    source: str
+    received_at: str
+    pages: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    document_sha256: str
+    kit: str
+    seq: int
+    election: str
+    is_training: bool
+    tps: str
+    form: str
+    form_version: int
+    captured_at: str
+    prev_sha256: str
+    fields: str
+    signed: bytes
+    cert_serial: str
+    chain_status: ChainStatus
+    log_name: str
+    log_index: int
+    ack: bytes
+    source: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class CurrentChange:
+    """The version that counts for one TPS and form moved: the recapitulation's input."""
+
+    election: str
+    tps: str
+    form: str
+    is_training: bool
+    document_id: int
+    previous_document_id: int | None  # None: the first report of this TPS and form
+
+
+@dataclass(frozen=True)
+class Rejection:
+    id: int
+    kind: str
+    topic_kit: str
+    message_sha256: str
+    document_sha256: str | None
+    seq: int | None
+    reason_code: str
+    reason: str
+    raw: bytes
+    raw_size: int
+    ack: bytes | None
+    times: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    id: int
+    kind: str
+    kit: str | None
+    document_id: int | None
+    detail: str
+    resolved: bool
+
+
+def utc_text(now: dt.datetime) -> str:
+    """Timestamps are stored as sortable UTC text with microseconds, the same in both."""
+    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ResultStore:
+    """The hub's tables over one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, url: str, *, now: dt.datetime, schema: str | None = None) -> ResultStore:
+        """Connect and bring the schema up to date (migrations run once, under the lock)."""
+        db = Database.open(url, schema=schema)
+        try:
+            migrations.migrate(db, utc_text(now))
+        except BaseException:
+            db.close()
+            raise
+        return cls(db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def log_storage(self, log: str) -> DatabaseLogStorage:
+        return DatabaseLogStorage(self.db, log)
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def find_document(self, document_sha256: str) -> StoredDocument | None:
+        row = self.db.one(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE document_sha256 = ?", (document_sha256,)
+        )
+        return None if row is None else _document(row)
+
+    def document(self, document_id: int) -> StoredDocument:
+        row = self.db.one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (document_id,))
+        if row is None:
+            raise KeyError(document_id)
+        return _document(row)
+
+    def versions(self, election: str, tps: str, form: str) -> list[StoredDocument]:
+        """Every stored version of one TPS's form, oldest first."""
+        rows = self.db.all(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE election = ? AND tps = ? AND form = ? "
+            "ORDER BY seq, id",
+            (election, tps, form),
+        )
+        return [_document(row) for row in rows]
+
+    def current(self, election: str, tps: str, form: str) -> StoredDocument | None:
+        row = self.db.one(
+            "SELECT document_id FROM current_results WHERE election = ? AND tps = ? AND form = ?",
+            (election, tps, form),
+        )
+        return None if row is None else self.document(int(row[0]))
+
+    def insert_document(self, doc: NewDocument) -> int:
+        row = self.db.one(
+            "INSERT INTO documents (document_sha256, kit, seq, election, is_training, tps, form, "
+            "form_version, captured_at, prev_sha256, fields, signed, cert_serial, chain_status, "
+            "log_name, log_index, ack, source, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                doc.document_sha256,
+                doc.kit,
+                doc.seq,
+                doc.election,
+                int(doc.is_training),
+                doc.tps,
+                doc.form,
+                doc.form_version,
+                doc.captured_at,
+                doc.prev_sha256,
+                doc.fields,
+                doc.signed,
+                doc.cert_serial,
+                doc.chain_status,
+                doc.log_name,
+                doc.log_index,
+                doc.ack,
+                doc.source,
+                doc.received_at,
+            ),
+        )
+        assert row is not None
+        document_id = int(row[0])
+        self.db.executemany(
+            "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)",
+            [(document_id, page, sha) for page, sha in doc.pages],
+        )
+        return document_id
+
+    # -- the per-kit hash chain ----------------------------------------------------------------
+
+    def chain_position(
+        self, kit: str, seq: int, document_sha256: str, prev_sha256: str
+    ) -> tuple[ChainStatus, list[tuple[str, str]]]:
+        """Where a new document sits in its kit's chain, and the anomalies that shows.
+
+        The kit signed the document, so a break is recorded, never a reason to refuse: a
+        gap (the predecessor is not here, perhaps not yet: results can arrive out of order
+        through several workers) or a fork (the predecessor here is another document).
+        """
+        anomalies: list[tuple[str, str]] = []
+        same_seq = self.db.all(
+            "SELECT document_sha256 FROM documents WHERE kit = ? AND seq = ?", (kit, seq)
+        )
+        if same_seq:
+            others = ", ".join(str(r[0])[:12] for r in same_seq)
+            anomalies.append(
+                (
+                    "seq-reused",
+                    f"kit {kit} signed seq {seq} again: {document_sha256[:12]} beside {others}",
+                )
+            )
+        status: ChainStatus
+        if seq == 1:
+            status = "ok" if prev_sha256 == GENESIS else "fork"
+        else:
+            before = {
+                str(r[0])
+                for r in self.db.all(
+                    "SELECT document_sha256 FROM documents WHERE kit = ? AND seq = ?",
+                    (kit, seq - 1),
+                )
+            }
+            status = "ok" if prev_sha256 in before else ("fork" if before else "gap")
+        if status == "gap":
+            anomalies.append(
+                (
+                    "chain-gap",
+                    f"kit {kit} seq {seq}: seq {seq - 1} ({prev_sha256[:12]}) is not here",
+                )
+            )
+        elif status == "fork":
+            anomalies.append(
+                (
+                    "chain-fork",
+                    f"kit {kit} seq {seq} names previous {prev_sha256[:12]}, "
+                    "which is not the document stored before it",
+                )
+            )
+        return status, anomalies
+
+    def settle_successors(self, kit: str, seq: int, document_sha256: str, now: str) -> None:
+        """A late predecessor arrived: close the gaps it fills, or turn them into forks."""
+        waiting = self.db.all(
+            "SELECT id, prev_sha256 FROM documents "
+            "WHERE kit = ? AND seq = ? AND chain_status = 'gap'",
+            (kit, seq + 1),
+        )
+        for document_id, prev in waiting:
+            if prev == document_sha256:
+                self.db.execute(
+                    "UPDATE documents SET chain_status = 'ok' WHERE id = ?", (document_id,)
+                )
+                self.db.execute(
+                    "UPDATE anomalies SET resolved_at = ? WHERE document_id = ? "
+                    "AND kind = 'chain-gap' AND resolved_at IS NULL",
+                    (now, document_id),
+                )
+            else:
+                self.db.execute(
+                    "UPDATE documents SET chain_status = 'fork' WHERE id = ?", (document_id,)
+                )
+                self.add_anomaly(
+                    "chain-fork",
+                    f"kit {kit} seq {seq + 1} names previous {str(prev)[:12]}, but seq {seq} "
+                    f"is {document_sha256[:12]}",
+                    now,
+                    kit=kit,
+                    document_id=int(document_id),
+                )
+
+    def add_anomaly(
+        self,
+        kind: str,
+        detail: str,
+        now: str,
+        *,
+        kit: str | None = None,
+        election: str | None = None,
+        tps: str | None = None,
+        document_id: int | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO anomalies (kind, kit, election, tps, document_id, detail, detected_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (kind, kit, election, tps, document_id, detail, now),
+        )
+
+    def anomalies(self, *, open_only: bool = False) -> list[Anomaly]:
+        where = " WHERE resolved_at IS NULL" if open_only else ""
+        rows = self.db.all(
+            f"SELECT id, kind, kit, document_id, detail, resolved_at FROM anomalies{where} "
+            "ORDER BY id"
+        )
+        return [Anomaly(int(r[0]), r[1], r[2], r[3], r[4], r[5] is not None) for r in rows]
+
+    # -- the version that counts -------------------------------------------------------------
+
+    def advance_current(self, document_id: int, doc: NewDocument, now: str) -> CurrentChange | None:
+        """Make ``doc`` the current version of its TPS and form if it is newer.
+
+        Newer means a higher seq from the same kit (a rescan). A document from another kit
+        (a replacement kit enrolled for the same TPS) is newer if captured later: seqs of
+        two kits do not compare. Arrival order does not matter, so a late old version
+        never replaces a newer one.
+        """
+        row = self.db.one(
+            "SELECT document_id, kit, seq, captured_at FROM current_results "
+            "WHERE election = ? AND tps = ? AND form = ?",
+            (doc.election, doc.tps, doc.form),
+        )
+        if row is None:
+            self.db.execute(
+                "INSERT INTO current_results (election, tps, form, is_training, document_id, "
+                "first_document_id, kit, seq, captured_at, versions, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (
+                    doc.election,
+                    doc.tps,
+                    doc.form,
+                    int(doc.is_training),
+                    document_id,
+                    document_id,
+                    doc.kit,
+                    doc.seq,
+                    doc.captured_at,
+                    now,
+                ),
+            )
+            return CurrentChange(
+                doc.election, doc.tps, doc.form, doc.is_training, document_id, None
+            )
+        old_id, kit, seq, captured_at = int(row[0]), row[1], int(row[2]), row[3]
+        newer = doc.seq > seq if doc.kit == kit else doc.captured_at > captured_at
+        key = (doc.election, doc.tps, doc.form)
+        if not newer:
+            self.db.execute(
+                "UPDATE current_results SET versions = versions + 1, updated_at = ? "
+                "WHERE election = ? AND tps = ? AND form = ?",
+                (now, *key),
+            )
+            return None
+        self.db.execute(
+            "UPDATE current_results SET document_id = ?, kit = ?, seq = ?, captured_at = ?, "
+            "versions = versions + 1, updated_at = ? WHERE election = ? AND tps = ? AND form = ?",
+            (document_id, doc.kit, doc.seq, doc.captured_at, now, *key),
+        )
+        return CurrentChange(doc.election, doc.tps, doc.form, doc.is_training, document_id, old_id)
+
+    def version_count(self, election: str, tps: str, form: str) -> int:
+        row = self.db.one(
+            "SELECT versions FROM current_results WHERE election = ? AND tps = ? AND form = ?",
+            (election, tps, form),
+        )
+        return 0 if row is None else int(row[0])
+
+    # -- images ------------------------------------------------------------------------------
+
+    def image_named_by(self, kit: str, sha256: str) -> bool:
+        """Whether a stored document of ``kit`` names an image with this hash."""
+        row = self.db.one(
+            "SELECT 1 FROM document_pages AS p JOIN documents AS d ON d.id = p.document_id "
+            "WHERE p.sha256 = ? AND d.kit = ? LIMIT 1",
+            (sha256, kit),
+        )
+        return row is not None
+
+    def insert_image(self, sha256: str, kit: str, data: bytes, source: str, now: str) -> bool:
+        """Store an image; False if it was already stored (the same bytes: its hash)."""
+        row = self.db.one(
+            "INSERT INTO images (sha256, kit, data, size, source, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
+            (sha256, kit, data, len(data), source, now),
+        )
+        return row is not None
+
+    def image(self, sha256: str) -> bytes | None:
+        row = self.db.one("SELECT data FROM images WHERE sha256 = ?", (sha256,))
+        return None if row is None else bytes(row[0])
+
+    # -- rejections --------------------------------------------------------------------------
+
+    def record_rejection(
+        self,
+        *,
+        kind: str,
+        topic_kit: str,
+        message_sha256: str,
+        document_sha256: str | None,
+        seq: int | None,
+        reason_code: str,
+        reason: str,
+        raw: bytes,
+        raw_size: int,
+        source: str,
+        now: str,
+    ) -> Rejection:
+        """Store a rejection, or count a repeat of the same one; return the stored row.
+
+        Repeats (a kit retrying, or someone replaying) are counted, not stored again, so
+        a flood of the same bad message cannot fill the disk.
+        """
+        key = (kind, topic_kit[:200], message_sha256, reason_code)
+        updated = self.db.one(
+            "UPDATE rejections SET times = times + 1, last_seen = ? "
+            "WHERE kind = ? AND topic_kit = ? AND message_sha256 = ? AND reason_code = ? "
+            "RETURNING id",
+            (now, *key),
+        )
+        if updated is None:
+            updated = self.db.one(
+                "INSERT INTO rejections (kind, topic_kit, message_sha256, document_sha256, seq, "
+                "reason_code, reason, raw, raw_size, ack, times, source, first_seen, last_seen) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?, ?, ?) RETURNING id",
+                (
+                    *key[:3],
+                    document_sha256,
+                    seq,
+                    reason_code,
+                    reason,
+                    raw,
+                    raw_size,
+                    source,
+                    now,
+                    now,
+                ),
+            )
+        assert updated is not None
+        return self.rejection(int(updated[0]))
+
+    def set_rejection_ack(self, rejection_id: int, ack: bytes) -> None:
+        self.db.execute("UPDATE rejections SET ack = ? WHERE id = ?", (ack, rejection_id))
+
+    def rejection(self, rejection_id: int) -> Rejection:
+        row = self.db.one(f"SELECT {_REJ_COLUMNS} FROM rejections WHERE id = ?", (rejection_id,))
+        if row is None:
+            raise KeyError(rejection_id)
+        return _rejection(row)
+
+    def rejections(self) -> list[Rejection]:
+        return [
+            _rejection(r) for r in self.db.all(f"SELECT {_REJ_COLUMNS} FROM rejections ORDER BY id")
+        ]
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        tables = ("documents", "current_results", "images", "rejections", "anomalies")
+        return {t: int(self.db.one(f"SELECT COUNT(*) FROM {t}")[0]) for t in tables}  # type: ignore[index]
+
+
+_REJ_COLUMNS = (
+    "id, kind, topic_kit, message_sha256, document_sha256, seq, reason_code, reason, raw, "
+    "raw_size, ack, times, source"
+)
+
+
+def _document(row: Row) -> StoredDocument:
+    values = list(row)
+    values[5] = bool(values[5])
+    values[12] = bytes(values[12])
+    values[17] = bytes(values[17])
+    return StoredDocument(*values)
+
+
+def _rejection(row: Row) -> Rejection:
+    values = list(row)
+    values[8] = bytes(values[8])
+    values[10] = None if values[10] is None else bytes(values[10])
+    return Rejection(*values)

@@ -1,0 +1,282 @@
+"""The MQTT worker (`tps-hub run`): receive kits' results and images, ingest, acknowledge.
+
+paho-mqtt 2.x, MQTT v5 over TLS with the hub's certificate. The session is persistent
+(clean_start False with a session expiry: measured on Mosquitto 2.0, only such a session
+survives a broker restart, see systemd/mosquitto/tps-hub.conf), so results published while
+the worker is down wait for it. Several workers share the load through one shared
+subscription; with PostgreSQL they share one database.
+
+Messages are acknowledged to the broker by hand (paho's manual_ack): a message's PUBACK goes
+out only after its batch is committed and its signed ack published, so a crash at any point
+makes the broker deliver it again, and ingest's idempotency turns that into the same ack.
+Receiving runs in paho's network thread; judging and storing in one processing thread, in
+batches of whatever has arrived (at most ``broker.batch``), so one fsync covers many results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from hub.config import BrokerSettings
+from hub.errors import HubError
+from hub.ingest import Ingestor, Message, Outcome
+
+log = logging.getLogger(__name__)
+
+_RETRY_MAX_S = 5.0
+
+
+def result_filter(group: str) -> str:
+    return f"$share/{group}/tps/v1/+/result"
+
+
+def image_filter(group: str) -> str:
+    return f"$share/{group}/tps/v1/+/image/+"
+
+
+def ack_topic(kit: str) -> str:
+    return f"hub/v1/{kit}/ack"
+
+
+def parse_topic(topic: str) -> tuple[str, str, str | None] | None:
+    """(kind, kit, image hash) of a kit topic, or None for anything else."""
+    parts = topic.split("/")
+    if len(parts) == 4 and parts[:2] == ["tps", "v1"] and parts[3] == "result":
+        return "result", parts[2], None
+    if len(parts) == 5 and parts[:2] == ["tps", "v1"] and parts[3] == "image":
+        return "image", parts[2], parts[4]
+    return None
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: Path
+    certificate: Path
+    key: Path
+
+
+@dataclass
+class WorkerStats:
+    received: int = 0
+    batches: int = 0
+    acks_published: int = 0
+    store_errors: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Received:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class Worker:
+    """One hub worker connected to the site's broker."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        broker: BrokerSettings,
+        tls: TlsFiles,
+        *,
+        client_id: str,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.ingestor = ingestor
+        self.broker = broker
+        self.clock = clock
+        self.stats = WorkerStats()
+        self._queue: queue.Queue[_Received] = queue.Queue()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.client = self._make_client(client_id, tls)
+
+    def _make_client(self, client_id: str, tls: TlsFiles) -> mqtt.Client:
+        client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        client.tls_set(ca_certs=str(tls.ca), certfile=str(tls.certificate), keyfile=str(tls.key))
+        client.reconnect_delay_set(1, 30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.broker.session_expiry
+        self.client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=self.broker.keepalive,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._process, name="hub-ingest", daemon=True)
+        self._thread.start()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once connected and subscribed."""
+        return self._subscribed.wait(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand, then disconnect (the session keeps the rest queued)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run_forever(self) -> None:
+        """Run until SIGTERM or SIGINT (as `tps-hub run` under systemd)."""
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        self.start()
+        while not stop.wait(60):
+            log.info("hub worker: %s", self.stats)
+        self.stop()
+
+    # -- paho callbacks (network thread) ---------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        self._connected.set()
+        log.info("connected to %s (session present: %s)", self.broker.host, flags.session_present)
+        options = SubscribeOptions(qos=1)
+        group = self.broker.share_group
+        client.subscribe([(result_filter(group), options), (image_filter(group), options)])
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            log.error("subscription refused: %s", failed)
+            return
+        self._subscribed.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._connected.clear()
+        self._subscribed.clear()
+        if not self._stop.is_set():
+            log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._queue.put(_Received(message.topic, message.payload, message.mid, message.qos))
+
+    # -- processing thread -----------------------------------------------------------------
+
+    def _process(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < self.broker.batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._handle(batch)
+
+    def _handle(self, batch: list[_Received]) -> None:
+        self.stats.received += len(batch)
+        messages: list[Message] = []
+        for item in batch:
+            parsed = parse_topic(item.topic)
+            if parsed is None:
+                log.warning("ignoring a message on unexpected topic %r", item.topic[:200])
+                continue
+            kind, kit, image = parsed
+            messages.append(Message(kind, kit, item.payload, image))  # type: ignore[arg-type]
+        outcomes = self._ingest(messages) if messages else []
+        if outcomes is None:
+            return  # stopping while the database is down: the broker redelivers them
+        for outcome in outcomes:
+            self._count(outcome)
+            if outcome.ack is not None:
+                self.client.publish(ack_topic(outcome.kit), outcome.ack, qos=1)
+                self.stats.acks_published += 1
+        for item in batch:
+            self.client.ack(item.mid, item.qos)
+        self.stats.batches += 1
+
+    def _ingest(self, messages: list[Message]) -> list[Outcome] | None:
+        """Ingest with retries: the database being away must not lose or drop anything.
+
+        None means "stopping, leave the batch unacknowledged". A message that makes ingest
+        fail for another reason (a bug) is isolated and given up on alone, without a hub
+        ack, so the kit sends it again later and the worker keeps serving everyone else.
+        """
+        delay = 0.1
+        while True:
+            try:
+                return self.ingestor.ingest_many(messages, self.clock())
+            except HubError as e:
+                self.stats.store_errors += 1
+                log.error("storing a batch of %d failed, retrying: %s", len(messages), e)
+            except Exception:
+                self.stats.store_errors += 1
+                log.exception("unexpected error ingesting a batch of %d", len(messages))
+                if len(messages) == 1:
+                    return []
+                outcomes: list[Outcome] = []
+                for message in messages:
+                    alone = self._ingest([message])
+                    if alone is None:
+                        return None
+                    outcomes.extend(alone)
+                return outcomes
+            if self._stop.wait(delay):
+                return None
+            delay = min(delay * 2, _RETRY_MAX_S)
+
+    def _count(self, outcome: Outcome) -> None:
+        key = f"{outcome.kind}:{outcome.status}"
+        self.stats.outcomes[key] = self.stats.outcomes.get(key, 0) + 1
+        if outcome.status in ("rejected", "deferred"):
+            log.warning(
+                "%s from %s %s: %s %s",
+                outcome.kind,
+                outcome.kit,
+                outcome.status,
+                outcome.reason_code,
+                outcome.reason[:200],
+            )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds pass (for tests and the CLI)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
