@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -12,6 +14,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from edge.errors import PageRefusedError
 from protocol import keys
 from protocol.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from edge.outbox import Outbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,3 +100,112 @@ def read(
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(format_report(report))
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+# The daemon's outbox file inside the kit's state_dir (as edge/outbox's docstring names it).
+OUTBOX_FILE = "outbox.sqlite3"
+
+
+def _open_outbox(config: Path | None, outbox: Path | None) -> Outbox:
+    """The outbox named by --outbox, or the one in the state_dir of --config's kit.toml."""
+    from edge.outbox import Outbox, OutboxError
+    from protocol.kitconfig import load_kit_config
+
+    if (config is None) == (outbox is None):
+        raise click.UsageError("give exactly one of --config KIT.TOML or --outbox PATH")
+    if outbox is None:
+        assert config is not None
+        try:
+            settings = load_kit_config(config)
+        except ProtocolError as e:
+            raise click.ClickException(f"{config}: {e}") from e
+        outbox = settings.resolve(settings.paths.state_dir, config.parent) / OUTBOX_FILE
+    if not outbox.exists():
+        # Opening would create an empty outbox: never do that from a reading command.
+        raise click.ClickException(f"no outbox at {outbox}")
+    try:
+        return Outbox.open(outbox)
+    except OutboxError as e:
+        raise click.ClickException(str(e)) from e
+
+
+_outbox_source = [
+    click.option(
+        "--config",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="The kit's kit.toml: the outbox in its state_dir.",
+    ),
+    click.option(
+        "--outbox",
+        "outbox_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="An outbox file directly (e.g. a copy taken from a broken kit).",
+    ),
+]
+
+
+def _with_outbox_source(command: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(_outbox_source):
+        command = option(command)
+    return command
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+@main.group()
+def outbox() -> None:
+    """The kit's outbox: signed results waiting for (or answered by) the hub."""
+
+
+@outbox.command("list")
+@_with_outbox_source
+def outbox_list(config: Path | None, outbox_path: Path | None) -> None:
+    """One line per stored result: seq, hash, form, state, publish attempts, age."""
+    import time
+
+    with _open_outbox(config, outbox_path) as opened:
+        entries = opened.documents()
+        stats = opened.stats()
+    now = time.time()
+    click.echo(f"{'SEQ':>5}  {'SHA256':<12}  {'FORM':<16}  {'STATE':<12}  {'TRIES':>5}  AGE")
+    for e in entries:
+        line = (
+            f"{e.seq:>5}  {e.sha256[:12]:<12}  {e.form:<16}  {e.state.value:<12}  "
+            f"{e.attempts:>5}  {_age(now - e.created_at)}"
+        )
+        problem = e.reason or e.last_error
+        click.echo(f"{line}  {problem}" if problem else line)
+    click.echo(
+        f"{len(entries)} stored, {stats.pending_documents} waiting for the hub "
+        f"({stats.unsent_documents} not yet with the broker), "
+        f"{stats.pending_images} image(s) to send"
+    )
+
+
+@outbox.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@_with_outbox_source
+def outbox_export(directory: Path, config: Path | None, outbox_path: Path | None) -> None:
+    """Write every signed result and page image to DIRECTORY (a USB stick) for the hub.
+
+    Each result is the exact signed bytes (check one with `tps-verify FILE --ca CA`); the
+    manifest, written last, lists them all.
+    """
+    from edge.outbox import OutboxError
+
+    with _open_outbox(config, outbox_path) as opened:
+        try:
+            manifest = opened.export(directory)
+        except OutboxError as e:
+            raise click.ClickException(str(e)) from e
+        count = len(opened.documents())
+    click.echo(f"exported {count} result(s) to {directory} (manifest: {manifest.name})")

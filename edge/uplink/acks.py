@@ -1,0 +1,74 @@
+"""The hub's signed verdicts, checked before the outbox hears of them.
+
+An ack that does not verify changes nothing: it is logged and dropped, never allowed to
+delete or finalise a document. Anyone who can get a message onto hub/v1/{kit}/ack (a broken
+ACL, a compromised broker) could otherwise make a kit forget a result the hub never had.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from edge.errors import EdgeError
+from edge.outbox import AckOutcome, Outbox, OutboxError, UnknownDocumentError
+from protocol.ack import verify_ack
+from protocol.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+
+class AckRefused(EdgeError):
+    """The message on the ack topic is not a verdict this kit can rely on."""
+
+
+@dataclass(frozen=True)
+class AppliedVerdict:
+    seq: int
+    document_sha256: str
+    accepted: bool
+    reason: str | None  # "reason_code: message" for a rejection
+    outcome: AckOutcome
+
+
+def apply_ack(
+    outbox: Outbox,
+    data: bytes,
+    *,
+    kit_id: str,
+    ca_cert: x509.Certificate,
+    at: dt.datetime,
+    crl: x509.CertificateRevocationList | None = None,
+) -> AppliedVerdict:
+    """Verify ``data`` against the region CA and the stored signed bytes, then record it.
+
+    Raises :class:`AckRefused` (nothing recorded) when it does not verify.
+    """
+    try:
+        # First pass: is it the hub's at all? Only then is its seq worth looking up.
+        claimed = verify_ack(data, ca_cert, at=at, crl=crl).ack
+    except (ProtocolError, ValueError) as e:
+        raise AckRefused(f"not a valid signed ack: {e}") from e
+    if claimed.kit != kit_id:
+        raise AckRefused(f"ack is for kit {claimed.kit}, not this kit ({kit_id})")
+    try:
+        entry = outbox.get(claimed.seq)
+    except UnknownDocumentError as e:
+        raise AckRefused(f"ack names seq {claimed.seq}, which this outbox does not hold") from e
+    try:
+        # Second pass: about exactly the bytes this kit published, and (accepted) proved to
+        # be in the hub's transparency log under a tree head the same hub signed.
+        ack = verify_ack(data, ca_cert, at=at, crl=crl, published=entry.signed).ack
+    except (ProtocolError, ValueError) as e:
+        raise AckRefused(f"ack does not hold for seq {entry.seq}: {e}") from e
+    accepted = ack.verdict == "accepted"
+    reason = None if accepted else f"{ack.reason_code}: {ack.reason}".rstrip(": ")
+    try:
+        outcome = outbox.acknowledge(entry.sha256, accepted, reason, ack=data)
+    except OutboxError:
+        log.exception("could not record the hub's verdict on seq %d; it will be re-sent", entry.seq)
+        raise
+    return AppliedVerdict(entry.seq, entry.sha256, accepted, reason, outcome)
