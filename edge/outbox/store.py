@@ -282,16 +282,18 @@ class Outbox:
             return [_entry(conn, row) for row in rows.fetchall()]
 
     def pending_images(self, limit: int = 4) -> list[PendingImage]:
-        """Unsent images of documents whose numbers the broker already has (numbers first).
+        """Unsent images of documents the hub has accepted (numbers first, always).
 
-        Images of rejected documents stay behind: the hub refused the numbers they back.
+        Waiting for the hub's ack, not the broker's PUBACK, means the document naming an
+        image's hash is stored before the image arrives, even when several hub workers share
+        the load; images of rejected documents stay behind.
         """
         with self._read("listing pending images") as conn:
             rows = conn.execute(
                 "SELECT i.sha256, i.data, min(d.seq), min(l.page) FROM images i "
                 "JOIN document_images l ON l.sha256 = i.sha256 "
                 "JOIN documents d ON d.seq = l.seq "
-                "WHERE i.sent_at IS NULL AND d.state IN ('sent', 'acknowledged') "
+                "WHERE i.sent_at IS NULL AND d.state = 'acknowledged' "
                 "GROUP BY i.sha256 ORDER BY min(d.seq), min(l.page) LIMIT ?",
                 (limit,),
             )
