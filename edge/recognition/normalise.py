@@ -33,7 +33,7 @@ MIN_DIGIT_FRACTION = 0.42
 NOISE_FLOOR = 0.10  # relative darkness of paper grain, JPEG and sensor noise
 MIN_STRETCH = 0.35  # never divide darkness by less than this (faint boxes stay faint)
 BORDER_BAND = 0.16  # fraction of the box, from each edge, where a border sliver may lie
-BORDER_FILL = 0.55  # a row or column this full of ink in that band is a printed line
+BORDER_FILL = 0.75  # a row or column this full of ink in that band is a printed line
 LINE_INK = 0.25  # a thin printed line blurs to faint ink: count it as ink from this level
 EMPTY_MASS = 2.0  # total ink (in full-ink pixels) below which the box is empty
 
@@ -84,29 +84,30 @@ def _erase_border_slivers(ink: np.ndarray) -> None:
     """Blank everything from an edge up to a printed line found near that edge (in place)."""
     band = max(2, round(BORDER_BAND * WORK))
     mask = ink > LINE_INK
-    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
-    top = _deepest_line(rows[:band])
+    # A printed line runs the whole length of the box. Look through pairs of neighbouring
+    # rows (columns) so that a line tilted by a pixel still counts as full.
+    rows = (mask[:-1] | mask[1:]).mean(axis=1)  # rows[r]: rows r and r + 1
+    cols = (mask[:, :-1] | mask[:, 1:]).mean(axis=0)
+    top, bottom = _deepest_line(rows[:band]), _deepest_line(rows[::-1][:band])
+    left, right = _deepest_line(cols[:band]), _deepest_line(cols[::-1][:band])
     if top >= 0:
-        ink[: top + 1] = 0.0
-    bottom = _deepest_line(rows[::-1][:band])
+        ink[: top + 2] = 0.0
     if bottom >= 0:
-        ink[WORK - 1 - bottom :] = 0.0
-    left = _deepest_line(cols[:band])
+        ink[WORK - 2 - bottom :] = 0.0
     if left >= 0:
-        ink[:, : left + 1] = 0.0
-    right = _deepest_line(cols[::-1][:band])
+        ink[:, : left + 2] = 0.0
     if right >= 0:
-        ink[:, WORK - 1 - right :] = 0.0
+        ink[:, WORK - 2 - right :] = 0.0
 
 
 def _deepest_line(fill: np.ndarray) -> int:
-    """Index (from the edge) of the innermost line in this band, plus its soft halo; -1 if none."""
+    """Index (from the edge) of the innermost full line in this band; -1 if there is none."""
     hits = np.flatnonzero(fill > BORDER_FILL)
     if hits.size == 0:
         return -1
     deepest = int(hits[-1])
     # The blurred edge of the printed line is a weaker row just inside it.
-    if deepest + 1 < fill.size and fill[deepest + 1] > BORDER_FILL / 2:
+    if deepest + 1 < fill.size and fill[deepest + 1] > 0.3:
         deepest += 1
     return deepest
 

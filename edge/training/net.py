@@ -2,8 +2,8 @@
 
 A small VGG-style CNN on the 28x28 normalised box: convolutions with batch norm at 28, 14
 and 7 px, then a fully connected head that keeps the 3x3 spatial layout (where a stroke is
-matters for digits). About 6.5 M multiply-adds per box, so a page of ~70 boxes is a few
-milliseconds on one core; about 0.8 MB as ONNX. Softmax is part of the exported graph.
+matters for digits). About 6.5 M multiply-adds per box: a page of 70 boxes takes ~12 ms
+on one x86 core; about 0.8 MB as ONNX. Softmax is part of the exported graph.
 """
 
 from __future__ import annotations

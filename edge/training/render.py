@@ -37,6 +37,8 @@ class Profile:
     paper: tuple[float, float]  # paper grey level
     gradient: float  # strongest light fall-off across the box
     shadow: float  # probability of a shadow edge
+    shadow_sharpness: tuple[float, float]  # slope of the shadow edge, per box width
+    overflow: float  # probability that the writing runs over the box's edge
     border: float  # probability of a border sliver, per edge
     guide: float  # probability of a dotted guide
 
@@ -46,16 +48,17 @@ TRAIN = Profile(
     size_median=36, size_spread=0.3, size_range=(20, 84), height=(0.45, 0.92),
     rotation_deg=12, shear=0.3, aspect=(0.8, 1.2), elastic=0.5, blur=(0.25, 1.3),
     noise=(0.5, 7.0), jpeg=(40, 95), paper=(110, 250), gradient=0.4, shadow=0.2,
-    border=0.35, guide=0.15,
+    shadow_sharpness=(2, 25), overflow=0.08, border=0.35, guide=0.15,
 )  # fmt: skip
 # The kit: the plano form's ~34 px boxes photographed as provisioning.synth.photo simulates
 # (blur 0.3-1.2 px, noise 1-5, JPEG 75-93, light gradient up to 0.35, shadows), writing as
-# MNIST's writers wrote it, within a few degrees; border slivers and guides as in training.
+# MNIST's writers wrote it, within a few degrees, inside the box; border slivers and guides
+# as in training. A shadow's penumbra is centimetres wide: a soft gradient across one box.
 KIT = Profile(
     size_median=34, size_spread=0.08, size_range=(26, 44), height=(0.5, 0.9),
     rotation_deg=5, shear=0.1, aspect=(0.9, 1.1), elastic=0.0, blur=(0.3, 1.2),
     noise=(1.0, 5.0), jpeg=(75, 93), paper=(130, 245), gradient=0.35, shadow=0.4,
-    border=0.35, guide=0.15,
+    shadow_sharpness=(1, 4), overflow=0.0, border=0.35, guide=0.15,
 )  # fmt: skip
 
 
@@ -162,11 +165,19 @@ def _place_glyph(glyph: np.ndarray, rng: np.random.Generator, size: int, p: Prof
     rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     a = rot @ np.array([[sx, shear * s], [0.0, s]])
     gc = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-    # Room left in the box once the glyph is placed; a little overflow is allowed (people
-    # write across the line), the crop cuts it off.
-    w_out = abs(a[0, 0]) * (x1 - x0) + abs(a[0, 1]) * (y1 - y0)
-    h_out = abs(a[1, 0]) * (x1 - x0) + abs(a[1, 1]) * (y1 - y0)
-    slack = np.maximum((size - np.array([w_out, h_out])) / 2, 0) + 0.04 * size
+    extent = np.array(
+        [
+            abs(a[0, 0]) * (x1 - x0) + abs(a[0, 1]) * (y1 - y0),
+            abs(a[1, 0]) * (x1 - x0) + abs(a[1, 1]) * (y1 - y0),
+        ]
+    )
+    if rng.random() < p.overflow:  # written across the line: the crop cuts a little off
+        slack = np.maximum((size - extent) / 2, 0) + 0.06 * size
+    else:  # inside the box, clear of its printed line: shrink to fit if need be
+        room = size - 2.0 * max(1.0, 0.04 * size)
+        shrink = min(1.0, room / max(extent.max(), 1.0))
+        a, s, extent = a * shrink, s * shrink, extent * shrink
+        slack = np.maximum((room - extent) / 2, 0)
     centre = size / 2 + rng.uniform(-slack, slack)
     m = np.hstack([a, (centre - a @ gc)[:, None]])
     ink = cv2.warpAffine(glyph, m, (size, size), flags=cv2.INTER_LINEAR)
@@ -279,7 +290,8 @@ def _photograph(reflect: np.ndarray, rng: np.random.Generator, p: Profile) -> np
     light = 1.0 - rng.uniform(0.0, p.gradient) * ramp
     if rng.random() < p.shadow:  # the edge of a shadow (a hand, the boom) crossing the box
         edge = np.cos(theta + 1.3) * (xx - 0.5) + np.sin(theta + 1.3) * (yy - 0.5)
-        light *= 1.0 - rng.uniform(0.1, 0.45) / (1.0 + np.exp(-edge * rng.uniform(8, 40)))
+        sharp = rng.uniform(*p.shadow_sharpness)
+        light *= 1.0 - rng.uniform(0.1, 0.45) / (1.0 + np.exp(-edge * sharp))
     grey = (black + (paper - black) * reflect) * light
     grey = cv2.GaussianBlur(grey, (0, 0), rng.uniform(*p.blur) * size / 34.0)
     grey += rng.normal(0.0, rng.uniform(*p.noise), grey.shape).astype(np.float32)

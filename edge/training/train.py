@@ -30,13 +30,13 @@ class TrainConfig:
     holdout: int
     out: Path
     seed: int
-    epochs: int = 60
+    epochs: int = 40
     batch: int = 128
     lr: float = 3e-3
     weight_decay: float = 5e-4
     label_smoothing: float = 0.05
-    x_per_epoch: int = 1200
-    blank_per_epoch: int = 1200
+    x_per_epoch: int = 1000
+    blank_per_epoch: int = 1000
     threads: int = 2
 
 
