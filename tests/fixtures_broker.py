@@ -18,11 +18,7 @@ from __future__ import annotations
 import os
 import pwd
 import queue
-import shutil
-import signal
-import socket
 import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +33,12 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.broker_config import render_broker_config
+from hub.broker_process import (
+    BrokerProcess,
+    TlsIdentity,
+    free_port,
+    mosquitto_binary,
+)
 from provisioning import authority as ca
 from provisioning import enrol, services
 
@@ -45,15 +47,6 @@ ELECTION = "pemilu-2024"
 KIT_TPS = ("31.71.01.1001.001", "31.71.01.1001.002")
 HUB_ID = "hub-3171"
 HOST = "127.0.0.1"
-START_TIMEOUT = 10.0
-
-
-def mosquitto_binary() -> str | None:
-    """TPS_MOSQUITTO, else mosquitto on PATH, else Debian's /usr/sbin/mosquitto."""
-    for candidate in (os.environ.get("TPS_MOSQUITTO"), shutil.which("mosquitto")):
-        if candidate:
-            return candidate
-    return "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
 
 
 @dataclass(frozen=True)
@@ -90,7 +83,7 @@ class MosquittoBroker:
     persistence_dir: Path
     log: Path
     host: str = HOST
-    process: subprocess.Popen[bytes] | None = None
+    _process: BrokerProcess | None = None
 
     @property
     def hub(self) -> Identity:
@@ -100,66 +93,23 @@ class MosquittoBroker:
     def kits(self) -> list[Identity]:
         return self.site.kits
 
-    def start(self) -> None:
-        """Start mosquitto and return once a TLS handshake with the hub identity succeeds."""
-        if self.process is not None:
-            raise RuntimeError("mosquitto is already running")
-        log = self.log.open("ab")
-        try:
-            self.process = subprocess.Popen(
-                [self.binary, "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
+    @property
+    def process(self) -> BrokerProcess:
+        if self._process is None:
+            probe = TlsIdentity(self.site.hub.cert, self.site.hub.key, self.site.hub.ca)
+            self._process = BrokerProcess(
+                self.binary, self.conf, self.log, self.host, self.port, probe
             )
-        finally:
-            log.close()
-        self._wait_ready()
+        return self._process
+
+    def start(self) -> None:
+        self.process.start()
 
     def stop(self) -> None:
-        """SIGTERM, so mosquitto saves its persistence database before it exits."""
-        if self.process is None:
-            return
-        process, self.process = self.process, None
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        self.process.stop()
 
     def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                self.process = None
-                raise RuntimeError(f"mosquitto exited at start:\n{self.log_text()}")
-            if _tls_handshake_ok(self.host, self.port, self.site.hub):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"mosquitto did not accept TLS in {START_TIMEOUT} s:\n{self.log_text()}")
-
-
-def _tls_handshake_ok(host: str, port: int, identity: Identity) -> bool:
-    # A TCP accept is not enough: mosquitto opens the socket before it loads the certificates.
-    context = ssl.create_default_context(cafile=str(identity.ca))
-    context.load_cert_chain(str(identity.cert), str(identity.key))
-    try:
-        with (
-            socket.create_connection((host, port), timeout=1) as raw,
-            context.wrap_socket(raw, server_hostname=host),
-        ):
-            return True
-    except OSError:
-        return False
-
-
-def free_port(host: str = HOST) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+        return self.process.log_text()
 
 
 def make_site(root: Path) -> BrokerSite:
