@@ -209,3 +209,104 @@ def outbox_export(directory: Path, config: Path | None, outbox_path: Path | None
             raise click.ClickException(str(e)) from e
         count = len(opened.documents())
     click.echo(f"exported {count} result(s) to {directory} (manifest: {manifest.name})")
+
+
+# --- the appliance ---------------------------------------------------------------------------
+
+_config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The kit's kit.toml.",
+)
+
+
+def _startup_errors() -> tuple[type[BaseException], ...]:
+    from edge.outbox import OutboxError
+    from firmware.camera.base import CameraError
+    from firmware.hardware.pins import PinFactoryError
+    from firmware.identity import StartupError
+
+    return (StartupError, OutboxError, CameraError, PinFactoryError, ProtocolError)
+
+
+@main.command()
+@_config_option
+@click.option(
+    "--validate-config",
+    is_flag=True,
+    help="Check kit.toml and every file it names, print what was checked, and exit.",
+)
+def run(config: Path, validate_config: bool) -> None:
+    """The appliance: buttons, camera, screen, signing and the uplink (systemd runs this)."""
+    import logging
+
+    if validate_config:
+        from firmware.validate import validate
+
+        report = validate(config)
+        for line in report.ok:
+            click.echo(f"ok       {line}")
+        for line in report.problems:
+            click.echo(f"PROBLEM  {line}", err=True)
+        raise SystemExit(1 if report.problems else 0)
+    from firmware.daemon import run as run_daemon
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        run_daemon(config)
+    except _startup_errors() as e:
+        raise click.ClickException(str(e)) from e
+
+
+@main.command()
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A photo of one page (repeat for each page of the form).",
+)
+@_config_option
+@click.option("--yes", is_flag=True, help="Confirm: sign and queue the result (KONFIRMASI).")
+def scan(images: tuple[Path, ...], config: Path, yes: bool) -> None:
+    """One form through the whole path: read, judge, and with --yes sign and queue it.
+
+    Prints what the kit's screen would show and the receipt. Exit status: 0 signed,
+    1 read but not confirmed, 2 a page refused or missing, 3 a paper mistake (never signed).
+    """
+    from firmware.oneshot import scan_once
+
+    try:
+        outcome, receipt = scan_once(config, list(images), confirm=yes, echo=click.echo)
+    except _startup_errors() as e:
+        raise click.ClickException(str(e)) from e
+    if receipt is not None:
+        click.echo(f"receipt: {receipt.text()}")
+    raise SystemExit(int(outcome))
+
+
+@main.command()
+@_config_option
+def status(config: Path) -> None:
+    """The outbox, the last delivery and this kit's configuration."""
+    from firmware.status import config_lines, outbox_lines
+    from protocol.kitconfig import load_kit_config
+
+    try:
+        settings = load_kit_config(config)
+    except ProtocolError as e:
+        raise click.ClickException(f"{config}: {e}") from e
+    state_dir = settings.resolve(settings.paths.state_dir, config.parent)
+    for line in config_lines(settings) + outbox_lines(state_dir / OUTBOX_FILE):
+        click.echo(line)
+
+
+@main.command()
+def patterns() -> None:
+    """Print the light-and-sound table (markdown) for trainers to print."""
+    from firmware.hardware.patterns import pattern_table
+
+    click.echo(pattern_table())

@@ -11,6 +11,7 @@ from hub.config import HubConfig
 from hub.errors import ConfigError, TrustError
 from hub.ingest import AckSigner, Ingestor, Limits
 from hub.ingest.ingestor import CurrentHook
+from hub.recap import recap_hook
 from hub.store import ResultStore
 from hub.trust import Trust, load_trust
 from protocol import certs, keys
@@ -71,8 +72,15 @@ def open_hub(
     *,
     schema: str | None = None,
     hooks: tuple[CurrentHook, ...] = (),
+    recap: bool = True,
 ) -> Hub:
-    """Load trust and identity, open (and migrate) the database, build the ingestor."""
+    """Load trust and identity, open (and migrate) the database, build the ingestor.
+
+    The recapitulation's hook runs first (unless ``recap`` is False), so its totals commit
+    in the same transaction as each document that moves a TPS's counting version.
+    """
+    if recap:
+        hooks = (recap_hook, *hooks)
     trust, signer = check_config(config, now)
     store = ResultStore.open(config.database.url, now=now, schema=schema)
     limits = Limits(

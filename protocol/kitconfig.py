@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -62,11 +62,73 @@ class FormSettings(_Section):
     ids: list[str] = Field(min_length=1, description="form template ids this kit scans")
 
 
+class CameraSettings(_Section):
+    """The camera on the boom. Focus and exposure are fixed: the table, the boom height and
+    the lamp never change during a count, and auto-exposure hunting over a white sheet with
+    dark ink costs contrast in exactly the boxes that matter."""
+
+    backend: Literal["picamera2", "files", "synth"] = Field(
+        "picamera2",
+        description="picamera2 on the kit; files (images in order) or synth (synthesized "
+        "pages) for development, tests, training rooms and the demo",
+    )
+    lens_position: float = Field(
+        1.0, ge=0.0, le=32.0, description="fixed focus in dioptres (1/m): 1.0 focuses at 1 m"
+    )
+    exposure_us: int = Field(8_000, ge=100, le=1_000_000, description="fixed exposure time (µs)")
+    analogue_gain: float = Field(1.0, ge=1.0, le=16.0, description="fixed sensor gain")
+    jpeg_quality: int = Field(92, ge=50, le=100, description="JPEG quality of the stored still")
+    files: list[Path] = Field(
+        default_factory=list, description="files backend: image files or folders, in order"
+    )
+    loop: bool = Field(False, description="files backend: start again after the last image")
+    digits: str = Field(
+        "",
+        description="synth backend: an IDX digit set (base path, as protocol.idx reads it) "
+        "for the handwriting; empty = the test fixture shipped in the source tree",
+    )
+    seed: int = Field(0, ge=0, description="synth backend: seed of the synthesized forms")
+
+
+class GpioSettings(_Section):
+    """Buttons, LEDs and buzzer (BCM pin numbers)."""
+
+    pin_factory: str = Field(
+        "",
+        description="gpiozero pin factory (lgpio, rpigpio, pigpio, native, mock); empty = "
+        "GPIOZERO_PIN_FACTORY or gpiozero's own choice",
+    )
+    scan: int = Field(17, ge=0, le=53, description="PINDAI (scan) button, to ground")
+    confirm: int = Field(27, ge=0, le=53, description="KONFIRMASI (confirm) button, to ground")
+    green: int = Field(22, ge=0, le=53, description="green LED")
+    amber: int = Field(23, ge=0, le=53, description="amber LED")
+    red: int = Field(24, ge=0, le=53, description="red LED")
+    buzzer: int = Field(25, ge=0, le=53, description="active buzzer")
+    hold_cancel_s: float = Field(
+        3.0, ge=0.05, le=30.0, description="holding PINDAI this long cancels the form"
+    )
+
+
+class ScreenSettings(_Section):
+    """The kit's small screen."""
+
+    backend: Literal["framebuffer", "files"] = Field(
+        "framebuffer", description="framebuffer (HDMI or DSI panel) or files (PNG + text log)"
+    )
+    device: Path = Field(Path("/dev/fb0"), description="framebuffer device")
+    directory: Path = Field(Path("screen"), description="files backend: where screens go")
+    width: int = Field(800, ge=240, le=3840, description="screen width in pixels")
+    height: int = Field(480, ge=160, le=2160, description="screen height in pixels")
+
+
 class KitConfig(_Section):
     kit: KitIdentity
     paths: KitPaths = Field(default_factory=KitPaths)
     broker: BrokerSettings
     forms: FormSettings
+    camera: CameraSettings = Field(default_factory=CameraSettings)
+    gpio: GpioSettings = Field(default_factory=GpioSettings)
+    screen: ScreenSettings = Field(default_factory=ScreenSettings)
 
     def resolve(self, path: Path, base: Path) -> Path:
         return path if path.is_absolute() else base / path

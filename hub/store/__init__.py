@@ -6,6 +6,7 @@ from hub.store.migrations import LATEST, MIGRATIONS, migrate, schema_version
 from hub.store.results import (
     Anomaly,
     CurrentChange,
+    DocumentFields,
     NewDocument,
     Rejection,
     ResultStore,
@@ -20,6 +21,7 @@ __all__ = [
     "CurrentChange",
     "Database",
     "DatabaseLogStorage",
+    "DocumentFields",
     "NewDocument",
     "Rejection",
     "ResultStore",

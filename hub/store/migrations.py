@@ -146,6 +146,56 @@ CREATE TABLE translog_heads (
 )
 """,
     ),
+    # Schema 2, the recapitulation (hub/recap/), all kept up inside the ingest transaction:
+    #
+    # - ``recap_totals``: one row per (election, form, region) for every region above a TPS
+    #   (desa, kecamatan, kabupaten/kota, provinsi, and the whole election as region ''): how
+    #   many TPS count there and, as JSON, each field's sum and how many TPS gave that field.
+    #   One row per region, not per field, so a document touches five rows, not 5 x 28,
+    #   and a recap read is one primary-key lookup. Region codes of different levels never
+    #   collide (they have different numbers of parts), so the region is the key.
+    # - ``recap_tps``: which TPS of a desa have reported a form (written once, at the first
+    #   report), so a desa's TPS columns are found by equality, with no text-range scan
+    #   whose meaning would depend on PostgreSQL's collation.
+    # - ``kit_last_seen``: when each kit was last heard from (a document, later its status),
+    #   for "kits silent too long" without scanning documents.
+    Migration(
+        2,
+        "recapitulation totals per region, reported TPS per desa, kits last seen",
+        """
+CREATE TABLE recap_totals (
+    election TEXT NOT NULL,
+    form TEXT NOT NULL,
+    region TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent TEXT,
+    is_training INTEGER NOT NULL,
+    tps_reported BIGINT NOT NULL,
+    totals TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (election, form, region)
+);
+CREATE INDEX recap_totals_children ON recap_totals (election, form, parent, region);
+CREATE INDEX recap_totals_level ON recap_totals (election, form, level, region);
+CREATE TABLE recap_tps (
+    election TEXT NOT NULL,
+    form TEXT NOT NULL,
+    desa TEXT NOT NULL,
+    tps TEXT NOT NULL,
+    PRIMARY KEY (election, form, desa, tps)
+);
+CREATE TABLE kit_last_seen (
+    kit TEXT PRIMARY KEY,
+    election TEXT,
+    tps TEXT,
+    last_seen TEXT NOT NULL,
+    last_document_id BIGINT REFERENCES documents (id),
+    status TEXT,
+    status_at TEXT
+);
+CREATE INDEX kit_last_seen_at ON kit_last_seen (last_seen)
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

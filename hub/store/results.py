@@ -8,6 +8,8 @@ log entry, its ack and its effects on the chain and current-version pointer comm
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -85,6 +87,23 @@ class CurrentChange:
     is_training: bool
     document_id: int
     previous_document_id: int | None  # None: the first report of this TPS and form
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    """A stored document's identity and numbers, without its signed bytes: what the
+    recapitulation reads (a fraction of the row, so the hot path stays cheap)."""
+
+    id: int
+    kit: str
+    seq: int
+    election: str
+    is_training: bool
+    tps: str
+    form: str
+    form_version: int
+    fields: dict[str, int]
+    received_at: str
 
 
 @dataclass(frozen=True)
@@ -368,6 +387,55 @@ class ResultStore:
         )
         return CurrentChange(doc.election, doc.tps, doc.form, doc.is_training, document_id, old_id)
 
+    # -- readers for the recapitulation -------------------------------------------------------
+
+    def document_fields(self, document_id: int) -> DocumentFields:
+        row = self.db.one(f"SELECT {_FIELDS_COLUMNS} FROM documents WHERE id = ?", (document_id,))
+        if row is None:
+            raise KeyError(document_id)
+        return _document_fields(row)
+
+    def first_document_id(self, election: str, tps: str, form: str) -> int | None:
+        """The first version of a TPS's form that arrived (its first report)."""
+        row = self.db.one(
+            "SELECT first_document_id FROM current_results "
+            "WHERE election = ? AND tps = ? AND form = ?",
+            (election, tps, form),
+        )
+        return None if row is None else int(row[0])
+
+    def current_fields(
+        self, election: str, form: str, tps_codes: Sequence[str]
+    ) -> dict[str, DocumentFields]:
+        """The version that counts of each named TPS (those that reported), by TPS code."""
+        found: dict[str, DocumentFields] = {}
+        columns = ", ".join(f"d.{c.strip()}" for c in _FIELDS_COLUMNS.split(","))
+        for start in range(0, len(tps_codes), 400):
+            chunk = list(tps_codes[start : start + 400])
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.all(
+                f"SELECT {columns} FROM current_results AS c "
+                "JOIN documents AS d ON d.id = c.document_id "
+                f"WHERE c.election = ? AND c.form = ? AND c.tps IN ({marks})",
+                (election, form, *chunk),
+            )
+            for row in rows:
+                doc = _document_fields(row)
+                found[doc.tps] = doc
+        return found
+
+    def current_documents(self, election: str, form: str) -> list[DocumentFields]:
+        """Every TPS's counting version of one election's form (a full scan: for checks and
+        rebuilds, never for serving a recap)."""
+        columns = ", ".join(f"d.{c.strip()}" for c in _FIELDS_COLUMNS.split(","))
+        rows = self.db.all(
+            f"SELECT {columns} FROM current_results AS c "
+            "JOIN documents AS d ON d.id = c.document_id "
+            "WHERE c.election = ? AND c.form = ? ORDER BY c.tps",
+            (election, form),
+        )
+        return [_document_fields(row) for row in rows]
+
     def version_count(self, election: str, tps: str, form: str) -> int:
         row = self.db.one(
             "SELECT versions FROM current_results WHERE election = ? AND tps = ? AND form = ?",
@@ -474,6 +542,27 @@ _REJ_COLUMNS = (
     "id, kind, topic_kit, message_sha256, document_sha256, seq, reason_code, reason, raw, "
     "raw_size, ack, times, source"
 )
+
+
+_FIELDS_COLUMNS = (
+    "id, kit, seq, election, is_training, tps, form, form_version, fields, received_at"
+)
+
+
+def _document_fields(row: Row) -> DocumentFields:
+    values = list(row)
+    return DocumentFields(
+        id=int(values[0]),
+        kit=values[1],
+        seq=int(values[2]),
+        election=values[3],
+        is_training=bool(values[4]),
+        tps=values[5],
+        form=values[6],
+        form_version=int(values[7]),
+        fields={str(k): int(v) for k, v in json.loads(values[8]).items()},
+        received_at=values[9],
+    )
 
 
 def _document(row: Row) -> StoredDocument:

@@ -1,0 +1,150 @@
+"""``tps-kit run --validate-config``: kit.toml and every file it names, before election night.
+
+Each check adds one line; a problem says what is wrong and where. Nothing is started: no
+camera is opened and no pin is driven, so it runs on the technician's laptop too (where
+the picamera2 check reports what a Pi would need).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from firmware.identity import StartupError, load_identity
+from protocol import certs
+from protocol.errors import ProtocolError
+from protocol.kitconfig import KitConfig, load_kit_config
+
+
+@dataclass
+class Report:
+    ok: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def check(self, passed: bool, good: str, bad: str) -> bool:
+        (self.ok if passed else self.problems).append(good if passed else bad)
+        return passed
+
+
+def validate(config_path: Path) -> Report:
+    report = Report()
+    try:
+        config = load_kit_config(config_path)
+    except ProtocolError as e:
+        report.problems.append(f"{config_path}: {e}")
+        return report
+    report.ok.append(f"{config_path}: valid ({config.kit.id}, TPS {config.kit.tps})")
+    base = config_path.parent
+    _identity(config, base, report)
+    _forms(config, report)
+    _state_dir(config, base, report)
+    _camera(config, base, report)
+    _screen(config, base, report)
+    _gpio(config, report)
+    return report
+
+
+def _identity(config: KitConfig, base: Path, report: Report) -> None:
+    try:
+        identity = load_identity(config, base)
+    except StartupError as e:
+        report.problems.append(str(e))
+        return
+    mode = "TRAINING (LATIHAN)" if identity.training else "real election"
+    report.ok.append(f"key and certificate match kit.toml ({identity.election}: {mode})")
+    ca_path = config.resolve(config.paths.ca_certificate, base)
+    try:
+        ca_cert = certs.load_certificate(ca_path.read_bytes())
+        certs.verify_issued(identity.certificate, ca_cert, role="kit", at=dt.datetime.now(dt.UTC))
+    except OSError as e:
+        report.problems.append(f"cannot read {ca_path}: {e.strerror}")
+    except ProtocolError as e:
+        report.problems.append(f"the kit's certificate does not hold under {ca_path}: {e}")
+    else:
+        report.ok.append(f"certificate chains to {ca_path.name} and is valid now")
+
+
+def _forms(config: KitConfig, report: Report) -> None:
+    from protocol.forms.loader import load
+
+    for form in config.forms.ids:
+        try:
+            load(form)
+        except ProtocolError as e:
+            report.problems.append(f"forms.ids: {form}: {e}")
+        else:
+            report.ok.append(f"form template {form}")
+
+
+def _state_dir(config: KitConfig, base: Path, report: Report) -> None:
+    state = config.resolve(config.paths.state_dir, base)
+    target = state if state.exists() else state.parent
+    report.check(
+        os.access(target, os.W_OK),
+        f"state_dir {state} is writable",
+        f"state_dir {state}: {target} is not writable by this user",
+    )
+
+
+def _camera(config: KitConfig, base: Path, report: Report) -> None:
+    camera = config.camera
+    if camera.backend == "files":
+        from firmware.camera.files import expand
+
+        paths = expand([config.resolve(p, base) for p in camera.files])
+        missing = [str(p) for p in paths if not p.is_file()]
+        report.check(
+            bool(paths) and not missing,
+            f"camera: {len(paths)} image file(s)",
+            f"camera.files: missing {missing}" if missing else "camera.files names no image",
+        )
+    elif camera.backend == "synth":
+        from firmware.camera.synth import FIXTURE_DIGITS
+
+        digits = config.resolve(Path(camera.digits), base) if camera.digits else FIXTURE_DIGITS
+        found = list(digits.parent.glob(f"{digits.name}-images-idx3-ubyte*"))
+        report.check(bool(found), f"camera: synth with {digits}", f"camera.digits: no {digits}")
+    else:
+        try:
+            import picamera2  # noqa: F401
+        except ImportError:
+            from firmware.camera.picamera import INSTALL_HINT
+
+            report.problems.append(f"camera: {INSTALL_HINT}")
+        else:
+            report.ok.append("camera: picamera2 available")
+
+
+def _screen(config: KitConfig, base: Path, report: Report) -> None:
+    screen = config.screen
+    if screen.backend == "files":
+        directory = config.resolve(screen.directory, base)
+        target = directory if directory.exists() else directory.parent
+        report.check(
+            os.access(target, os.W_OK),
+            f"screen: files in {directory}",
+            f"screen.directory {directory} is not writable",
+        )
+    else:
+        report.check(
+            os.access(screen.device, os.W_OK),
+            f"screen: {screen.device} is writable",
+            f"screen.device {screen.device} is missing or not writable (group video?)",
+        )
+
+
+def _gpio(config: KitConfig, report: Report) -> None:
+    gpio = config.gpio
+    pins = [gpio.scan, gpio.confirm, gpio.green, gpio.amber, gpio.red, gpio.buzzer]
+    distinct = len(set(pins)) == len(pins)
+    report.check(distinct, "gpio: six distinct pins", f"gpio: a pin is used twice: {pins}")
+    if gpio.pin_factory:
+        names = {e.name.lower() for e in entry_points(group="gpiozero_pin_factories")}
+        report.check(
+            gpio.pin_factory.lower() in names,
+            f"gpio: pin factory {gpio.pin_factory}",
+            f"gpio.pin_factory {gpio.pin_factory!r} is unknown (known: {sorted(names)})",
+        )

@@ -1,0 +1,192 @@
+"""Anomalies the recapitulation finds in the version that counts for a TPS.
+
+The kit never signs a result that breaks its form's arithmetic, but the hub re-checks with
+its own copy of the template: a kit with a tampered template, a bug, or a template the hub
+does not know must show up here rather than in a published total. Kinds:
+
+- ``rule-broken``: a rule of the form's template fails on the stored numbers;
+- ``no-template``: the hub has no template for the document's form id (nothing checked);
+- ``template-mismatch``: the document carries fields its template does not have;
+- ``votes-above-registered``: V.C above the DPT (I.A.JML) plus its reserve ballots. Not
+  above the bare DPT: DPTb and DPK voters legitimately vote on the reserve ballots, so a
+  total up to DPT + reserve is lawful, and beyond it there were no ballots to cast;
+- ``votes-above-cap``: V.C above the TPS's size plus reserve, where the DPT is not given;
+- ``changed-after-first-report``: the counting version's numbers differ from the first
+  version the hub received for that TPS (the SIREKAP failure: numbers corrected after
+  publication), with every changed field named.
+
+They go into the hub's ``anomalies`` table beside the ingest's chain anomalies, attached to
+the document they were found in. When a newer version replaces it, that document's open
+recap anomalies are resolved (they no longer describe what counts) and the new version is
+checked afresh. A kit silent for too long is not stored: it depends on when one asks
+(hub/recap/seen.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from hub.store.db import Database
+from hub.store.results import DocumentFields, ResultStore
+from protocol.forms import loader
+from protocol.forms.errors import TemplateError
+from protocol.forms.rules import Relation, Violation, compile_rules
+from protocol.forms.schema import Template
+
+RULE_BROKEN = "rule-broken"
+NO_TEMPLATE = "no-template"
+TEMPLATE_MISMATCH = "template-mismatch"
+VOTES_ABOVE_REGISTERED = "votes-above-registered"
+VOTES_ABOVE_CAP = "votes-above-cap"
+CHANGED = "changed-after-first-report"
+RECAP_KINDS = (
+    RULE_BROKEN,
+    NO_TEMPLATE,
+    TEMPLATE_MISMATCH,
+    VOTES_ABOVE_REGISTERED,
+    VOTES_ABOVE_CAP,
+    CHANGED,
+)
+TOTAL, DPT = "V.C", "I.A.JML"
+
+
+def template_for(form: str) -> Template | None:
+    try:
+        return loader.load_template(form)
+    except TemplateError:
+        return None
+
+
+@cache
+def _relations(form: str) -> tuple[Relation, ...]:
+    # Compiled once per form: evaluate() would parse every rule again for every document,
+    # which on the ingest path costs more than all the recap's SQL.
+    template = template_for(form)
+    return () if template is None else tuple(compile_rules(template))
+
+
+@cache
+def _known_fields(form: str) -> frozenset[str]:
+    template = template_for(form)
+    return frozenset() if template is None else frozenset(f.id for _, f in template.fields())
+
+
+def broken_rules(form: str, fields: Mapping[str, int]) -> list[Violation]:
+    """What protocol.forms.rules.evaluate reports as violations, from cached relations."""
+    broken = []
+    for rel in _relations(form):
+        if all(f in fields for f in rel.fields) and not rel.holds(fields):
+            left, right = rel.sides(fields)
+            shown = {f: fields[f] for f in rel.fields}
+            broken.append(Violation(rel.rule_id, rel.text(), left, right, shown))
+    return broken
+
+
+def check_numbers(form: str, fields: Mapping[str, int]) -> list[tuple[str, str]]:
+    """(kind, detail) of everything wrong with one version's numbers on their own."""
+    template = template_for(form)
+    found: list[tuple[str, str]] = []
+    if template is None:
+        found.append((NO_TEMPLATE, f"the hub has no template for form {form!r}: not checked"))
+    else:
+        extra = sorted(set(fields) - _known_fields(form))
+        if extra:
+            found.append((TEMPLATE_MISMATCH, f"fields not on {form}: {', '.join(extra)}"))
+        # Rules over missing fields stay unchecked (as evaluate() leaves them): a missing
+        # number is not a broken rule.
+        found.extend((RULE_BROKEN, v.message) for v in broken_rules(form, fields))
+    if TOTAL in fields:
+        total = fields[TOTAL]
+        permille = template.reserve_permille if template is not None else 0
+        if DPT in fields:
+            dpt = fields[DPT]
+            bound = dpt + math.ceil(dpt * permille / 1000)
+            if total > bound:
+                found.append(
+                    (
+                        VOTES_ABOVE_REGISTERED,
+                        f"{TOTAL}={total} votes above {DPT}={dpt} registered voters plus "
+                        f"{bound - dpt} reserve ballots",
+                    )
+                )
+        elif template is not None and total > template.cap:
+            found.append((VOTES_ABOVE_CAP, f"{TOTAL}={total} above the TPS cap of {template.cap}"))
+    return found
+
+
+def changed_fields(first: Mapping[str, int], current: Mapping[str, int]) -> list[str]:
+    """``field first->current`` for every field whose number differs (or appears/goes)."""
+    out = []
+    for f in sorted(set(first) | set(current)):
+        a, b = first.get(f), current.get(f)
+        if a != b:
+            out.append(f"{f} {'-' if a is None else a}->{'-' if b is None else b}")
+    return out
+
+
+def record(store: ResultStore, doc: DocumentFields, previous: DocumentFields | None) -> list[str]:
+    """Check the new counting version ``doc``; resolve what the replaced one (``previous``)
+    had. Returns the kinds recorded."""
+    db = store.db
+    now = doc.received_at
+    found = check_numbers(doc.form, doc.fields)
+    if previous is not None:
+        marks = ", ".join("?" * len(RECAP_KINDS))
+        db.execute(
+            "UPDATE anomalies SET resolved_at = ? WHERE document_id = ? "
+            f"AND resolved_at IS NULL AND kind IN ({marks})",
+            (now, previous.id, *RECAP_KINDS),
+        )
+        first_id = store.first_document_id(doc.election, doc.tps, doc.form)
+        if first_id is not None and first_id != doc.id:
+            first = previous if previous.id == first_id else store.document_fields(first_id)
+            changes = changed_fields(first.fields, doc.fields)
+            if changes:
+                detail = (
+                    f"{doc.tps} {doc.form}: seq {doc.seq} of kit {doc.kit} differs from the "
+                    f"first report (seq {first.seq} of kit {first.kit}): " + ", ".join(changes)
+                )
+                found.append((CHANGED, detail))
+    for kind, detail in found:
+        store.add_anomaly(
+            kind, detail, now, kit=doc.kit, election=doc.election, tps=doc.tps, document_id=doc.id
+        )
+    return [kind for kind, _ in found]
+
+
+@dataclass(frozen=True)
+class AnomalyRow:
+    id: int
+    kind: str
+    kit: str | None
+    election: str | None
+    tps: str | None
+    document_id: int | None
+    detail: str
+    detected_at: str
+    resolved_at: str | None
+
+
+def list_anomalies(
+    db: Database, *, election: str | None = None, open_only: bool = True
+) -> list[AnomalyRow]:
+    """Every stored anomaly (the ingest's chain ones and the recap's), oldest first."""
+    where, params = [], []
+    if open_only:
+        where.append("resolved_at IS NULL")
+    if election is not None:
+        where.append("election = ?")
+        params.append(election)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.all(
+        "SELECT id, kind, kit, election, tps, document_id, detail, detected_at, resolved_at "
+        f"FROM anomalies{clause} ORDER BY id",
+        params,
+    )
+    return [
+        AnomalyRow(int(r[0]), r[1], r[2], r[3], r[4], None if r[5] is None else int(r[5]), *r[6:])
+        for r in rows
+    ]

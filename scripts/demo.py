@@ -1,0 +1,321 @@
+"""The whole path on one machine: virtual kits scan forms, sign, send; the hub verifies.
+
+    bash scripts/demo            # set up, then run this with 20 kits
+    .venv/bin/python scripts/demo.py --kits 20 [--digits IDX_PREFIX] [--keep DIR]
+
+A technician makes a region (CA, kits, hub and broker identities) with the real commands;
+Mosquitto runs the hub site's TLS + ACL configuration on a free loopback port; the hub
+worker (`tps-hub run`) verifies, stores, logs and acknowledges; each virtual kit scans a
+synthesized, photographed PPWP form (`tps-kit scan`), which it signs and queues in its
+outbox, and its uplink sends it over MQTT until the hub's signed acknowledgement arrives;
+finally the hub's recapitulation is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.broker_process import BrokerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FIXTURE_DIGITS = ROOT / "tests" / "fixtures" / "digits" / "heldout-300"
+REGION, FIRST_TPS, ELECTION, FORM, HUB = (
+    "31.71",
+    "31.71.01.1001.001",
+    "pemilu-2024",
+    "ppwp-plano",
+    "hub-demo",
+)
+
+
+def step(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def run(*args: str, env: dict[str, str] | None = None, quiet: bool = True) -> str:
+    done = subprocess.run(
+        [str(BIN / args[0]), *args[1:]], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode != 0:
+        sys.exit(f"demo: {' '.join(args[:3])} failed:\n{done.stdout}{done.stderr}")
+    if not quiet:
+        print(done.stdout, end="")
+    return done.stdout
+
+
+def make_region(work: Path, kits: int, port: int) -> dict[str, Path]:
+    env = {**os.environ, "TPS_CA_PASSPHRASE": "demo passphrase, not for real"}
+    ca = work / "ca"
+    run(
+        "tps-provision",
+        "ca",
+        "init",
+        "--ca",
+        str(ca),
+        "--region",
+        REGION,
+        "--name",
+        "KPU Kota Demo",
+        env=env,
+    )
+    village = FIRST_TPS.rsplit(".", 1)[0]
+    (work / "tps.csv").write_text(
+        "tps\n" + "".join(f"{village}.{n:03d}\n" for n in range(1, kits + 1))
+    )
+    run(
+        "tps-provision",
+        "kit",
+        "enroll",
+        "--ca",
+        str(ca),
+        "--election",
+        ELECTION,
+        "--csv",
+        str(work / "tps.csv"),
+        "--out",
+        str(work / "kits"),
+        env=env,
+    )
+    for kit_dir in sorted((work / "kits").iterdir()):
+        run(
+            "tps-provision",
+            "kit",
+            "bundle",
+            str(kit_dir),
+            "--ca",
+            str(ca),
+            "--broker",
+            f"127.0.0.1:{port}",
+            "--form",
+            FORM,
+            env=env,
+        )
+    run(
+        "tps-provision",
+        "hub",
+        "enroll",
+        "--ca",
+        str(ca),
+        "--name",
+        HUB,
+        "--out",
+        str(work / "hub"),
+        env=env,
+    )
+    run(
+        "tps-provision",
+        "broker",
+        "enroll",
+        "--ca",
+        str(ca),
+        "--name",
+        "localhost",
+        "--dns",
+        "localhost",
+        "--ip",
+        "127.0.0.1",
+        "--out",
+        str(work / "broker"),
+        env=env,
+    )
+    run(
+        "tps-provision",
+        "registry",
+        "export",
+        "--ca",
+        str(ca),
+        "--out",
+        str(work / "hub" / "registry.json"),
+        env=env,
+    )
+    print(f"region {REGION}: CA, {kits} kits enrolled and bundled, hub and broker identities")
+    return {"ca": ca / "ca.cert.pem", "crl": ca / "crl.pem"}
+
+
+def start_broker(work: Path, port: int) -> BrokerProcess:
+    from hub.broker_process import BrokerProcess, TlsIdentity, mosquitto_binary
+
+    binary = mosquitto_binary()
+    if binary is None:
+        sys.exit("demo: mosquitto is not installed (bash scripts/setup installs it)")
+    conf_dir = work / "mosquitto"
+    run(
+        "tps-hub",
+        "broker-config",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--identity",
+        str(work / "broker"),
+        "--hub-id",
+        HUB,
+        "--persistence",
+        str(conf_dir / "data"),
+        "--user",
+        pwd.getpwuid(os.geteuid()).pw_name,
+        "--out",
+        str(conf_dir),
+    )
+    (conf_dir / "data").mkdir(exist_ok=True)
+    hub = work / "hub"
+    probe = TlsIdentity(hub / "hub.cert.pem", hub / "hub.key.pem", hub / "ca.cert.pem")
+    broker = BrokerProcess(
+        binary, conf_dir / "tps-hub.conf", conf_dir / "mosquitto.log", "127.0.0.1", port, probe
+    )
+    broker.start()
+    print(f"mosquitto on 127.0.0.1:{port}: TLS with client certificates, per-kit ACL")
+    return broker
+
+
+def start_hub(work: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    hub = work / "hub"
+    config = hub / "hub.toml"
+    config.write_text(
+        f'[hub]\nid = "{HUB}"\nlog_id = "log-3171"\n\n'
+        '[paths]\nkey = "hub.key.pem"\ncertificate = "hub.cert.pem"\n'
+        'ca_certificate = "ca.cert.pem"\nregistry = "registry.json"\n\n'
+        f'[database]\nurl = "{hub / "hub.sqlite3"}"\n\n'
+        f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
+    )
+    run("tps-hub", "run", "--config", str(config), "--validate-config")
+    run("tps-hub", "migrate", "--config", str(config))
+    log = (hub / "hub.log").open("wb")
+    worker = subprocess.Popen(
+        [str(BIN / "tps-hub"), "run", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
+    )
+    print("hub worker running: verify, store (SQLite), transparency log, signed acks")
+    return worker, config
+
+
+def scan_forms(work: Path, kits: int, digits: Path, seed: int) -> None:
+    forms = work / "forms"
+    run(
+        "tps-provision",
+        "forms",
+        "synth",
+        "--digits",
+        str(digits),
+        "--forms",
+        str(kits),
+        "--seed",
+        str(seed),
+        "--form",
+        FORM,
+        "--tps",
+        FIRST_TPS,
+        "--out",
+        str(forms),
+    )
+    print(f"{kits} PPWP forms filled with held-out handwriting and photographed (3 pages each)")
+    for n, kit_dir in enumerate(sorted((work / "kits").iterdir()), 1):
+        pages = [forms / f"{n:04d}-{p}.jpg" for p in (1, 2, 3)]
+        images = [arg for page in pages for arg in ("--image", str(page))]
+        done = subprocess.run(
+            [str(BIN / "tps-kit"), "scan", *images, "--config", str(kit_dir / "kit.toml"), "--yes"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        receipt = next((ln for ln in done.stdout.splitlines() if ln.startswith("receipt:")), "")
+        verdicts = {0: "signed and queued", 1: "needs a look", 2: "refused", 3: "paper mistake"}
+        print(f"  {kit_dir.name}: {verdicts.get(done.returncode, done.returncode)}  {receipt}")
+
+
+def deliver(work: Path, timeout: float) -> int:
+    """Run every kit's uplink until each outbox holds no unacknowledged result."""
+    from edge.outbox import Outbox
+    from edge.uplink.client import Uplink
+    from edge.uplink.settings import settings_from_config
+    from protocol.kitconfig import load_kit_config
+
+    uplinks = []
+    for kit_dir in sorted((work / "kits").iterdir()):
+        config = load_kit_config(kit_dir / "kit.toml")
+        state = config.resolve(config.paths.state_dir, kit_dir)
+        if not (state / "outbox.sqlite3").exists():
+            continue
+        outbox = Outbox.open(state / "outbox.sqlite3")
+        settings = settings_from_config(config, kit_dir)
+        uplink = Uplink(settings, outbox, software_version="demo", model_version="demo")
+        uplink.start()
+        uplinks.append((uplink, outbox))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = sum(o.stats().pending_documents for _, o in uplinks)
+        if pending == 0:
+            break
+        time.sleep(0.5)
+    delivered = sum(o.stats().last_seq - o.stats().pending_documents for _, o in uplinks)
+    for uplink, outbox in uplinks:
+        uplink.stop()
+        outbox.close()
+    return delivered
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--kits", type=int, default=20)
+    parser.add_argument(
+        "--digits",
+        type=Path,
+        default=FIXTURE_DIGITS,
+        help="IDX prefix of the handwriting (default: the test fixture)",
+    )
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args()
+    from hub.broker_process import free_port
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="tps-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    step("technician: a region, its kits, the hub's and the broker's identities")
+    make_region(work, args.kits, port)
+    step("hub site: Mosquitto and the hub worker")
+    broker = start_broker(work, port)
+    worker, hub_config = start_hub(work, port)
+    try:
+        step("KPPS: each virtual kit scans its TPS's form and confirms")
+        scan_forms(work, args.kits, args.digits, args.seed)
+        step("kits send over MQTT until the hub acknowledges")
+        delivered = deliver(work, args.timeout)
+        print(f"{delivered} signed results delivered and acknowledged (verified, stored, logged)")
+        step("hub: the recapitulation")
+        print(recap(hub_config), end="")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+        broker.stop()
+    print(f"\nEverything is in {work}" + ("" if args.keep else " (a temporary directory)"))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def recap(hub_config: Path) -> str:
+    done = subprocess.run(
+        [str(BIN / "tps-hub"), "recap", "--config", str(hub_config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout if done.returncode == 0 else f"recap failed:\n{done.stderr}"
+
+
+if __name__ == "__main__":
+    main()

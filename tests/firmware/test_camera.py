@@ -1,0 +1,128 @@
+"""Camera backends: files in order, the config's choice, picamera2's absence explained."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import ClassVar
+
+import cv2
+import numpy as np
+import pytest
+
+from firmware.camera.base import CameraError
+from firmware.camera.files import FileCamera
+from firmware.camera.picamera import PiCamera, still_controls
+from firmware.camera.select import open_camera
+from protocol.kitconfig import CameraSettings, parse_kit_config
+
+BASE = {
+    "kit": {
+        "id": "kit-1",
+        "tps": "31.71.01.1001.001",
+        "election": "pemilu-2024",
+        "region": "31.71",
+    },
+    "broker": {"host": "hub"},
+    "forms": {"ids": ["ppwp-plano"]},
+}
+
+
+def png(path, value: int) -> None:
+    cv2.imwrite(str(path), np.full((8, 8), value, np.uint8))
+
+
+def test_files_camera_serves_images_in_order_then_says_so(tmp_path):
+    for name, value in (("b.png", 20), ("a.png", 10), ("notes.txt", 0)):
+        png(tmp_path / name, value) if name.endswith("png") else (tmp_path / name).write_text("x")
+    camera = FileCamera([tmp_path])  # a folder: its images in name order
+    first, second = camera.capture(), camera.capture()
+    assert (first.frame[0, 0], second.frame[0, 0]) == (10, 20)
+    assert first.data == (tmp_path / "a.png").read_bytes()  # the bytes whose hash is signed
+    with pytest.raises(CameraError, match="no more images"):
+        camera.capture()
+    looping = FileCamera([tmp_path / "b.png"], loop=True)
+    assert looping.capture().data == looping.capture().data
+
+
+def test_files_camera_refuses_what_is_not_an_image(tmp_path):
+    (tmp_path / "x.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(CameraError, match="not an image"):
+        FileCamera([tmp_path / "x.jpg"]).capture()
+
+
+def test_config_chooses_the_backend(tmp_path):
+    png(tmp_path / "p.png", 5)
+    files = parse_kit_config({**BASE, "camera": {"backend": "files", "files": ["p.png"]}})
+    assert isinstance(open_camera(files, tmp_path), FileCamera)
+    synth = parse_kit_config({**BASE, "camera": {"backend": "synth", "seed": 3}})
+    camera = open_camera(synth, tmp_path)
+    assert (type(camera).__name__, camera.tps, camera.election) == (
+        "SynthCamera",
+        "31.71.01.1001.001",
+        "pemilu-2024",
+    )
+
+
+def test_picamera2_is_the_default_and_its_absence_is_a_clear_error(monkeypatch, tmp_path):
+    config = parse_kit_config(BASE)
+    assert config.camera.backend == "picamera2"
+    monkeypatch.setitem(sys.modules, "picamera2", None)  # as on Debian x86: not installable
+    with pytest.raises(CameraError, match="python3-picamera2") as caught:
+        open_camera(config, tmp_path)
+    assert "hubungi teknisi" in caught.value.pesan
+
+
+def test_picamera_backend_fixes_focus_and_exposure_from_config():
+    class FakePicam:
+        sensor_resolution = (4056, 3040)
+        camera_controls: ClassVar[dict] = {
+            "AeEnable": 1,
+            "ExposureTime": 1,
+            "AnalogueGain": 1,
+            "AwbEnable": 1,
+        }
+
+        def __init__(self) -> None:
+            self.options: dict = {}
+
+        def create_still_configuration(self, main):
+            return main
+
+        def configure(self, config):
+            self.config = config
+
+        def set_controls(self, controls):
+            self.controls = controls
+
+        def start(self):
+            pass
+
+    class Module:
+        Picamera2 = FakePicam
+
+    settings = CameraSettings(backend="picamera2", lens_position=0.8, exposure_us=5000)
+    camera = PiCamera(settings, module=Module)
+    picam = camera._camera
+    assert picam.config == {"size": (4056, 3040)}  # full resolution
+    # a fixed-focus sensor has no LensPosition: only the controls it has are sent
+    assert picam.controls == {
+        "AeEnable": False,
+        "ExposureTime": 5000,
+        "AnalogueGain": 1.0,
+        "AwbEnable": True,
+    }
+    assert still_controls(settings)["LensPosition"] == 0.8
+
+
+@pytest.mark.hardware
+@pytest.mark.skipif(
+    "camera" not in os.environ.get("TPS_HARDWARE", ""), reason="TPS_HARDWARE does not name camera"
+)
+def test_real_camera_takes_a_full_resolution_still():
+    camera = PiCamera(CameraSettings())
+    try:
+        still = camera.capture()
+    finally:
+        camera.close()
+    assert still.frame.shape[0] >= 2000 and still.data[:2] == b"\xff\xd8"

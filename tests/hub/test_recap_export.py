@@ -1,0 +1,258 @@
+"""D.HASIL CSV exports (both backends) and the recap commands of `tps-hub` on a small
+SQLite hub configured like a real one (hub.toml with a registry)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from hub import service
+from hub.cli import main
+from hub.config import load_hub_config
+from hub.recap import RecapError, expected_from_registry, export_csv, recap_hook
+from hub.trust import RegistryKit
+from provisioning import authority as ca
+from provisioning.registry import registry_bytes
+from tests.hub import test_store_support as support
+from tests.hub.test_recap import ELECTION, FORM, TPS, TRAINING, full_form
+from tests.hub.test_store_support import signed, utcnow
+
+backend, store, hub_setup = support.backend, support.store, support.hub_setup
+
+
+def _read(text: str) -> tuple[list[list[str]], list[list[str]]]:
+    """The header rows and the table (from its Kode row) of an export."""
+    rows = list(csv.reader(io.StringIO(text)))
+    start = next(i for i, r in enumerate(rows) if r and r[0] == "Kode")
+    return rows[:start], rows[start:]
+
+
+@pytest.fixture
+def filled(hub_setup, store):
+    ingestor = hub_setup.ingestor(store, hooks=[recap_hook])
+    kits = [hub_setup.region.kit(code) for code in TPS]
+    for n, kit in enumerate(kits[:3]):
+        ingestor.ingest_result(signed(kit, **full_form(n)), kit.kit_id, utcnow())
+    return kits
+
+
+def test_desa_export_lists_its_tps_as_columns(filled, store):
+    out = io.StringIO()
+    info = export_csv(
+        store, out, election=ELECTION, form=FORM, region="31.71.01.1001", now=utcnow()
+    )
+    header, table = _read(out.getvalue())
+    assert header[0] == ["MODEL D.HASIL KELURAHAN/DESA", "MODEL C.HASIL-PPWP"]
+    fields = dict((r[0], r[1:]) for r in header if r)
+    assert fields["Pemilihan"] == [ELECTION]
+    assert fields["Formulir"][:2] == [FORM, "MODEL C.HASIL-PPWP"]
+    assert fields["Wilayah"] == ["31.71.01.1001", "desa"]
+    assert fields["Log transparansi"] == [support.LOG_ID, "ukuran pohon", "3"]
+    assert fields["Dibuat"] == [info.generated_at]
+    assert table[0] == ["Kode", "Uraian", TPS[0], TPS[1], "JUMLAH"]
+    body = {r[0]: r for r in table[1:]}
+    assert list(body)[:3] == ["I.A.L", "I.A.P", "I.A.JML"]  # the form's own order
+    assert body["IV.1"][1] == "JUMLAH SUARA SAH PASANGAN CALON NOMOR URUT 1"
+    for row in table[1:]:
+        assert int(row[-1]) == int(row[2]) + int(row[3])  # JUMLAH is the row's sum
+    assert body["IV.1"][2:4] == [
+        str(full_form(0)["fields"]["IV.1"]),
+        str(full_form(1)["fields"]["IV.1"]),
+    ]
+    assert body["TPS"][2:] == ["1", "1", "2"]
+    assert info.columns == (TPS[0], TPS[1]) and info.tree_size == 3
+
+
+def test_kecamatan_export_lists_desa_and_registry_gaps(filled, store):
+    registry = [RegistryKit(k.kit_id, k.tps, k.election, 1, False) for k in filled]
+    registry.append(RegistryKit("kit-x", "31.71.01.1003.001", ELECTION, 2, False))
+    out = io.StringIO()
+    export_csv(
+        store,
+        out,
+        election=ELECTION,
+        form=FORM,
+        region="31.71.01",
+        now=utcnow(),
+        expected=expected_from_registry(registry),
+    )
+    header, table = _read(out.getvalue())
+    assert ["TPS dilaporkan", "3", "dari", "4"] in header
+    assert table[0] == [
+        "Kode",
+        "Uraian",
+        "31.71.01.1001",
+        "31.71.01.1002",
+        "31.71.01.1003",
+        "JUMLAH",
+    ]
+    for row in table[1:]:
+        assert row[4] == ""  # expected, nothing reported yet: an empty column, not zeros
+        assert int(row[-1]) == int(row[2]) + int(row[3])
+    whole = io.StringIO()
+    export_csv(store, whole, election=ELECTION, form=FORM, region="", now=utcnow())
+    assert _read(whole.getvalue())[1][0] == ["Kode", "Uraian", "31", "JUMLAH"]
+
+
+def test_export_refuses_totals_that_do_not_add_up_and_tps_codes(filled, store):
+    store.db.execute(
+        "UPDATE recap_totals SET totals = ? WHERE region = ?", ('{"IV.1": [1, 1]}', "31.71.01.1001")
+    )
+    with pytest.raises(RecapError, match="not the sum of its parts"):
+        export_csv(
+            store, io.StringIO(), election=ELECTION, form=FORM, region="31.71.01.1001", now=utcnow()
+        )
+    with pytest.raises(RecapError, match="is a TPS"):
+        export_csv(store, io.StringIO(), election=ELECTION, form=FORM, region=TPS[0], now=utcnow())
+    with pytest.raises(RecapError, match="no results"):
+        export_csv(store, io.StringIO(), election=TRAINING, form=FORM, region="", now=utcnow())
+
+
+# --- the commands --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hub_toml(hub_setup, tmp_path) -> Path:
+    """A hub configured with the region's registry, holding a few results made through
+    open_hub (so through the hook the service registers)."""
+    region = hub_setup.region
+    kits = [region.kit(code) for code in TPS]
+    trainee = region.kit(TPS[0], election=TRAINING)
+    (tmp_path / "registry.json").write_bytes(registry_bytes(region.authority))
+    path = tmp_path / "hub.toml"
+    path.write_text(
+        tomli_w.dumps(
+            {
+                "hub": {"id": support.HUB_ID, "log_id": support.LOG_ID},
+                "paths": {
+                    "key": str(hub_setup.hub_dir / "hub.key.pem"),
+                    "certificate": str(hub_setup.hub_dir / "hub.cert.pem"),
+                    "ca_certificate": str(region.authority.directory / ca.CERT_FILE),
+                    "registry": "registry.json",
+                },
+                "database": {"url": "hub.sqlite3"},
+            }
+        )
+    )
+    hub = service.open_hub(load_hub_config(path), utcnow())
+    try:
+        for n, kit in enumerate(kits[:3]):
+            hub.ingestor.ingest_result(signed(kit, **full_form(n)), kit.kit_id, utcnow())
+        bad = dict(full_form(7)["fields"], **{"V.B": 0})  # V.C no longer V.A + V.B
+        evidence = {k: {"confidence": 9990, "decision": "read"} for k in bad}
+        evidence["V.B"] = {"confidence": 5000, "decision": "entered", "read_as": 3}
+        hub.ingestor.ingest_result(
+            signed(trainee, fields=bad, evidence=evidence), trainee.kit_id, utcnow()
+        )
+    finally:
+        hub.close()
+    return path
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_recap_command_prints_totals_and_completeness(hub_toml):
+    run = _run("recap", "--config", str(hub_toml), "--json")
+    assert run.exit_code == 0, run.output
+    contests = {c["election"]: c for c in json.loads(run.output)["contests"]}
+    real = contests[ELECTION]
+    assert not real["training"]
+    assert (real["region"]["tps_reported"], real["region"]["tps_expected"]) == (3, 4)
+    assert real["region"]["totals"]["V.C"] == sum(full_form(n)["fields"]["V.C"] for n in range(3))
+    assert [r["region"] for r in real["regions"]] == ["31"]
+    assert contests[TRAINING]["training"] and contests[TRAINING]["region"]["tps_reported"] == 1
+    desa = _run(
+        "recap",
+        "--config",
+        str(hub_toml),
+        "--election",
+        ELECTION,
+        "--form",
+        FORM,
+        "--region",
+        "31.71.01",
+        "--level",
+        "tps",
+    )
+    assert desa.exit_code == 0, desa.output
+    assert desa.output.startswith(f"{ELECTION} {FORM} 31.71.01 (kecamatan): 3/3 TPS (100.0%)")
+    assert f"tps {TPS[2]}: 1/1 TPS (100.0%)  IV.1=" in desa.output
+    assert "LATIHAN" not in desa.output
+    text = _run("recap", "--config", str(hub_toml), "--election", TRAINING)
+    assert "[LATIHAN: training, never in a real total]" in text.output
+    bad = _run("recap", "--config", str(hub_toml), "--region", "3171")
+    assert bad.exit_code != 0 and "not a region code" in bad.output
+
+
+def test_export_csv_command(hub_toml, tmp_path):
+    out = tmp_path / "d-hasil.csv"
+    run = _run(
+        "export-csv",
+        "--config",
+        str(hub_toml),
+        "--election",
+        ELECTION,
+        "--form",
+        FORM,
+        "--region",
+        "31.71.01.1001",
+        "--out",
+        str(out),
+    )
+    assert run.exit_code == 0, run.output
+    assert "2 columns" in run.output and "size 3" in run.output
+    header, table = _read(out.read_text())
+    assert table[0] == ["Kode", "Uraian", TPS[0], TPS[1], "JUMLAH"]
+    assert ["TPS dilaporkan", "2", "dari", "2"] in header
+    missing = _run(
+        "export-csv",
+        "--config",
+        str(hub_toml),
+        "--election",
+        "pemilu-2029",
+        "--form",
+        FORM,
+        "--region",
+        "31",
+        "--out",
+        str(tmp_path / "none.csv"),
+    )
+    assert missing.exit_code != 0 and not (tmp_path / "none.csv").exists()
+
+
+def test_recap_rebuild_command(hub_toml):
+    before = _run("recap", "--config", str(hub_toml), "--json").output
+    run = _run("recap-rebuild", "--config", str(hub_toml))
+    assert run.exit_code == 0 and "rebuilt from 4 counting versions" in run.output
+    assert _run("recap", "--config", str(hub_toml), "--json").output == before
+
+
+def test_anomalies_command(hub_toml):
+    run = _run("anomalies", "--config", str(hub_toml), "--silent-after", "1")
+    assert run.exit_code == 0, run.output
+    assert f"rule-broken {TRAINING} {TPS[0]}: V.C.sum" in run.output
+    # The registry's fourth kit never reported; the others were heard from just now.
+    assert f"silent-kit kit-3171022001001-1 {ELECTION} {TPS[3]}: never heard from" in run.output
+    assert run.output.rstrip().endswith("1 anomalies, 1 kits silent over 1 min")
+    as_json = json.loads(_run("anomalies", "--config", str(hub_toml), "--json").output)
+    assert [a["kind"] for a in as_json["anomalies"]] == ["rule-broken"]
+
+
+def test_debrief_command(hub_toml):
+    run = _run("debrief", "--config", str(hub_toml), "--election", TRAINING, "--json")
+    assert run.exit_code == 0, run.output
+    (line,) = json.loads(run.output)["kits"]
+    assert (line["scans"], line["rescans"], line["doubts"], line["entered"]) == (1, 0, 1, 1)
+    assert line["paper_mistakes"] is None
+    text = _run("debrief", "--config", str(hub_toml), "--election", TRAINING)
+    assert "n/a" in text.output and "status heartbeat" in text.output
+    real = _run("debrief", "--config", str(hub_toml), "--election", ELECTION)
+    assert real.exit_code != 0 and "real election" in real.output
