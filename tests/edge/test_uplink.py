@@ -331,7 +331,10 @@ def test_result_reaches_the_hub_and_its_ack_marks_it_acknowledged(
     kit = make_kit()
     seq = queue_result(kit.outbox, kit_identity(mosquitto_broker))
     kit.uplink.start()
-    wait_until(lambda: kit.state(seq) == State.ACKNOWLEDGED, what="the hub's ack")
+    wait_until(
+        lambda: kit.state(seq) == State.ACKNOWLEDGED and kit.kinds(EventKind.DELIVERED),
+        what="the hub's ack",  # the outbox is written just before the event is emitted
+    )
     entry = kit.outbox.get(seq)
     assert fake_hub.results == [entry.signed]  # exactly the stored bytes, verified by the hub
     assert [e.seq for e in kit.kinds(EventKind.DELIVERED)] == [seq]
@@ -364,10 +367,15 @@ def test_broker_restart_mid_run_loses_nothing_and_counts_each_result_once(
 
     everything = [*first, held, *offline]
     wait_until(
-        lambda: all(kit.state(s) == State.ACKNOWLEDGED for s in everything),
+        # The outbox is written before the uplink thread emits DELIVERED: wait for both.
+        lambda: (
+            all(kit.state(s) == State.ACKNOWLEDGED for s in everything)
+            and len(kit.kinds(EventKind.DELIVERED)) >= len(everything)
+        ),
         timeout=20,
         what=lambda: f"every result acknowledged after the restart (hub saw {fake_hub.arrivals})",
     )
+    time.sleep(0.3)  # room for a duplicate DELIVERED, which must not come
     assert sorted(e.seq for e in kit.kinds(EventKind.DELIVERED)) == everything  # once each
     assert fake_hub.log.size == len(everything)  # the hub logged each document once
     assert len(kit.kinds(EventKind.OFFLINE)) >= 1 and len(kit.kinds(EventKind.ONLINE)) >= 2
