@@ -25,13 +25,13 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import ConfigError
+from protocol.configfile import parse_model, read_toml
 from protocol.dsse import MAX_ENVELOPE_BYTES
 from protocol.errors import FieldError
 from protocol.ids import check_id
@@ -156,22 +156,14 @@ class HubConfig(_Section):
 def load_hub_config(path: Path) -> HubConfig:
     """Read and validate a hub.toml (paths resolved); raise ConfigError naming the bad key."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(str(path), "no such configuration file") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(str(path), f"not valid TOML: {e}") from e
+        data = read_toml(path)
+    except FieldError as e:
+        raise ConfigError(e.field, e.reason) from e
     return parse_hub_config(data).resolved(path.resolve().parent)
 
 
 def parse_hub_config(data: dict[str, Any]) -> HubConfig:
     try:
-        return HubConfig.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, FieldError):
-            raise ConfigError(cause.field, cause.reason) from e
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise ConfigError(where, message) from e
+        return parse_model(HubConfig, data)
+    except FieldError as e:
+        raise ConfigError(e.field, e.reason) from e

@@ -8,15 +8,14 @@ anywhere as a whole.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from protocol import tps as tps_codes
-from protocol.errors import FieldError
+from protocol.configfile import parse_model, read_toml
 from protocol.ids import check_id
 
 CONFIG_FILE = "kit.toml"
@@ -136,26 +135,11 @@ class KitConfig(_Section):
 
 def load_kit_config(path: Path) -> KitConfig:
     """Read and validate a kit.toml; raise FieldError naming the bad key."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise FieldError(str(path), "no such configuration file") from e
-    except tomllib.TOMLDecodeError as e:
-        raise FieldError(str(path), f"not valid TOML: {e}") from e
-    return parse_kit_config(data)
+    return parse_kit_config(read_toml(path))
 
 
 def parse_kit_config(data: dict[str, Any]) -> KitConfig:
-    try:
-        return KitConfig.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, FieldError):
-            raise FieldError(cause.field, cause.reason) from e
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise FieldError(where, message) from e
+    return parse_model(KitConfig, data)
 
 
 def dump_kit_config(config: KitConfig) -> bytes:
