@@ -1,21 +1,25 @@
 """The transparency log's storage in the hub's database (SQLite or PostgreSQL).
 
-The same tables as hub/translog/sqlite.py, through hub/store/db.py, so with PostgreSQL the
-log lives in the one database every worker shares. Unlike SqliteStorage it commits
-nothing itself: an append joins the caller's transaction, so a result, its log entry and
-its ack are committed together or not at all. Called outside a transaction, an append
-opens its own.
+Three tables (migration 1), each keyed by the log's name so a real election's log and a
+training (bimtek) log share a database without mixing: entries, complete subtree hashes
+(level 0 being the leaf hashes) and signed tree heads. Through hub/store/db.py the log lives
+in SQLite or in the one PostgreSQL database every worker shares. It commits nothing itself:
+an append joins the caller's transaction, so a result, its log entry and its ack are
+committed together or not at all. Called outside a transaction, an append opens its own.
 
 Appends are serialized by the database's write lock (see db.py), and the size is checked
 before anything is written, so a worker whose view of the log is stale gets
 LogConflictError with its transaction still usable, and TransparencyLog reloads and
-retries. The primary keys remain the last line of defence against a forked tree.
+retries. The primary keys remain the last line of defence against a forked tree: a key
+violation is reported as the same LogConflictError, never as a second version of a leaf.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 
+from hub.errors import StoreError
 from hub.store.db import Database
 from hub.translog.storage import LogConflictError, LogRangeError
 from hub.translog.tree import NodeId
@@ -46,14 +50,19 @@ class DatabaseLogStorage:
                 raise LogConflictError(
                     f"append at {first_index}, but log {self.log!r} holds {size} entries"
                 )
-            self._db.executemany(
-                "INSERT INTO translog_entries (log, idx, entry) VALUES (?, ?, ?)",
-                [(self.log, first_index + i, bytes(e)) for i, e in enumerate(entries)],
-            )
-            self._db.executemany(
-                "INSERT INTO translog_nodes (log, level, idx, hash) VALUES (?, ?, ?, ?)",
-                [(self.log, level, idx, h) for (level, idx), h in nodes.items()],
-            )
+            try:
+                self._db.executemany(
+                    "INSERT INTO translog_entries (log, idx, entry) VALUES (?, ?, ?)",
+                    [(self.log, first_index + i, bytes(e)) for i, e in enumerate(entries)],
+                )
+                self._db.executemany(
+                    "INSERT INTO translog_nodes (log, level, idx, hash) VALUES (?, ?, ?, ?)",
+                    [(self.log, level, idx, h) for (level, idx), h in nodes.items()],
+                )
+            except StoreError as e:
+                if not _key_violation(e.__cause__):
+                    raise
+                raise LogConflictError(f"append at {first_index} lost a race: {e}") from e
 
     def entries(self, start: int, end: int) -> list[bytes]:
         rows = self._db.all(
@@ -107,3 +116,10 @@ class DatabaseLogStorage:
                 (self.log, tree_size),
             )
         return None if row is None else bytes(row[0])
+
+
+def _key_violation(error: BaseException | None) -> bool:
+    """A primary-key refusal from either database (another writer took that index)."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return True
+    return type(error).__name__ == "UniqueViolation"  # psycopg.errors, without importing it

@@ -20,7 +20,7 @@ Schema 1 (what ingest needs; the recapitulation adds its own tables in later mig
   how often it came, and the ack sent (if one could be).
 - ``anomalies``: things stored but worth a person's look (a broken per-kit chain, a
   reused sequence number); the recapitulation's rule anomalies belong here too.
-- ``translog_*``: the transparency log, in the layout of hub/translog/sqlite.py.
+- ``translog_*``: the transparency log (hub/store/logstorage.py).
 
 ``is_training`` is on every result row: training (bimtek) results are stored apart in
 their own log and must never be summed into a real total.

@@ -1,7 +1,6 @@
 """The hub's transparency log (RFC 9162 Merkle tree, signed tree heads); see log.py."""
 
 from hub.translog.log import TransparencyLog
-from hub.translog.sqlite import SqliteStorage
 from hub.translog.storage import (
     LogConflictError,
     LogRangeError,
@@ -15,7 +14,6 @@ __all__ = [
     "LogRangeError",
     "LogStorage",
     "MemoryStorage",
-    "SqliteStorage",
     "TranslogError",
     "TransparencyLog",
 ]

@@ -2,7 +2,7 @@
 
 :class:`LogStorage` is all the log asks of a database, so the hub's storage layer can back
 it with SQLite or PostgreSQL. :class:`MemoryStorage` is the reference implementation (tests,
-tools); hub/translog/sqlite.py is the durable one.
+tools); hub/store/logstorage.py is the durable one, in the hub's database.
 """
 
 from __future__ import annotations

@@ -7,10 +7,11 @@ import pytest
 from hub.errors import MigrationError, StoreError
 from hub.store import LATEST, Database, DatabaseLogStorage, migrate, schema_version
 from hub.store.migrations import MIGRATIONS, Migration
-from hub.translog import MemoryStorage, SqliteStorage, TransparencyLog
+from hub.translog import MemoryStorage, TransparencyLog
 from protocol import merkle
 from tests.hub import test_store_support as support
 from tests.hub.test_store_support import utcnow
+from tests.hub.translog_support import sqlite_log
 
 backend, store = support.backend, support.store  # both backends
 
@@ -110,8 +111,7 @@ def test_tree_heads_are_kept_per_size(store):
     assert storage.tree_head(3) is None
 
 
-def test_sqlite_log_tables_are_the_translog_layout(tmp_path):
-    # The hub's SQLite database can be read with hub.translog.SqliteStorage (same tables).
+def test_log_written_in_a_transaction_reads_back_after_reopening(tmp_path):
     path = tmp_path / "hub.sqlite3"
     from hub.store import ResultStore
 
@@ -120,7 +120,7 @@ def test_sqlite_log_tables_are_the_translog_layout(tmp_path):
         TransparencyLog(opened.log_storage("main")).append_many([b"x", b"y", b"z"])
     finally:
         opened.close()
-    reader = SqliteStorage.open(path, "main")
+    reader = sqlite_log(path, "main")
     try:
         assert TransparencyLog(reader).size == 3
         assert reader.entries(0, 3) == [b"x", b"y", b"z"]

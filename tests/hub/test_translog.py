@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,16 +11,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hub.store import ResultStore
 from hub.translog import (
     LogConflictError,
     LogRangeError,
     MemoryStorage,
-    SqliteStorage,
     TranslogError,
     TransparencyLog,
     tree,
 )
 from protocol import dsse, merkle, treehead
+from tests.hub.translog_support import sqlite_log
 
 
 def entries(n: int, tag: bytes = b"e") -> list[bytes]:
@@ -33,7 +33,7 @@ def storage(request, tmp_path: Path) -> Iterator[object]:
     if request.param == "memory":
         yield MemoryStorage()
         return
-    store = SqliteStorage.open(tmp_path / "log.db")
+    store = sqlite_log(tmp_path / "log.db")
     yield store
     store.close()
 
@@ -155,11 +155,11 @@ def test_missing_nodes_are_reported_not_guessed():
 
 def test_sqlite_log_survives_reopen(tmp_path):
     path = tmp_path / "hub.db"
-    store = SqliteStorage.open(path)
+    store = sqlite_log(path)
     TransparencyLog(store).append_many(entries(21))
     root = TransparencyLog(store).root()
     store.close()
-    reopened = SqliteStorage.open(path)
+    reopened = sqlite_log(path)
     log = TransparencyLog(reopened)
     assert (log.size, log.root()) == (21, root)
     assert log.append(b"after") == 21
@@ -169,20 +169,20 @@ def test_sqlite_log_survives_reopen(tmp_path):
 
 
 def test_sqlite_logs_are_kept_apart_by_name(tmp_path):
-    connection = sqlite3.connect(tmp_path / "hub.db")
-    real = TransparencyLog(SqliteStorage(connection, "pemilu-2024"))
-    training = TransparencyLog(SqliteStorage(connection, "latihan-2024"))
+    store = ResultStore.open(str(tmp_path / "hub.db"), now=dt.datetime.now(dt.UTC))
+    real = TransparencyLog(store.log_storage("pemilu-2024"))
+    training = TransparencyLog(store.log_storage("latihan-2024"))
     real.append_many(entries(5, b"real"))
     training.append_many(entries(2, b"bimtek"))
     assert (real.size, training.size) == (5, 2)
     assert training.entry(0) == b"bimtek-0"
     assert real.root() == merkle.root_of_entries(entries(5, b"real"))
-    connection.close()
+    store.close()
 
 
 def test_sqlite_race_on_the_key_is_a_conflict(tmp_path):
     path = tmp_path / "hub.db"
-    a, b = SqliteStorage.open(path), SqliteStorage.open(path)
+    a, b = sqlite_log(path), sqlite_log(path)
     a.append(0, [b"x"], {(0, 0): merkle.leaf_hash(b"x")})
     # As if ``b`` had read the size just before a's commit: the primary key refuses it.
     b.size = lambda: 0

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from hub.translog import SqliteStorage, TransparencyLog
+from hub.translog import TransparencyLog
 from protocol import certs, keys, merkle, treehead
 from protocol.errors import VerificationError
 from protocol.result import sign_result, verify_result
 from provisioning.services import enrol_service
 from tests.conftest import Region, kit_key, make_document
+from tests.hub.translog_support import sqlite_log
 
 LOG_ID = "log-31-71-pemilu-2024"
 
@@ -72,7 +73,7 @@ def test_results_logged_proved_and_verified_from_bytes(region, hub_dir, tmp_path
     for n in range(1, 8):
         kit = region.kit(f"31.71.01.1001.{n:03d}")
         results.append(sign_result(make_document(kit), kit_key(kit), kit.certificate))
-    log = TransparencyLog(SqliteStorage.open(tmp_path / "hub.db"))
+    log = TransparencyLog(sqlite_log(tmp_path / "hub.db"))
     for data in results:
         verify_result(data, region.authority.cert, at=now)
     indexes = log.append_many(results)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.translog import LogStorage, MemoryStorage, SqliteStorage, TransparencyLog
+from hub.translog import LogStorage, MemoryStorage, TransparencyLog
 from hub.translog.tree import NodeId
 from protocol import merkle
+from tests.hub.translog_support import sqlite_log
 
 N = 100_000
 CHECKPOINTS = (1_000, 10_000, 100_000)
@@ -101,7 +102,7 @@ def _grow(log: TransparencyLog, counter: CountingStorage, batch: int) -> dict[in
 @pytest.mark.slow
 @pytest.mark.parametrize(("backend", "batch"), [("memory", 1), ("sqlite", 500)])
 def test_proof_cost_stays_logarithmic(backend, batch, tmp_path: Path):
-    inner = MemoryStorage() if backend == "memory" else SqliteStorage.open(tmp_path / "log.db")
+    inner = MemoryStorage() if backend == "memory" else sqlite_log(tmp_path / "log.db")
     counter = CountingStorage(inner)
     log = TransparencyLog(counter)
     figures = _grow(log, counter, batch)
