@@ -2,8 +2,9 @@
 
 Each field ends as one of:
 
-- ``read``: the reading is the most probable consistent one and no other consistent reading
-  comes within the margin (``search.MARGIN_NATS``, a factor of 100);
+- ``read``: the reading is the most probable consistent one, no other consistent reading
+  comes within the margin (``search.MARGIN_NATS``, a factor of 100), and the paper supports
+  it: every box read clearly, or a sum computes it from fields that are (``support.py``);
 - ``corrected``: the bubbles, or the rules, changed what the boxes said, and the change was
   cheap: the corrected value's reading cost at most ``FIX_NATS`` (ln 3) more than the value
   read, i.e. the reader itself gave it at least a third of the probability of its first
@@ -42,12 +43,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.decode import names
-from edge.decode.evidence import FieldEvidence, bubble_clear, field_evidence
+from edge.decode import names, support
+from edge.decode.evidence import FieldEvidence, bubble_clear, field_evidence, model_probs
 from edge.decode.search import DEFAULT_LIMITS, Limits, SearchResult, search
 from edge.read.form import FormReading
 from edge.read.page import FieldReading
-from edge.recognition.model import CLASS_BLANK, CLASS_X
 from protocol.forms.rules import Relation, compile_rules
 from protocol.forms.schema import Template
 
@@ -121,19 +121,38 @@ def decode_fields(
     limits: Limits = DEFAULT_LIMITS,
 ) -> DecodedForm:
     relations = [r for r in compile_rules(template) if all(f in readings for f in r.fields)]
-    caps = _caps(relations)
-    evidence = {
-        fid: field_evidence(fid, page, r, window=PAPER_NATS, allowed=caps.get(fid))
-        for fid, (page, r) in readings.items()
-    }
     joint = [r for r in relations if not _unary(r)]
-    result = search({f: e.candidates for f, e in evidence.items()}, joint, limits)
+    evidence, result = _search(readings, relations, joint, PAPER_NATS, limits)
+    if result.best is not None and result.best[0] + limits.margin > PAPER_NATS:
+        # A rival within the margin of a reading that already costs something may use a
+        # value outside every field's window: widen the windows to the margin's reach so
+        # that rival is seen (and doubted) instead of silently missing. Widening can only
+        # lower the best cost, so one more search covers the margin of its answer too.
+        window = result.best[0] + limits.margin
+        evidence, result = _search(readings, relations, joint, window, limits)
     if result.best is None:
         fields, problems = _inconsistent(template, relations, evidence, result)
     else:
-        fields, problems = _consistent(template, evidence, result, limits.margin)
+        fields, problems = _consistent(template, evidence, result, limits.margin, joint)
     problems += _bubble_problems(template, readings, fields)
     return _judge(template, fields, problems, result, missing_pages)
+
+
+def _search(
+    readings: Mapping[str, tuple[int, FieldReading]],
+    relations: Sequence[Relation],
+    joint: Sequence[Relation],
+    window: float,
+    limits: Limits,
+) -> tuple[dict[str, FieldEvidence], SearchResult]:
+    """Candidates within ``window`` nats of each field's best reading, then the search."""
+    caps = _caps(relations)
+    evidence = {
+        fid: field_evidence(fid, page, r, window=window, allowed=caps.get(fid))
+        for fid, (page, r) in readings.items()
+    }
+    result = search({f: e.candidates for f, e in evidence.items()}, joint, limits)
+    return evidence, result
 
 
 def _unary(r: Relation) -> bool:
@@ -153,6 +172,7 @@ def _consistent(
     evidence: Mapping[str, FieldEvidence],
     result: SearchResult,
     margin: float,
+    relations: Sequence[Relation],
 ) -> tuple[dict[str, FieldDecision], list[Problem]]:
     best = result.solutions[0][1]
     rivals = _rivals(evidence, result, margin)
@@ -161,6 +181,12 @@ def _consistent(
     for fid, ev in evidence.items():
         value = best[fid]
         out[fid] = _field(template, ev, value, p[fid], rivals.get(fid, set()))
+    weakest = {f: support.weakest_box(e.box_probs, best[f]) for f, e in evidence.items()}
+    clear = {f: w >= support.BOX_CLEAR for f, w in weakest.items()}
+    for fid in support.unsupported(clear, relations):
+        if out[fid].decision != "doubtful":
+            why = f"a box was read unclearly (p {weakest[fid]:.2f}) and no rule confirms it"
+            out[fid] = _doubt(out[fid], why)
     return out, []
 
 
@@ -317,14 +343,6 @@ def _rule_problems(
     return problems
 
 
-def box_digits(value: int | None, boxes: int) -> list[int | None]:
-    """The digit each box holds for ``value``; None for an unused leading box."""
-    if value is None:
-        return [None] * boxes
-    text = str(value).rjust(boxes)
-    return [None if c == " " else int(c) for c in text[-boxes:]]
-
-
 def _bubble_problems(
     template: Template,
     readings: Mapping[str, tuple[int, FieldReading]],
@@ -337,7 +355,7 @@ def _bubble_problems(
         decided = fields[fid]
         if not reading.bubbles or decided.value is None:
             continue
-        digits = box_digits(decided.value, len(reading.bubbles))
+        digits = support.box_digits(decided.value, len(reading.bubbles))
         for index, (column, digit) in enumerate(zip(reading.bubbles, digits, strict=True)):
             expected = 0 if digit is None else digit
             if not bubble_clear(column) or column.digit == expected:
@@ -359,15 +377,7 @@ def _bubble_problems(
 
 def _box_p(reading: FieldReading, index: int, digit: int | None) -> float:
     """The digit model's own probability (no bubbles) that box ``index`` holds ``digit``."""
-    probs = reading.number.probs
-    if probs is None:
-        top = dict(reading.number.boxes[index])
-        names_ = ("X", "blank", "0") if digit is None else (str(digit),)
-        return sum(top.get(n, 0.0) for n in names_)
-    row = probs[index]
-    if digit is None:
-        return float(row[CLASS_X] + row[CLASS_BLANK] + row[0])
-    return float(row[digit])
+    return support.digit_p(model_probs(reading)[index], digit)
 
 
 def _doubt(decided: FieldDecision, reason: str) -> FieldDecision:

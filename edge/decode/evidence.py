@@ -89,6 +89,7 @@ class FieldEvidence:
     empty_cost: float
     probabilities: np.ndarray  # P(value) from boxes and bubbles, every value
     empty_p: float  # P(every box empty)
+    box_probs: np.ndarray  # per box, P(class) from the digit model and the bubbles
 
     def cost(self, value: int | None) -> float:
         if value is None:
@@ -111,8 +112,8 @@ def field_evidence(
     allowed: int | None = None,
 ) -> FieldEvidence:
     """Candidates within ``window`` nats of the best reading, at most ``allowed`` (the cap)."""
-    probs = _probs(reading)
-    values, empty = value_probabilities(combined_boxes(probs, reading.bubbles))
+    boxes = combined_boxes(model_probs(reading), reading.bubbles)
+    values, empty = value_probabilities(boxes)
     log_p = np.log(np.maximum(values, _FLOOR))
     log_empty = float(np.log(max(empty, _FLOOR)))
     top = max(float(log_p.max()), log_empty)
@@ -137,10 +138,11 @@ def field_evidence(
         empty_cost=top - log_empty,
         probabilities=values,
         empty_p=float(empty),
+        box_probs=boxes,
     )
 
 
-def _probs(reading: FieldReading) -> np.ndarray:
+def model_probs(reading: FieldReading) -> np.ndarray:
     """The boxes' class probabilities; a reading made without them is rebuilt from its top
     classes (unit tests, old recordings): unlisted classes share what is left."""
     if reading.number.probs is not None:

@@ -203,6 +203,46 @@ def test_two_equally_likely_consistent_readings_stay_doubtful(ppwp, values):
     )
 
 
+def test_compensating_misreads_in_linked_fields_are_doubtful(ppwp, values):
+    """With L = 0 the form says P = JML: a 7 read as 1 in both boxes keeps the sum and beats
+    the true reading by 5 nats, past the margin. Neither box was read clearly and no rule
+    pins one from clear readings, so both are doubtful (seen in the 1,000-form safety run)."""
+    values = dict(values, **{"III.L": 0, "III.P": 7, "III.JML": 7})
+    probs = {
+        "III.P": with_units(7, (1, 0.8145), (7, 0.1154)),
+        "III.JML": with_units(7, (1, 0.8887), (7, 0.0413)),
+    }
+    decoded = decode_fields(ppwp, readings(ppwp, values, probs))
+    assert decoded.doubtful == ["III.P", "III.JML"]
+    assert "read unclearly" in decoded.fields["III.P"].reason
+    assert decoded.verdict == "needs a look"
+
+
+def test_unclear_box_pinned_by_clear_fields_stands(ppwp, values):
+    """A box read at 0.6 whose value the sum computes from fields read clearly is read."""
+    truth = values["I.B.4.JML"]
+    units = truth % 10
+    probs = {"I.B.4.JML": with_units(truth, (units, 0.6), ((units + 2) % 10, 0.39))}
+    decoded = decode_fields(ppwp, readings(ppwp, values, probs))
+    d = decoded.fields["I.B.4.JML"]
+    assert (d.decision, d.value) == ("read", truth) and decoded.verdict == "accept"
+
+
+def test_rival_beyond_the_candidate_window_is_not_missed(ppwp, values):
+    """The best consistent reading already changes P (4.58 nats); the true one changes JML
+    instead (4.97 nats, outside the first candidate window). Both fields are doubtful, and
+    JML is never reported as read with the value the misread gave it (seen in the run)."""
+    values = dict(values, **{"I.A.L": 152, "I.A.P": 147, "I.A.JML": 299})
+    probs = {
+        "I.A.P": with_units(147, (7, 0.99), (5, 0.0101)),
+        "I.A.JML": with_units(299, (7, 0.963), (9, 0.0067)),
+    }
+    decoded = decode_fields(ppwp, readings(ppwp, values, probs))
+    assert {"I.A.P", "I.A.JML"} <= set(decoded.doubtful)
+    assert "299" in decoded.fields["I.A.JML"].reason
+    assert decoded.verdict == "needs a look"
+
+
 def test_search_limit_gives_doubtful_never_a_guess(ppwp, values):
     truth = values["IV.2"]
     units = truth % 10
