@@ -1,4 +1,9 @@
-"""``tps-verify``: anyone's check of a signed result, with only the region's CA certificate."""
+"""``tps-verify``: anyone's check of a signed result, with only the region's CA certificate.
+
+With the hub's certificate (itself checked against the CA) it also checks the hub's proofs
+(protocol/proofs.py): that the result is in the hub's transparency log, and that the log
+only grew between two signed tree heads. Every check is printed on its own line.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any
 import click
 from cryptography import x509
 
-from protocol import certs, result
+from protocol import certs, proofs, result, treehead
 from protocol.errors import ProtocolError
 
 
@@ -70,6 +75,77 @@ def check(
     return report
 
 
+@dataclass
+class _Trust:
+    """What the proofs are checked against; ``hub`` is set once the hub certificate holds."""
+
+    ca_cert: x509.Certificate
+    crl: x509.CertificateRevocationList | None
+    at: dt.datetime
+    log_id: str | None
+    hub_cert: x509.Certificate
+    hub: certs.Identity | None = None  # set once the hub certificate is checked
+
+    def head(self, data: bytes) -> treehead.TreeHead:
+        verified = proofs.verify_head(data, self.hub_cert, self.ca_cert, self.at, crl=self.crl)
+        return verified.head
+
+
+def check_inclusion(report: Report, entry: bytes, proof: bytes, trust: _Trust) -> None:
+    """That the hub logged ``entry`` (the signed result's bytes), one check per line."""
+    doc = report.run("inclusion proof document", lambda: proofs.parse_inclusion(proof))
+    if doc is None or trust.hub is None:
+        return  # a head signed by an untrusted certificate proves nothing
+    report.run("inclusion proof is for this result", lambda: proofs.check_subject(doc, entry))
+    head = report.run(
+        f"tree head signed by hub {trust.hub.name}", lambda: trust.head(doc.tree_head)
+    )
+    if head is None:
+        return
+    report.facts["inclusion"] = {"leaf_index": doc.leaf_index, **_head_facts(head)}
+    report.run(
+        f"tree head is of log {doc.log_id}, size {doc.tree_size}",
+        lambda: proofs.check_head_of_inclusion(doc, head, trust.log_id),
+    )
+    report.run(
+        f"result included at leaf {doc.leaf_index} of {head.tree_size}",
+        lambda: proofs.check_leaf(doc, head, entry),
+    )
+
+
+def check_consistency(report: Report, proof: bytes, trust: _Trust) -> None:
+    """That the hub's log at the newer head extends the log at the older one."""
+    doc = report.run("consistency proof document", lambda: proofs.parse_consistency(proof))
+    if doc is None or trust.hub is None:
+        return
+    old = report.run(
+        f"old tree head signed by hub {trust.hub.name}", lambda: trust.head(doc.old_tree_head)
+    )
+    new = report.run(
+        f"new tree head signed by hub {trust.hub.name}", lambda: trust.head(doc.new_tree_head)
+    )
+    if old is None or new is None:
+        return
+    report.facts["consistency"] = {"old": _head_facts(old), "new": _head_facts(new)}
+    report.run(
+        f"tree heads are of log {doc.log_id}, sizes {doc.old_size} and {doc.new_size}",
+        lambda: proofs.check_heads_of_consistency(doc, old, new, trust.log_id),
+    )
+    report.run(
+        f"log at size {new.tree_size} extends the log at size {old.tree_size} (not rewritten)",
+        lambda: proofs.check_extends(doc, old, new),
+    )
+
+
+def _head_facts(head: treehead.TreeHead) -> dict[str, Any]:
+    return {
+        "log_id": head.log_id,
+        "tree_size": head.tree_size,
+        "root_hash": head.root_hash.hex(),
+        "timestamp": head.timestamp,
+    }
+
+
 def _print(report: Report, crl_given: bool) -> None:
     document = report.facts.get("document")
     signer = report.facts.get("signer")
@@ -84,6 +160,7 @@ def _print(report: Report, crl_given: bool) -> None:
         for field_id, value in document.fields.items():
             evidence = document.evidence[field_id]
             click.echo(f"  {field_id:<14} {value:>5}   {evidence.decision}")
+    _print_log_facts(report)
     for name, error in report.checks:
         click.echo(
             f"[{'ok' if error is None else 'FAIL'}] {name}" + (f": {error}" if error else "")
@@ -93,44 +170,143 @@ def _print(report: Report, crl_given: bool) -> None:
     click.echo("VERDICT: " + ("VALID" if report.ok else "NOT VALID"))
 
 
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("signed_result", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("signed_result", required=False, type=_FILE)
+@click.option("--ca", "ca_path", required=True, type=_FILE, help="The region CA certificate (PEM).")
+@click.option("--crl", "crl_path", type=_FILE, help="The region's revocation list (PEM).")
 @click.option(
-    "--ca",
-    "ca_path",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The region CA certificate (PEM).",
+    "--inclusion",
+    "inclusion_path",
+    type=_FILE,
+    metavar="PROOF.json",
+    help="Also check that the hub logged SIGNED_RESULT: its inclusion proof (tps-inclusion/1).",
 )
 @click.option(
-    "--crl",
-    "crl_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The region's revocation list (PEM).",
+    "--consistency",
+    "consistency_path",
+    type=_FILE,
+    metavar="PROOF.json",
+    help="Check that the hub's log at a newer tree head extends the log at an older one "
+    "(nothing removed or rewritten): a consistency proof (tps-consistency/1).",
+)
+@click.option(
+    "--hub-cert",
+    "hub_cert_path",
+    type=_FILE,
+    help="The hub's certificate (PEM), issued by the region CA; needed by --inclusion and "
+    "--consistency.",
+)
+@click.option(
+    "--log",
+    "log_id",
+    metavar="LOG_ID",
+    help="Require the proofs to be of this log (training results are in '<LOG_ID>-latihan').",
 )
 @click.option(
     "--at", "at_text", help="Judge validity at this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def main(
-    signed_result: Path, ca_path: Path, crl_path: Path | None, at_text: str | None, as_json: bool
+    signed_result: Path | None,
+    ca_path: Path,
+    crl_path: Path | None,
+    inclusion_path: Path | None,
+    consistency_path: Path | None,
+    hub_cert_path: Path | None,
+    log_id: str | None,
+    at_text: str | None,
+    as_json: bool,
 ) -> None:
     """Check a signed TPS result: who signed it, for which TPS and election, and whether the
     signature, the certificate chain, the revocation list and the binding all hold.
 
+    With --inclusion, also check that the hub logged this exact result in its transparency
+    log. With --consistency (SIGNED_RESULT may then be left out), check that the hub's log
+    only grew between two of its signed tree heads.
+
     Exits 0 only when every check holds."""
-    try:
-        ca_cert = certs.load_certificate(ca_path.read_bytes())
-        crl = certs.load_crl(crl_path.read_bytes()) if crl_path else None
-    except ProtocolError as e:
-        raise click.ClickException(str(e)) from e
+    _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path)
+    ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
-    report = check(signed_result.read_bytes(), ca_cert, crl, at)
+    report = check(signed_result.read_bytes(), ca_cert, crl, at) if signed_result else Report()
+    if hub_cert is not None:
+        trust = _Trust(ca_cert, crl, at, log_id, hub_cert)
+        _check_proofs(report, trust, signed_result, inclusion_path, consistency_path)
     if as_json:
         click.echo(json.dumps(_as_json(report), indent=2))
     else:
         _print(report, crl is not None)
     sys.exit(0 if report.ok else 1)
+
+
+def _check_proofs(
+    report: Report,
+    trust: _Trust,
+    signed_result: Path | None,
+    inclusion_path: Path | None,
+    consistency_path: Path | None,
+) -> None:
+    hub_cert = trust.hub_cert
+    trust.hub = report.run(
+        "hub certificate from the CA",
+        lambda: certs.verify_issued(
+            hub_cert, trust.ca_cert, role="hub", at=trust.at, crl=trust.crl
+        ),
+    )
+    report.facts["hub"] = None if trust.hub is None else trust.hub.name
+    if inclusion_path is not None and signed_result is not None:
+        check_inclusion(report, signed_result.read_bytes(), inclusion_path.read_bytes(), trust)
+    if consistency_path is not None:
+        check_consistency(report, consistency_path.read_bytes(), trust)
+
+
+def _check_usage(
+    signed_result: Path | None,
+    inclusion_path: Path | None,
+    consistency_path: Path | None,
+    hub_cert_path: Path | None,
+) -> None:
+    if inclusion_path is not None and signed_result is None:
+        raise click.UsageError("--inclusion proves that SIGNED_RESULT was logged: give it too")
+    if signed_result is None and consistency_path is None:
+        raise click.UsageError("give a SIGNED_RESULT to check, or a --consistency proof")
+    if (inclusion_path or consistency_path) and hub_cert_path is None:
+        raise click.UsageError(
+            "--inclusion and --consistency check tree heads signed by the hub: give --hub-cert"
+        )
+
+
+def _load_trust(
+    ca_path: Path, crl_path: Path | None, hub_cert_path: Path | None
+) -> tuple[x509.Certificate, x509.CertificateRevocationList | None, x509.Certificate | None]:
+    try:
+        ca_cert = certs.load_certificate(ca_path.read_bytes())
+        crl = certs.load_crl(crl_path.read_bytes()) if crl_path else None
+        hub_cert = certs.load_certificate(hub_cert_path.read_bytes()) if hub_cert_path else None
+    except ProtocolError as e:
+        raise click.ClickException(str(e)) from e
+    return ca_cert, crl, hub_cert
+
+
+def _print_log_facts(report: Report) -> None:
+    hub = report.facts.get("hub")
+    logged = report.facts.get("inclusion")
+    if logged is not None:
+        click.echo(
+            f"logged:   leaf {logged['leaf_index']} of {logged['tree_size']} in log "
+            f"{logged['log_id']}, tree head of {logged['timestamp']}, by hub {hub}"
+        )
+    extended = report.facts.get("consistency")
+    if extended is not None:
+        old, new = extended["old"], extended["new"]
+        click.echo(
+            f"log:      {new['log_id']} from size {old['tree_size']} ({old['timestamp']}, "
+            f"root {old['root_hash'][:16]}…) to {new['tree_size']} ({new['timestamp']}, "
+            f"root {new['root_hash'][:16]}…)"
+        )
 
 
 def _parse_time(text: str) -> dt.datetime:
@@ -151,4 +327,7 @@ def _as_json(report: Report) -> dict[str, Any]:
         else {"kit": signer.name, "tps": signer.tps, "election": signer.election},
         "document": None if document is None else document.to_json_value(),
         "sha256": report.facts.get("sha256"),
+        "hub": report.facts.get("hub"),
+        "inclusion": report.facts.get("inclusion"),
+        "consistency": report.facts.get("consistency"),
     }
