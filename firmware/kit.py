@@ -43,10 +43,10 @@ from edge.uplink import EventKind, UplinkEvent
 from firmware.camera.base import Camera, CameraError, Capture
 from firmware.hardware.patterns import Signal, rest_signal
 from firmware.identity import KitIdentity
-from firmware.receipt import Receipt
 from firmware.screen.base import Screen
 from protocol.document import ResultDocument, parse_document
 from protocol.errors import ProtocolError
+from protocol.receipt import Receipt
 from protocol.result import sign_result
 
 log = logging.getLogger(__name__)

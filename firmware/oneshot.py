@@ -14,8 +14,8 @@ from firmware.assemble import QuietLights, assemble
 from firmware.camera.files import FileCamera
 from firmware.hardware.patterns import Signal
 from firmware.kit import State
-from firmware.receipt import Receipt
 from firmware.screen.files import TextDisplay
+from protocol.receipt import Receipt
 
 
 class Outcome(enum.IntEnum):

@@ -14,6 +14,7 @@ from hub.config import HubConfig, load_hub_config
 from hub.errors import HubError
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
+    from hub.api.serve import BackgroundServer
     from hub.recap import Contest, RegionTotals
     from hub.store import ResultStore
     from hub.trust import RegistryKit
@@ -120,7 +121,13 @@ def _load_config(config_path: Path) -> HubConfig:
     is_flag=True,
     help="Check hub.toml and every file it names, then exit (0: good).",
 )
-def run(config_path: Path, validate_config: bool) -> None:
+@click.option(
+    "--serve",
+    "with_api",
+    is_flag=True,
+    help="Also serve the HTTP API and dashboard in this process ([api] host and port).",
+)
+def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
     """Receive kits' results over MQTT: verify, store, log, acknowledge."""
     from hub import service
 
@@ -155,10 +162,46 @@ def run(config_path: Path, validate_config: bool) -> None:
         TlsFiles(paths.ca_certificate, paths.certificate, paths.key),
         client_id=config.hub.id,
     )
+    api = _start_api(config, hub.trust.kits) if with_api else None
     try:
         worker.run_forever()
     finally:
+        if api is not None:
+            api.stop()
         hub.close()
+
+
+def _start_api(config: HubConfig, kits: tuple[RegistryKit, ...]) -> BackgroundServer:
+    from hub.api.serve import BackgroundServer, app_from_config
+
+    api = BackgroundServer(app_from_config(config, kits, _now()), config.api.host, config.api.port)
+    try:
+        api.start()
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"dashboard and API at {api.address} (OpenAPI: {api.address}api/v1/openapi.json)")
+    return api
+
+
+@main.command("serve")
+@_CONFIG
+@click.option("--host", help="Listen on this address instead of [api] host.")
+@click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port, not [api] port.")
+def serve_command(config_path: Path, host: str | None, port: int | None) -> None:
+    """Serve the HTTP JSON API and the dashboard page (read-only; the worker writes).
+
+    The OpenAPI description is at /api/v1/openapi.json; the dashboard at /.
+    """
+    from hub.api.serve import app_from_config, serve
+
+    config = _load_config(config_path)
+    try:
+        app = app_from_config(config, _registry(config), _now())
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    host, port = host or config.api.host, port or config.api.port
+    click.echo(f"dashboard and API at http://{host}:{port}/ (Ctrl-C to stop)")
+    serve(app, host, port)
 
 
 @main.command("migrate")

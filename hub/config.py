@@ -21,10 +21,15 @@ Example::
 
     [broker]
     host = "mqtt.example"
+
+    [api]
+    host = "127.0.0.1"             # the dashboard and JSON API (`tps-hub serve`)
+    port = 8080
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +130,51 @@ class Limits(_Section):
     )
 
 
+class ApiSettings(_Section):
+    host: str = Field(
+        "127.0.0.1",
+        description="address the HTTP API and dashboard listen on; 0.0.0.0 for every "
+        "interface (put a TLS reverse proxy in front when the public reads it)",
+    )
+    port: int = Field(8080, ge=1, le=65535, description="the HTTP port")
+    silent_after: int = Field(
+        60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="minutes without a word from a kit before it is shown offline (silent)",
+    )
+
+
+class IngestSettings(_Section):
+    workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="processes that judge received results (signature, certificate and "
+        "document checks) beside the one that stores them; 0 judges in the storing "
+        "process; default: one per CPU core",
+    )
+
+    @property
+    def judging_processes(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        # The cores this process may run on (taskset, systemd CPUAffinity), not the machine's.
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
 class HubConfig(_Section):
     hub: HubIdentity
     paths: HubPaths = Field(default_factory=HubPaths)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     broker: BrokerSettings | None = Field(None, description="needed by `tps-hub run` only")
     limits: Limits = Field(default_factory=Limits)
+    ingest: IngestSettings = Field(
+        default_factory=IngestSettings, description="how received results are judged"
+    )
+    api: ApiSettings = Field(
+        default_factory=ApiSettings, description="the HTTP API and dashboard (`tps-hub serve`)"
+    )
 
     @property
     def training_log_id(self) -> str:

@@ -2,18 +2,23 @@
 
     bash scripts/demo            # set up, then run this with 20 kits
     .venv/bin/python scripts/demo.py --kits 20 [--digits IDX_PREFIX] [--keep DIR]
+        [--http-port N] [--serve | --no-serve]
 
 A technician makes a region (CA, kits, hub and broker identities) with the real commands;
 Mosquitto runs the hub site's TLS + ACL configuration on a free loopback port; the hub
 worker (`tps-hub run`) verifies, stores, logs and acknowledges; each virtual kit scans a
 synthesized, photographed PPWP form (`tps-kit scan`), which it signs and queues in its
 outbox, and its uplink sends it over MQTT until the hub's signed acknowledgement arrives;
-finally the hub's recapitulation is printed.
+finally the hub's recapitulation is printed with the address of its dashboard (served by
+the worker's process: `tps-hub run --serve`), which keeps serving until Ctrl-C when the
+demo runs in a terminal (--serve), or stops with the rest (--no-serve, as the tests run it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import pwd
 import shutil
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,7 +186,9 @@ def start_broker(work: Path, port: int) -> BrokerProcess:
     return broker
 
 
-def start_hub(work: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+def start_hub(work: Path, port: int, http_port: int) -> tuple[subprocess.Popen[bytes], Path, str]:
+    """`tps-hub run --serve`: the worker, with the dashboard and JSON API in its process (a
+    bigger hub runs `tps-hub serve` apart, even on another machine reading the same database)."""
     hub = work / "hub"
     config = hub / "hub.toml"
     config.write_text(
@@ -188,16 +196,48 @@ def start_hub(work: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
         '[paths]\nkey = "hub.key.pem"\ncertificate = "hub.cert.pem"\n'
         'ca_certificate = "ca.cert.pem"\nregistry = "registry.json"\n\n'
         f'[database]\nurl = "{hub / "hub.sqlite3"}"\n\n'
-        f'[broker]\nhost = "127.0.0.1"\nport = {port}\n'
+        f'[broker]\nhost = "127.0.0.1"\nport = {port}\n\n'
+        f'[api]\nhost = "127.0.0.1"\nport = {http_port}\n'
     )
     run("tps-hub", "run", "--config", str(config), "--validate-config")
     run("tps-hub", "migrate", "--config", str(config))
     log = (hub / "hub.log").open("wb")
     worker = subprocess.Popen(
-        [str(BIN / "tps-hub"), "run", "--config", str(config)], stdout=log, stderr=subprocess.STDOUT
+        [str(BIN / "tps-hub"), "run", "--config", str(config), "--serve"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    address = f"http://127.0.0.1:{http_port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and worker.poll() is None:
+        try:
+            with urllib.request.urlopen(address + "api/v1/contests", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        sys.exit(f"demo: the hub did not start:\n{(hub / 'hub.log').read_text()}")
     print("hub worker running: verify, store (SQLite), transparency log, signed acks")
-    return worker, config
+    print(f"its dashboard and JSON API at {address}")
+    return worker, config, address
+
+
+def dashboard_summary(address: str) -> str:
+    """What the dashboard's API says, read back over HTTP as a browser would."""
+    with urllib.request.urlopen(address + "api/v1/contests", timeout=10) as answer:
+        contests = json.load(answer)["contests"]
+    return "; ".join(
+        f"{c['election']} {c['form']}: {c['tps_reported']}/{c['tps_expected']} TPS"
+        for c in contests
+    )
+
+
+def serve_until_interrupted(address: str) -> None:
+    print(f"\nOpen {address} in a browser (Ctrl-C stops the demo).", flush=True)
+    # SIGTERM too ends the wait as Ctrl-C does, so the caller's cleanup stops every process.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt):
+        signal.pause()
 
 
 def scan_forms(work: Path, kits: int, digits: Path, seed: int) -> None:
@@ -279,17 +319,28 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--http-port", type=int, default=0, help="the dashboard's port (default: a free one)"
+    )
+    parser.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the dashboard serving at the end until Ctrl-C (default: when run in a terminal)",
+    )
     args = parser.parse_args()
     from hub.broker_process import free_port
 
+    serve = sys.stdin.isatty() and sys.stdout.isatty() if args.serve is None else args.serve
     work = args.keep or Path(tempfile.mkdtemp(prefix="tps-demo-"))
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    http_port = args.http_port or free_port()
     step("technician: a region, its kits, the hub's and the broker's identities")
     make_region(work, args.kits, port)
-    step("hub site: Mosquitto and the hub worker")
+    step("hub site: Mosquitto, the hub worker and its dashboard")
     broker = start_broker(work, port)
-    worker, hub_config = start_hub(work, port)
+    worker, hub_config, address = start_hub(work, port, http_port)
     try:
         step("KPPS: each virtual kit scans its TPS's form and confirms")
         scan_forms(work, args.kits, args.digits, args.seed)
@@ -298,6 +349,10 @@ def main() -> None:
         print(f"{delivered} signed results delivered and acknowledged (verified, stored, logged)")
         step("hub: the recapitulation")
         print(recap(hub_config), end="")
+        print(f"\ndashboard: {address}  (its API reports {dashboard_summary(address)})")
+        print(f"OpenAPI description: {address}api/v1/openapi.json")
+        if serve:
+            serve_until_interrupted(address)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=20)

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from firmware.receipt import Receipt
+from protocol.receipt import Receipt
 
 
 class Screen(Protocol):

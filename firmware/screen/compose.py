@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from firmware.receipt import TRAINING_MARK, Receipt
+from protocol.receipt import TRAINING_MARK, Receipt
 
 WHITE = (255, 255, 255)
 BLACK = (20, 20, 20)

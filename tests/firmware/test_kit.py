@@ -14,10 +14,10 @@ import pytest
 from firmware.hardware.patterns import Signal
 from firmware.identity import StartupError
 from firmware.kit import ButtonEvent, Press, State
-from firmware.receipt import parse_receipt
 from protocol.certs import load_certificate
 from protocol.errors import FieldError
 from protocol.kitconfig import load_kit_config, parse_kit_config
+from protocol.receipt import parse_receipt
 from protocol.result import verify_result
 from tests.firmware.conftest import ELECTION, TRAINING
 from tests.firmware.kits import AMBER, CONFIRM, GREEN, RED, SCAN, build, led, press, screens

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from firmware.cli import main
 from firmware.notify import Notifier
-from firmware.receipt import parse_receipt
+from protocol.receipt import parse_receipt
 from tests.firmware.conftest import TRAINING
 
 

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from firmware.receipt import Receipt, ReceiptFormatError, parse_receipt
 from firmware.screen.compose import ComposedScreen, qr_image
 from firmware.screen.files import FileDisplay
 from firmware.screen.framebuffer import fb_geometry, to_pixels
+from protocol.receipt import Receipt
 
 SHA = "ab" * 32
 
@@ -23,17 +23,6 @@ def decode_qr(path) -> str:
         if text:
             return text
     return ""
-
-
-def test_receipt_text_round_trips():
-    real = Receipt("31.71.01.1001.001", 7, SHA)
-    assert real.text() == f"TPSR1|31.71.01.1001.001|7|{SHA}"
-    assert parse_receipt(real.text()) == real
-    training = Receipt("31.71.01.1001.001", 1, SHA, training=True)
-    assert training.text().endswith("|LATIHAN") and parse_receipt(training.text()) == training
-    for bad in ("TPSR1|31.71.01.1001.001|0|" + SHA, "TPSR2|31.71.01.1001.001|1|" + SHA, "x"):
-        with pytest.raises(ReceiptFormatError):
-            parse_receipt(bad)
 
 
 def test_qr_image_decodes():

@@ -1,0 +1,101 @@
+"""The hub's HTTP API and dashboard as one FastAPI app, built by :func:`create_app`.
+
+Read-only JSON under ``/api/v1/`` (described at ``/api/v1/openapi.json``) and the dashboard
+page at ``/`` (static files in ``static/``: no build step, nothing fetched from elsewhere,
+since hub sites may be offline). The app reads what the ingest worker writes; it never
+writes, so it can run beside the worker or on another machine reading the same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from importlib import metadata
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from hub.api import anomalies, errors, kits, recap, receipts, tps, translog
+from hub.api.context import ApiContext, utcnow
+from hub.api.documents import API
+from hub.api.stores import StoreFactory, StorePool
+from hub.recap.completeness import expected_from_registry
+from hub.trust import RegistryKit
+
+STATIC = Path(__file__).parent / "static"
+# The page loads only its own files; images and JSON come from this same origin.
+_CSP = (
+    "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def create_app(
+    open_store: StoreFactory,
+    *,
+    log_id: str,
+    training_log_id: str,
+    registry: Iterable[RegistryKit] = (),
+    silent_after: dt.timedelta = dt.timedelta(minutes=60),
+    now: Callable[[], dt.datetime] = utcnow,
+) -> FastAPI:
+    """The app over stores ``open_store`` opens (one per serving thread, all closed at
+    shutdown). ``registry`` gives the TPS expected (completeness) and the kits that should
+    be heard from; without it completeness is unknown (null), never a guess."""
+    kits_known = tuple(registry)
+    context = ApiContext(
+        stores=StorePool(open_store),
+        log_id=log_id,
+        training_log_id=training_log_id,
+        registry=kits_known,
+        expected=expected_from_registry(kits_known) if kits_known else None,
+        silent_after=silent_after,
+        now=now,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.stores.close()
+
+    app = FastAPI(
+        title="TPS hub",
+        summary="A regional hub's verified TPS results, recapitulation and transparency log",
+        version=_version(),
+        openapi_url=f"{API}/openapi.json",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN: hub sites are offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    errors.install(app)
+    for module in (recap, tps, kits, anomalies, receipts, translog):
+        app.include_router(module.router, prefix=API)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/", _index, include_in_schema=False)
+    app.middleware("http")(_headers)
+    return app
+
+
+def _index() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+async def _headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tps-kit")
+    except metadata.PackageNotFoundError:
+        return "0"

@@ -1,0 +1,185 @@
+"""The region tree: each contest's totals and completeness, one level at a time.
+
+A contest is one election's form (``pemilu-2024`` / ``ppwp-plano``). Training elections
+(``latihan-...``) are contests of their own, marked ``training``, and every read filters on
+that flag (hub/recap/read.py), so a training number never reaches a real total.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from hub.api.context import ApiContext, Context, Store
+from hub.api.errors import ERRORS, bad_parameter, not_found
+from hub.api.forms import FormInfo, form_info
+from hub.recap import RecapError, RecapReader, RegionTotals
+from hub.recap.completeness import ratio
+from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
+from protocol import tps as tps_codes
+from protocol.ids import is_training
+
+router = APIRouter(tags=["recapitulation"], responses=ERRORS)
+
+
+class Contest(BaseModel):
+    election: str = Field(description="the election id; latihan-... is a training election")
+    form: str = Field(description="the form template id, e.g. ppwp-plano")
+    title: str | None = Field(description="the form's printed name")
+    training: bool = Field(description="a training (bimtek) election: never a real result")
+    tps_reported: int = Field(description="TPS whose result the hub holds")
+    tps_expected: int | None = Field(description="TPS the registry expects; null: unknown")
+    completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
+
+
+class ContestList(BaseModel):
+    contests: list[Contest]
+
+
+class Region(BaseModel):
+    region: str = Field(description="region code (PP, PP.KK, ...) or TPS code; '' is all")
+    level: RecapLevel = Field(description="nasional, provinsi, kabkota, kecamatan, desa, tps")
+    level_name: str = Field(description="the level's name on the recapitulation forms")
+    tps_reported: int = Field(description="TPS inside that reported")
+    tps_expected: int | None = Field(description="TPS inside the registry expects")
+    completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
+    totals: dict[str, int] = Field(description="each field's sum over the counting versions")
+    updated_at: str = Field(description="when these totals last changed (UTC)")
+
+
+class RegionView(BaseModel):
+    election: str
+    form: str
+    training: bool = Field(description="a training election's numbers: never a real result")
+    region: Region = Field(description="the region asked for")
+    path: list[Region] = Field(description="the regions above it, from the whole election down")
+    children_level: RecapLevel | None = Field(description="the level of the children")
+    children: list[Region] = Field(
+        description="the regions (or, under a desa, the TPS) one level down: those that "
+        "reported, and those the registry expects that have not (0 reported)"
+    )
+    form_info: FormInfo = Field(description="the form's fields, labels and headline fields")
+
+
+@router.get("/contests", response_model=ContestList, summary="Contests with results")
+def contests(
+    ctx: Context,
+    store: Store,
+    training: Annotated[
+        bool | None, Query(description="only training (true) or only real (false) contests")
+    ] = None,
+) -> ContestList:
+    """Every election's form the hub holds results for, real and training kept apart."""
+    reader = RecapReader(store, ctx.expected)
+    found = []
+    for c in reader.contests(training=training):
+        expected = None if ctx.expected is None else ctx.expected.count(c.election)
+        found.append(
+            Contest(
+                election=c.election,
+                form=c.form,
+                title=form_info(c.form).title,
+                training=c.is_training,
+                tps_reported=c.tps_reported,
+                tps_expected=expected,
+                completeness=ratio(c.tps_reported, expected),
+            )
+        )
+    return ContestList(contests=found)
+
+
+@router.get(
+    "/contests/{election}/{form}/regions",
+    response_model=RegionView,
+    summary="A region's totals, completeness and children",
+)
+def region_view(
+    election: str,
+    form: str,
+    ctx: Context,
+    store: Store,
+    region: Annotated[
+        str, Query(description="PP, PP.KK, PP.KK.CC, PP.KK.CC.DDDD, or '' for all")
+    ] = "",
+) -> RegionView:
+    reader = RecapReader(store, ctx.expected)
+    if not any(c.election == election and c.form == form for c in reader.contests()):
+        raise not_found(f"no results for election {election!r}, form {form!r}")
+    try:
+        level = level_of(region)
+    except RecapError as e:
+        raise bad_parameter("region", str(e)) from e
+    if level == "tps":
+        raise bad_parameter("region", f"{region} is a TPS: ask /contests/{{e}}/{{f}}/tps/{region}")
+    totals = reader.region(election, form, region)
+    if totals is None or not (totals.tps_reported or totals.tps_expected):
+        raise not_found(f"no results in region {region!r} for {election} {form}")
+    children = reader.children(election, form, region)
+    below = child_level(level)
+    return RegionView(
+        election=election,
+        form=form,
+        training=is_training(election),
+        region=_region(totals),
+        path=_path(reader, election, form, region),
+        children_level=below,
+        children=_with_expected(ctx, election, region, below, children),
+        form_info=form_info(form, totals.totals),
+    )
+
+
+def _region(t: RegionTotals) -> Region:
+    return Region(
+        region=t.region,
+        level=t.level,
+        level_name=LEVEL_NAMES[t.level],
+        tps_reported=t.tps_reported,
+        tps_expected=t.tps_expected,
+        completeness=t.completeness,
+        totals=t.totals,
+        updated_at=t.updated_at,
+    )
+
+
+def _empty(ctx: ApiContext, election: str, code: str, level: RecapLevel) -> Region:
+    expected = None if ctx.expected is None else ctx.expected.count(election, code)
+    return Region(
+        region=code,
+        level=level,
+        level_name=LEVEL_NAMES[level],
+        tps_reported=0,
+        tps_expected=expected,
+        completeness=ratio(0, expected),
+        totals={},
+        updated_at="",
+    )
+
+
+def _path(reader: RecapReader, election: str, form: str, region: str) -> list[Region]:
+    above: list[Region] = []
+    parent = parent_of(region)
+    while parent is not None:
+        totals = reader.region(election, form, parent)
+        if totals is not None:
+            above.insert(0, _region(totals))
+        parent = parent_of(parent)
+    return above
+
+
+def _with_expected(
+    ctx: ApiContext,
+    election: str,
+    region: str,
+    below: RecapLevel | None,
+    reported: list[RegionTotals],
+) -> list[Region]:
+    """The children that reported, and those the registry expects that have not yet."""
+    found = {t.region: _region(t) for t in reported}
+    if ctx.expected is not None and below is not None:
+        for code in ctx.expected.tps_in(election, region):
+            child = code if below == "tps" else tps_codes.parse(code).prefix(below)
+            if child not in found:
+                found[child] = _empty(ctx, election, child, below)
+    return [found[code] for code in sorted(found)]

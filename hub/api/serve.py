@@ -1,0 +1,80 @@
+"""Running the API: the app built from hub.toml, under uvicorn, alone or beside the worker.
+
+`tps-hub serve` runs it in the foreground (uvicorn handles SIGTERM and SIGINT);
+`tps-hub run --serve` runs it in a thread of the worker's process, for a small hub on one
+machine. Either way it reads the database the worker writes, through connections of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from hub.api.app import create_app
+from hub.config import HubConfig
+from hub.errors import HubError
+from hub.store import Database, ResultStore
+from hub.trust import RegistryKit
+
+if TYPE_CHECKING:
+    import uvicorn
+
+_START_TIMEOUT_S = 30.0
+
+
+def app_from_config(
+    config: HubConfig,
+    registry: Iterable[RegistryKit],
+    now: dt.datetime,
+    *,
+    schema: str | None = None,
+) -> FastAPI:
+    """The app over hub.toml's database, migrated first so a new hub serves empty answers."""
+    url = config.database.url
+    ResultStore.open(url, now=now, schema=schema).close()
+    return create_app(
+        lambda: ResultStore(Database.open(url, schema=schema)),
+        log_id=config.hub.log_id,
+        training_log_id=config.training_log_id,
+        registry=registry,
+        silent_after=dt.timedelta(minutes=config.api.silent_after),
+    )
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT."""
+    _uvicorn(app, host, port).run()
+
+
+class BackgroundServer:
+    """The API in a thread of this process: started once listening, stopped on request."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self.address = f"http://{host}:{port}/"
+        self._server = _uvicorn(app, host, port)
+        self._thread = threading.Thread(target=self._server.run, name="tps-hub-api", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        pause = threading.Event()  # never set: a sleep that reads as one
+        for _ in range(int(_START_TIMEOUT_S / 0.05)):
+            if self._server.started:
+                return
+            if not self._thread.is_alive():
+                break  # uvicorn could not bind (it logged why) and gave up
+            pause.wait(0.05)
+        raise HubError(f"the HTTP API did not start listening at {self.address} (see the log)")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=_START_TIMEOUT_S)
+
+
+def _uvicorn(app: FastAPI, host: str, port: int) -> uvicorn.Server:
+    import uvicorn  # only the serving commands need it loaded
+
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))

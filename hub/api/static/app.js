@@ -1,0 +1,580 @@
+// The hub's dashboard: one page over the JSON API (/api/v1), routed by the URL's hash so
+// every view has an address to share. Everything is built with DOM calls and textContent:
+// text that kits and the hub wrote is never parsed as HTML.
+"use strict";
+
+const API = "/api/v1";
+const view = () => document.getElementById("view");
+const state = { training: false, contests: null };
+
+// -- small helpers ---------------------------------------------------------------------------
+
+function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+const number = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString("id-ID"));
+const percent = (r) =>
+  r === null || r === undefined
+    ? "?"
+    : (100 * r).toLocaleString("id-ID", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "%";
+const short = (sha) => sha.slice(0, 12) + "…";
+const when = (t) => (t ? t.replace("T", " ").replace(/\.\d+Z$/, "Z") : "–");
+
+async function getJson(path) {
+  const response = await fetch(API + path, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({ detail: response.statusText }));
+  if (!response.ok) {
+    const error = new Error(body.detail || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+// Replace a node's children, skipping the nulls conditional parts leave.
+function put(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+function show(...nodes) {
+  put(view(), ...nodes);
+}
+
+function failure(error) {
+  return h("p", { class: "error", role: "alert" }, `Gagal memuat (${error.status || "?"}): ${error.message}`);
+}
+
+function completeness(reported, expected, ratio, label) {
+  const text = `${number(reported)}/${expected === null ? "?" : number(expected)} TPS (${percent(ratio)})`;
+  const bar =
+    expected === null
+      ? null
+      : h("progress", { max: String(expected || 1), value: String(reported), "aria-label": label });
+  return h("span", { class: "completeness" }, bar, h("span", { class: "count" }, text));
+}
+
+const LEVELS = {
+  nasional: "Seluruh wilayah",
+  provinsi: "Provinsi",
+  kabkota: "Kabupaten/Kota",
+  kecamatan: "Kecamatan",
+  desa: "Kelurahan/Desa",
+  tps: "TPS",
+};
+
+function headlineLabel(info, id) {
+  const field = info.fields.find((f) => f.id === id);
+  if (field && field.option) return `Paslon ${String(field.option).padStart(2, "0")}`;
+  if (id === "V.C") return "Jumlah suara";
+  return id;
+}
+
+function fieldLabel(info, id) {
+  const field = info.fields.find((f) => f.id === id);
+  return field && field.label ? field.label : "";
+}
+
+// -- the real/training switch ------------------------------------------------------------------
+
+function setTraining(training) {
+  state.training = training;
+  document.getElementById("training-banner").hidden = !training;
+  document.body.classList.toggle("training", training);
+  for (const input of document.querySelectorAll('#mode input[name="mode"]')) {
+    input.checked = (input.value === "training") === training;
+  }
+}
+
+async function contests() {
+  if (state.contests === null) state.contests = (await getJson("/contests")).contests;
+  return state.contests;
+}
+
+// -- views -------------------------------------------------------------------------------------
+
+async function contestsView() {
+  state.contests = null;
+  const all = (await contests()).filter((c) => c.training === state.training);
+  if (all.length === 1) {
+    location.replace(`#/rekap/${all[0].election}/${all[0].form}/`);
+    return;
+  }
+  const rows = all.map((c) =>
+    h(
+      "tr",
+      {},
+      h("th", { scope: "row" }, h("a", { href: `#/rekap/${c.election}/${c.form}/` }, `${c.election} · ${c.title || c.form}`)),
+      h("td", {}, completeness(c.tps_reported, c.tps_expected, c.completeness, `Kelengkapan ${c.election} ${c.form}`)),
+    ),
+  );
+  show(
+    h("h2", {}, state.training ? "Kontes latihan" : "Kontes", h("span", { lang: "en" }, " (contests)")),
+    all.length
+      ? h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Pemilihan · formulir"), h("th", { scope: "col" }, "Kelengkapan"))), h("tbody", {}, rows))
+      : h("p", {}, "Belum ada hasil. ", h("span", { lang: "en" }, "(No results yet.)")),
+  );
+}
+
+function breadcrumb(election, form, path, here) {
+  if (!path.length) return null;
+  const items = path.map((r) =>
+    h("li", {}, h("a", { href: `#/rekap/${election}/${form}/${r.region}` }, r.region ? `${LEVELS[r.level]} ${r.region}` : LEVELS.nasional)),
+  );
+  items.push(h("li", { "aria-current": "page" }, here));
+  return h("nav", { class: "crumbs", "aria-label": "Wilayah" }, h("ol", {}, items));
+}
+
+function totalsTable(info, totals, caption) {
+  const ids = info.fields.map((f) => f.id).filter((id) => id in totals);
+  return h(
+    "table",
+    { class: "totals" },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Kode"), h("th", { scope: "col" }, "Uraian"), h("th", { scope: "col", class: "num" }, "Jumlah"))),
+    h(
+      "tbody",
+      {},
+      ids.map((id) =>
+        h(
+          "tr",
+          { class: info.headline.includes(id) ? "headline" : null },
+          h("th", { scope: "row" }, id),
+          h("td", {}, fieldLabel(info, id)),
+          h("td", { class: "num", "data-field": id }, number(totals[id])),
+        ),
+      ),
+    ),
+  );
+}
+
+async function regionView(election, form, region) {
+  const data = await getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`);
+  setTraining(data.training);
+  const r = data.region;
+  const info = data.form_info;
+  const title = r.region ? `${r.level_name} ${r.region}` : "SELURUH WILAYAH";
+  const childLevel = data.children_level;
+  const headline = info.headline;
+  const childRows = data.children.map((c) => {
+    const target = childLevel === "tps" ? `#/tps/${election}/${form}/${c.region}` : `#/rekap/${election}/${form}/${c.region}`;
+    const name = c.tps_reported ? h("a", { href: target }, c.region) : h("span", {}, c.region, " ", h("em", {}, "(belum masuk)"));
+    return h(
+      "tr",
+      { "data-region": c.region, class: c.tps_reported ? "clickable" : "missing", onclick: c.tps_reported ? () => (location.hash = target) : null },
+      h("th", { scope: "row" }, name),
+      h("td", {}, completeness(c.tps_reported, c.tps_expected, c.completeness, `Kelengkapan ${c.region}`)),
+      headline.map((id) => h("td", { class: "num" }, number(c.totals[id]))),
+    );
+  });
+  show(
+    breadcrumb(election, form, data.path, title),
+    h("h2", {}, title, " ", h("small", {}, `${election} · ${info.title || form}`)),
+    h("p", { class: "summary" }, "Kelengkapan ", h("span", { lang: "en" }, "(completeness)"), ": ", completeness(r.tps_reported, r.tps_expected, r.completeness, `Kelengkapan ${title}`)),
+    h(
+      "dl",
+      { class: "headline", id: "region-headline" },
+      headline.map((id) => h("div", {}, h("dt", {}, headlineLabel(info, id)), h("dd", { "data-field": id }, number(r.totals[id])))),
+    ),
+    h(
+      "section",
+      { "aria-labelledby": "children-heading" },
+      h("h3", { id: "children-heading" }, childLevel ? `${LEVELS[childLevel]} di ${title}` : ""),
+      h(
+        "table",
+        { class: "children" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, LEVELS[childLevel] || ""), h("th", { scope: "col" }, "Kelengkapan"), headline.map((id) => h("th", { scope: "col", class: "num" }, headlineLabel(info, id))))),
+        h("tbody", {}, childRows),
+      ),
+    ),
+    h("section", { "aria-labelledby": "totals-heading" }, h("h3", { id: "totals-heading" }, "Jumlah ", h("span", { lang: "en" }, "(totals)")), totalsTable(info, r.totals, `Jumlah di ${title}, diperbarui ${when(r.updated_at)}`)),
+  );
+}
+
+const DECISIONS = {
+  read: ["terbaca", "read"],
+  corrected: ["dikoreksi aturan/gelembung", "corrected"],
+  confirmed: ["diragukan, dikonfirmasi KPPS", "doubtful, confirmed"],
+  entered: ["diragukan, diisi KPPS", "doubtful, entered by KPPS"],
+};
+
+function decisionClass(decision) {
+  if (decision === "corrected") return "corrected";
+  if (decision === "confirmed" || decision === "entered") return "doubtful";
+  return null;
+}
+
+function pageFigure(pages, info, onSelect) {
+  const stored = pages.filter((p) => p.stored);
+  const buttons = pages.map((p) =>
+    h(
+      "button",
+      { type: "button", "data-page": String(p.page), disabled: !p.stored, title: p.stored ? null : "belum diterima hub (not received yet)", onclick: () => select(p) },
+      `Halaman ${p.page}`,
+      p.stored ? null : " ✗",
+    ),
+  );
+  const group = h("div", { class: "pages", role: "group", "aria-label": "Halaman formulir" }, buttons);
+  if (!stored.length) {
+    return h("figure", { class: "page" }, group, h("p", {}, "Foto formulir belum diterima hub. ", h("span", { lang: "en" }, "(The form's photos have not reached the hub yet.)")));
+  }
+  const votes = new Set(info.fields.filter((f) => f.option).map((f) => f.page));
+  const img = h("img", { id: "page-image", alt: "" });
+  const caption = h("figcaption", {});
+  function select(page) {
+    img.src = page.url;
+    img.alt = `Foto formulir halaman ${page.page}`;
+    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)}`);
+    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.page === String(page.page)));
+    onSelect(page.page);
+  }
+  queueMicrotask(() => select(stored.find((p) => votes.has(p.page)) || stored[0]));
+  return h("figure", { class: "page" }, group, img, caption);
+}
+
+function fieldRow(info, f) {
+  const [text, en] = DECISIONS[f.decision] || [f.decision, ""];
+  const before = f.read_as !== null && f.read_as !== undefined ? ` (terbaca ${f.read_as})` : "";
+  const page = (info.fields.find((x) => x.id === f.id) || {}).page;
+  const marks = [decisionClass(f.decision), f.changed_since_first ? "changed" : null].filter(Boolean);
+  return h(
+    "tr",
+    { class: marks.join(" ") || null, "data-field": f.id, "data-page": page ? String(page) : null },
+    h("th", { scope: "row" }, f.id),
+    h("td", {}, fieldLabel(info, f.id)),
+    h("td", { class: "num" }, number(f.value)),
+    h("td", {}, text + before, " ", h("span", { lang: "en", class: "en" }, `(${en})`), f.changed_since_first ? h("strong", { class: "flag", title: "berbeda dari laporan pertama TPS ini (differs from the first report)" }, " · berubah") : null),
+  );
+}
+
+// One tbody per form page, in the form's order, so the rows read like the sheet.
+function fieldsTable(data) {
+  const info = data.form_info;
+  const byId = Object.fromEntries(data.fields.map((f) => [f.id, f]));
+  const pages = new Map();
+  for (const field of info.fields.filter((f) => f.id in byId)) {
+    const key = field.page || 0;
+    if (!pages.has(key)) pages.set(key, []);
+    pages.get(key).push(byId[field.id]);
+  }
+  const bodies = [...pages].map(([page, fields]) =>
+    h(
+      "tbody",
+      {},
+      h("tr", { class: "page-heading" }, h("th", { colspan: "4", scope: "rowgroup" }, page ? `Halaman ${page}` : "Lainnya")),
+      fields.map((f) => fieldRow(info, f)),
+    ),
+  );
+  return h(
+    "table",
+    { class: "fields" },
+    h("caption", {}, "Angka yang dihitung ", h("span", { lang: "en" }, "(the numbers that count)")),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Kode"), h("th", { scope: "col" }, "Uraian"), h("th", { scope: "col", class: "num" }, "Nilai"), h("th", { scope: "col" }, "Cara diputuskan"))),
+    bodies,
+  );
+}
+
+// The rows of the page whose photo is shown are marked, so the eye finds them beside it.
+function markPage(table, page) {
+  for (const row of table.querySelectorAll("tr[data-page]")) row.classList.toggle("on-page", row.dataset.page === String(page));
+}
+
+function versionsTable(data) {
+  return h(
+    "table",
+    { class: "versions" },
+    h("caption", {}, "Riwayat versi ", h("span", { lang: "en" }, "(version history, oldest first)")),
+    h("thead", {}, h("tr", {}, ["Seq", "Kit", "Dipindai (UTC)", "Diterima hub (UTC)", "Hash dokumen", "Rantai", "Log", "Status", "Perubahan", "Bukti"].map((t) => h("th", { scope: "col" }, t)))),
+    h(
+      "tbody",
+      {},
+      data.versions.map((v) =>
+        h(
+          "tr",
+          { class: v.counts ? "counts" : null, "data-sha256": v.document_sha256 },
+          h("td", {}, v.seq),
+          h("td", { class: "nowrap" }, v.kit),
+          h("td", { class: "nowrap" }, when(v.captured_at)),
+          h("td", { class: "nowrap" }, when(v.received_at)),
+          h("td", {}, h("code", { title: v.document_sha256 }, short(v.document_sha256))),
+          h("td", {}, v.chain_status),
+          h("td", { class: "nowrap" }, `${v.log_id} #${v.log_index}`),
+          h("td", {}, v.counts ? h("strong", {}, "dihitung") : "diganti"),
+          h("td", {}, v.changes.length ? h("details", {}, h("summary", {}, `${v.changes.length} angka berubah`), v.changes.join(", ")) : "–"),
+          h("td", {}, h("a", { href: v.signed_url, download: "" }, "dokumen"), " · ", h("a", { href: v.inclusion_url }, "bukti inklusi")),
+        ),
+      ),
+    ),
+  );
+}
+
+function anomalyList(rows) {
+  if (!rows.length) return h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)"));
+  return h("ul", { class: "anomalies" }, rows.map((a) => h("li", {}, h("strong", {}, a.kind), ": ", a.detail)));
+}
+
+async function tpsView(election, form, code) {
+  const data = await getJson(`/contests/${enc(election)}/${enc(form)}/tps/${enc(code)}`);
+  setTraining(data.training);
+  const parts = code.split(".");
+  const path = [{ region: "", level: "nasional" }];
+  const names = ["provinsi", "kabkota", "kecamatan", "desa"];
+  for (let i = 1; i < parts.length; i++) path.push({ region: parts.slice(0, i).join("."), level: names[i - 1] });
+  const c = data.counting;
+  const table = fieldsTable(data);
+  show(
+    breadcrumb(election, form, path, `TPS ${code}`),
+    h("h2", {}, `TPS ${code} `, h("small", {}, `${election} · ${data.form_info.title || form}`)),
+    h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`),
+    h("p", { class: "legend" }, h("span", { class: "doubtful" }, "diragukan (doubtful)"), " ", h("span", { class: "corrected" }, "dikoreksi (corrected)"), " ", h("span", { class: "changed" }, "berubah sejak laporan pertama (changed since first report)")),
+    h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
+    h("section", { "aria-labelledby": "versions-heading" }, h("h3", { id: "versions-heading" }, "Versi"), versionsTable(data)),
+    h("section", { "aria-labelledby": "tps-anomalies" }, h("h3", { id: "tps-anomalies" }, "Anomali TPS ini"), anomalyList(data.anomalies)),
+  );
+}
+
+async function kitsView() {
+  const data = await getJson(`/kits?training=${state.training}`);
+  const rows = data.kits.map((k) => {
+    const queue = k.status && k.status.queue ? k.status.queue.pending_documents : null;
+    const label = k.revoked ? "dicabut (revoked)" : k.online ? "online" : "offline";
+    return h(
+      "tr",
+      { class: k.revoked ? "revoked" : k.online ? "online" : "offline", "data-kit": k.kit },
+      h("th", { scope: "row" }, k.kit),
+      h("td", {}, k.tps || "–"),
+      h("td", {}, k.election || "–"),
+      h("td", {}, h("span", { class: "badge" }, label)),
+      h("td", {}, k.last_seen ? when(k.last_seen) : "belum pernah (never)"),
+      h("td", { class: "num" }, queue === null || queue === undefined ? "–" : number(queue)),
+      h("td", {}, k.status && k.status.software ? k.status.software : "–"),
+    );
+  });
+  show(
+    h("h2", {}, "Kit ", h("span", { lang: "en" }, "(kits online and offline)")),
+    h("p", { class: "summary", id: "kit-summary" }, `Online: ${data.online} · Offline: ${data.offline} (tanpa kabar lebih dari ${data.silent_after_minutes} menit) · waktu hub ${when(data.now)}`),
+    h(
+      "table",
+      { class: "kits" },
+      h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar (UTC)", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+async function anomaliesView() {
+  const data = await getJson(`/anomalies?training=${state.training}`);
+  const known = await contests();
+  const formOf = (election) => (known.find((c) => c.election === election) || {}).form;
+  const rows = data.anomalies.map((a) => {
+    const form = a.election && formOf(a.election);
+    const tps = a.tps && form ? h("a", { href: `#/tps/${a.election}/${form}/${a.tps}` }, a.tps) : a.tps || "–";
+    return h("tr", { "data-kind": a.kind }, h("td", { class: "nowrap" }, when(a.detected_at)), h("th", { scope: "row", class: "nowrap" }, a.kind), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"), h("td", {}, a.detail));
+  });
+  const silent = data.silent_kits.map((s) => h("li", {}, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen)}` : "belum pernah terdengar"));
+  show(
+    h("h2", {}, "Anomali ", h("span", { lang: "en" }, "(anomalies)")),
+    rows.length
+      ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi (UTC)", "Jenis", "TPS", "Kit", "Keterangan"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows))
+      : h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)")),
+    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit`),
+    silent.length ? h("ul", { id: "silent-kits" }, silent) : h("p", {}, "Tidak ada."),
+  );
+}
+
+// -- receipts and their inclusion proofs -------------------------------------------------------
+
+function hexToBytes(hex) {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
+  return out;
+}
+
+const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+const concat = (...parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
+const base64Bytes = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+// RFC 9162 §2.1.3.2: the root an inclusion proof leads to, from the leaf's hash.
+async function rootFromProof(index, size, leafHash, path) {
+  const { sha256 } = window.tpsSha256;
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHash;
+  for (const p of path.map(hexToBytes)) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await sha256(concat(Uint8Array.of(1), p, r));
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await sha256(concat(Uint8Array.of(1), r, p));
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+// Recompute the signed tree head's root from the document's own bytes and the proof. The
+// head's signature and the kit's certificate are for tps-verify, with the region's CA.
+async function checkInclusion(document, proof) {
+  const { sha256 } = window.tpsSha256;
+  const response = await fetch(document.signed_url);
+  const signed = new Uint8Array(await response.arrayBuffer());
+  const envelope = JSON.parse(new TextDecoder().decode(base64Bytes(proof.tree_head)));
+  const head = JSON.parse(new TextDecoder().decode(base64Bytes(envelope.payload)));
+  const leaf = await sha256(concat(Uint8Array.of(0), signed));
+  const root = await rootFromProof(proof.leaf_index, proof.tree_size, leaf, proof.inclusion_proof);
+  const ok = root !== null && toHex(root) === head.root_hash && head.tree_size === proof.tree_size && head.log_id === document.log_id;
+  return { ok, head };
+}
+
+const VERDICTS = {
+  counts: "Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung.",
+  superseded: "Hub menyimpan persis dokumen ini, tetapi versi yang lebih baru (pindai ulang) yang dihitung.",
+  "not-counting": "Hub menyimpan persis dokumen ini, tetapi versi lain TPS ini yang dihitung.",
+  mismatch: "Hub menyimpan dokumen dengan hash ini, tetapi bukan untuk TPS, nomor urut atau mode pada tanda terima.",
+  unknown: "Hub tidak menyimpan dokumen dengan hash ini.",
+};
+
+// Green for the answer a reader hopes for, red for the one to look into.
+function yesNo(value, hoped = true) {
+  const mark = value === hoped ? "yes" : "no";
+  return h("strong", { class: mark }, value ? "Ya (yes)" : "Tidak (no)");
+}
+
+async function receiptResult(text, out) {
+  put(out, h("p", {}, "Memeriksa…"));
+  let data;
+  try {
+    data = await getJson(`/receipts?qr=${enc(text)}`);
+  } catch (error) {
+    put(out, h("p", { class: "error", role: "alert", id: "receipt-error" }, `Tanda terima tidak valid: ${error.message}`));
+    return;
+  }
+  setTraining(data.receipt.training);
+  const proofCell = h("dd", { id: "receipt-proof" }, data.inclusion ? "memeriksa…" : "tidak ada (no proof: document not held or not yet logged)");
+  const counting = data.counting.map((c) =>
+    h("li", {}, h("a", { href: `#/tps/${c.election}/${c.form}/${c.tps}` }, `${c.election} ${c.form} TPS ${c.tps}`), `: seq ${c.seq} kit ${c.kit}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256))),
+  );
+  put(
+    out,
+    h("p", { class: `verdict ${data.verdict}`, id: "receipt-verdict", role: "status" }, VERDICTS[data.verdict] || data.verdict, " ", h("span", { lang: "en", class: "en" }, `(${data.message})`)),
+    h(
+      "dl",
+      { class: "receipt" },
+      h("dt", {}, "Hub menyimpan persis dokumen ini ", h("span", { lang: "en" }, "(holds exactly this document)")),
+      h("dd", { id: "receipt-holds" }, yesNo(data.holds_document)),
+      h("dt", {}, "Versi yang dihitung ", h("span", { lang: "en" }, "(the version that counts)")),
+      h("dd", { id: "receipt-counts" }, yesNo(data.counts)),
+      h("dt", {}, "Ada versi lebih baru ", h("span", { lang: "en" }, "(a newer version counts)")),
+      h("dd", { id: "receipt-newer" }, yesNo(data.newer_version, false)),
+      h("dt", {}, "Bukti inklusi di log transparansi ", h("span", { lang: "en" }, "(inclusion proof)")),
+      proofCell,
+    ),
+    data.mismatches.length ? h("ul", { class: "mismatches" }, data.mismatches.map((m) => h("li", {}, m))) : null,
+    counting.length ? h("div", {}, h("h3", {}, "Yang dihitung untuk TPS ini"), h("ul", {}, counting)) : null,
+  );
+  if (data.inclusion && data.document) {
+    try {
+      const { ok, head } = await checkInclusion(data.document, data.inclusion);
+      proofCell.replaceChildren(
+        ok
+          ? h("strong", { class: "yes" }, `diperiksa: cocok (proof checked) — daun #${data.inclusion.leaf_index} di pohon berukuran ${head.tree_size}, akar ${short(head.root_hash)}`)
+          : h("strong", { class: "no" }, "GAGAL: bukti tidak cocok dengan kepala pohon yang ditandatangani (proof does not match)"),
+        " ",
+        h("a", { href: data.document.inclusion_url }, "JSON"),
+      );
+    } catch (error) {
+      proofCell.replaceChildren(h("span", { class: "no" }, `tidak dapat diperiksa: ${error.message}`));
+    }
+  }
+}
+
+function receiptView(query) {
+  const out = h("div", { id: "receipt-result", "aria-live": "polite" });
+  const input = h("input", { id: "receipt-qr", name: "qr", type: "text", autocomplete: "off", spellcheck: "false", placeholder: "TPSR1|31.71.01.1001.001|1|…", value: query.get("qr") || "" });
+  const form = h(
+    "form",
+    {
+      id: "receipt-form",
+      onsubmit: (event) => {
+        event.preventDefault();
+        receiptResult(input.value.trim(), out);
+      },
+    },
+    h("label", { for: "receipt-qr" }, "Isi kode QR tanda terima kit ", h("span", { lang: "en" }, "(the receipt's QR text)")),
+    input,
+    h("button", { type: "submit" }, "Periksa ", h("span", { lang: "en" }, "(check)")),
+  );
+  show(
+    h("h2", {}, "Cek tanda terima ", h("span", { lang: "en" }, "(receipt look-up)")),
+    h("p", {}, "Tempel teks kode QR dari tanda terima yang ditampilkan kit setelah menandatangani hasil. Hub menjawab apakah ia menyimpan persis dokumen itu, apakah itu versi yang dihitung, dan bukti inklusinya."),
+    form,
+    out,
+  );
+  if (input.value) receiptResult(input.value.trim(), out);
+}
+
+// -- routing -----------------------------------------------------------------------------------
+
+const enc = encodeURIComponent;
+
+async function route() {
+  const [path, search] = location.hash.replace(/^#/, "").split("?");
+  const parts = path.split("/").filter((p, i) => i > 0 || p).map(decodeURIComponent);
+  const query = new URLSearchParams(search || "");
+  const section = parts[0] || "rekap";
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (link.dataset.nav === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  try {
+    if (section === "rekap" && parts.length >= 3) await regionView(parts[1], parts[2], parts[3] || "");
+    else if (section === "tps" && parts.length === 4) await tpsView(parts[1], parts[2], parts[3]);
+    else if (section === "kit") await kitsView();
+    else if (section === "anomali") await anomaliesView();
+    else if (section === "tanda-terima") receiptView(query);
+    else await contestsView();
+  } catch (error) {
+    show(failure(error));
+  }
+  document.body.dataset.ready = section;
+}
+
+function onModeChange(event) {
+  setTraining(event.target.value === "training");
+  const section = location.hash.replace(/^#\/?/, "").split("/")[0];
+  // A contest's own pages belong to one mode: switching goes back to that mode's contests.
+  if ((section === "rekap" || section === "tps") && location.hash !== "#/rekap") location.hash = "#/rekap";
+  else route();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll('#mode input[name="mode"]')) input.addEventListener("change", onModeChange);
+  window.addEventListener("hashchange", route);
+  route();
+});

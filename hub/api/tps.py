@@ -1,0 +1,188 @@
+"""One TPS: the numbers that count and how each was decided, its pages, every version.
+
+Also the stored documents by hash (their summary and signed bytes) and page images.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from hub.api.anomalies import Anomaly, anomaly
+from hub.api.context import Store
+from hub.api.documents import (
+    DocumentSummary,
+    PageImage,
+    check_sha256,
+    counting_sha256,
+    pages,
+    signed_document,
+    summary,
+)
+from hub.api.errors import ERRORS, bad_parameter, not_found
+from hub.api.forms import FormInfo, form_info
+from hub.recap import list_anomalies
+from hub.recap.anomalies import changed_fields
+from hub.store import ResultStore, StoredDocument
+from protocol import tps as tps_codes
+from protocol.document import ResultDocument
+from protocol.errors import FieldError
+from protocol.ids import is_training
+
+router = APIRouter(tags=["tps"], responses=ERRORS)
+
+_IMMUTABLE = "public, max-age=31536000, immutable"  # named by their hash: never change
+
+
+class DecidedField(BaseModel):
+    id: str = Field(description="the field id on the form")
+    value: int = Field(description="the number that counts")
+    decision: str = Field(
+        description="read: confident and consistent; corrected: a rule or the bubbles "
+        "changed the reading; confirmed: doubtful, the KPPS kept it; entered: the KPPS "
+        "changed it"
+    )
+    confidence: int = Field(description="the reading's probability, per ten thousand")
+    read_as: int | None = Field(description="what was read before a correction or entry")
+    changed_since_first: bool = Field(
+        description="differs from the first version the hub received for this TPS"
+    )
+
+
+class Version(DocumentSummary):
+    changes: list[str] = Field(
+        description="'field old->new' for each number that differs from the version before"
+    )
+
+
+class TpsView(BaseModel):
+    election: str
+    form: str
+    training: bool = Field(description="a training election's numbers: never a real result")
+    tps: str
+    counting: Version = Field(description="the version that counts")
+    fields: list[DecidedField] = Field(description="the counting version's numbers")
+    pages: list[PageImage] = Field(description="the counting version's page images")
+    versions: list[Version] = Field(description="every version the hub holds, oldest first")
+    anomalies: list[Anomaly] = Field(description="open anomalies of this TPS")
+    form_info: FormInfo
+
+
+@router.get(
+    "/contests/{election}/{form}/tps/{tps}",
+    response_model=TpsView,
+    summary="One TPS: its numbers, pages and version history",
+)
+def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
+    try:
+        code = str(tps_codes.parse(tps))
+    except FieldError as e:
+        raise bad_parameter("tps", e.reason) from e
+    stored = store.versions(election, code, form)
+    current = store.current(election, code, form)
+    if not stored or current is None:
+        raise not_found(f"the hub holds no {election} {form} result for TPS {code}")
+    counting = signed_document(current)
+    versions = _versions(stored, current.document_sha256)
+    first_id = store.first_document_id(election, code, form)
+    first = (
+        counting.fields
+        if first_id in (None, current.id)
+        else signed_document(store.document(first_id)).fields
+    )
+    return TpsView(
+        election=election,
+        form=form,
+        training=is_training(election),
+        tps=code,
+        counting=next(v for v in versions if v.counts),
+        fields=_decided(counting, first),
+        pages=pages(store, counting),
+        versions=versions,
+        anomalies=_anomalies(store, election, code),
+        form_info=form_info(form, counting.fields),
+    )
+
+
+def _versions(stored: list[StoredDocument], counting: str) -> list[Version]:
+    out, before = [], None
+    for doc in stored:
+        fields = signed_document(doc).fields
+        changes = [] if before is None else changed_fields(before, fields)
+        out.append(Version(**summary(doc, counting).model_dump(), changes=changes))
+        before = fields
+    return out
+
+
+def _decided(document: ResultDocument, first: dict[str, int]) -> list[DecidedField]:
+    return [
+        DecidedField(
+            id=field,
+            value=value,
+            decision=document.evidence[field].decision,
+            confidence=document.evidence[field].confidence,
+            read_as=document.evidence[field].read_as,
+            changed_since_first=first.get(field) != value,
+        )
+        for field, value in document.fields.items()
+    ]
+
+
+def _anomalies(store: ResultStore, election: str, tps: str) -> list[Anomaly]:
+    # Anomalies are few by design (each is a problem someone must look at), so filtering
+    # an election's open ones here costs less than a query per TPS would save.
+    rows = list_anomalies(store.db, election=election)
+    return [anomaly(store, r) for r in rows if r.tps == tps]
+
+
+@router.get(
+    "/documents/{sha256}",
+    response_model=DocumentSummary,
+    summary="A stored document by its hash",
+)
+def document(sha256: str, store: Store) -> DocumentSummary:
+    doc = _find(store, sha256)
+    return summary(doc, counting_sha256(store, doc))
+
+
+@router.get(
+    "/documents/{sha256}/signed",
+    response_class=Response,
+    summary="The signed result's bytes, as the kit published them",
+    responses={200: {"content": {"application/json": {}}, "description": "the signed result"}},
+)
+def signed(sha256: str, store: Store) -> Response:
+    """Exactly the bytes the kit signed and published (``tps-signed-result/1``): check them
+    with ``tps-verify`` and the region's CA certificate."""
+    doc = _find(store, sha256)
+    name = f"{doc.tps}-seq{doc.seq}-{doc.document_sha256[:12]}.tps-result.json"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": _IMMUTABLE}
+    return Response(doc.signed, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/images/{sha256}",
+    response_class=Response,
+    summary="A page image by its hash",
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the image"}},
+)
+def image(sha256: str, store: Store) -> Response:
+    data = store.image(check_sha256(sha256))
+    if data is None:
+        raise not_found(f"the hub holds no page image {sha256}")
+    return Response(data, media_type=media_type(data), headers={"Cache-Control": _IMMUTABLE})
+
+
+def media_type(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return "application/octet-stream"  # never let a browser guess what stored bytes are
+
+
+def _find(store: ResultStore, sha256: str) -> StoredDocument:
+    doc = store.find_document(check_sha256(sha256))
+    if doc is None:
+        raise not_found(f"the hub holds no document {sha256}")
+    return doc

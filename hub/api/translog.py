@@ -1,0 +1,134 @@
+"""The transparency log: signed tree heads, inclusion and consistency proofs.
+
+The documents are hub/translog/proofs.py's (format: protocol/proofs.py), served as they are
+made; ``tps-verify`` and anyone's own code check them with the region's CA certificate.
+Real and training results are in separate logs (``<log_id>`` and ``<log_id>-latihan``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from hub.api.context import Context, Store
+from hub.api.documents import check_sha256
+from hub.api.errors import ERRORS, bad_parameter, not_found
+from hub.translog.proofs import (
+    ProofRequestError,
+    consistency_document,
+    inclusion_document,
+    latest_tree_head,
+)
+
+router = APIRouter(tags=["transparency log"], responses=ERRORS)
+
+_HEAD = "the signed tree head: base64 of its DSSE envelope (protocol/treehead.py)"
+
+
+class TreeHead(BaseModel):
+    log_id: str
+    tree_size: int = Field(description="how many results the log held when it was signed")
+    root_hash: str = Field(description="the Merkle tree's root (64 hex)")
+    timestamp: str = Field(description="when the hub signed it (UTC)")
+    tree_head: str = Field(description=_HEAD)
+
+
+class Log(BaseModel):
+    log_id: str
+    training: bool = Field(description="the training results' log, apart from the real one")
+    latest: TreeHead | None = Field(description="its latest signed tree head; null: none yet")
+
+
+class LogList(BaseModel):
+    logs: list[Log]
+
+
+class InclusionProof(BaseModel):
+    format: str = Field(description="tps-inclusion/1")
+    log_id: str
+    document_sha256: str = Field(description="SHA-256 of the result's signed payload")
+    leaf_index: int = Field(description="the result's leaf in the log, from 0")
+    tree_size: int = Field(description="the size of the tree head proved against")
+    inclusion_proof: list[str] = Field(description="RFC 9162 audit path, leaf to root (hex)")
+    tree_head: str = Field(description=_HEAD)
+
+
+class ConsistencyProof(BaseModel):
+    format: str = Field(description="tps-consistency/1")
+    log_id: str
+    old_size: int
+    new_size: int
+    old_tree_head: str = Field(description=_HEAD)
+    new_tree_head: str = Field(description=_HEAD)
+    consistency_proof: list[str] = Field(description="RFC 9162 consistency proof (hex)")
+
+
+@router.get("/logs", response_model=LogList, summary="The hub's logs and their latest heads")
+def logs(ctx: Context, store: Store) -> LogList:
+    found = []
+    for log_id, training in ctx.logs.items():
+        head = latest_tree_head(store, log_id)
+        latest = None if head is None else TreeHead(**head)
+        found.append(Log(log_id=log_id, training=training, latest=latest))
+    return LogList(logs=found)
+
+
+@router.get("/logs/{log}/tree-head", response_model=TreeHead, summary="A log's latest head")
+def tree_head(log: str, store: Store) -> TreeHead:
+    try:
+        head = latest_tree_head(store, log)
+    except ProofRequestError as e:
+        raise bad_parameter("log", str(e)) from e
+    if head is None:
+        raise not_found(f"the hub has signed no tree head of log {log!r}")
+    return TreeHead(**head)
+
+
+@router.get(
+    "/logs/{log}/consistency",
+    response_model=ConsistencyProof,
+    summary="Proof that a newer tree head extends an older one",
+)
+def consistency(
+    log: str,
+    store: Store,
+    old_size: Annotated[int, Query(ge=1, description="the older signed head's tree size")],
+    new_size: Annotated[
+        int | None, Query(ge=1, description="the newer head's size; default: the latest")
+    ] = None,
+) -> ConsistencyProof:
+    tree_head(log, store)  # an unknown log is a 404, not a bad size
+    storage = store.log_storage(log)
+    for name, size in (("old_size", old_size), ("new_size", new_size)):
+        # Proofs run only between heads the hub signed: say which size has none.
+        if size is not None and storage.tree_head(size) is None:
+            raise bad_parameter(name, f"the hub signed no tree head of size {size} in {log}")
+    try:
+        return ConsistencyProof(**consistency_document(store, log, old_size, new_size))
+    except ProofRequestError as e:  # what is left: old_size above new_size
+        raise bad_parameter("old_size", str(e)) from e
+
+
+@router.get(
+    "/documents/{sha256}/inclusion",
+    response_model=InclusionProof,
+    summary="Proof that a stored result is in the transparency log",
+)
+def inclusion(
+    sha256: str,
+    store: Store,
+    tree_size: Annotated[
+        int | None, Query(ge=1, description="prove against this signed head; default: latest")
+    ] = None,
+) -> InclusionProof:
+    if store.find_document(check_sha256(sha256)) is None:
+        raise not_found(f"the hub holds no document {sha256}")
+    try:
+        proof = inclusion_document(store, sha256, tree_size=tree_size)
+    except ProofRequestError as e:
+        raise bad_parameter("tree_size", str(e)) from e
+    if proof is None:
+        raise not_found(f"document {sha256} is not yet under a signed tree head; ask again")
+    return InclusionProof(**proof)

@@ -1,0 +1,465 @@
+"""The hub's HTTP JSON API over a SQLite hub filled through the real ingest path: every
+endpoint, its errors, the OpenAPI document, and receipt look-ups of every kind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.api.serve import app_from_config
+from hub.config import load_hub_config, parse_hub_config
+from hub.errors import ConfigError
+from hub.recap.levels import regions_of
+from hub.store import ResultStore
+from protocol import certs, proofs, result
+from tests.hub.test_api_support import (
+    ELECTION,
+    FORM,
+    TPS_A,
+    TPS_B,
+    TPS_C,
+    TPS_D,
+    TPS_E,
+    TRAINING,
+    FilledHub,
+    fill_hub,
+    write_hub_toml,
+)
+from tests.hub.test_store_support import LOG_ID, utcnow
+
+V1 = "/api/v1"
+REAL_COUNTING = ("a2", "b1", "c1", "d1")  # a1 was replaced by a rescan; t1 is training
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
+    return fill_hub(tmp_path_factory.mktemp("hub"))
+
+
+def client_for(hub: FilledHub, **options) -> TestClient:
+    app = create_app(
+        lambda: ResultStore.open(hub.url, now=utcnow()),
+        log_id=LOG_ID,
+        training_log_id=LOG_ID + "-latihan",
+        registry=hub.registry,
+        **options,
+    )
+    return TestClient(app)
+
+
+@pytest.fixture(scope="module")
+def api(hub: FilledHub) -> Iterator[TestClient]:
+    with client_for(hub) as client:
+        yield client
+
+
+def get(api: TestClient, path: str, status: int = 200, **params) -> dict:
+    response = api.get(V1 + path, params=params)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def error(api: TestClient, path: str, status: int, **params) -> dict:
+    body = get(api, path, status, **params)
+    assert set(body) <= {"detail", "parameter"} and body["detail"]
+    return body
+
+
+def hub_cert(hub: FilledHub):
+    return certs.load_certificate((hub.root / "hub-identity" / "hub.cert.pem").read_bytes())
+
+
+def ca_cert(hub: FilledHub):
+    return certs.load_certificate((hub.root / "ca" / "ca.cert.pem").read_bytes())
+
+
+# -- the OpenAPI document ---------------------------------------------------------------------
+
+
+def test_openapi_describes_every_endpoint_and_field(api):
+    spec = get(api, "/openapi.json")
+    assert set(spec["paths"]) == {
+        f"{V1}/contests",
+        f"{V1}/contests/{{election}}/{{form}}/regions",
+        f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}",
+        f"{V1}/documents/{{sha256}}",
+        f"{V1}/documents/{{sha256}}/signed",
+        f"{V1}/documents/{{sha256}}/inclusion",
+        f"{V1}/images/{{sha256}}",
+        f"{V1}/kits",
+        f"{V1}/anomalies",
+        f"{V1}/receipts",
+        f"{V1}/logs",
+        f"{V1}/logs/{{log}}/tree-head",
+        f"{V1}/logs/{{log}}/consistency",
+    }
+    schemas = spec["components"]["schemas"]
+    for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):
+        assert name in schemas
+    assert "tps_expected" in schemas["Region"]["properties"]["completeness"]["description"]
+    for path in spec["paths"].values():
+        answers = path["get"]["responses"]
+        assert {"200", "400", "404"} <= set(answers)
+        assert answers["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    assert api.get("/docs").status_code == 404  # no Swagger UI: it would load from a CDN
+
+
+def test_the_dashboard_page_and_its_files_are_served(api):
+    page = api.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/static/app.js"' in page.text
+    for name, kind in (("app.js", "javascript"), ("sha256.js", "javascript"), ("style.css", "css")):
+        served = api.get(f"/static/{name}")
+        assert served.status_code == 200 and kind in served.headers["content-type"]
+
+
+# -- contests and the region tree -------------------------------------------------------------
+
+
+def sums(hub: FilledHub, names: tuple[str, ...], field: str) -> int:
+    return sum(hub.fields[n][field] for n in names)
+
+
+def test_contests_keep_training_apart_and_marked(api):
+    contests = get(api, "/contests")["contests"]
+    assert [(c["election"], c["training"]) for c in contests] == [
+        (TRAINING, True),
+        (ELECTION, False),
+    ]
+    real = contests[1]
+    assert (real["tps_reported"], real["tps_expected"], real["completeness"]) == (4, 5, 0.8)
+    assert real["title"] == "MODEL C.HASIL-PPWP"
+    assert [c["election"] for c in get(api, "/contests", training="false")["contests"]] == [
+        ELECTION
+    ]
+
+
+def test_region_tree_totals_completeness_and_children(api, hub):
+    whole = get(api, f"/contests/{ELECTION}/{FORM}/regions")
+    assert whole["training"] is False and whole["region"]["level"] == "nasional"
+    for field in ("IV.1", "V.C", "I.A.JML"):  # the rescan counts, the first report and the
+        expected = sums(hub, REAL_COUNTING, field)  # training result do not
+        assert whole["region"]["totals"][field] == expected
+    assert (whole["region"]["tps_reported"], whole["region"]["tps_expected"]) == (4, 5)
+    assert [c["region"] for c in whole["children"]] == ["31"]
+    assert whole["form_info"]["headline"] == ["IV.1", "IV.2", "IV.3", "V.C"]
+
+    kecamatan = get(api, f"/contests/{ELECTION}/{FORM}/regions", region="31.71.02")
+    assert [r["region"] for r in kecamatan["path"]] == ["", "31", "31.71"]
+    assert kecamatan["children_level"] == "desa"
+    (desa,) = kecamatan["children"]
+    assert (desa["region"], desa["tps_reported"], desa["tps_expected"]) == ("31.71.02.2001", 1, 2)
+    assert desa["completeness"] == 0.5 and desa["level_name"] == "KELURAHAN/DESA"
+
+    village = get(api, f"/contests/{ELECTION}/{FORM}/regions", region="31.71.02.2001")
+    assert village["children_level"] == "tps"
+    assert [(t["region"], t["tps_reported"]) for t in village["children"]] == [
+        (TPS_D, 1),
+        (TPS_E, 0),  # expected by the registry, not reported: shown as 0 of 1
+    ]
+    assert village["children"][0]["totals"] == hub.fields["d1"]
+
+
+def test_training_region_tree_holds_only_training(api, hub):
+    whole = get(api, f"/contests/{TRAINING}/{FORM}/regions")
+    assert whole["training"] is True
+    assert whole["region"]["totals"]["V.C"] == hub.fields["t1"]["V.C"]
+    assert (whole["region"]["tps_reported"], whole["region"]["tps_expected"]) == (1, 1)
+
+
+def test_region_errors_name_what_is_wrong(api):
+    missing = error(api, f"/contests/pemilu-2029/{FORM}/regions", 404)
+    assert "pemilu-2029" in missing["detail"]
+    bad = error(api, f"/contests/{ELECTION}/{FORM}/regions", 400, region="31.7")
+    assert bad["parameter"] == "region" and "31.7" in bad["detail"]
+    tps = error(api, f"/contests/{ELECTION}/{FORM}/regions", 400, region=TPS_A)
+    assert tps["parameter"] == "region" and "/tps/" in tps["detail"]
+    elsewhere = error(api, f"/contests/{ELECTION}/{FORM}/regions", 404, region="32.01")
+    assert "32.01" in elsewhere["detail"]
+    assert "Not Found" in error(api, "/nothing-here", 404)["detail"]
+
+
+# -- one TPS ----------------------------------------------------------------------------------
+
+
+def test_tps_view_shows_the_counting_version_and_every_version(api, hub):
+    view = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_A}")
+    assert view["tps"] == TPS_A and view["training"] is False
+    versions = view["versions"]
+    assert [(v["seq"], v["counts"]) for v in versions] == [(1, False), (2, True)]
+    assert [v["document_sha256"] for v in versions] == [hub.sha("a1"), hub.sha("a2")]
+    assert view["counting"]["document_sha256"] == hub.sha("a2")
+    assert versions[0]["changes"] == [] and versions[1]["changes"]
+    first, now = hub.fields["a1"], hub.fields["a2"]
+    assert f"V.C {first['V.C']}->{now['V.C']}" in versions[1]["changes"]
+    assert {v["log_id"] for v in versions} == {LOG_ID}
+    assert versions[0]["log_index"] < versions[1]["log_index"]
+    shown = {f["id"]: f for f in view["fields"]}
+    assert {k: f["value"] for k, f in shown.items()} == now
+    changed = {k for k, f in shown.items() if f["changed_since_first"]}
+    assert changed == {k for k in now if now[k] != first[k]}
+    assert [a["kind"] for a in view["anomalies"]] == ["changed-after-first-report"]
+
+
+def test_tps_view_says_how_each_field_was_decided_with_its_pages(api, hub):
+    view = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_B}")
+    decided = {f["id"]: (f["decision"], f["read_as"]) for f in view["fields"]}
+    assert decided["IV.2"] == ("corrected", 44)
+    assert decided["V.B"] == ("confirmed", None)
+    assert decided["II.4"] == ("entered", 9)
+    assert decided["IV.1"] == ("read", None)
+    labels = {f["id"]: f for f in view["form_info"]["fields"]}
+    assert labels["IV.1"]["option"] == 1 and labels["IV.1"]["page"] == 2
+    page1, page2 = view["pages"]
+    assert (page1["page"], page1["stored"], page1["url"]) == (1, False, None)
+    assert page2["stored"] and page2["url"] == f"{V1}/images/{page2['sha256']}"
+    image = api.get(page2["url"])
+    assert image.status_code == 200 and image.content == hub.image
+    assert image.headers["content-type"] == "image/jpeg"
+    assert "immutable" in image.headers["cache-control"]
+
+
+def test_tps_errors(api):
+    bad = error(api, f"/contests/{ELECTION}/{FORM}/tps/31.71.01", 400)
+    assert bad["parameter"] == "tps"
+    missing = error(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_E}", 404)
+    assert TPS_E in missing["detail"]
+    # The training result of TPS A is not a result of the real election, and vice versa.
+    assert get(api, f"/contests/{TRAINING}/{FORM}/tps/{TPS_A}")["training"] is True
+    error(api, f"/contests/{TRAINING}/{FORM}/tps/{TPS_B}", 404)
+
+
+def test_images_by_hash_errors(api):
+    assert error(api, "/images/nothex", 400)["parameter"] == "sha256"
+    assert "ab" * 32 in error(api, f"/images/{'ab' * 32}", 404)["detail"]
+
+
+# -- documents and the transparency log --------------------------------------------------------
+
+
+def test_document_by_hash_and_its_signed_bytes_verify(api, hub):
+    summary = get(api, f"/documents/{hub.sha('a1')}")
+    assert (summary["tps"], summary["seq"], summary["counts"]) == (TPS_A, 1, False)
+    signed = api.get(summary["signed_url"])
+    assert signed.status_code == 200 and signed.content == hub.signed["a1"]
+    assert "attachment" in signed.headers["content-disposition"]
+    verified = result.verify_result(signed.content, ca_cert(hub), at=utcnow())
+    assert verified.document_sha256 == hub.sha("a1")
+    assert error(api, f"/documents/{'cd' * 32}", 404)["detail"].endswith("cd" * 32)
+    assert error(api, f"/documents/{'cd' * 32}/signed", 404)
+    assert error(api, "/documents/xyz", 400)["parameter"] == "sha256"
+
+
+def test_inclusion_proof_verifies_against_the_signed_head(api, hub):
+    for name, log in (("b1", LOG_ID), ("t1", LOG_ID + "-latihan")):
+        proof = get(api, f"/documents/{hub.sha(name)}/inclusion")
+        document = proofs.inclusion_from_json_value(proof)
+        checked = proofs.verify_inclusion(
+            document, hub.signed[name], hub_cert(hub), ca_cert(hub), utcnow(), log_id=log
+        )
+        assert checked.head.tree_size == proof["tree_size"]
+    assert error(api, f"/documents/{'cd' * 32}/inclusion", 404)
+    first = get(api, f"/documents/{hub.sha('a1')}")["log_index"]
+    early = error(api, f"/documents/{hub.sha('d1')}/inclusion", 400, tree_size=first + 1)
+    assert early["parameter"] == "tree_size"
+
+
+def test_logs_tree_heads_and_consistency(api, hub):
+    logs = {entry["log_id"]: entry for entry in get(api, "/logs")["logs"]}
+    assert logs[LOG_ID]["training"] is False and logs[LOG_ID + "-latihan"]["training"]
+    assert logs[LOG_ID]["latest"]["tree_size"] == 5  # a1, a2, b1, c1, d1
+    assert logs[LOG_ID + "-latihan"]["latest"]["tree_size"] == 1
+    head = get(api, f"/logs/{LOG_ID}/tree-head")
+    assert head == logs[LOG_ID]["latest"] and len(head["root_hash"]) == 64
+    consistency = get(api, f"/logs/{LOG_ID}/consistency", old_size=2, new_size=5)
+    document = proofs.consistency_from_json_value(consistency)
+    checked = proofs.verify_consistency(document, hub_cert(hub), ca_cert(hub), utcnow())
+    assert (checked.old.tree_size, checked.new.tree_size) == (2, 5)
+    assert get(api, f"/logs/{LOG_ID}/consistency", old_size=3)["new_size"] == 5
+    assert error(api, "/logs/log-nowhere/tree-head", 404)
+    assert error(api, "/logs/Not_An_Id/tree-head", 400)["parameter"] == "log"
+    assert error(api, "/logs/log-nowhere/consistency", 404, old_size=1)
+    assert error(api, f"/logs/{LOG_ID}/consistency", 400)["parameter"] == "old_size"
+    assert error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=0)["parameter"] == "old_size"
+    assert error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=9)["parameter"] == "old_size"
+    too_new = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=2, new_size=99)
+    assert too_new["parameter"] == "new_size" and "99" in too_new["detail"]
+    backwards = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=4, new_size=2)
+    assert backwards["parameter"] == "old_size" and "grows" in backwards["detail"]
+
+
+# -- kits and anomalies ------------------------------------------------------------------------
+
+
+def test_kits_online_and_offline(api, hub):
+    answer = get(api, "/kits", training="false")
+    kits = {k["kit"]: k for k in answer["kits"]}
+    b, c = kits[hub.kits[TPS_B]], kits[hub.kits[TPS_C]]
+    assert b["online"] and b["state"] == "online" and b["status"]["queue"]["pending_images"] == 1
+    assert not c["online"] and c["state"] == "offline"  # its last will arrived
+    assert kits[hub.kits[TPS_A]]["online"] and kits[hub.kits[TPS_A]]["last_seen"]
+    never = kits[hub.kits["replacement"]]
+    assert (never["online"], never["last_seen"], never["revoked"]) == (False, None, False)
+    revoked = kits[hub.kits[TPS_E]]
+    assert revoked["revoked"] and not revoked["online"]
+    assert hub.kits["training"] not in kits
+    assert (answer["online"], answer["offline"]) == (3, 2)  # A, B, D; C and the replacement
+    assert answer["silent_after_minutes"] == 60
+    training = get(api, "/kits", training="true")["kits"]
+    assert [k["kit"] for k in training] == [hub.kits["training"]]
+    only = get(api, "/kits", election=ELECTION)["kits"]
+    assert hub.kits["training"] not in {k["kit"] for k in only}
+
+
+def test_kits_silent_for_too_long_are_offline(hub):
+    later = utcnow() + dt.timedelta(hours=3)
+    with client_for(hub, now=lambda: later, silent_after=dt.timedelta(minutes=90)) as api:
+        answer = get(api, "/kits", training="false")
+        assert answer["online"] == 0 and answer["silent_after_minutes"] == 90
+        silent = get(api, "/anomalies", training="false")["silent_kits"]
+        assert hub.kits[TPS_A] in {s["kit"] for s in silent}
+
+
+def test_anomalies_real_and_training_apart(api, hub):
+    real = get(api, "/anomalies", training="false")
+    kinds = {(a["kind"], a["tps"]) for a in real["anomalies"]}
+    assert ("changed-after-first-report", TPS_A) in kinds
+    assert ("votes-above-registered", TPS_D) in kinds
+    assert all(a["training"] is False for a in real["anomalies"])
+    assert [s["kit"] for s in real["silent_kits"]] == [hub.kits["replacement"]]
+    assert get(api, "/anomalies", training="true")["anomalies"] == []
+    by_election = get(api, "/anomalies", election=ELECTION)["anomalies"]
+    assert {a["id"] for a in by_election} == {a["id"] for a in real["anomalies"]}
+    assert error(api, "/anomalies", 400, resolved="maybe")["parameter"] == "resolved"
+
+
+# -- receipts ----------------------------------------------------------------------------------
+
+
+def receipt(api: TestClient, text: str) -> dict:
+    return get(api, "/receipts", qr=text)
+
+
+def test_receipt_of_the_version_that_counts(api, hub):
+    answer = receipt(api, hub.receipt("a2", 2, TPS_A))
+    assert answer["verdict"] == "counts"
+    assert (answer["holds_document"], answer["counts"], answer["newer_version"]) == (
+        True,
+        True,
+        False,
+    )
+    assert answer["document"]["document_sha256"] == hub.sha("a2")
+    assert [c["document_sha256"] for c in answer["counting"]] == [hub.sha("a2")]
+    document = proofs.inclusion_from_json_value(answer["inclusion"])
+    proofs.verify_inclusion(document, hub.signed["a2"], hub_cert(hub), ca_cert(hub), utcnow())
+
+
+def test_receipt_of_a_superseded_version(api, hub):
+    answer = receipt(api, hub.receipt("a1", 1, TPS_A))
+    assert answer["verdict"] == "superseded"
+    assert (answer["holds_document"], answer["counts"], answer["newer_version"]) == (
+        True,
+        False,
+        True,
+    )
+    assert answer["counting"][0]["seq"] == 2 and answer["inclusion"]["document_sha256"] == hub.sha(
+        "a1"
+    )
+
+
+def test_receipt_of_an_unknown_document(api, hub):
+    answer = receipt(api, f"TPSR1|{TPS_B}|1|{'ef' * 32}")
+    assert answer["verdict"] == "unknown" and not answer["holds_document"]
+    assert answer["document"] is None and answer["inclusion"] is None
+    # What counts for that TPS instead, for the reader to compare.
+    assert [c["document_sha256"] for c in answer["counting"]] == [hub.sha("b1")]
+
+
+def test_receipt_naming_another_tps_or_seq_or_mode(api, hub):
+    wrong_tps = receipt(api, hub.receipt("b1", 1, TPS_C))
+    assert wrong_tps["verdict"] == "mismatch" and not wrong_tps["holds_document"]
+    assert wrong_tps["mismatches"] == [
+        f"tps: the receipt says {TPS_C}, the signed document says {TPS_B}"
+    ]
+    assert not wrong_tps["counts"]
+    wrong_seq = receipt(api, hub.receipt("a2", 1, TPS_A))
+    assert wrong_seq["verdict"] == "mismatch" and wrong_seq["mismatches"][0].startswith("seq")
+    as_training = receipt(api, hub.receipt("b1", 1, TPS_B, training=True))
+    assert as_training["mismatches"][0].startswith("training")
+
+
+def test_training_receipt(api, hub):
+    answer = receipt(api, hub.receipt("t1", 1, TPS_A, training=True))
+    assert answer["verdict"] == "counts" and answer["receipt"]["training"]
+    assert answer["document"]["election"] == TRAINING
+    assert answer["inclusion"]["log_id"] == LOG_ID + "-latihan"
+
+
+def test_receipt_by_its_parts(api, hub):
+    answer = get(api, "/receipts", tps=TPS_A, seq="2", sha256=hub.sha("a2"))
+    assert answer["verdict"] == "counts" and answer["receipt"]["text"] == hub.receipt(
+        "a2", 2, TPS_A
+    )
+    bad = error(api, "/receipts", 400, tps=TPS_A, seq="two", sha256=hub.sha("a2"))
+    assert bad["parameter"] == "seq"
+
+
+@pytest.mark.parametrize(
+    ("text", "parameter"),
+    [
+        ("hello", "qr.prefix"),
+        (f"TPSR1|{TPS_A}|2", "qr"),
+        (f"TPSR1|31.71|2|{'ab' * 32}", "qr.tps"),
+        (f"TPSR1|{TPS_A}|0|{'ab' * 32}", "qr.seq"),
+        (f"TPSR1|{TPS_A}|2|{'AB' * 32}", "qr.sha256"),
+        (f"TPSR1|{TPS_A}|2|{'ab' * 32}|PRACTICE", "qr.mark"),
+    ],
+)
+def test_malformed_receipt_names_the_wrong_part(api, text, parameter):
+    assert error(api, "/receipts", 400, qr=text)["parameter"] == parameter
+
+
+def test_receipt_needs_something_to_look_up(api):
+    assert error(api, "/receipts", 400)["parameter"] == "qr"
+    assert error(api, "/receipts", 400, tps=TPS_A)["parameter"] == "qr"
+
+
+# -- built from hub.toml, as `tps-hub serve` does ----------------------------------------------
+
+
+def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
+    config = load_hub_config(write_hub_toml(hub, 8080))
+    assert (config.api.host, config.api.port, config.api.silent_after) == ("127.0.0.1", 8080, 60)
+    from hub.cli import _registry  # the same registry loading as the recap commands
+
+    with TestClient(app_from_config(config, _registry(config), utcnow())) as api:
+        real = get(api, "/contests", training="false")["contests"][0]
+        assert (real["tps_reported"], real["tps_expected"]) == (4, 5)
+
+
+def test_api_settings_are_strict():
+    base = {"hub": {"id": "hub-uji", "log_id": "log-uji"}}
+    assert parse_hub_config(base).api.port == 8080
+    with pytest.raises(ConfigError) as caught:
+        parse_hub_config({**base, "api": {"port": 8080, "listen": "0.0.0.0"}})
+    assert "api.listen" in str(caught.value)
+    with pytest.raises(ConfigError, match=r"api\.port"):
+        parse_hub_config({**base, "api": {"port": 70000}})
+
+
+def test_region_sums_equal_a_sum_over_the_counting_versions(api, hub):
+    """Every region the API shows, against a from-scratch sum of the counting documents."""
+    expected: dict[str, int] = {}
+    for name in REAL_COUNTING:
+        tps = json.loads(result.parse_bundle(hub.signed[name])[0].payload)["tps"]
+        for _, region, _ in regions_of(tps):
+            expected[region] = expected.get(region, 0) + hub.fields[name]["V.C"]
+    for region, total in expected.items():
+        shown = get(api, f"/contests/{ELECTION}/{FORM}/regions", region=region)
+        assert shown["region"]["totals"]["V.C"] == total

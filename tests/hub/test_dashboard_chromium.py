@@ -1,0 +1,303 @@
+"""The dashboard in a real browser: `tps-hub serve` (uvicorn) over a hub filled through the
+real ingest path, driven in Debian's headless Chromium through its WebDriver.
+
+What a user sees is asserted: the region tree's totals and completeness, drilling down by
+clicks to a TPS with its form photo, numbers and versions, kits online and offline, the
+anomalies, a receipt look-up with its inclusion proof checked in the page, and the
+real/training switch. Screenshots go to the test's directory (or TPS_SCREENSHOTS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.broker_process import free_port
+from tests.hub.test_api_support import (
+    ELECTION,
+    FORM,
+    TPS_A,
+    TPS_B,
+    TPS_C,
+    TRAINING,
+    FilledHub,
+    fill_hub,
+    write_hub_toml,
+)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="Chromium or chromedriver is not installed (bash scripts/setup installs the Debian "
+    "packages chromium and chromium-driver)",
+)
+WAIT_S = 30  # an upper bound for the page to settle, never a measured expectation
+TPS_BIN = Path(sys.executable).parent / "tps-hub"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
+    return fill_hub(tmp_path_factory.mktemp("dashboard"))
+
+
+@pytest.fixture(scope="module")
+def server(hub: FilledHub) -> Iterator[str]:
+    """`tps-hub serve` on a free loopback port, as an operator runs it."""
+    port = free_port()
+    config = write_hub_toml(hub, port)
+    log = (hub.root / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(TPS_BIN), "serve", "--config", str(config), "--host", "127.0.0.1"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(address, process, hub.root / "serve.log")
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=WAIT_S)
+        log.close()
+
+
+def wait_until_serving(address: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"tps-hub serve exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{address}/api/v1/contests", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"tps-hub serve did not answer: {log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # The Debian driver given by path: Selenium Manager would try to download one.
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("TPS_SCREENSHOTS")
+    directory = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+# -- helpers: find what a user sees, waiting for the page to draw it ------------------------------
+
+
+def wait_for(driver, css: str, text: str | None = None):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(d):
+        for element in d.find_elements(By.CSS_SELECTOR, css):
+            if text is None or text in element.text:
+                return element
+        return False
+
+    # The page redraws a view when its data arrives: an element found a moment before may
+    # be gone; look again.
+    try:
+        return WebDriverWait(
+            driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException]
+        ).until(found)
+    except Exception:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        pytest.fail(f"never saw {css!r} with {text!r}; the page shows:\n{body[:2000]}")
+
+
+def click_link(driver, text: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    wait_for(driver, "a", text)
+    driver.find_element(By.LINK_TEXT, text).click()
+
+
+def number(n: int) -> str:
+    """How the page writes a number (id-ID: 1.234)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def no_script_errors(driver) -> None:
+    # Network entries are the API's own 400s and 404s the tests ask for; a script error is not.
+    logged = driver.get_log("browser")
+    errors = [e for e in logged if e["level"] == "SEVERE" and e["source"] != "network"]
+    assert errors == [], errors
+
+
+def save(driver, shots: Path, name: str) -> Path:
+    # The whole page, not the window: set the window to the page's height first.
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1400, max(1000, min(int(height) + 40, 6000)))
+    path = shots / f"{name}.png"
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1400, 1000)
+    return path
+
+
+# -- the tests -----------------------------------------------------------------------------------
+
+
+def test_region_tree_drills_down_to_a_tps(browser, server, hub, shots):
+    d = browser
+    d.get(server + "/")
+    # One real contest: the page goes straight to its whole-election view.
+    wait_for(d, "h2", "SELURUH WILAYAH")
+    counting = ("a2", "b1", "c1", "d1")
+    total = sum(hub.fields[n]["V.C"] for n in counting)
+    assert wait_for(d, '#region-headline dd[data-field="V.C"]').text == number(total)
+    assert "4/5 TPS (80,0%)" in wait_for(d, ".summary").text
+    save(d, shots, "1-whole-election")
+    for step, heading in (
+        ("31", "PROVINSI 31"),
+        ("31.71", "KABUPATEN/KOTA 31.71"),
+        ("31.71.01", "KECAMATAN 31.71.01"),
+        ("31.71.01.1001", "KELURAHAN/DESA 31.71.01.1001"),
+    ):
+        click_link(d, step)
+        wait_for(d, "h2", heading)
+    village = {n: hub.fields[n] for n in ("a2", "b1")}
+    row = wait_for(d, 'tr[data-region="31.71.01.1001.001"]')
+    assert "1/1 TPS (100,0%)" in row.text and number(village["a2"]["V.C"]) in row.text
+    assert number(sum(f["IV.1"] for f in village.values())) in wait_for(d, "#region-headline").text
+    save(d, shots, "2-desa")
+
+    click_link(d, TPS_B)
+    wait_for(d, "h2", f"TPS {TPS_B}")
+    image = wait_for(d, "#page-image")
+    loaded = d.execute_script(
+        "const i = arguments[0]; return i.complete && i.naturalWidth > 0", image
+    )
+    assert loaded and image.get_attribute("alt") == "Foto formulir halaman 2"
+    assert wait_for(d, 'button[data-page="1"]').get_attribute("disabled") is not None
+    corrected = wait_for(d, 'tr[data-field="IV.2"]')
+    assert "corrected" in corrected.get_attribute("class") and "terbaca 44" in corrected.text
+    assert number(hub.fields["b1"]["IV.2"]) in corrected.text
+    assert "doubtful" in wait_for(d, 'tr[data-field="V.B"]').get_attribute("class")
+    assert "on-page" in corrected.get_attribute("class")  # beside the page 2 photo
+    save(d, shots, "3-tps-with-photo")
+
+    d.back()
+    click_link(d, TPS_A)
+    wait_for(d, "h2", f"TPS {TPS_A}")
+    versions = d.find_elements("css selector", "table.versions tbody tr")
+    assert [v.get_attribute("data-sha256") for v in versions] == [hub.sha("a1"), hub.sha("a2")]
+    assert "diganti" in versions[0].text and "dihitung" in versions[1].text
+    assert "changed" in wait_for(d, 'tr[data-field="V.C"]').get_attribute("class")
+    assert "changed-after-first-report" in wait_for(d, "ul.anomalies").text
+    save(d, shots, "4-tps-versions")
+    no_script_errors(d)
+
+
+def test_kits_online_and_offline(browser, server, hub, shots):
+    d = browser
+    d.get(server + "/#/kit")
+    summary = wait_for(d, "#kit-summary", "Online")
+    assert "Online: 3 · Offline: 2" in summary.text
+    online = wait_for(d, f'tr[data-kit="{hub.kits[TPS_B]}"]')
+    assert "online" in online.get_attribute("class") and "online" in online.text
+    last_will = wait_for(d, f'tr[data-kit="{hub.kits[TPS_C]}"]')
+    assert "offline" in last_will.get_attribute("class")
+    never = wait_for(d, f'tr[data-kit="{hub.kits["replacement"]}"]')
+    assert "belum pernah" in never.text and "offline" in never.get_attribute("class")
+    save(d, shots, "5-kits")
+    no_script_errors(d)
+
+
+def test_anomalies_list(browser, server, hub, shots):
+    d = browser
+    d.get(server + "/#/anomali")
+    wait_for(d, 'tr[data-kind="votes-above-registered"]')
+    assert wait_for(d, 'tr[data-kind="changed-after-first-report"]', TPS_A)
+    assert hub.kits["replacement"] in wait_for(d, "#silent-kits").text
+    save(d, shots, "6-anomalies")
+    no_script_errors(d)
+
+
+def look_up(d, text: str) -> None:
+    box = wait_for(d, "#receipt-qr")
+    box.clear()
+    box.send_keys(text)
+    wait_for(d, "#receipt-form button").click()
+
+
+def test_receipt_look_up_checks_the_proof_in_the_page(browser, server, hub, shots):
+    d = browser
+    d.get(server + "/#/tanda-terima")
+    look_up(d, hub.receipt("a2", 2, TPS_A))
+    assert "diperiksa: cocok" in wait_for(d, "#receipt-proof", "diperiksa").text
+    assert wait_for(d, "#receipt-holds").text.startswith("Ya")
+    assert wait_for(d, "#receipt-counts").text.startswith("Ya")
+    assert wait_for(d, "#receipt-newer").text.startswith("Tidak")
+    save(d, shots, "7-receipt-counts")
+
+    look_up(d, hub.receipt("a1", 1, TPS_A))
+    wait_for(d, "#receipt-verdict", "newer version")
+    assert wait_for(d, "#receipt-counts").text.startswith("Tidak")
+    assert wait_for(d, "#receipt-newer").text.startswith("Ya")
+    assert "diperiksa: cocok" in wait_for(d, "#receipt-proof", "diperiksa").text
+
+    look_up(d, f"TPSR1|{TPS_A}|x|{hub.sha('a2')}")
+    assert "qr.seq" in wait_for(d, "#receipt-error").text
+    no_script_errors(d)
+
+
+def test_training_switch_never_mixes_training_into_real(browser, server, hub, shots):
+    d = browser
+    d.get(server + "/#/rekap")
+    wait_for(d, "h2", "SELURUH WILAYAH")
+    wait_for(d, 'input[value="training"]').click()
+    wait_for(d, "h2 small", TRAINING)
+    assert d.find_element("id", "training-banner").is_displayed()
+    headline = wait_for(d, '#region-headline dd[data-field="V.C"]')
+    assert headline.text == number(hub.fields["t1"]["V.C"])
+    save(d, shots, "8-training")
+    wait_for(d, 'input[value="real"]').click()
+    wait_for(d, "h2 small", ELECTION)
+    assert not d.find_element("id", "training-banner").is_displayed()
+    assert FORM in d.current_url
+    no_script_errors(d)
+
+
+def test_the_pages_own_sha256_matches(browser, server):
+    """The page's SHA-256 for plain-http sites (no WebCrypto there), against hashlib."""
+    browser.get(server + "/#/tanda-terima")
+    wait_for(browser, "#receipt-qr")
+    for size in (0, 1, 55, 56, 64, 1000, 70_000):
+        data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+        digest = browser.execute_script(
+            "return Array.from(window.tpsSha256.sha256Plain(new Uint8Array(arguments[0])))",
+            list(data),
+        )
+        assert bytes(digest) == hashlib.sha256(data).digest(), size

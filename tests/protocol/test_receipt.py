@@ -1,0 +1,42 @@
+"""The receipt's QR text: round trips, and every malformed part is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol.errors import FieldError
+from protocol.receipt import Receipt, ReceiptFormatError, parse_receipt
+
+SHA = "ab" * 32
+TPS = "31.71.01.1001.001"
+
+
+def test_receipt_text_round_trips():
+    real = Receipt(TPS, 7, SHA)
+    assert real.text() == f"TPSR1|{TPS}|7|{SHA}"
+    assert parse_receipt(real.text()) == real
+    training = Receipt(TPS, 1, SHA, training=True)
+    assert training.text().endswith("|LATIHAN") and parse_receipt(training.text()) == training
+    assert parse_receipt(f"  TPSR1|3171011001001|7|{SHA}\n") == real  # SIREKAP digits, spaces
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        (f"TPSR2|{TPS}|1|{SHA}", "receipt.prefix"),
+        ("x", "receipt.prefix"),
+        (f"TPSR1|{TPS}|1", "receipt"),
+        (f"TPSR1|{TPS}|1|{SHA}|LATIHAN|x", "receipt"),
+        (f"TPSR1|{TPS}|1|{SHA}|TRAINING", "receipt.mark"),
+        (f"TPSR1|31.71.01|1|{SHA}", "receipt.tps"),
+        (f"TPSR1|{TPS}|0|{SHA}", "receipt.seq"),
+        (f"TPSR1|{TPS}|-3|{SHA}", "receipt.seq"),
+        (f"TPSR1|{TPS}|1|{SHA.upper()}", "receipt.sha256"),
+        (f"TPSR1|{TPS}|1|{SHA[:-1]}", "receipt.sha256"),
+    ],
+)
+def test_a_malformed_receipt_names_the_wrong_part(text, part):
+    with pytest.raises(ReceiptFormatError) as caught:
+        parse_receipt(text)
+    assert caught.value.field == part
+    assert isinstance(caught.value, FieldError) and isinstance(caught.value, ValueError)
