@@ -40,6 +40,7 @@ def create_app(
     training_log_id: str,
     registry: Iterable[RegistryKit] = (),
     silent_after: dt.timedelta = dt.timedelta(minutes=60),
+    hub_certificate: bytes | None = None,
     now: Callable[[], dt.datetime] = utcnow,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (one per serving thread, all closed at
@@ -53,6 +54,7 @@ def create_app(
         registry=kits_known,
         expected=expected_from_registry(kits_known) if kits_known else None,
         silent_after=silent_after,
+        hub_certificate=hub_certificate,
         now=now,
     )
 

@@ -31,6 +31,7 @@ class ApiContext:
     registry: tuple[RegistryKit, ...] = ()  # empty: no registry, so nothing is "expected"
     expected: Expected | None = None
     silent_after: dt.timedelta = dt.timedelta(minutes=60)
+    hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
     @property

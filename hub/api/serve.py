@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
@@ -42,7 +43,14 @@ def app_from_config(
         training_log_id=config.training_log_id,
         registry=registry,
         silent_after=dt.timedelta(minutes=config.api.silent_after),
+        hub_certificate=_read_if_there(config.paths.certificate),
     )
+
+
+def _read_if_there(path: Path) -> bytes | None:
+    # `tps-hub serve` may run on a machine without the hub's identity: it then serves all
+    # but the certificate (its endpoint says so), rather than refusing to start.
+    return path.read_bytes() if path.is_file() else None
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from hub.api.context import Context, Store
@@ -132,3 +132,17 @@ def inclusion(
     if proof is None:
         raise not_found(f"document {sha256} is not yet under a signed tree head; ask again")
     return InclusionProof(**proof)
+
+
+@router.get(
+    "/hub-certificate",
+    response_class=Response,
+    summary="The hub's X.509 certificate (PEM) that signs its tree heads and acks",
+    responses={200: {"content": {"application/x-pem-file": {}}}},
+)
+def hub_certificate(ctx: Context) -> Response:
+    # Safe to take from the hub itself: tps-verify checks it against the region's CA, which
+    # a reader must get from KPU, never from the server it is checking.
+    if ctx.hub_certificate is None:
+        raise not_found("the hub's certificate was not found where hub.toml says ([paths])")
+    return Response(ctx.hub_certificate, media_type="application/x-pem-file")

@@ -47,6 +47,7 @@ def client_for(hub: FilledHub, **options) -> TestClient:
         log_id=LOG_ID,
         training_log_id=LOG_ID + "-latihan",
         registry=hub.registry,
+        hub_certificate=(hub.root / "hub-identity" / "hub.cert.pem").read_bytes(),
         **options,
     )
     return TestClient(app)
@@ -97,6 +98,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/logs",
         f"{V1}/logs/{{log}}/tree-head",
         f"{V1}/logs/{{log}}/consistency",
+        f"{V1}/hub-certificate",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):
@@ -254,6 +256,16 @@ def test_document_by_hash_and_its_signed_bytes_verify(api, hub):
     assert error(api, f"/documents/{'cd' * 32}", 404)["detail"].endswith("cd" * 32)
     assert error(api, f"/documents/{'cd' * 32}/signed", 404)
     assert error(api, "/documents/xyz", 400)["parameter"] == "sha256"
+
+
+def test_hub_certificate_served_verifies_the_proofs(api, hub):
+    """A reader needs only the CA from KPU: the hub's certificate comes from the API."""
+    response = api.get(V1 + "/hub-certificate")
+    assert response.headers["content-type"] == "application/x-pem-file"
+    served = certs.load_certificate(response.content)
+    sha = hub.sha("a2")
+    document = proofs.inclusion_from_json_value(get(api, f"/documents/{sha}/inclusion"))
+    proofs.verify_inclusion(document, hub.signed["a2"], served, ca_cert(hub), utcnow())
 
 
 def test_inclusion_proof_verifies_against_the_signed_head(api, hub):

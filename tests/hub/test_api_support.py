@@ -185,6 +185,7 @@ def write_hub_toml(hub: FilledHub, port: int) -> Path:
         "hub": {"id": HUB_ID, "log_id": LOG_ID},
         "paths": {
             "ca_certificate": str(hub.root / "ca" / "ca.cert.pem"),
+            "certificate": str(hub.root / "hub-identity" / "hub.cert.pem"),
             "registry": str(hub.root / "registry.json"),
         },
         "database": {"url": hub.url},
