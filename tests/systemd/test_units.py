@@ -23,8 +23,9 @@ UNITS = REPO / "systemd"
 KIT = "tps-kit.service"
 HUB = "tps-hub.service"
 HUB_TEMPLATE = "tps-hub@.service"
+HUB_API = "tps-hub-api.service"
 MOSQUITTO_DROPIN = UNITS / "mosquitto.service.d" / "tps-hub.conf"
-OUR_UNITS = [KIT, HUB, HUB_TEMPLATE]
+OUR_UNITS = [KIT, HUB, HUB_TEMPLATE, HUB_API]
 
 # Debian's packaged unit (mosquitto 2.0.11-1.2+deb12u1), for hosts without mosquitto: the
 # drop-in is verified on top of it.
@@ -268,6 +269,13 @@ def test_hub_units():
     # Several workers share PostgreSQL: no writable state of their own.
     assert values(template, "ReadWritePaths") == []
     assert values(template, "StateDirectory") == []
+    api = UNITS / HUB_API
+    assert value(api, "ExecStart") == (
+        "/opt/tps-hub/bin/tps-hub serve --config /etc/tps-hub/hub.toml"
+    )
+    # The same user and database directory as the worker it reads after.
+    assert value(api, "User") == value(hub, "User")
+    assert values(api, "ReadWritePaths") == ["/var/lib/tps-hub"]
 
 
 def test_mosquitto_dropin_runs_the_projects_configuration():
