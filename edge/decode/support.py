@@ -16,6 +16,10 @@ Measured on synthesized forms from held-out handwriting (20,356 digit boxes): bo
 0.9 or more were right 99.94 % of the time, boxes below 0.9 only 85 %. The misreads that
 remain above 0.9 (mostly a 9 read as 7 at 0.94-0.97) would need a second one at the same
 place in a linked field to pass unflagged.
+
+``BOX_CLEAR`` belongs to the shipped model: its probabilities are soft (a clearly written
+digit reads 0.93-0.98), so 0.95 would doubt most fields and 0.8 let the pair above through.
+A retrained model needs the threshold measured again (benchmarks/safety.py).
 """
 
 from __future__ import annotations
