@@ -182,7 +182,9 @@ def _consistent(
         value = best[fid]
         out[fid] = _field(template, ev, value, p[fid], rivals.get(fid, set()))
     weakest = {f: support.weakest_box(e.box_probs, best[f]) for f, e in evidence.items()}
-    clear = {f: w >= support.BOX_CLEAR for f, w in weakest.items()}
+    clear = {
+        f: w >= support.BOX_CLEAR and out[f].decision != "doubtful" for f, w in weakest.items()
+    }
     for fid in support.unsupported(clear, relations):
         if out[fid].decision != "doubtful":
             why = f"a box was read unclearly (p {weakest[fid]:.2f}) and no rule confirms it"

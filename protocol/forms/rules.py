@@ -140,6 +140,14 @@ def compile_rules(template: Template) -> list[Relation]:
             raise TemplateError(
                 f"{template.id}: rule {rel.rule_id} names unknown field(s) {unknown}"
             )
+        repeated = sorted({f for f in rel.fields if rel.fields.count(f) > 1})
+        if repeated:
+            # A field named twice (``a + b = a + c``) cancels or doubles: the decoder's
+            # pinning and people reading the rule would both misjudge what it checks.
+            raise TemplateError(
+                f"{template.id}: rule {rel.rule_id} names {repeated} more than once: "
+                "write each field once"
+            )
     return relations
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.decode import names
+from edge.decode import names, support
 from edge.decode.decide import decode_fields
 from edge.decode.search import Limits
 from edge.decode.signing import document_fields
@@ -16,6 +16,7 @@ from edge.read.numbers import read_number
 from edge.read.page import FieldReading
 from edge.recognition.model import CLASS_X, NUM_CLASSES
 from protocol.forms.loader import load_template
+from protocol.forms.rules import Relation
 from provisioning.synth.handwriting import number_boxes
 from provisioning.synth.values import consistent_values
 
@@ -301,3 +302,16 @@ def test_paper_mistake_is_never_signed(ppwp, values):
     assert decoded.verdict == "paper mistake"
     with pytest.raises(NotConfirmedError, match="paper mistake"):
         document_fields(decoded, confirmed=set(values))
+
+
+def test_pinning_needs_every_other_field_of_the_equation_supported():
+    sums = [Relation("r", "=", ("L", "P"), ("JML",))]
+    assert support.unsupported({"L": True, "P": False, "JML": True}, sums) == set()
+    # A doubtful field pins nothing, so neither unclear field is pinned.
+    assert support.unsupported({"L": False, "P": False, "JML": True}, sums) == {"L", "P"}
+    # Pinned fields pin the next equation.
+    chain = [*sums, Relation("s", "=", ("JML",), ("T",))]
+    assert support.unsupported({"L": True, "P": True, "JML": False, "T": False}, chain) == set()
+    # An inequality pins nothing.
+    le = [Relation("t", "<=", ("L",), ("JML",))]
+    assert support.unsupported({"L": False, "JML": True}, le) == {"L"}

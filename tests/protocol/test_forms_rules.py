@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from protocol.forms import TemplateError, evaluate, load_template
-from protocol.forms.rules import parse_expr
+from protocol.forms.rules import compile_rules, parse_expr
 
 
 def consistent_ppwp() -> dict[str, int]:
@@ -89,3 +89,12 @@ def test_expression_parser():
     for bad in ("a = b = c", "a + = b", "a = b +", "__import__('os') = 1", "a b = c", "a"):
         with pytest.raises(TemplateError):
             parse_expr(bad)
+
+
+def test_rule_naming_a_field_twice_is_refused():
+    """``a + b = a + c`` would let ``a`` cancel out: the decoder would take it as checked."""
+    t = load_template("ppwp-plano")
+    rule = t.rules[0].model_copy(update={"expr": "V.A + V.B = V.A + V.C", "eq": None})
+    broken = t.model_copy(update={"rules": [rule]})
+    with pytest.raises(TemplateError, match=r"names \['V.A'\] more than once"):
+        compile_rules(broken)
