@@ -39,10 +39,9 @@ from hub.errors import ConfigError
 from protocol.configfile import parse_model, read_toml
 from protocol.dsse import MAX_ENVELOPE_BYTES
 from protocol.errors import FieldError
-from protocol.ids import check_id
+from protocol.ids import TRAINING_LOG_SUFFIX, check_id
 
 CONFIG_FILE = "hub.toml"
-TRAINING_LOG_SUFFIX = "-latihan"  # training (bimtek) results go to a log of their own
 
 
 class _Section(BaseModel):

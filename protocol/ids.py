@@ -44,3 +44,12 @@ def check_field_id(value: str, field: str) -> str:
 def is_training(election: str) -> bool:
     """True for a bimtek (training) election: its results never count in a real total."""
     return election.startswith(TRAINING_PREFIX)
+
+
+# A hub logs training results apart, in '<log_id>-latihan', so a verifier can tell a real
+# result proved only in the training log (kept out of the log auditors follow).
+TRAINING_LOG_SUFFIX = "-latihan"
+
+
+def is_training_log(log_id: str) -> bool:
+    return log_id.endswith(TRAINING_LOG_SUFFIX)

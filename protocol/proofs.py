@@ -49,7 +49,7 @@ from cryptography import x509
 from protocol import certs, merkle, result, treehead
 from protocol.canonical import MAX_SAFE_INT, canonical_bytes, sha256_hex
 from protocol.errors import FieldError, VerificationError
-from protocol.ids import check_hex64, check_id
+from protocol.ids import check_hex64, check_id, is_training, is_training_log
 
 INCLUSION_FORMAT = "tps-inclusion/1"
 CONSISTENCY_FORMAT = "tps-consistency/1"
@@ -383,6 +383,36 @@ def check_head_of_inclusion(
             "size-mismatch",
             f"the document claims tree size {document.tree_size}, "
             f"the signed tree head says {head.tree_size}",
+        )
+
+
+def check_log_kind(document: InclusionDocument, election: str) -> None:
+    """A real result is proved in a real log, a training one in a training log: a hub could
+    otherwise satisfy a receipt holder while keeping the result out of the log auditors
+    follow."""
+    training = is_training(election)
+    if training != is_training_log(document.log_id):
+        kind = "training" if training else "real"
+        raise merkle.InclusionProofError(
+            "wrong-log-kind",
+            f"a {kind} result ({election}) proved in log {document.log_id!r}, "
+            f"which is a {'real' if training else 'training'} log",
+        )
+
+
+def check_kept_head(kept: treehead.TreeHead, old: treehead.TreeHead) -> None:
+    """The proof starts from the tree head the reader kept, not one the hub picked."""
+    same = (kept.log_id, kept.tree_size, kept.root_hash) == (
+        old.log_id,
+        old.tree_size,
+        old.root_hash,
+    )
+    if not same:
+        raise merkle.ConsistencyProofError(
+            "not-the-kept-head",
+            f"the proof starts from log {old.log_id!r} size {old.tree_size} root "
+            f"{old.root_hash.hex()[:16]}…, not the head you kept (log {kept.log_id!r} size "
+            f"{kept.tree_size} root {kept.root_hash.hex()[:16]}…)",
         )
 
 

@@ -7,6 +7,8 @@ only grew between two signed tree heads. Every check is printed on its own line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import sys
@@ -84,6 +86,7 @@ class _Trust:
     at: dt.datetime
     log_id: str | None
     hub_cert: x509.Certificate
+    kept_head: bytes | None = None  # the signed tree head the reader kept (--old-tree-head)
     hub: certs.Identity | None = None  # set once the hub certificate is checked
 
     def head(self, data: bytes) -> treehead.TreeHead:
@@ -111,6 +114,12 @@ def check_inclusion(report: Report, entry: bytes, proof: bytes, trust: _Trust) -
         f"result included at leaf {doc.leaf_index} of {head.tree_size}",
         lambda: proofs.check_leaf(doc, head, entry),
     )
+    document = report.facts.get("document")
+    if document is not None:
+        report.run(
+            "log holds this kind of result (real or training)",
+            lambda: proofs.check_log_kind(doc, document.election),
+        )
 
 
 def check_consistency(report: Report, proof: bytes, trust: _Trust) -> None:
@@ -135,6 +144,32 @@ def check_consistency(report: Report, proof: bytes, trust: _Trust) -> None:
         f"log at size {new.tree_size} extends the log at size {old.tree_size} (not rewritten)",
         lambda: proofs.check_extends(doc, old, new),
     )
+    kept_bytes = trust.kept_head
+    if kept_bytes is not None:
+        kept = report.run(
+            f"kept tree head signed by hub {trust.hub.name}",
+            lambda: trust.head(_signed_head(kept_bytes)),
+        )
+        if kept is not None:
+            report.run(
+                "the proof starts from the tree head you kept",
+                lambda: proofs.check_kept_head(kept, old),
+            )
+
+
+def _signed_head(data: bytes) -> bytes:
+    """A kept tree head as the API gives it ({"tree_head": base64, ...}) or as the bare
+    signed envelope; what is not recognisable goes on as-is and fails its signature check."""
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return data
+    if isinstance(value, dict) and isinstance(value.get("tree_head"), str):
+        try:
+            return base64.b64decode(value["tree_head"], validate=True)
+        except binascii.Error:
+            return data
+    return data
 
 
 def _head_facts(head: treehead.TreeHead) -> dict[str, Any]:
@@ -200,6 +235,14 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
     "--consistency.",
 )
 @click.option(
+    "--old-tree-head",
+    "kept_head_path",
+    type=_FILE,
+    metavar="HEAD.json",
+    help="With --consistency: the signed tree head you kept earlier (as GET "
+    "/api/v1/logs/LOG/tree-head gave it); the proof must start from exactly that head.",
+)
+@click.option(
     "--log",
     "log_id",
     metavar="LOG_ID",
@@ -216,6 +259,7 @@ def main(
     inclusion_path: Path | None,
     consistency_path: Path | None,
     hub_cert_path: Path | None,
+    kept_head_path: Path | None,
     log_id: str | None,
     at_text: str | None,
     as_json: bool,
@@ -229,11 +273,14 @@ def main(
 
     Exits 0 only when every check holds."""
     _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path)
+    if kept_head_path is not None and consistency_path is None:
+        raise click.UsageError("--old-tree-head is checked against a --consistency proof")
     ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
     report = check(signed_result.read_bytes(), ca_cert, crl, at) if signed_result else Report()
     if hub_cert is not None:
-        trust = _Trust(ca_cert, crl, at, log_id, hub_cert)
+        kept = kept_head_path.read_bytes() if kept_head_path else None
+        trust = _Trust(ca_cert, crl, at, log_id, hub_cert, kept)
         _check_proofs(report, trust, signed_result, inclusion_path, consistency_path)
     if as_json:
         click.echo(json.dumps(_as_json(report), indent=2))

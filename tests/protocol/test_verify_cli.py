@@ -3,6 +3,7 @@ and the original ``tps-verify SIGNED_RESULT --ca CA.pem`` unchanged."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import subprocess
@@ -104,6 +105,7 @@ def test_inclusion_adds_each_check(files):
         "[ok] tree head signed by hub hub-3171",
         "[ok] tree head is of log log-3171, size 5",
         "[ok] result included at leaf 2 of 5",
+        "[ok] log holds this kind of result (real or training)",
     ]
     assert "logged:   leaf 2 of 5 in log log-3171" in done.output
     assert done.output.rstrip().endswith("VERDICT: VALID")
@@ -151,14 +153,14 @@ def test_kit_certificate_is_no_hub_certificate(files):
     assert "tree head" not in done.output  # nothing an untrusted certificate signed is shown
 
 
-def test_log_pinning_refuses_the_training_log(files):
-    proof = files.inclusion(log_id=TRAINING_LOG)
-    args = [files.result(), "--ca", files.ca, "--inclusion", proof, "--hub-cert", files.hub]
+def test_log_pinning_refuses_another_log(files):
+    args = [files.result(), "--ca", files.ca, "--inclusion", files.inclusion()]
+    args += ["--hub-cert", files.hub]
     assert run(*args).exit_code == 0
-    done = run(*args, "--log", LOG)
+    done = run(*args, "--log", TRAINING_LOG)
     assert done.exit_code == 1
     (failed,) = lines(done.output, "[FAIL]")
-    assert failed.startswith("[FAIL] tree head is of log log-3171-latihan, size 5: TreeHeadError")
+    assert failed.startswith("[FAIL] tree head is of log log-3171, size 5: TreeHeadError")
 
 
 def test_malformed_proof_document_names_the_field(files):
@@ -183,6 +185,45 @@ def test_consistency_alone(files):
         "[ok] log at size 6 extends the log at size 3 (not rewritten)",
     ]
     assert "log:      log-3171 from size 3" in done.output
+
+
+def test_rejects_real_result_proved_only_in_the_training_log(files):
+    """A hub could satisfy the receipt holder while keeping a real result out of the log
+    that auditors follow."""
+    proof = files.inclusion(log_id=TRAINING_LOG)
+    done = run(files.result(), "--ca", files.ca, "--inclusion", proof, "--hub-cert", files.hub)
+    assert done.exit_code == 1
+    (failed,) = lines(done.output, "[FAIL]")
+    assert failed.startswith("[FAIL] log holds this kind of result (real or training)")
+    assert "a real result (pemilu-2024) proved in log 'log-3171-latihan'" in failed
+
+
+def kept_head(files: Files, size: int) -> str:
+    """A tree head as a reader saved it from GET /api/v1/logs/LOG/tree-head."""
+    signed = sign_head(files.world.hub, files.world.results[:size])
+    saved = {"log_id": LOG, "tree_size": size, "tree_head": base64.b64encode(signed).decode()}
+    return files.write(f"kept-{size}.json", json.dumps(saved).encode())
+
+
+def test_consistency_from_the_kept_head(files):
+    args = ["--consistency", files.consistency(), "--hub-cert", files.hub, "--ca", files.ca]
+    done = run(*args, "--old-tree-head", kept_head(files, 3))
+    assert done.exit_code == 0, done.output
+    assert lines(done.output, "[ok]")[-2:] == [
+        "[ok] kept tree head signed by hub hub-3171",
+        "[ok] the proof starts from the tree head you kept",
+    ]
+
+
+def test_rejects_consistency_from_a_head_the_hub_picked(files):
+    """A hub showing one reader another view proves consistency from a head of its own
+    choosing; the head the reader kept pins where the proof must start."""
+    args = ["--consistency", files.consistency(), "--hub-cert", files.hub, "--ca", files.ca]
+    done = run(*args, "--old-tree-head", kept_head(files, 4))
+    assert done.exit_code == 1
+    (failed,) = lines(done.output, "[FAIL]")
+    assert failed.startswith("[FAIL] the proof starts from the tree head you kept")
+    assert "size 3" in failed and "size 4" in failed
 
 
 def test_consistency_of_a_rewritten_log_fails(files):
@@ -217,7 +258,7 @@ def test_json_output_with_both_proofs(files):
     assert report["inclusion"]["log_id"] == LOG
     sizes = [report["consistency"][k]["tree_size"] for k in ("old", "new")]
     assert sizes == [5, 8]
-    assert len(report["checks"]) == 5 + 1 + 5 + 5 and all(c["ok"] for c in report["checks"])
+    assert len(report["checks"]) == 5 + 1 + 6 + 5 and all(c["ok"] for c in report["checks"])
 
 
 def test_json_output_without_proofs_has_empty_proof_facts(files):
