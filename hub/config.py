@@ -107,10 +107,12 @@ class BrokerSettings(_Section):
     )
     share_group: str = Field("hub", description="the shared-subscription group of all workers")
     batch: int = Field(
-        20,
+        500,
         ge=1,
         le=1000,
-        description="messages stored per transaction at most (the broker sends 20 in flight)",
+        description="messages stored per transaction at most; the worker lets the broker "
+        "send twice this many unacknowledged (its MQTT receive maximum), so the next batch "
+        "is judged while one is stored",
     )
 
     @field_validator("share_group")

@@ -11,7 +11,7 @@ from hub.config import HubConfig
 from hub.errors import ConfigError, TrustError
 from hub.ingest import AckSigner, Ingestor, Limits
 from hub.ingest.ingestor import CurrentHook
-from hub.recap import recap_hook
+from hub.recap import RecapHook
 from hub.store import ResultStore
 from hub.trust import Trust, load_trust
 from protocol import certs, keys
@@ -27,6 +27,7 @@ class Hub:
     ingestor: Ingestor
 
     def close(self) -> None:
+        self.ingestor.close()
         self.store.close()
 
 
@@ -73,14 +74,16 @@ def open_hub(
     schema: str | None = None,
     hooks: tuple[CurrentHook, ...] = (),
     recap: bool = True,
+    workers: int | None = None,
 ) -> Hub:
     """Load trust and identity, open (and migrate) the database, build the ingestor.
 
     The recapitulation's hook runs first (unless ``recap`` is False), so its totals commit
     in the same transaction as each document that moves a TPS's counting version.
+    ``workers`` overrides ``[ingest] workers`` (the judging processes; 0: none).
     """
     if recap:
-        hooks = (recap_hook, *hooks)
+        hooks = (RecapHook(), *hooks)
     trust, signer = check_config(config, now)
     store = ResultStore.open(config.database.url, now=now, schema=schema)
     limits = Limits(
@@ -96,5 +99,6 @@ def open_hub(
         training_log_id=config.training_log_id,
         limits=limits,
         hooks=hooks,
+        workers=config.ingest.judging_processes if workers is None else workers,
     )
     return Hub(config, trust, signer, store, ingestor)

@@ -11,11 +11,17 @@ out only after its batch is committed and its signed ack published, so a crash a
 makes the broker deliver it again, and ingest's idempotency turns that into the same ack.
 Receiving runs in paho's network thread; judging and storing in one processing thread, in
 batches of whatever has arrived (at most ``broker.batch``), so one fsync covers many results.
+The batches are pipelined: while one is stored and acknowledged, the next is judged in the
+ingestor's pool of processes (``[ingest] workers``).
+
+Kits' status heartbeats (tps/v1/{kit}/status, retained, with the last will saying offline)
+are recorded too (hub/recap/seen.py record_status): the hub's view of which kits are online.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import queue
 import signal
@@ -34,10 +40,15 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.config import BrokerSettings
 from hub.errors import HubError
 from hub.ingest import Ingestor, Message, Outcome
+from hub.ingest.ingestor import Judging
+from hub.ingest.verdict import valid_kit_id
+from hub.recap.seen import record_status
+from hub.store.results import utc_text
 
 log = logging.getLogger(__name__)
 
 _RETRY_MAX_S = 5.0
+_MAX_STATUS_BYTES = 16 << 10  # a kit's status is a few hundred bytes
 
 
 def result_filter(group: str) -> str:
@@ -48,6 +59,10 @@ def image_filter(group: str) -> str:
     return f"$share/{group}/tps/v1/+/image/+"
 
 
+def status_filter(group: str) -> str:
+    return f"$share/{group}/tps/v1/+/status"
+
+
 def ack_topic(kit: str) -> str:
     return f"hub/v1/{kit}/ack"
 
@@ -55,8 +70,8 @@ def ack_topic(kit: str) -> str:
 def parse_topic(topic: str) -> tuple[str, str, str | None] | None:
     """(kind, kit, image hash) of a kit topic, or None for anything else."""
     parts = topic.split("/")
-    if len(parts) == 4 and parts[:2] == ["tps", "v1"] and parts[3] == "result":
-        return "result", parts[2], None
+    if len(parts) == 4 and parts[:2] == ["tps", "v1"] and parts[3] in ("result", "status"):
+        return parts[3], parts[2], None
     if len(parts) == 5 and parts[:2] == ["tps", "v1"] and parts[3] == "image":
         return "image", parts[2], parts[4]
     return None
@@ -75,7 +90,19 @@ class WorkerStats:
     batches: int = 0
     acks_published: int = 0
     store_errors: int = 0
+    statuses: int = 0  # kit heartbeats recorded (tps/v1/{kit}/status)
     outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Batch:
+    """Received messages on their way: judged (perhaps still in the pool), then stored."""
+
+    items: list[_Received]
+    messages: list[Message]
+    statuses: list[tuple[str, bytes]]  # (kit, payload) of status heartbeats
+    now: dt.datetime
+    judging: Judging | None
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,10 @@ class Worker:
     def start(self) -> None:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.broker.session_expiry
+        # How many unacknowledged QoS 1 messages the broker may send us: two batches, so
+        # the next batch arrives (and is judged) while this one is stored. Without it the
+        # broker's max_inflight_messages (20) would cap every batch at 20 results.
+        properties.ReceiveMaximum = min(2 * self.broker.batch, 65535)
         self.client.connect_async(
             self.broker.host,
             self.broker.port,
@@ -172,7 +203,13 @@ class Worker:
         log.info("connected to %s (session present: %s)", self.broker.host, flags.session_present)
         options = SubscribeOptions(qos=1)
         group = self.broker.share_group
-        client.subscribe([(result_filter(group), options), (image_filter(group), options)])
+        client.subscribe(
+            [
+                (result_filter(group), options),
+                (image_filter(group), options),
+                (status_filter(group), options),
+            ]
+        )
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         failed = [r for r in reasons if r.is_failure]
@@ -193,30 +230,52 @@ class Worker:
     # -- processing thread -----------------------------------------------------------------
 
     def _process(self) -> None:
+        # Pipelined: the next batch is judged (in the ingestor's pool) while this one is
+        # stored, acknowledged and PUBACKed.
+        pending: _Batch | None = None
         while not self._stop.is_set():
-            try:
-                first = self._queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            batch = [first]
-            while len(batch) < self.broker.batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._handle(batch)
+            items = self._take(wait=pending is None)
+            batch = self._start(items) if items else None
+            if pending is not None:
+                self._finish(pending)
+            pending = batch
+        if pending is not None:
+            self._finish(pending)
 
-    def _handle(self, batch: list[_Received]) -> None:
-        self.stats.received += len(batch)
+    def _take(self, *, wait: bool) -> list[_Received]:
+        """Up to ``broker.batch`` received messages; waits a little for the first only if
+        nothing else is in hand."""
+        try:
+            batch = [self._queue.get(timeout=0.2) if wait else self._queue.get_nowait()]
+        except queue.Empty:
+            return []
+        while len(batch) < self.broker.batch:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _start(self, items: list[_Received]) -> _Batch:
+        self.stats.received += len(items)
         messages: list[Message] = []
-        for item in batch:
+        statuses: list[tuple[str, bytes]] = []
+        for item in items:
             parsed = parse_topic(item.topic)
             if parsed is None:
                 log.warning("ignoring a message on unexpected topic %r", item.topic[:200])
                 continue
             kind, kit, image = parsed
-            messages.append(Message(kind, kit, item.payload, image))  # type: ignore[arg-type]
-        outcomes = self._ingest(messages) if messages else []
+            if kind == "status":
+                statuses.append((kit, item.payload))
+            else:
+                messages.append(Message(kind, kit, item.payload, image))  # type: ignore[arg-type]
+        now = self.clock()
+        judging = self.ingestor.judge(messages, now) if messages else None
+        return _Batch(items, messages, statuses, now, judging)
+
+    def _finish(self, batch: _Batch) -> None:
+        outcomes = self._commit(batch) if batch.messages else []
         if outcomes is None:
             return  # stopping while the database is down: the broker redelivers them
         for outcome in outcomes:
@@ -224,9 +283,39 @@ class Worker:
             if outcome.ack is not None:
                 self.client.publish(ack_topic(outcome.kit), outcome.ack, qos=1)
                 self.stats.acks_published += 1
-        for item in batch:
+        self._record_statuses(batch.statuses, batch.now)
+        for item in batch.items:
             self.client.ack(item.mid, item.qos)
         self.stats.batches += 1
+
+    def _commit(self, batch: _Batch) -> list[Outcome] | None:
+        assert batch.judging is not None
+        try:
+            return self.ingestor.commit(batch.messages, batch.judging, batch.now)
+        except Exception:
+            # _ingest judges again and retries, isolating a message that fails alone.
+            return self._ingest(batch.messages)
+
+    def _record_statuses(self, statuses: list[tuple[str, bytes]], now: dt.datetime) -> None:
+        """Note each heartbeat (hub/recap/seen.py): which kits are online, their queues.
+
+        One transaction for the batch's heartbeats. A heartbeat that cannot be stored is
+        logged and dropped: the kit sends another within a minute, and results must not
+        wait behind it.
+        """
+        valid = [(kit, value) for kit, payload in statuses if (value := _status(kit, payload))]
+        if not valid:
+            return
+        at = utc_text(now)
+        db = self.ingestor.store.db
+        try:
+            with db.transaction():
+                for kit, value in valid:
+                    record_status(db, kit, at, value)
+        except HubError as e:
+            log.error("could not record %d kit heartbeats: %s", len(valid), e)
+            return
+        self.stats.statuses += len(valid)
 
     def _ingest(self, messages: list[Message]) -> list[Outcome] | None:
         """Ingest with retries: the database being away must not lose or drop anything.
@@ -270,6 +359,26 @@ class Worker:
                 outcome.reason_code,
                 outcome.reason[:200],
             )
+
+
+def _status(kit: str, payload: bytes) -> dict[str, Any] | None:
+    """A kit's status as a JSON object, or None (logged) if it is not one.
+
+    The broker's ACL lets only the kit publish on its topic, so the topic names who is
+    alive; a status naming another kit is refused rather than believed.
+    """
+    if len(payload) > _MAX_STATUS_BYTES or not valid_kit_id(kit):
+        log.warning("ignoring an oversized status or one on a bad topic (%r)", kit[:80])
+        return None
+    try:
+        value = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        log.warning("ignoring a status of kit %s that is not JSON", kit)
+        return None
+    if not isinstance(value, dict) or value.get("kit", kit) != kit:
+        log.warning("ignoring a status on kit %s's topic that is not that kit's", kit)
+        return None
+    return value
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:

@@ -18,23 +18,35 @@ the messages (MQTT will deliver them again).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from hub.errors import StoreError
 from hub.ingest import verdict as v
-from hub.ingest.acks import AckSigner
+from hub.ingest.acks import AckSigner, accepted_value
+from hub.ingest.pool import JudgePool
 from hub.store.results import CurrentChange, NewDocument, ResultStore, StoredDocument, utc_text
 from hub.translog import TranslogError, TransparencyLog
 from hub.trust import Trust
-from protocol.canonical import canonical_bytes
+from protocol import ack as acks
 from protocol.ids import is_training
+
+log = logging.getLogger(__name__)
 
 Kind = Literal["result", "image"]
 Status = Literal["accepted", "duplicate", "rejected", "deferred"]
+# Fewer results than this are judged in the calling process: a pool round trip costs
+# about what judging a couple of results does.
+_POOL_MIN = 4
 # Called inside the transaction when the version that counts for a TPS moves: the
 # incremental recapitulation's way in, so totals commit with the document or not at all.
+# A hook may also have ``flush(store)``, called once per batch before the commit (a hook
+# that batches its writes does them there), and ``discard()``, called if the batch rolls
+# back (hub/recap/hook.py RecapHook).
 CurrentHook = Callable[[ResultStore, CurrentChange], None]
 
 
@@ -82,7 +94,9 @@ class Ingestor:
         training_log_id: str,
         limits: Limits,
         hooks: Sequence[CurrentHook] = (),
+        workers: int = 0,
     ) -> None:
+        """``workers``: processes that judge results (0: judge in this process)."""
         self.store = store
         self.trust = trust
         self.signer = signer
@@ -90,7 +104,19 @@ class Ingestor:
         self.training_log_id = training_log_id
         self.limits = limits
         self.hooks = tuple(hooks)
+        self.workers = workers
         self._logs: dict[str, TransparencyLog] = {}
+        self._pool: JudgePool | None = None
+
+    def judging_pids(self) -> list[int]:
+        """The judging processes' ids (none until a batch needed them)."""
+        return [] if self._pool is None else self._pool.pids()
+
+    def close(self) -> None:
+        """Stop the judging processes (if any were started)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def log(self, name: str) -> TransparencyLog:
         if name not in self._logs:
@@ -109,17 +135,88 @@ class Ingestor:
 
     def ingest_many(self, messages: Sequence[Message], now: dt.datetime) -> list[Outcome]:
         """Judge, then store, log and sign acks for a batch in one transaction."""
-        verdicts = [self._judge(m, now) for m in messages]
+        return self.commit(messages, self.judge(messages, now), now)
+
+    def judge(self, messages: Sequence[Message], now: dt.datetime) -> Judging:
+        """Start judging a batch (in the pool, if there is one) before any lock is taken.
+
+        A caller may store the previous batch while this one is judged (the worker does);
+        :meth:`commit` waits for the verdicts.
+        """
+        results = [(i, m) for i, m in enumerate(messages) if m.kind == "result"]
+        pool = self._judge_pool() if len(results) >= _POOL_MIN else None
+        if pool is None:
+            return Judging([self._judge(m, now) for m in messages])
+        inline: list[v.Verdict | None] = [
+            None if m.kind == "result" else self._judge(m, now) for m in messages
+        ]
+        items = [(m.data, m.kit) for _, m in results]
+        try:
+            futures = pool.submit(items, now, self.limits.max_result_bytes)
+        except BrokenProcessPool:
+            self._pool_broke()
+            return Judging([self._judge(m, now) for m in messages])
+        return Judging(inline, [i for i, _ in results], futures)
+
+    def commit(
+        self, messages: Sequence[Message], judging: Judging, now: dt.datetime
+    ) -> list[Outcome]:
+        """Store, log and sign acks for a judged batch in one transaction."""
+        try:
+            verdicts = judging.verdicts()
+        except BrokenProcessPool:
+            self._pool_broke()
+            verdicts = [self._judge(m, now) for m in messages]
         try:
             with self.store.db.transaction():
-                return _Batch(self, messages, verdicts, now).run()
+                outcomes = _Batch(self, messages, verdicts, now).run()
+                for hook in self.hooks:
+                    flush = getattr(hook, "flush", None)
+                    if flush is not None:
+                        flush(self.store)
+                return outcomes
         except TranslogError as e:
-            self._logs.clear()
+            self._rolled_back()
             raise StoreError(f"the transparency log refused the batch: {e}") from e
         except BaseException:
-            # The rolled-back appends may still be in a log's cached right border.
-            self._logs.clear()
+            self._rolled_back()
             raise
+
+    def _rolled_back(self) -> None:
+        # The rolled-back appends may still be in a log's cached right border, and a
+        # batching hook may still hold what the batch gave it.
+        self._logs.clear()
+        for hook in self.hooks:
+            discard = getattr(hook, "discard", None)
+            if discard is not None:
+                discard()
+
+    def _judge_pool(self) -> JudgePool | None:
+        if self.workers < 1:
+            return None
+        if self._pool is not None and (
+            self._pool.trust is not self.trust or self._pool.signer is not self.signer
+        ):
+            self.close()  # a new Trust (a fresh CRL, say): its processes must judge with it
+        if self._pool is None:
+            self._pool = JudgePool(self.trust, self.signer, self.workers)
+        return self._pool
+
+    def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
+        """Sign accepted acks' payloads, in the pool when there are enough of them."""
+        pool = self._judge_pool() if len(values) >= _POOL_MIN else None
+        if pool is not None:
+            try:
+                return pool.sign_accepted(values)
+            except BrokenProcessPool:
+                self._pool_broke()
+        return [self.signer.sign_accepted(value) for value in values]
+
+    def _pool_broke(self) -> None:
+        # A judging process died (killed, out of memory): this batch is done here, and
+        # the next one gets a fresh pool, so one lost process never stops ingest.
+        log.error("a judging process died; judging this batch in the storing process")
+        self.close()
 
     def _judge(self, m: Message, now: dt.datetime) -> v.Verdict | None:
         if m.kind == "result":
@@ -129,6 +226,29 @@ class Ingestor:
         return v.judge_image(
             m.data, m.kit, m.image_sha256 or "", max_bytes=self.limits.max_image_bytes
         )
+
+
+class Judging:
+    """A batch's verdicts, some perhaps still being judged in the pool."""
+
+    def __init__(
+        self,
+        verdicts: list[v.Verdict | None],
+        pending: Sequence[int] = (),
+        futures: Sequence[Future[list[v.Verdict]]] = (),
+    ) -> None:
+        self._verdicts = verdicts
+        self._pending = pending
+        self._futures = futures
+
+    def verdicts(self) -> list[v.Verdict | None]:
+        """Wait for the pool's part; its verdicts go back in their messages' places."""
+        if self._futures:
+            judged = [verdict for f in self._futures for verdict in f.result()]
+            for i, verdict in zip(self._pending, judged, strict=True):
+                self._verdicts[i] = verdict
+            self._futures = ()
+        return self._verdicts
 
 
 class _Batch:
@@ -148,8 +268,13 @@ class _Batch:
         self.now = now
         self.now_text = utc_text(now)
         self.outcomes: list[Outcome | None] = [None] * len(messages)
+        self.stored: dict[str, StoredDocument] = {}  # documents stored before this batch
 
     def run(self) -> list[Outcome]:
+        # Every stored document this batch could repeat, in one query: nothing the batch
+        # writes can change what was stored before it.
+        shas = [sha for verdict in self.verdicts if (sha := _named_document(verdict)) is not None]
+        self.stored = self.store.find_documents(shas)
         first_of: dict[str, int] = {}  # document hash -> its first message in this batch
         repeats: list[tuple[int, int]] = []
         new: list[int] = []
@@ -157,8 +282,8 @@ class _Batch:
             if m.kind != "result":
                 continue
             if isinstance(verdict, v.Accepted):
-                sha = verdict.verified.document_sha256
-                stored = self.store.find_document(sha)
+                sha = verdict.document_sha256
+                stored = self.stored.get(sha)
                 if stored is not None and stored.kit == m.kit:
                     self.outcomes[i] = _duplicate(stored)
                 elif sha in first_of:
@@ -186,7 +311,7 @@ class _Batch:
         # kit was revoked since. Anything else is judged afresh.
         if verdict.document_sha256 is None or verdict.reason_code == v.TOPIC_MISMATCH:
             return None
-        stored = self.store.find_document(verdict.document_sha256)
+        stored = self.stored.get(verdict.document_sha256)
         if stored is None or stored.kit != m.kit or stored.signed != m.data:
             return None
         return _duplicate(stored)
@@ -196,7 +321,7 @@ class _Batch:
         for i in indexes:
             verdict = self.verdicts[i]
             assert isinstance(verdict, v.Accepted)
-            training = is_training(verdict.verified.document.election)
+            training = is_training(verdict.election)
             name = self.ing.training_log_id if training else self.ing.log_id
             by_log.setdefault(name, []).append(i)
         for name, members in by_log.items():
@@ -206,30 +331,38 @@ class _Batch:
             size = log.size
             # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
             ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
-            for i, leaf in ordered:
-                proof = log.inclusion_proof(leaf, size)
-                self.outcomes[i] = self._store_accepted(i, name, leaf, proof, head)
+            proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
+            at = acks.utc(self.now)
+            values = [
+                accepted_value(
+                    self.ing.signer.hub_id,
+                    kit=self._accepted(i).kit,
+                    seq=self._accepted(i).seq,
+                    document_sha256=self._accepted(i).document_sha256,
+                    at=at,
+                    log_index=leaf,
+                    proof=proof,
+                    tree_head=head,
+                )
+                for (i, leaf), proof in zip(ordered, proofs, strict=True)
+            ]
+            signed = self.ing.sign_accepted(values)
+            for (i, leaf), ack in zip(ordered, signed, strict=True):
+                self.outcomes[i] = self._store_accepted(i, name, leaf, ack)
+
+    def _accepted(self, i: int) -> v.Accepted:
+        verdict = self.verdicts[i]
+        assert isinstance(verdict, v.Accepted)
+        return verdict
 
     def _seq_key(self, i: int) -> tuple[str, int]:
         verdict = self.verdicts[i]
         assert isinstance(verdict, v.Accepted)
-        return verdict.verified.document.kit, verdict.verified.document.seq
+        return verdict.kit, verdict.seq
 
-    def _store_accepted(
-        self, i: int, log_name: str, leaf: int, proof: list[bytes], head: bytes
-    ) -> Outcome:
-        m, verdict = self.messages[i], self.verdicts[i]
-        assert isinstance(verdict, v.Accepted)
-        doc, sha = verdict.verified.document, verdict.verified.document_sha256
-        ack = self.ing.signer.accepted(
-            kit=doc.kit,
-            seq=doc.seq,
-            document_sha256=sha,
-            now=self.now,
-            log_index=leaf,
-            proof=proof,
-            tree_head=head,
-        )
+    def _store_accepted(self, i: int, log_name: str, leaf: int, ack: bytes) -> Outcome:
+        m, doc = self.messages[i], self._accepted(i)
+        sha = doc.document_sha256
         status, anomalies = self.store.chain_position(doc.kit, doc.seq, sha, doc.prev_sha256)
         new = NewDocument(
             document_sha256=sha,
@@ -242,16 +375,16 @@ class _Batch:
             form_version=doc.form_version,
             captured_at=doc.captured_at,
             prev_sha256=doc.prev_sha256,
-            fields=canonical_bytes(dict(doc.fields)).decode("utf-8"),
+            fields=doc.fields,
             signed=m.data,
-            cert_serial=format(verdict.verified.certificate.serial_number, "x"),
+            cert_serial=format(doc.cert_serial, "x"),
             chain_status=status,
             log_name=log_name,
             log_index=leaf,
             ack=ack,
             source=m.source,
             received_at=self.now_text,
-            pages=tuple((p.page, p.sha256) for p in doc.pages),
+            pages=doc.pages,
         )
         document_id = self.store.insert_document(new)
         for kind, detail in anomalies:
@@ -336,6 +469,14 @@ class _Batch:
             )
         stored = self.store.insert_image(sha, m.kit, m.data, m.source, self.now_text)
         return Outcome("image", "accepted" if stored else "duplicate", m.kit, document_sha256=sha)
+
+
+def _named_document(verdict: v.Verdict | None) -> str | None:
+    if isinstance(verdict, v.Accepted):
+        return verdict.document_sha256
+    if isinstance(verdict, v.Rejected):
+        return verdict.document_sha256
+    return None
 
 
 def _duplicate(stored: StoredDocument) -> Outcome:

@@ -35,8 +35,44 @@ _MAX_SEQ = 2**53 - 1
 
 @dataclass(frozen=True)
 class Accepted:
-    verified: result.VerifiedResult
-    data: bytes
+    """A verified document, reduced to what storing it needs.
+
+    Plain values only, so a verdict can come back from a judging process (hub/ingest/
+    pool.py): the parsed document and the certificate object stay where they were checked.
+    """
+
+    kit: str
+    seq: int
+    election: str
+    tps: str
+    form: str
+    form_version: int
+    captured_at: str
+    prev_sha256: str
+    fields: str  # canonical JSON of the field values, as the recapitulation reads them
+    pages: tuple[tuple[int, str], ...]
+    document_sha256: str
+    cert_serial: int
+
+    @classmethod
+    def of(cls, verified: result.VerifiedResult) -> Accepted:
+        doc = verified.document
+        return cls(
+            kit=doc.kit,
+            seq=doc.seq,
+            election=doc.election,
+            tps=doc.tps,
+            form=doc.form,
+            form_version=doc.form_version,
+            captured_at=doc.captured_at,
+            prev_sha256=doc.prev_sha256,
+            # protocol.canonical's form: the ids are ASCII (protocol.ids checked them) and
+            # the values integers, where sorted compact JSON is the canonical text.
+            fields=json.dumps(dict(doc.fields), sort_keys=True, separators=(",", ":")),
+            pages=tuple((p.page, p.sha256) for p in doc.pages),
+            document_sha256=verified.document_sha256,
+            cert_serial=verified.certificate.serial_number,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,7 +144,7 @@ def judge_result(
             verified.document.seq,
             ackable=True,
         )
-    return Accepted(verified, data)
+    return Accepted.of(verified)
 
 
 def _verify(data: bytes, trust: Trust, now: dt.datetime) -> result.VerifiedResult:

@@ -6,7 +6,7 @@ from hub.recap.completeness import Expected, expected_from_registry
 from hub.recap.debrief import KitDebrief, debrief
 from hub.recap.errors import RecapError
 from hub.recap.export import ExportInfo, export_csv
-from hub.recap.hook import recap_hook
+from hub.recap.hook import RecapHook, recap_hook
 from hub.recap.levels import LEVELS, WHOLE, RecapLevel
 from hub.recap.read import Contest, RecapReader, RegionTotals
 from hub.recap.rebuild import rebuild
@@ -22,6 +22,7 @@ __all__ = [
     "ExportInfo",
     "KitDebrief",
     "RecapError",
+    "RecapHook",
     "RecapLevel",
     "RecapReader",
     "RegionTotals",

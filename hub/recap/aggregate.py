@@ -1,17 +1,23 @@
 """Incremental recapitulation: a TPS's new counting version replaces its old contribution.
 
 Runs inside the ingest transaction (hub/ingest/ingestor.py calls the hook when the version
-that counts for a TPS and form moves), so totals commit with the document or not at all,
-and the write lock that serializes ingest also serializes these read-modify-writes.
+that counts for a TPS and form moves, and flushes it before the commit), so totals commit
+with the documents or not at all, and the write lock that serializes ingest also
+serializes these read-modify-writes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from hub.recap import totals
 from hub.recap.errors import RecapError
-from hub.recap.levels import regions_of
+from hub.recap.levels import RecapLevel, regions_of
+from hub.store.db import Database
 from hub.store.results import CurrentChange, DocumentFields, ResultStore
 from protocol.ids import is_training
+
+_IN_CHUNK = 400  # regions per IN list: well under both databases' parameter limits
 
 
 def check_training_guard(change: CurrentChange, doc: DocumentFields) -> None:
@@ -38,39 +44,120 @@ def apply_change(
     store: ResultStore, change: CurrentChange, doc: DocumentFields, old: DocumentFields | None
 ) -> None:
     """Add ``doc`` to every region above its TPS, less ``old`` (the version it replaces)."""
-    check_training_guard(change, doc)
-    if old is not None:
-        check_training_guard(change, old)
-    db = store.db
-    chain = regions_of(doc.tps)
-    change_sums = totals.delta(doc.fields, None if old is None else old.fields)
-    added_tps = 1 if old is None else 0
-    marks = ", ".join("?" * len(chain))
-    existing = {
-        str(r[0]): (int(r[1]), int(r[2]), str(r[3]))
+    pending = PendingTotals()
+    pending.add(change, doc, old)
+    pending.write(store)
+
+
+@dataclass
+class _RegionDelta:
+    level: RecapLevel
+    parent: str | None
+    sums: totals.Sums = field(default_factory=dict)
+    added_tps: int = 0
+    updated_at: str = ""
+    order: int = -1  # which change last touched it (its updated_at is that change's)
+
+    def absorb(self, other: _RegionDelta) -> None:
+        totals.add(self.sums, other.sums)
+        self.added_tps += other.added_tps
+        if other.order > self.order:
+            self.order, self.updated_at = other.order, other.updated_at
+
+
+class PendingTotals:
+    """Changes to region totals collected over one transaction, written in :meth:`write`.
+
+    A batch of results from one area touches the same few region rows again and again (the
+    whole election's row for every one of them); summing the changes in memory first
+    makes that one read and one write per touched row, not one per result. Changes are
+    summed per desa as they come and carried up the tree once, at the write. The sum is
+    exact: totals are integer sums, so adding the changes up first and then to the row
+    gives what adding them one by one would have.
+    """
+
+    def __init__(self) -> None:
+        # (election, form, is_training) -> desa -> (its regions top down, its change)
+        self._desas: dict[
+            tuple[str, str, bool],
+            dict[str, tuple[list[tuple[RecapLevel, str, str | None]], _RegionDelta]],
+        ] = {}
+        self._new_tps: list[tuple[str, str, str, str]] = []
+        self._changes = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._desas)
+
+    def add(self, change: CurrentChange, doc: DocumentFields, old: DocumentFields | None) -> None:
+        check_training_guard(change, doc)
+        if old is not None:
+            check_training_guard(change, old)
+        desas = self._desas.setdefault((change.election, change.form, change.is_training), {})
+        # Keyed by the code's text up to the TPS number; regions_of (which parses and
+        # checks the code) runs once per desa and batch.
+        key = doc.tps.rpartition(".")[0]
+        known = desas.get(key)
+        if known is None:
+            chain = regions_of(doc.tps)
+            known = desas[key] = (chain, _RegionDelta(chain[-1][0], chain[-1][2]))
+        chain, entry = known
+        totals.add(entry.sums, totals.delta(doc.fields, None if old is None else old.fields))
+        entry.added_tps += 1 if old is None else 0
+        entry.order, entry.updated_at = self._changes, doc.received_at
+        self._changes += 1
+        if old is None:
+            self._new_tps.append((change.election, change.form, chain[-1][1], doc.tps))
+
+    def write(self, store: ResultStore) -> None:
+        """Apply every collected change to the stored rows; then start empty again."""
+        for (election, form, training), desas in self._desas.items():
+            regions: dict[str, _RegionDelta] = {}
+            for chain, change in desas.values():
+                for level, region, parent in chain:
+                    entry = regions.get(region)
+                    if entry is None:
+                        regions[region] = entry = _RegionDelta(level, parent)
+                    entry.absorb(change)
+            _write_group(store.db, election, form, training, regions)
+        store.db.executemany(
+            "INSERT INTO recap_tps (election, form, desa, tps) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (election, form, desa, tps) DO NOTHING",
+            self._new_tps,
+        )
+        self._desas, self._new_tps = {}, []
+
+
+def _write_group(
+    db: Database, election: str, form: str, training: bool, regions: dict[str, _RegionDelta]
+) -> None:
+    names = list(regions)
+    existing: dict[str, tuple[int, int, str]] = {}
+    for start in range(0, len(names), _IN_CHUNK):
+        chunk = names[start : start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
         for r in db.all(
             "SELECT region, is_training, tps_reported, totals FROM recap_totals "
             f"WHERE election = ? AND form = ? AND region IN ({marks})",
-            (change.election, change.form, *(region for _, region, _ in chain)),
-        )
-    }
+            (election, form, *chunk),
+        ):
+            existing[str(r[0])] = (int(r[1]), int(r[2]), str(r[3]))
     rows = []
-    for level, region, parent in chain:
-        training, reported, text = existing.get(region, (int(change.is_training), 0, "{}"))
-        if training != int(change.is_training):
-            raise RecapError(f"recap row {change.election}/{region} is marked the other way")
-        sums = totals.apply(totals.decode(text), change_sums)  # fresh lists per region
+    for region, delta in regions.items():
+        marked, reported, text = existing.get(region, (int(training), 0, "{}"))
+        if marked != int(training):
+            raise RecapError(f"recap row {election}/{region} is marked the other way")
+        sums = totals.apply(totals.decode(text), delta.sums)
         rows.append(
             (
-                change.election,
-                change.form,
+                election,
+                form,
                 region,
-                level,
-                parent,
-                int(change.is_training),
-                reported + added_tps,
+                delta.level,
+                delta.parent,
+                int(training),
+                reported + delta.added_tps,
                 totals.encode(sums),
-                doc.received_at,
+                delta.updated_at,
             )
         )
     db.executemany(
@@ -81,10 +168,3 @@ def apply_change(
         "updated_at = excluded.updated_at",
         rows,
     )
-    if old is None:
-        desa = chain[-1][1]
-        db.execute(
-            "INSERT INTO recap_tps (election, form, desa, tps) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (election, form, desa, tps) DO NOTHING",
-            (change.election, change.form, desa, doc.tps),
-        )

@@ -21,6 +21,14 @@ from hub.store.results import utc_text
 from hub.trust import RegistryKit
 
 _LATER = "CASE WHEN excluded.{c} > kit_last_seen.{c} THEN excluded.{c} ELSE kit_last_seen.{c} END"
+_SEEN_SQL = (
+    "INSERT INTO kit_last_seen (kit, election, tps, last_seen, last_document_id) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kit) DO UPDATE SET "
+    f"last_seen = {_LATER.format(c='last_seen')}, "
+    "election = COALESCE(excluded.election, kit_last_seen.election), "
+    "tps = COALESCE(excluded.tps, kit_last_seen.tps), "
+    "last_document_id = COALESCE(excluded.last_document_id, kit_last_seen.last_document_id)"
+)
 
 
 def record_seen(
@@ -33,15 +41,31 @@ def record_seen(
     document_id: int | None = None,
 ) -> None:
     """The kit was heard from at ``at`` (sortable UTC text); never moves last-seen back."""
-    db.execute(
-        "INSERT INTO kit_last_seen (kit, election, tps, last_seen, last_document_id) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kit) DO UPDATE SET "
-        f"last_seen = {_LATER.format(c='last_seen')}, "
-        "election = COALESCE(excluded.election, kit_last_seen.election), "
-        "tps = COALESCE(excluded.tps, kit_last_seen.tps), "
-        "last_document_id = COALESCE(excluded.last_document_id, kit_last_seen.last_document_id)",
-        (kit, election, tps, at, document_id),
-    )
+    db.execute(_SEEN_SQL, (kit, election, tps, at, document_id))
+
+
+class PendingSeen:
+    """:func:`record_seen` calls collected over a transaction, written as one statement
+    per kit. Equivalent to the calls in order: last-seen is the latest time of them all
+    (and of what is stored), and election, TPS and document are the last call's."""
+
+    def __init__(self) -> None:
+        self._kits: dict[str, tuple[str, str | None, str | None, int | None]] = {}
+
+    def add(
+        self, kit: str, at: str, election: str | None, tps: str | None, document_id: int | None
+    ) -> None:
+        known = self._kits.get(kit)
+        if known is not None:
+            at = max(at, known[0])
+            election = election if election is not None else known[1]
+            tps = tps if tps is not None else known[2]
+            document_id = document_id if document_id is not None else known[3]
+        self._kits[kit] = (at, election, tps, document_id)
+
+    def write(self, db: Database) -> None:
+        db.executemany(_SEEN_SQL, [(kit, e, t, at, d) for kit, (at, e, t, d) in self._kits.items()])
+        self._kits = {}
 
 
 def record_status(db: Database, kit: str, at: str, status: Mapping[str, Any]) -> None:

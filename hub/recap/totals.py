@@ -47,5 +47,18 @@ def apply(sums: Sums, change: Mapping[str, list[int]]) -> Sums:
     return sums
 
 
+def add(into: Sums, change: Mapping[str, list[int]]) -> Sums:
+    """Sum two changes (in place into ``into``, and returned); zero entries are kept, as a
+    change of zero TPS may still be part of a larger sum."""
+    for f, (d_sum, d_count) in change.items():
+        entry = into.get(f)
+        if entry is None:
+            into[f] = [d_sum, d_count]
+        else:
+            entry[0] += d_sum
+            entry[1] += d_count
+    return into
+
+
 def values(sums: Mapping[str, list[int]]) -> dict[str, int]:
     return {f: v[0] for f, v in sums.items()}

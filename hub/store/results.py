@@ -169,6 +169,21 @@ class ResultStore:
         )
         return None if row is None else _document(row)
 
+    def find_documents(self, shas: Sequence[str]) -> dict[str, StoredDocument]:
+        """:meth:`find_document` of many hashes in few queries (those stored, by hash)."""
+        wanted = list(dict.fromkeys(shas))
+        found: dict[str, StoredDocument] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.all(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE document_sha256 IN ({marks})", chunk
+            )
+            for row in rows:
+                doc = _document(row)
+                found[doc.document_sha256] = doc
+        return found
+
     def document(self, document_id: int) -> StoredDocument:
         row = self.db.one(f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (document_id,))
         if row is None:
@@ -537,6 +552,8 @@ class ResultStore:
         tables = ("documents", "current_results", "images", "rejections", "anomalies")
         return {t: int(self.db.one(f"SELECT COUNT(*) FROM {t}")[0]) for t in tables}  # type: ignore[index]
 
+
+_IN_CHUNK = 400  # values per IN list: well under both databases' parameter limits
 
 _REJ_COLUMNS = (
     "id, kind, topic_kit, message_sha256, document_sha256, seq, reason_code, reason, raw, "

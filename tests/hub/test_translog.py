@@ -47,6 +47,20 @@ def test_empty_log(storage):
         log.inclusion_proof(0)
 
 
+def test_a_batch_of_proofs_equals_the_reference_proofs(storage):
+    log = TransparencyLog(storage)
+    data = entries(37)
+    log.append_many(data)
+    hashes = [merkle.leaf_hash(e) for e in data]
+    for size in (1, 2, 16, 17, 37):
+        indexes = list(range(size))[::-1]  # any order, as a batch's chain order gives
+        expected = [merkle.inclusion_proof(i, size, hashes) for i in indexes]
+        assert log.inclusion_proofs(indexes, size) == expected
+    assert log.inclusion_proofs([], 37) == []
+    with pytest.raises(LogRangeError):
+        log.inclusion_proofs([3, 37], 37)
+
+
 def test_append_returns_consecutive_indexes(storage):
     log = TransparencyLog(storage)
     assert [log.append(e) for e in entries(3)] == [0, 1, 2]

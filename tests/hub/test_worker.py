@@ -3,6 +3,7 @@ and `tps-hub run --validate-config`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 from pathlib import Path
@@ -11,9 +12,13 @@ import pytest
 import tomli_w
 from click.testing import CliRunner
 
+from edge.outbox import OutboxStats
+from edge.uplink import status
 from hub.cli import main
 from hub.config import BrokerSettings
 from hub.ingest import AckSigner, Ingestor
+from hub.recap import silent_kits
+from hub.recap.seen import latest_status
 from hub.store import ResultStore
 from hub.trust import Trust
 from hub.worker import TlsFiles, Worker, parse_topic, wait_until
@@ -69,7 +74,8 @@ def site_ca(site):
 def test_parse_topic():
     assert parse_topic("tps/v1/kit-a1/result") == ("result", "kit-a1", None)
     assert parse_topic("tps/v1/kit-a1/image/ab") == ("image", "kit-a1", "ab")
-    assert parse_topic("tps/v1/kit-a1/status") is None
+    assert parse_topic("tps/v1/kit-a1/status") == ("status", "kit-a1", None)
+    assert parse_topic("tps/v1/kit-a1/other") is None
     assert parse_topic("hub/v1/kit-a1/ack") is None
 
 
@@ -116,6 +122,38 @@ def test_kit_publishes_worker_stores_and_acks(mosquitto_broker, mqtt_connect, tm
         worker.stop()
         store.close()
     print(f"publish -> verified ack round trip: {latency * 1000:.1f} ms")
+
+
+def test_kit_status_heartbeats_say_which_kits_are_online(mosquitto_broker, mqtt_connect, tmp_path):
+    site = mosquitto_broker.site
+    store = ResultStore.open(str(tmp_path / "hub.sqlite3"), now=utcnow())
+    worker = _start_worker(site, mosquitto_broker, store)
+    try:
+        kit_id, other_id = site.kits
+        kit = mqtt_connect(kit_id, clean_start=False, session_expiry=300)
+        versions = status.Versions("1.0", "ab" * 32)
+        stats = OutboxStats(3, 1, 0, 0, None, 0, 4096)
+        online = status.online(kit_id.name, versions, stats, 10**9, time.time())
+        topic = f"tps/v1/{kit_id.name}/status"
+        assert kit.wait_puback(kit.publish(topic, status.encode(online))).value == 0
+        seen = lambda: latest_status(store.db, kit_id.name)  # noqa: E731
+        assert wait_until(lambda: (seen() or {}).get("state") == "online", 10)
+        assert seen()["queue"]["pending_documents"] == 1
+        assert silent_kits(store.db, utcnow(), dt.timedelta(minutes=5)) == []
+
+        # Not JSON, or naming another kit: ignored, and the worker keeps going.
+        kit.publish(topic, b"\xff not json")
+        kit.publish(topic, status.encode(status.offline(other_id.name, versions, "forged")))
+        # The goodbye of a clean stop (the same status as the broker's last will).
+        goodbye = status.offline(kit_id.name, versions, "stopped", time.time())
+        kit.publish(topic, status.encode(goodbye))
+        assert wait_until(lambda: (seen() or {}).get("state") == "offline", 10)
+        assert latest_status(store.db, other_id.name) is None
+        assert seen()["reason"] == "stopped"
+        assert worker.stats.statuses == 2
+    finally:
+        worker.stop()
+        store.close()
 
 
 def test_results_published_while_the_worker_is_away_wait_for_it(

@@ -1,0 +1,140 @@
+"""Judging results in worker processes: signature checks and parsing use every core.
+
+Judging (hub/ingest/verdict.py) is pure and CPU-bound (Ed25519, X.509, JSON and pydantic
+parsing), while storing is serialized by the database's write lock anyway, so the hub
+judges a batch's results across ``workers`` processes and stores in one. The same
+processes sign the batch's accepted acks once the storing process knows each one's log
+index and proof (the ack is still stored with its document and sent only after the
+commit): an Ed25519 signature per result is otherwise a large part of the storing
+process's work. Each process
+holds its own copy of the Ingestor's :class:`~hub.trust.Trust`, rebuilt from the same CA,
+CRL and revocations; a pool belongs to one Trust, so loading a new CRL means a new Trust
+and with it a new pool (revocation never lags behind in a process that kept an old one).
+
+Images are judged in the calling process: their check is one hash, and shipping megabytes
+to another process would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from hub.ingest import verdict as v
+from hub.ingest.acks import AckSigner
+from hub.trust import Trust
+from protocol import certs
+
+# Results per task: large enough that a task's overhead (pickling, a pipe round trip) is
+# small beside judging it, small enough that a batch spreads over every process.
+_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class _Image:
+    """A Trust and an AckSigner in picklable form (x509 and key objects are not)."""
+
+    ca_pem: bytes
+    crl_pem: bytes
+    revoked: frozenset[int]
+    hub_id: str
+    key: bytes  # the hub's raw Ed25519 private key: pool processes are the hub's own
+    cert_pem: bytes
+
+    @classmethod
+    def of(cls, trust: Trust, signer: AckSigner) -> _Image:
+        return cls(
+            trust.ca_cert.public_bytes(Encoding.PEM),
+            trust.crl.public_bytes(Encoding.PEM),
+            trust.revoked_serials,
+            signer.hub_id,
+            signer.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+            signer.certificate.public_bytes(Encoding.PEM),
+        )
+
+    def trust(self) -> Trust:
+        return Trust(
+            certs.load_certificate(self.ca_pem), certs.load_crl(self.crl_pem), self.revoked
+        )
+
+    def signer(self) -> AckSigner:
+        key = Ed25519PrivateKey.from_private_bytes(self.key)
+        return AckSigner(self.hub_id, key, certs.load_certificate(self.cert_pem))
+
+
+# In a pool process: the Trust and signer its pool was made for.
+_TRUST: Trust | None = None
+_SIGNER: AckSigner | None = None
+
+
+def _start(image: _Image) -> None:
+    global _TRUST, _SIGNER
+    _TRUST, _SIGNER = image.trust(), image.signer()
+
+
+def _sign_chunk(values: list[dict[str, Any]]) -> list[bytes]:
+    assert _SIGNER is not None, "pool process started without its signer"
+    return [_SIGNER.sign_accepted(value) for value in values]
+
+
+def _judge_chunk(
+    items: list[tuple[bytes, str]], now: dt.datetime, max_bytes: int
+) -> list[v.Verdict]:
+    assert _TRUST is not None, "pool process started without its trust"
+    return [v.judge_result(data, kit, _TRUST, now, max_bytes=max_bytes) for data, kit in items]
+
+
+class JudgePool:
+    """``workers`` processes judging signed results against one Trust (and signing acks
+    with one AckSigner)."""
+
+    def __init__(self, trust: Trust, signer: AckSigner, workers: int) -> None:
+        if workers < 1:
+            raise ValueError("a judging pool needs at least one worker")
+        self.trust = trust
+        self.signer = signer
+        self.workers = workers
+        # forkserver, not fork: the hub has threads (paho's, the ingest thread) and open
+        # database connections that a forked child must not inherit.
+        context = multiprocessing.get_context("forkserver")
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start, initargs=(_Image.of(trust, signer),)
+        )
+
+    def submit(
+        self, items: Sequence[tuple[bytes, str]], now: dt.datetime, max_bytes: int
+    ) -> list[Future[list[v.Verdict]]]:
+        """Start judging (data, topic kit) pairs; the futures' lists keep their order.
+
+        Consecutive messages stay together, so a kit's documents (sent one after another)
+        mostly meet a process that already checked its certificate.
+        """
+        size = max(1, min(_CHUNK, -(-len(items) // self.workers)))
+        return [
+            self._executor.submit(_judge_chunk, list(items[i : i + size]), now, max_bytes)
+            for i in range(0, len(items), size)
+        ]
+
+    def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
+        """AckSigner.sign_accepted of every value, spread over the processes, in order."""
+        size = max(1, -(-len(values) // self.workers))
+        futures = [
+            self._executor.submit(_sign_chunk, list(values[i : i + size]))
+            for i in range(0, len(values), size)
+        ]
+        return [ack for f in futures for ack in f.result()]
+
+    def pids(self) -> list[int]:
+        """The judging processes' ids (for watching their memory)."""
+        return [p.pid for p in self._executor._processes.values() if p.pid is not None]
+
+    def close(self) -> None:
+        # Not waiting: after a process died, a wait could hang on the broken pool.
+        self._executor.shutdown(wait=False, cancel_futures=True)

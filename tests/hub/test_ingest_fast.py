@@ -1,0 +1,219 @@
+"""The fast ingest path changes nothing a kit or an auditor can see: judging in a pool of
+processes gives the same verdicts, acks and log as judging in process, a fresh CRL reaches
+the pool, the quick ack encoding is protocol's byte for byte, and batched recap totals
+equal a sum from scratch (on both backends)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import signal
+
+import pytest
+
+from hub.config import parse_hub_config
+from hub.errors import ConfigError
+from hub.ingest import Message
+from hub.recap import RecapHook, RecapReader, rebuild
+from hub.store import ResultStore
+from hub.translog import TransparencyLog
+from protocol import ack as acks
+from provisioning import authority as ca
+from tests.hub import test_store_support as support
+from tests.hub.test_recap import ELECTION, FORM, full_form, recap_rows, reference
+from tests.hub.test_store_support import LOG_ID, document_sha, signed, utcnow
+
+backend, store, hub_setup = support.backend, support.store, support.hub_setup
+
+TPS = ("31.71.01.1001.001", "31.71.01.1001.002", "31.71.01.1002.001", "31.71.02.2001.001")
+
+
+def _batch(kits) -> list[Message]:
+    """Every kind of message a batch can hold: chains, a rescan, a repeat within the batch,
+    another kit's document on a topic, garbage, a tampered signature and an image."""
+    a, b, c = kits
+    a1 = signed(a, **full_form(1))
+    a2 = signed(a, seq=2, prev_sha256=document_sha(a1), **full_form(2))
+    b1 = signed(b, **full_form(3))
+    c2 = signed(c, seq=2, **full_form(4))  # its seq 1 never came: a chain gap
+    tampered = json.loads(b1)
+    tampered["envelope"]["signatures"][0]["sig"] = "A" * 86 + "=="
+    return [
+        Message("result", a.kit_id, a1),
+        Message("result", a.kit_id, a2),
+        Message("result", b.kit_id, b1),
+        Message("result", b.kit_id, b1),
+        Message("result", c.kit_id, c2),
+        Message("result", a.kit_id, b1),
+        Message("result", c.kit_id, b"\xff not json"),
+        Message("result", b.kit_id, json.dumps(tampered).encode()),
+        Message("image", a.kit_id, b"p2", hashlib.sha256(b"p2").hexdigest()),
+    ]
+
+
+def test_the_pool_gives_the_same_verdicts_acks_and_log(hub_setup, store, tmp_path):
+    kits = [hub_setup.region.kit(t) for t in TPS[:3]]
+    messages = _batch(kits)
+    now = utcnow()
+    in_process = ResultStore.open(str(tmp_path / "reference.sqlite3"), now=now)
+    reference_ingestor = hub_setup.ingestor(in_process, hooks=[RecapHook()])
+    pooled = hub_setup.ingestor(store, hooks=[RecapHook()], workers=2)
+    try:
+        expected = reference_ingestor.ingest_many(messages, now)
+        got = pooled.ingest_many(messages, now)
+        assert pooled.judging_pids(), "the batch was judged in the pool"
+    finally:
+        pooled.close()
+    assert got == expected  # statuses, reasons, log indexes and every signed ack byte
+    assert [o.status for o in got] == [
+        "accepted",
+        "accepted",
+        "accepted",
+        "duplicate",
+        "accepted",
+        "rejected",
+        "rejected",
+        "rejected",
+        "accepted",  # the image: page 2 of kit a's documents names it
+    ]
+    assert [o.reason_code for o in got][5:8] == ["topic-mismatch", "malformed", "bad-signature"]
+    log, reference_log = (TransparencyLog(s.log_storage(LOG_ID)) for s in (store, in_process))
+    assert log.size == 4 and log.root() == reference_log.root()
+    for outcome, message in zip(got[:5], messages[:5], strict=True):
+        checked = acks.verify_ack(
+            outcome.ack, hub_setup.region.authority.cert, at=now, published=message.data
+        )
+        assert checked.ack.verdict == "accepted"
+    in_process.close()
+
+
+def test_a_fresh_crl_reaches_the_pool(hub_setup, store):
+    kit, other = hub_setup.region.kit(TPS[0]), hub_setup.region.kit(TPS[1])
+    ingestor = hub_setup.ingestor(store, workers=2)
+    try:
+        first = [Message("result", kit.kit_id, signed(kit, seq=s)) for s in (1, 2)]
+        first += [Message("result", other.kit_id, signed(other, seq=s)) for s in (1, 2)]
+        assert {o.status for o in ingestor.ingest_many(first, utcnow())} == {"accepted"}
+        ca.revoke(hub_setup.region.authority, kit.kit_id)
+        ingestor.trust = hub_setup.trust()  # what a hub restarted with the new CRL holds
+        later = [Message("result", kit.kit_id, signed(kit, seq=s)) for s in (3, 4)]
+        later += [Message("result", other.kit_id, signed(other, seq=s)) for s in (3, 4)]
+        outcomes = ingestor.ingest_many(later, utcnow())
+    finally:
+        ingestor.close()
+    assert [(o.status, o.reason_code) for o in outcomes] == [
+        ("rejected", "revoked"),
+        ("rejected", "revoked"),
+        ("accepted", ""),
+        ("accepted", ""),
+    ]
+
+
+def test_a_killed_judging_process_does_not_stop_ingest(hub_setup, store):
+    kits = [hub_setup.region.kit(t) for t in TPS]
+    ingestor = hub_setup.ingestor(store, workers=2)
+    try:
+        first = [Message("result", k.kit_id, signed(k)) for k in kits]
+        assert {o.status for o in ingestor.ingest_many(first, utcnow())} == {"accepted"}
+        os.kill(ingestor.judging_pids()[0], signal.SIGKILL)  # the OOM killer, say
+        later = [Message("result", k.kit_id, signed(k, seq=2)) for k in kits]
+        outcomes = ingestor.ingest_many(later, utcnow())
+        assert [o.status for o in outcomes] == ["accepted"] * len(TPS)
+        again = [Message("result", k.kit_id, signed(k, seq=3)) for k in kits]
+        assert {o.status for o in ingestor.ingest_many(again, utcnow())} == {"accepted"}
+        assert ingestor.judging_pids(), "a fresh pool took over"
+    finally:
+        ingestor.close()
+    assert store.counts()["documents"] == 3 * len(TPS)
+
+
+def test_fast_accepted_ack_is_protocols_ack_byte_for_byte(hub_setup):
+    signer = hub_setup.signer
+    now = dt.datetime(2024, 2, 14, 20, 1, 2, tzinfo=dt.UTC)
+    fields = {
+        "kit": "kit-3171011001001-1",
+        "seq": 7,
+        "document_sha256": "ab" * 32,
+        "log_index": 1234,
+        "proof": [bytes([i]) * 32 for i in range(5)],
+        "tree_head": b"\x00signed tree head\xff" * 9,
+    }
+    fast = signer.accepted(now=now, **fields)
+    ack = acks.Ack(
+        format=acks.FORMAT,
+        hub=signer.hub_id,
+        kit=fields["kit"],
+        seq=7,
+        document_sha256="ab" * 32,
+        verdict="accepted",
+        at=acks.utc(now),
+        log_index=1234,
+        inclusion_proof=[h.hex() for h in fields["proof"]],
+        tree_head=base64.b64encode(fields["tree_head"]).decode("ascii"),
+    )
+    assert fast == acks.sign_ack(ack, signer.key, signer.certificate)
+
+
+def test_batched_recap_equals_the_sum_from_scratch(hub_setup, store):
+    """Many TPS in one transaction, rescans inside the same batch and in a later one, and a
+    rescan that drops a field: every region row equals a sum over the counting versions."""
+    kits = [hub_setup.region.kit(t) for t in TPS]
+    ingestor = hub_setup.ingestor(store, hooks=[RecapHook()])
+    firsts = [signed(k, **full_form(10 + n)) for n, k in enumerate(kits)]
+    batch = [Message("result", k.kit_id, d) for k, d in zip(kits, firsts, strict=True)]
+    rescan = signed(kits[0], seq=2, prev_sha256=document_sha(firsts[0]), **full_form(20))
+    batch.append(Message("result", kits[0].kit_id, rescan))
+    assert {o.status for o in ingestor.ingest_many(batch, utcnow())} == {"accepted"}
+    assert recap_rows(store, ELECTION, FORM) == reference(store, ELECTION, FORM)
+
+    dropped = full_form(21)
+    for part in ("fields", "evidence"):
+        dropped[part].pop("IV.3")
+    later = [
+        signed(kits[0], seq=3, prev_sha256=document_sha(rescan), **dropped),
+        signed(kits[1], seq=2, prev_sha256=document_sha(firsts[1]), **full_form(22)),
+    ]
+    outcomes = ingestor.ingest_many(
+        [Message("result", kits[n].kit_id, d) for n, d in enumerate(later)], utcnow()
+    )
+    assert {o.status for o in outcomes} == {"accepted"}
+    incremental = recap_rows(store, ELECTION, FORM)
+    assert incremental == reference(store, ELECTION, FORM)
+    assert RecapReader(store).region(ELECTION, FORM).tps_reported == len(TPS)
+    rebuild(store)
+    assert recap_rows(store, ELECTION, FORM) == incremental
+
+
+def test_a_failed_batch_leaves_no_recap_behind(hub_setup, store):
+    """The hook's collected totals go with a rolled-back batch, not into the next one."""
+    kit = hub_setup.region.kit(TPS[0])
+    hook = RecapHook()
+
+    def refuse(_store, _change):
+        raise RuntimeError("the database went away")
+
+    failing = hub_setup.ingestor(store, hooks=[hook, refuse])
+    with pytest.raises(RuntimeError):
+        failing.ingest_many([Message("result", kit.kit_id, signed(kit, **full_form(1)))], utcnow())
+    assert store.counts()["documents"] == 0
+    working = hub_setup.ingestor(store, hooks=[hook])
+    data = signed(kit, **full_form(2))
+    assert working.ingest_many([Message("result", kit.kit_id, data)], utcnow())[0].current
+    assert recap_rows(store, ELECTION, FORM) == reference(store, ELECTION, FORM)
+
+
+def _config(**ingest: object) -> dict[str, object]:
+    return {"hub": {"id": "hub-3171", "log_id": "log-3171"}, "ingest": ingest}
+
+
+def test_ingest_workers_setting():
+    assert parse_hub_config(_config(workers=3)).ingest.judging_processes == 3
+    assert parse_hub_config(_config(workers=0)).ingest.judging_processes == 0
+    assert parse_hub_config(_config()).ingest.judging_processes >= 1  # one per usable core
+    with pytest.raises(ConfigError):
+        parse_hub_config(_config(threads=2))
+    with pytest.raises(ConfigError):
+        parse_hub_config(_config(workers=-1))
