@@ -20,33 +20,48 @@ from protocol.errors import CanonicalError
 MAX_SAFE_INT = 2**53 - 1
 
 
-def _check(value: Any, path: str) -> None:
+def _check(value: Any, path: str) -> bool:
+    """Refuse what has no canonical form; True if an object key holds a character beyond
+    the Basic Multilingual Plane (only then does UTF-16 key order differ from Python's)."""
     # bool is a subclass of int: test it first so True never passes as 1.
     if isinstance(value, bool) or value is None or isinstance(value, float):
         raise CanonicalError(f"{path}: {value!r} is not allowed (integers and strings only)")
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INT:
             raise CanonicalError(f"{path}: integer {value} is outside ±(2**53 - 1)")
-    elif isinstance(value, str):
-        _check_string(value, path)
-    elif isinstance(value, dict):
+        return False
+    if isinstance(value, str):
+        return False  # a lone surrogate is found when the text is encoded
+    beyond = False
+    if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalError(f"{path}: object key {key!r} is not a string")
-            _check_string(key, path)
-            _check(item, f"{path}.{key}")
+            if not key.isascii() and max(key) > "\uffff":
+                beyond = True
+            beyond = _check(item, f"{path}.{key}") or beyond
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            beyond = _check(item, f"{path}[{index}]") or beyond
     else:
         raise CanonicalError(f"{path}: {type(value).__name__} cannot be serialised")
+    return beyond
 
 
-def _check_string(text: str, path: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise CanonicalError(f"{path}: string holds a lone surrogate") from e
+def _find_surrogate(value: Any, path: str) -> None:
+    """Raise for the first string holding a lone surrogate (which UTF-8 cannot encode)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise CanonicalError(f"{path}: string holds a lone surrogate") from e
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _find_surrogate(key, path)
+            _find_surrogate(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _find_surrogate(item, f"{path}[{index}]")
 
 
 def _utf16_key(item: tuple[str, Any]) -> bytes:
@@ -61,11 +76,59 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+class _Refused(Exception):
+    """The fast scan met something it does not take; the full check says what and where."""
+
+
+def _scan(value: Any) -> bool:
+    """``_check`` for the plain values parsed JSON holds, without building a path per node
+    (the hub runs this on every document it receives). Raises ``_Refused`` for anything
+    else, including what ``_check`` might still accept (subclasses of int or str)."""
+    kind = type(value)
+    if kind is str:
+        return False
+    if kind is int:
+        if -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            return False
+        raise _Refused
+    beyond = False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Refused
+            if not key.isascii() and max(key) > "\uffff":
+                beyond = True
+            if type(item) is not str and _scan(item):
+                beyond = True
+    elif kind is list or kind is tuple:
+        for item in value:
+            if type(item) is not str and _scan(item):
+                beyond = True
+    else:
+        raise _Refused
+    return beyond
+
+
+def _beyond_bmp_keys(value: Any) -> bool:
+    try:
+        return _scan(value)
+    except _Refused:
+        return _check(value, "$")  # raises with the path, or accepts a subclass
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value``; raise :class:`CanonicalError` if it has no form."""
-    _check(value, "$")
-    text = json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
+    if _beyond_bmp_keys(value):
+        text = json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"))
+    else:
+        # The hub checks every document it receives this way: json's own key sort (code
+        # points, the same order as UTF-16 within the BMP) keeps it a C loop.
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        _find_surrogate(value, "$")
+        raise  # unreachable: the walk finds what the encoder refused
 
 
 def parse_canonical(data: bytes) -> Any:

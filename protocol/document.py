@@ -140,10 +140,7 @@ def parse_document(value: Any) -> ResultDocument:
     except CanonicalError as e:
         where, _, reason = str(e).partition(": ")
         raise FieldError(where.removeprefix("$.").removeprefix("$") or "document", reason) from e
-    try:
-        return ResultDocument.model_validate(value)
-    except ValidationError as e:
-        raise _field_error(e) from e
+    return _validate(value)
 
 
 def parse_document_bytes(data: bytes) -> ResultDocument:
@@ -152,7 +149,14 @@ def parse_document_bytes(data: bytes) -> ResultDocument:
         value = parse_canonical(data)
     except CanonicalError as e:
         raise FieldError("payload", str(e)) from e
-    return parse_document(value)
+    return _validate(value)  # parse_canonical has checked it has a canonical form
+
+
+def _validate(value: Any) -> ResultDocument:
+    try:
+        return ResultDocument.model_validate(value)
+    except ValidationError as e:
+        raise _field_error(e) from e
 
 
 def _field_error(error: ValidationError) -> FieldError:

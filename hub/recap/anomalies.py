@@ -53,7 +53,11 @@ RECAP_KINDS = (
 TOTAL, DPT = "V.C", "I.A.JML"
 
 
+@cache
 def template_for(form: str) -> Template | None:
+    # Cached, misses included: the loader scans the template directory for a form it does
+    # not hold, once per document on the ingest path otherwise. Templates ship with the
+    # package, so a hub picks up a new one on restart.
     try:
         return loader.load_template(form)
     except TemplateError:

@@ -53,3 +53,16 @@ def test_keys_sort_by_utf16_code_units_as_rfc8785_says():
     # U+1F600 is a surrogate pair (D83D DE00) in UTF-16 and sorts before U+FB01.
     data = canonical_bytes({"\ufb01": 1, "\U0001f600": 2})
     assert data == '{"\U0001f600":2,"\ufb01":1}'.encode()
+
+
+@given(st.dictionaries(st.text(), st.integers(0, 9), max_size=8))
+def test_fast_key_sort_agrees_with_utf16_order(value):
+    """json's own sort (code points) is used when no key leaves the BMP: same bytes."""
+    by_utf16 = dict(sorted(value.items(), key=lambda kv: kv[0].encode("utf-16-be")))
+    reference = json.dumps(by_utf16, ensure_ascii=False, separators=(",", ":")).encode()
+    assert canonical_bytes(value) == reference
+
+
+def test_lone_surrogate_is_refused_with_its_path():
+    with pytest.raises(CanonicalError, match=r"\$\.fields\.a: string holds a lone surrogate"):
+        canonical_bytes({"fields": {"a": "x\ud800"}})
