@@ -21,7 +21,10 @@ from protocol.errors import FieldError
 
 PREFIX = "TPSR1"
 TRAINING_MARK = "LATIHAN"
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# ASCII classes and fullmatch, never str.isdigit() or \d: those accept "²" or "١", which
+# int() then refuses or reads as another number than the one printed.
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SEQ = re.compile(r"[1-9][0-9]{0,15}")  # below 2**63: a BIGINT in the hub's store
 _MAX_TEXT = 200  # a real receipt is under 100 characters; longer is not worth echoing back
 
 
@@ -64,9 +67,9 @@ def parse_receipt(text: str) -> Receipt:
         code = str(tps_codes.parse(tps, field="receipt.tps"))
     except FieldError as e:
         raise ReceiptFormatError(e.field, e.reason) from e
-    if not seq.isdigit() or int(seq) < 1:
+    if not _SEQ.fullmatch(seq):
         raise ReceiptFormatError("receipt.seq", f"{seq!r} is not a sequence number (1, 2, ...)")
-    if not _HEX64.match(sha):
+    if not _HEX64.fullmatch(sha):
         raise ReceiptFormatError(
             "receipt.sha256", f"{sha!r} is not a document hash (64 lower-case hex digits)"
         )

@@ -16,8 +16,9 @@ from protocol.errors import FieldError
 Level = Literal["provinsi", "kabkota", "kecamatan", "desa", "tps"]
 LEVELS: tuple[Level, ...] = ("provinsi", "kabkota", "kecamatan", "desa", "tps")
 _WIDTHS = (2, 2, 2, 4, 3)
-_DOTTED = re.compile(r"^(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})\.(\d{3})$")
-_PLAIN = re.compile(r"^(\d{2})(\d{2})(\d{2})(\d{4})(\d{3})$")
+# [0-9], not \d: \d also matches other scripts' digits ("١"), which are not a TPS code.
+_DOTTED = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{2})\.([0-9]{4})\.([0-9]{3})")
+_PLAIN = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{4})([0-9]{3})")
 
 
 @dataclass(frozen=True, order=True)
@@ -54,7 +55,7 @@ def parse(text: str, *, field: str = "tps") -> TpsCode:
     """Parse a TPS code, dotted or 13 digits; raise :class:`FieldError` naming ``field``."""
     if not isinstance(text, str):
         raise FieldError(field, f"a TPS code must be a string, not {type(text).__name__}")
-    match = _DOTTED.match(text.strip()) or _PLAIN.match(text.strip())
+    match = _DOTTED.fullmatch(text.strip()) or _PLAIN.fullmatch(text.strip())
     if match is None:
         raise FieldError(
             field,
@@ -80,4 +81,6 @@ def region_prefix_valid(prefix: str) -> bool:
     pieces = prefix.split(".")
     if not 1 <= len(pieces) <= len(_WIDTHS):
         return False
-    return all(p.isdigit() and len(p) == w for p, w in zip(pieces, _WIDTHS, strict=False))
+    return all(
+        re.fullmatch(f"[0-9]{{{w}}}", p) is not None for p, w in zip(pieces, _WIDTHS, strict=False)
+    )

@@ -2,22 +2,25 @@
 
 The ingest's chain breaks (gap, fork, seq reused) and the recapitulation's checks of each
 counting version (rules broken, votes above the registered, numbers changed after the first
-report); hub/recap/anomalies.py describes each kind.
+report); hub/recap/anomalies.py describes each kind. Both lists are paged
+(hub/api/paging.py): a page costs its own rows, with the totals counted in the database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from hub.api.context import Context, Store
+from hub.api.context import ApiContext, Context, Store
 from hub.api.errors import ERRORS
-from hub.recap import list_anomalies, silent_kits
-from hub.recap.anomalies import AnomalyRow
+from hub.api.kitscan import KitPage, KitState, kit_page
+from hub.api.paging import DEFAULT_LIMIT, Limit
 from hub.store import ResultStore
-from protocol.ids import is_training
+from hub.store.db import Row
+from protocol.ids import TRAINING_PREFIX, is_training
 
 router = APIRouter(tags=["anomalies"], responses=ERRORS)
 
@@ -47,30 +50,86 @@ class SilentKit(BaseModel):
 
 
 class AnomalyList(BaseModel):
-    anomalies: list[Anomaly]
+    anomalies: list[Anomaly] = Field(description="a page of the anomalies, oldest first")
+    anomalies_total: int = Field(description="anomalies over every page")
+    next_after: int | None = Field(
+        description="ask again with after=this for the next page of anomalies; null: last page"
+    )
     silent_kits: list[SilentKit] = Field(
-        description="kits not heard from for longer than the hub's [api] silent_after"
+        description="a page of the kits not heard from for longer than the hub's [api] "
+        "silent_after, by kit id"
+    )
+    silent_kits_total: int = Field(description="silent kits over every page")
+    next_silent_kit_after: str | None = Field(
+        description="ask again with silent_kit_after=this for the next page of silent kits"
     )
     silent_after_minutes: int
 
 
-def anomaly(store: ResultStore, row: AnomalyRow) -> Anomaly:
-    election = row.election
-    if election is None and row.document_id is not None:
-        # The ingest's chain anomalies name the document, not the election: its document
-        # does, so a training kit's chain break is not shown among the real ones.
-        election = store.document(row.document_id).election
+@dataclass(frozen=True)
+class AnomalyFilter:
+    election: str | None = None
+    training: bool | None = None
+    tps: str | None = None
+    open_only: bool = True
+
+    def where(self) -> tuple[str, list[object]]:
+        """SQL conditions on the anomaly (a) and the document it names (d)."""
+        # The ingest's chain anomalies name no election: their document does.
+        election = "COALESCE(a.election, d.election)"
+        found: list[str] = []
+        params: list[object] = []
+        if self.open_only:
+            found.append("a.resolved_at IS NULL")
+        if self.election is not None:
+            found.append(f"{election} = ?")
+            params.append(self.election)
+        if self.training is not None:
+            # What no election can be told of is shown in both (as wanted() decides).
+            same = "=" if self.training else "<>"
+            found.append(f"({election} IS NULL OR substr({election}, 1, ?) {same} ?)")
+            params += [len(TRAINING_PREFIX), TRAINING_PREFIX]
+        if self.tps is not None:
+            found.append("a.tps = ?")
+            params.append(self.tps)
+        return " AND ".join(found) or "1 = 1", params
+
+
+_FROM = "FROM anomalies a LEFT JOIN documents d ON d.id = a.document_id"
+
+
+def anomaly_page(
+    store: ResultStore, which: AnomalyFilter, after: int | None = None, limit: int | None = None
+) -> tuple[list[Anomaly], int]:
+    """The anomalies ``which`` keeps, oldest first (``limit`` of them after the id
+    ``after``), and how many it keeps in all: one count and one page read, no document."""
+    where, params = which.where()
+    row = store.db.one(f"SELECT COUNT(*) {_FROM} WHERE {where}", params)
+    total = int(row[0]) if row else 0
+    if after is not None:
+        where, params = f"{where} AND a.id > ?", [*params, after]
+    page = " LIMIT ?" if limit is not None else ""
+    rows = store.db.all(
+        "SELECT a.id, a.kind, COALESCE(a.election, d.election), a.tps, a.kit, a.document_id, "
+        f"a.detail, a.detected_at, a.resolved_at {_FROM} WHERE {where} ORDER BY a.id{page}",
+        [*params, *([limit] if limit is not None else [])],
+    )
+    return [_anomaly(r) for r in rows], total
+
+
+def _anomaly(row: Row) -> Anomaly:
+    election = row[2]
     return Anomaly(
-        id=row.id,
-        kind=row.kind,
+        id=int(row[0]),
+        kind=row[1],
         election=election,
         training=None if election is None else is_training(election),
-        tps=row.tps,
-        kit=row.kit,
-        document_id=row.document_id,
-        detail=row.detail,
-        detected_at=row.detected_at,
-        resolved_at=row.resolved_at,
+        tps=row[3],
+        kit=row[4],
+        document_id=None if row[5] is None else int(row[5]),
+        detail=row[6],
+        detected_at=row[7],
+        resolved_at=row[8],
     )
 
 
@@ -88,17 +147,61 @@ def anomalies(
         bool | None, Query(description="only training (true) or only real (false) elections")
     ] = None,
     resolved: Annotated[bool, Query(description="include resolved anomalies too")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    after: Annotated[
+        int | None, Query(ge=0, description="the page of anomalies after this id")
+    ] = None,
+    silent_kit_after: Annotated[
+        str | None, Query(description="the page of silent kits after this kit id")
+    ] = None,
 ) -> AnomalyList:
-    rows = list_anomalies(store.db, election=election, open_only=not resolved)
-    silent = silent_kits(
-        store.db, ctx.now(), ctx.silent_after, registry=ctx.registry, election=election
-    )
+    which = AnomalyFilter(election, training, open_only=not resolved)
+    found, total = anomaly_page(store, which, after, limit + 1)
+    silent = _silent(ctx, store, election, training, silent_kit_after, limit)
     return AnomalyList(
-        anomalies=[a for a in (anomaly(store, r) for r in rows) if wanted(training, a.election)],
-        silent_kits=[
-            SilentKit(kit=s.kit, election=s.election, tps=s.tps, last_seen=s.last_seen)
-            for s in silent
-            if wanted(training, s.election)
-        ],
+        anomalies=found[:limit],
+        anomalies_total=total,
+        next_after=found[limit - 1].id if len(found) > limit else None,
+        silent_kits=_silent_kits(store, silent.kits),
+        silent_kits_total=silent.counts["silent"],
+        next_silent_kit_after=silent.next_after,
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
     )
+
+
+def _silent(
+    ctx: ApiContext,
+    store: ResultStore,
+    election: str | None,
+    training: bool | None,
+    after: str | None,
+    limit: int,
+) -> KitPage:
+    def election_ok(kit_election: str | None) -> bool:
+        # As silent_kits: an election filter keeps only kits known to be of that election.
+        if election is not None and kit_election != election:
+            return False
+        return wanted(training, kit_election)
+
+    return kit_page(ctx, store, election_ok, ("silent",), after, limit)
+
+
+def _silent_kits(store: ResultStore, kits: list[KitState]) -> list[SilentKit]:
+    # Last seen: the later of its last-seen time and its latest document (one that arrived
+    # late and did not pass the recap hook), for the page's kits in one indexed read.
+    heard = [k.kit for k in kits if k.heard]
+    marks = ", ".join("?" * len(heard))
+    latest = "(SELECT MAX(d.received_at) FROM documents d WHERE d.kit = k.kit)"
+    rows = (
+        store.db.all(
+            f"SELECT k.kit, k.last_seen, {latest} FROM kit_last_seen k WHERE k.kit IN ({marks})",
+            heard,
+        )
+        if heard
+        else []
+    )
+    seen = {str(r[0]): max(filter(None, r[1:]), default=None) for r in rows}
+    return [
+        SilentKit(kit=k.kit, election=k.election, tps=k.tps, last_seen=seen.get(k.kit))
+        for k in kits
+    ]

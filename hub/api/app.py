@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from hub.api import anomalies, errors, kits, recap, receipts, tps, translog
 from hub.api.context import ApiContext, utcnow
 from hub.api.documents import API
-from hub.api.stores import StoreFactory, StorePool
+from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from_registry
 from hub.trust import RegistryKit
 
@@ -42,13 +42,15 @@ def create_app(
     silent_after: dt.timedelta = dt.timedelta(minutes=60),
     hub_certificate: bytes | None = None,
     now: Callable[[], dt.datetime] = utcnow,
+    store_pool_size: int = DEFAULT_POOL_SIZE,
 ) -> FastAPI:
-    """The app over stores ``open_store`` opens (one per serving thread, all closed at
-    shutdown). ``registry`` gives the TPS expected (completeness) and the kits that should
-    be heard from; without it completeness is unknown (null), never a guess."""
+    """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
+    read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
+    and the kits that should be heard from; without it completeness is unknown (null),
+    never a guess."""
     kits_known = tuple(registry)
     context = ApiContext(
-        stores=StorePool(open_store),
+        stores=StorePool(open_store, store_pool_size),
         log_id=log_id,
         training_log_id=training_log_id,
         registry=kits_known,

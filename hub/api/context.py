@@ -7,12 +7,14 @@ read from files or the environment here), and handed to endpoints as FastAPI dep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hub.api.kitscan import RegistryIndex
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
 from hub.store import ResultStore
@@ -34,6 +36,11 @@ class ApiContext:
     hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
+    @cached_property
+    def registry_index(self) -> RegistryIndex:
+        # Built on first use, once: every /kits and /anomalies request reads it.
+        return RegistryIndex.of(self.registry)
+
     @property
     def logs(self) -> dict[str, bool]:
         """Each log this hub keeps, and whether it is the training one."""
@@ -46,8 +53,14 @@ def context(request: Request) -> ApiContext:
     return value
 
 
-def store(request: Request) -> ResultStore:
-    return context(request).stores.get()
+async def store(request: Request) -> AsyncIterator[ResultStore]:
+    """A store for this request alone, given back to the pool when the request ends.
+
+    Async so the wait for a free store is in the event loop: a sync dependency would wait
+    on a worker thread, and run on another thread than the endpoint that uses the store.
+    """
+    async with context(request).stores.checkout() as checked_out:
+        yield checked_out
 
 
 Context = Annotated[ApiContext, Depends(context)]

@@ -1,4 +1,5 @@
-"""The API's error answers: 404 names what was not found, 400 names the bad parameter.
+"""The API's error answers: 404 names what was not found, 400 names the bad parameter,
+409 says what is held but not yet answerable (a result not yet under a signed tree head).
 
 Every error body is ``{"detail": "...", "parameter": "..."}`` (``parameter`` only on a 400),
 the shape FastAPI itself uses for ``detail``, so a client reads one shape everywhere.
@@ -34,6 +35,11 @@ def not_found(detail: str) -> ApiError:
     return ApiError(404, detail)
 
 
+def not_yet(detail: str) -> ApiError:
+    # 409, not 404: the hub holds what was asked for, but cannot answer for it yet.
+    return ApiError(409, detail)
+
+
 def bad_parameter(parameter: str, detail: str) -> ApiError:
     return ApiError(400, f"{parameter}: {detail}", parameter)
 
@@ -42,6 +48,13 @@ def bad_parameter(parameter: str, detail: str) -> ApiError:
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "a parameter is malformed (named in `parameter`)"},
     404: {"model": ErrorBody, "description": "what was asked for is not held by this hub"},
+}
+NOT_YET: dict[int | str, dict[str, object]] = {
+    409: {
+        "model": ErrorBody,
+        "description": "the hub holds the document, but no signed tree head covers it yet: "
+        "ask again after the next one (the worker signs one per ingest batch)",
+    },
 }
 
 

@@ -3,6 +3,7 @@
 A kit is online if the hub heard from it (a result, or a status heartbeat once the worker
 records them) within the hub's ``[api] silent_after``; registry kits never heard from are
 listed too, and revoked kits are left out of "offline" (they are meant to be silent).
+A page at a time (hub/api/paging.py), with the counts over them all (hub/api/kitscan.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from hub.api.anomalies import wanted
-from hub.api.context import ApiContext, Context, Store
+from hub.api.context import Context, Store
 from hub.api.errors import ERRORS
-from hub.recap import silent_kits
+from hub.api.kitscan import ALL_CATEGORIES, KitState, kit_page
+from hub.api.paging import DEFAULT_LIMIT, Limit
 from hub.store import ResultStore
 from protocol.ids import is_training
 
@@ -45,11 +47,15 @@ class Kit(BaseModel):
 
 
 class KitList(BaseModel):
-    kits: list[Kit]
-    online: int
-    offline: int
+    kits: list[Kit] = Field(description="a page of the kits, by kit id")
+    total: int = Field(description="kits listed over every page (revoked ones included)")
+    online: int = Field(description="online kits, over every page")
+    offline: int = Field(description="offline kits (revoked ones excepted), over every page")
     silent_after_minutes: int
     now: str = Field(description="the hub's time of this answer (UTC)")
+    next_after: str | None = Field(
+        description="ask again with after=this for the next page; null: this is the last"
+    )
 
 
 @router.get("/kits", response_model=KitList, summary="Kits online and offline")
@@ -60,64 +66,57 @@ def kits(
     training: Annotated[
         bool | None, Query(description="only training (true) or only real (false) kits")
     ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    after: Annotated[str | None, Query(description="the page after this kit id")] = None,
 ) -> KitList:
-    silent = {
-        s.kit for s in silent_kits(store.db, ctx.now(), ctx.silent_after, registry=ctx.registry)
-    }
-    found = [k for k in _all_kits(ctx, store, silent) if wanted(training, k.election)]
-    if election is not None:
-        found = [k for k in found if k.election == election]
+    def election_ok(kit_election: str | None) -> bool:
+        if election is not None and kit_election != election:
+            return False
+        return wanted(training, kit_election)
+
+    page = kit_page(ctx, store, election_ok, ALL_CATEGORIES, after, limit)
+    counts = page.counts
     return KitList(
-        kits=found,
-        online=sum(k.online for k in found),
-        offline=sum(not k.online and not k.revoked for k in found),
+        kits=_kits(store, page.kits),
+        total=sum(counts.values()),
+        online=counts["online"],
+        offline=counts["silent"] + counts["said-offline"],
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
         now=ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        next_after=page.next_after,
     )
 
 
-def _all_kits(ctx: ApiContext, store: ResultStore, silent: set[str]) -> list[Kit]:
-    revoked = {k.kit for k in ctx.registry if k.revoked}
-    # One read of the whole table: a region's few thousand kits, never the documents.
-    seen = {
-        str(r[0]): r
-        for r in store.db.all(
-            "SELECT kit, election, tps, last_seen, status, status_at FROM kit_last_seen"
+def _kits(store: ResultStore, states: list[KitState]) -> list[Kit]:
+    heard = [s.kit for s in states if s.heard]
+    rows = (
+        store.db.all(
+            "SELECT kit, last_seen, status, status_at FROM kit_last_seen "
+            f"WHERE kit IN ({', '.join('?' * len(heard))})",
+            heard,
         )
-    }
-    kits = {
-        kit: _kit(kit, election, tps, last, status, at, kit not in silent, kit in revoked)
-        for kit, (_, election, tps, last, status, at) in seen.items()
-    }
-    for entry in ctx.registry:
-        if entry.kit not in kits:
-            kits[entry.kit] = _kit(
-                entry.kit, entry.election, entry.tps, None, None, None, False, entry.revoked
-            )
-    return [kits[k] for k in sorted(kits)]
+        if heard
+        else []
+    )
+    # One read of the page's kits (at most MAX_LIMIT ids: under both databases' limits).
+    full = {str(r[0]): r[1:] for r in rows}
+    return [_kit(s, *full.get(s.kit, (None, None, None))) for s in states]
 
 
 def _kit(
-    kit: str,
-    election: str | None,
-    tps: str | None,
-    last_seen: str | None,
-    status_text: str | None,
-    status_at: str | None,
-    online: bool,
-    revoked: bool,
+    state: KitState, last_seen: str | None, status_text: str | None, status_at: str | None
 ) -> Kit:
     status = json.loads(status_text) if status_text else None
-    state = status.get("state") if isinstance(status, dict) else None
+    said = status.get("state") if isinstance(status, dict) else None
     return Kit(
-        kit=kit,
-        election=election,
-        training=None if election is None else is_training(election),
-        tps=tps,
-        online=online and not revoked and state != "offline",
+        kit=state.kit,
+        election=state.election,
+        training=None if state.election is None else is_training(state.election),
+        tps=state.tps,
+        online=state.category == "online",
         last_seen=last_seen,
-        state=state if state in ("online", "offline") else None,
+        state=said if said in ("online", "offline") else None,
         status=status if isinstance(status, dict) else None,
         status_at=status_at,
-        revoked=revoked,
+        revoked=state.category == "revoked",
     )

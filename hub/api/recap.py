@@ -18,7 +18,6 @@ from hub.api.forms import FormInfo, form_info
 from hub.recap import RecapError, RecapReader, RegionTotals
 from hub.recap.completeness import ratio
 from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
-from protocol import tps as tps_codes
 from protocol.ids import is_training
 
 router = APIRouter(tags=["recapitulation"], responses=ERRORS)
@@ -178,8 +177,7 @@ def _with_expected(
     """The children that reported, and those the registry expects that have not yet."""
     found = {t.region: _region(t) for t in reported}
     if ctx.expected is not None and below is not None:
-        for code in ctx.expected.tps_in(election, region):
-            child = code if below == "tps" else tps_codes.parse(code).prefix(below)
+        for child in ctx.expected.children(election, region):
             if child not in found:
                 found[child] = _empty(ctx, election, child, below)
     return [found[code] for code in sorted(found)]

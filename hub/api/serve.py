@@ -2,7 +2,8 @@
 
 `tps-hub serve` runs it in the foreground (uvicorn handles SIGTERM and SIGINT);
 `tps-hub run --serve` runs it in a thread of the worker's process, for a small hub on one
-machine. Either way it reads the database the worker writes, through connections of its own.
+machine. Either way it reads the database the worker writes, through read-only connections
+of its own, and refuses to start on a database not migrated to its schema.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from hub.api.app import create_app
+from hub.api.stores import make_read_only
 from hub.config import HubConfig
-from hub.errors import HubError
-from hub.store import Database, ResultStore
+from hub.errors import HubError, StoreError
+from hub.store import LATEST, Database, ResultStore
+from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
 
 if TYPE_CHECKING:
@@ -34,9 +37,11 @@ def app_from_config(
     *,
     schema: str | None = None,
 ) -> FastAPI:
-    """The app over hub.toml's database, migrated first so a new hub serves empty answers."""
+    """The app over hub.toml's database, whose schema must be this software's: the API only
+    reads, so it never migrates (``tps-hub migrate`` and the worker do). ``now`` is kept
+    for callers that pass it; nothing here needs the time any more."""
     url = config.database.url
-    ResultStore.open(url, now=now, schema=schema).close()
+    check_schema(url, schema=schema)
     return create_app(
         lambda: ResultStore(Database.open(url, schema=schema)),
         log_id=config.hub.log_id,
@@ -45,6 +50,38 @@ def app_from_config(
         silent_after=dt.timedelta(minutes=config.api.silent_after),
         hub_certificate=_read_if_there(config.paths.certificate),
     )
+
+
+def check_schema(url: str, *, schema: str | None = None) -> None:
+    """HubError unless the database at ``url`` is at this software's schema version; read
+    through a read-only connection of its own, so not even a missing table is created."""
+    if not is_postgres_url(url) and not sqlite_path(url).is_file():
+        raise HubError(f"no hub database at {url}: run `tps-hub migrate` first")
+    db = Database.open(url, schema=schema)
+    try:
+        make_read_only(db)
+        version = _schema_version(db)
+    finally:
+        db.close()
+    if version < LATEST:
+        raise HubError(
+            f"the database is at schema version {version}, this hub needs {LATEST}: "
+            "run `tps-hub migrate` first"
+        )
+    if version > LATEST:
+        raise HubError(
+            f"the database is at schema version {version}, newer than this hub's {LATEST}: "
+            "upgrade the hub software"
+        )
+
+
+def _schema_version(db: Database) -> int:
+    # hub.store.schema_version() would create schema_migrations if missing: a write.
+    try:
+        row = db.one("SELECT MAX(version) FROM schema_migrations")
+    except StoreError:
+        return 0  # no such table: never migrated
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def _read_if_there(path: Path) -> bytes | None:

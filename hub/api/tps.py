@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from hub.api.anomalies import Anomaly, anomaly
+from hub.api.anomalies import Anomaly, AnomalyFilter, anomaly_page
 from hub.api.context import Store
 from hub.api.documents import (
     DocumentSummary,
@@ -21,7 +21,6 @@ from hub.api.documents import (
 )
 from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
-from hub.recap import list_anomalies
 from hub.recap.anomalies import changed_fields
 from hub.store import ResultStore, StoredDocument
 from protocol import tps as tps_codes
@@ -78,12 +77,13 @@ def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
         code = str(tps_codes.parse(tps))
     except FieldError as e:
         raise bad_parameter("tps", e.reason) from e
-    stored = store.versions(election, code, form)
+    # The version that counts first, then the versions: documents are only ever added, so
+    # every version read after it includes it, even if a rescan arrives in between.
     current = store.current(election, code, form)
-    if not stored or current is None:
+    if current is None:
         raise not_found(f"the hub holds no {election} {form} result for TPS {code}")
     counting = signed_document(current)
-    versions = _versions(stored, current.document_sha256)
+    versions = _versions(store.versions(election, code, form), current.document_sha256)
     first_id = store.first_document_id(election, code, form)
     first = (
         counting.fields
@@ -95,7 +95,7 @@ def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
         form=form,
         training=is_training(election),
         tps=code,
-        counting=next(v for v in versions if v.counts),
+        counting=_counting(versions, current),
         fields=_decided(counting, first),
         pages=pages(store, counting),
         versions=versions,
@@ -114,6 +114,12 @@ def _versions(stored: list[StoredDocument], counting: str) -> list[Version]:
     return out
 
 
+def _counting(versions: list[Version], current: StoredDocument) -> Version:
+    found = next((v for v in versions if v.counts), None)
+    # Not reachable while documents are never deleted; an answer, not a 500, if ever so.
+    return found or Version(**summary(current, current.document_sha256).model_dump(), changes=[])
+
+
 def _decided(document: ResultDocument, first: dict[str, int]) -> list[DecidedField]:
     return [
         DecidedField(
@@ -129,10 +135,7 @@ def _decided(document: ResultDocument, first: dict[str, int]) -> list[DecidedFie
 
 
 def _anomalies(store: ResultStore, election: str, tps: str) -> list[Anomaly]:
-    # Anomalies are few by design (each is a problem someone must look at), so filtering
-    # an election's open ones here costs less than a query per TPS would save.
-    rows = list_anomalies(store.db, election=election)
-    return [anomaly(store, r) for r in rows if r.tps == tps]
+    return anomaly_page(store, AnomalyFilter(election=election, tps=tps))[0]
 
 
 @router.get(

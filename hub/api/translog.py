@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.context import Context, Store
 from hub.api.documents import check_sha256
-from hub.api.errors import ERRORS, bad_parameter, not_found
+from hub.api.errors import ERRORS, NOT_YET, bad_parameter, not_found, not_yet
 from hub.translog.proofs import (
     ProofRequestError,
     consistency_document,
@@ -115,6 +115,7 @@ def consistency(
     "/documents/{sha256}/inclusion",
     response_model=InclusionProof,
     summary="Proof that a stored result is in the transparency log",
+    responses=NOT_YET,
 )
 def inclusion(
     sha256: str,
@@ -130,7 +131,10 @@ def inclusion(
     except ProofRequestError as e:
         raise bad_parameter("tree_size", str(e)) from e
     if proof is None:
-        raise not_found(f"document {sha256} is not yet under a signed tree head; ask again")
+        raise not_yet(
+            f"document {sha256} is logged but not yet under a signed tree head; ask again "
+            "after the hub signs its next one"
+        )
     return InclusionProof(**proof)
 
 

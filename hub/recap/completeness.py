@@ -16,22 +16,42 @@ from hub.trust import RegistryKit
 
 @dataclass
 class Expected:
-    """TPS codes expected per election, with per-region counts worked out once."""
+    """TPS codes expected per election, indexed once per election (on first use) by region:
+    how many TPS each region holds, and its children, so a region's view costs its own
+    children, never a scan of the election's TPS."""
 
     tps: dict[str, frozenset[str]]
     _counts: dict[str, Counter[str]] = field(default_factory=dict, repr=False)
+    _children: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, repr=False)
 
     def count(self, election: str, region: str = WHOLE) -> int:
-        if election not in self._counts:
-            counts: Counter[str] = Counter()
-            for code in self.tps.get(election, ()):
-                counts.update(region for _, region, _ in regions_of(code))
-                counts[code] += 1
-            self._counts[election] = counts
-        return self._counts[election][region]
+        return self._index(election)[region]
+
+    def children(self, election: str, region: str = WHOLE) -> tuple[str, ...]:
+        """The regions one level below ``region`` (under a desa: its TPS) that hold an
+        expected TPS, in code order."""
+        self._index(election)
+        return self._children[election].get(region, ())
 
     def tps_in(self, election: str, region: str) -> list[str]:
         return sorted(t for t in self.tps.get(election, ()) if within(region, t))
+
+    def _index(self, election: str) -> Counter[str]:
+        # Several serving threads may build it at once: each builds the same, and the
+        # children are stored before the counts that say the index is there.
+        if election not in self._counts:
+            counts: Counter[str] = Counter()
+            below: dict[str, set[str]] = {}
+            for code in self.tps.get(election, ()):
+                chain = regions_of(code)
+                counts.update(region for _, region, _ in chain)
+                counts[code] += 1
+                for _, region, parent in chain[1:]:
+                    below.setdefault(parent or WHOLE, set()).add(region)
+                below.setdefault(chain[-1][1], set()).add(code)
+            self._children[election] = {r: tuple(sorted(c)) for r, c in below.items()}
+            self._counts[election] = counts
+        return self._counts[election]
 
 
 def expected_from_registry(kits: Iterable[RegistryKit]) -> Expected:

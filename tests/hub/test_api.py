@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.api.serve import app_from_config
+from hub.api.context import Store
+from hub.api.serve import app_from_config, check_schema
 from hub.config import load_hub_config, parse_hub_config
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError, StoreError
+from hub.recap import record_status
 from hub.recap.levels import regions_of
-from hub.store import ResultStore
+from hub.store import Database, ResultStore, utc_text
 from protocol import certs, proofs, result
+from tests.hub import test_store_support as store_support
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -28,10 +37,12 @@ from tests.hub.test_api_support import (
     TRAINING,
     FilledHub,
     fill_hub,
+    form,
     write_hub_toml,
 )
 from tests.hub.test_store_support import LOG_ID, utcnow
 
+backend = store_support.backend  # SQLite, and PostgreSQL where one is reachable
 V1 = "/api/v1"
 REAL_COUNTING = ("a2", "b1", "c1", "d1")  # a1 was replaced by a rescan; t1 is training
 
@@ -108,6 +119,11 @@ def test_openapi_describes_every_endpoint_and_field(api):
         answers = path["get"]["responses"]
         assert {"200", "400", "404"} <= set(answers)
         assert answers["404"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorBody")
+    # Held but not yet under a signed tree head: a 409, told apart from an unknown hash.
+    inclusion = spec["paths"][f"{V1}/documents/{{sha256}}/inclusion"]["get"]["responses"]
+    assert "signed tree head" in inclusion["409"]["description"]
+    kits = {p["name"] for p in spec["paths"][f"{V1}/kits"]["get"]["parameters"]}
+    assert {"limit", "after"} <= kits
     assert api.get("/docs").status_code == 404  # no Swagger UI: it would load from a CDN
 
 
@@ -475,3 +491,289 @@ def test_region_sums_equal_a_sum_over_the_counting_versions(api, hub):
     for region, total in expected.items():
         shown = get(api, f"/contests/{ELECTION}/{FORM}/regions", region=region)
         assert shown["region"]["totals"]["V.C"] == total
+
+
+# -- serving many requests: a bounded pool of read-only stores ---------------------------------
+
+
+def pooled_app(hub: FilledHub, size: int) -> tuple[FastAPI, list[ResultStore]]:
+    """The app with a pool of ``size`` stores, and every store it ever opened."""
+    opened: list[ResultStore] = []
+
+    def open_store() -> ResultStore:
+        store = ResultStore.open(hub.url, now=utcnow())
+        opened.append(store)
+        return store
+
+    app = create_app(
+        open_store,
+        log_id=LOG_ID,
+        training_log_id=LOG_ID + "-latihan",
+        registry=hub.registry,
+        store_pool_size=size,
+    )
+    return app, opened
+
+
+def test_concurrent_requests_never_open_more_stores_than_the_pool_nor_share_one(hub):
+    size = 3
+    app, opened = pooled_app(hub, size)
+    lock, busy, shared = threading.Lock(), set(), []
+
+    def probe(store: Store) -> dict[str, int]:
+        with lock:
+            if id(store) in busy:
+                shared.append(id(store))
+            busy.add(id(store))
+        try:
+            row = store.db.one("SELECT COUNT(*) FROM documents")
+            threading.Event().wait(0.002)  # widens the window two requests could overlap in
+        finally:
+            with lock:
+                busy.discard(id(store))
+        return {"documents": int(row[0]) if row else 0}
+
+    app.add_api_route("/probe", probe)
+    paths = ["/probe", f"{V1}/contests", f"{V1}/kits", f"{V1}/anomalies"] * 8
+    with TestClient(app) as client, ThreadPoolExecutor(len(paths)) as threads:
+        for _wave in range(4):
+            answers = list(threads.map(lambda path: client.get(path).status_code, paths))
+            assert answers == [200] * len(paths)
+        assert 1 <= len(opened) <= size
+        assert shared == []
+    for store in opened:  # all closed at shutdown
+        with pytest.raises(StoreError):
+            store.db.one("SELECT 1")
+
+
+def test_api_stores_refuse_writes_and_a_broken_one_is_not_lent_again(hub):
+    app, opened = pooled_app(hub, 2)
+
+    def write(store: Store) -> dict[str, str]:
+        try:
+            store.db.execute("UPDATE anomalies SET detail = detail")
+        except StoreError as e:
+            return {"refused": str(e)}
+        return {"refused": ""}
+
+    def broken(store: Store) -> None:
+        raise StoreError("the connection went away")
+
+    app.add_api_route("/write", write)
+    app.add_api_route("/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert "readonly" in client.get("/write").json()["refused"]
+        assert client.get("/broken").status_code == 500
+        assert client.get(f"{V1}/contests").status_code == 200
+    assert len(opened) == 2  # the store behind the error was closed, a new one opened
+    with pytest.raises(StoreError):
+        opened[0].db.one("SELECT 1")
+
+
+def test_serve_refuses_a_database_not_migrated_and_creates_nothing(hub, tmp_path):
+    missing = tmp_path / "none.sqlite3"
+    with pytest.raises(HubError, match="run `tps-hub migrate` first"):
+        check_schema(str(missing))
+    assert not missing.exists()
+    empty = tmp_path / "empty.sqlite3"
+    sqlite3.connect(empty).close()
+    with pytest.raises(HubError, match="run `tps-hub migrate` first"):
+        check_schema(str(empty))
+    with sqlite3.connect(empty) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    check_schema(hub.url)  # the filled hub is at this software's schema
+
+
+# -- receipts in other scripts' digits ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seq", "tps"), [("\u00b2", TPS_A), ("\u0661", TPS_A), ("1", "31.71.01.1001.00\u0661")]
+)
+def test_a_receipt_in_other_scripts_digits_is_a_400_naming_the_part(api, hub, seq, tps):
+    body = error(api, "/receipts", 400, qr=f"TPSR1|{tps}|{seq}|{hub.sha('a2')}")
+    assert body["parameter"] == ("qr.seq" if tps == TPS_A else "qr.tps")
+
+
+# -- a hub that changes while it is read ---------------------------------------------------------
+
+
+@pytest.fixture
+def changing_hub(tmp_path: Path) -> FilledHub:
+    return fill_hub(tmp_path)
+
+
+def test_tps_view_survives_a_rescan_between_its_reads(changing_hub, monkeypatch):
+    hub, original, rescanned = changing_hub, ResultStore.versions, []
+
+    def versions_then_rescan(self: ResultStore, election: str, tps: str, form_id: str):
+        found = original(self, election, tps, form_id)
+        if not rescanned:  # a rescan of TPS C lands between the view's two reads
+            rescanned.append(True)
+            hub.send("c2", TPS_C, form(8), seq=2, prev_sha256=hub.sha("c1"))
+        return found
+
+    monkeypatch.setattr(ResultStore, "versions", versions_then_rescan)
+    with client_for(hub) as api:
+        during = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_C}")
+        assert during["counting"]["document_sha256"] in {
+            v["document_sha256"] for v in during["versions"] if v["counts"]
+        }
+        after = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_C}")
+    assert rescanned and after["counting"]["document_sha256"] == hub.sha("c2")
+    assert [v["seq"] for v in after["versions"]] == [1, 2]
+
+
+def test_inclusion_of_a_document_not_yet_under_a_signed_head_is_409(changing_hub):
+    hub = changing_hub
+    with sqlite3.connect(hub.url) as db:  # as if the worker had not signed its last head yet
+        db.execute(
+            "DELETE FROM translog_heads WHERE log = ? AND tree_size = "
+            "(SELECT MAX(tree_size) FROM translog_heads WHERE log = ?)",
+            (LOG_ID, LOG_ID),
+        )
+    with client_for(hub) as api:
+        waiting = error(api, f"/documents/{hub.sha('d1')}/inclusion", 409)
+        assert "not yet under a signed tree head" in waiting["detail"]
+        assert error(api, f"/documents/{'cd' * 32}/inclusion", 404)
+        get(api, f"/documents/{hub.sha('c1')}/inclusion")  # under the head before: proved
+
+
+# -- a region view costs its children, never a scan of the expected TPS --------------------------
+
+
+class WatchedCodes(frozenset):
+    """Expected TPS codes that note each time they are scanned."""
+
+    scans: ClassVar[list[int]] = []
+
+    def __iter__(self):
+        WatchedCodes.scans.append(1)
+        return super().__iter__()
+
+
+def test_a_region_view_does_not_scan_every_expected_tps(hub):
+    with client_for(hub) as api:
+        get(api, f"/contests/{ELECTION}/{FORM}/regions")  # the registry is indexed once here
+        expected = api.app.state.context.expected
+        expected.tps = {e: WatchedCodes(codes) for e, codes in expected.tps.items()}
+        WatchedCodes.scans = []
+        for region in ("", "31", "31.71", "31.71.02", "31.71.02.2001"):
+            view = get(api, f"/contests/{ELECTION}/{FORM}/regions", region=region)
+        assert WatchedCodes.scans == []
+    assert [(t["region"], t["tps_expected"]) for t in view["children"]] == [(TPS_D, 1), (TPS_E, 1)]
+
+
+# -- long lists, a page at a time ----------------------------------------------------------------
+
+
+def pages(
+    api: TestClient,
+    path: str,
+    items: str,
+    totals: tuple[str, ...],
+    *,
+    cursor: str = "after",
+    next_key: str = "next_after",
+    **params,
+) -> list[dict]:
+    """Every page of a paged list, each checked to give the same totals as the first."""
+    found: list[dict] = []
+    first, after = None, None
+    while True:
+        page = get(api, path, **params, **({cursor: after} if after is not None else {}))
+        shown = [page[k] for k in totals]
+        first = shown if first is None else first
+        assert shown == first and len(page[items]) <= params["limit"]
+        found += page[items]
+        after = page[next_key]
+        if after is None:
+            return found
+
+
+def test_kits_come_a_page_at_a_time_with_totals_over_all(api, hub):
+    whole = get(api, "/kits", training="false")
+    assert whole["next_after"] is None and whole["total"] == len(whole["kits"]) == 6
+    assert [k["kit"] for k in whole["kits"]] == sorted(k["kit"] for k in whole["kits"])
+    for limit in (1, 2, 5):
+        paged = pages(
+            api, "/kits", "kits", ("total", "online", "offline"), training="false", limit=limit
+        )
+        assert paged == whole["kits"]
+    first = get(api, "/kits", training="false", limit=2)
+    assert (first["total"], first["online"], first["offline"]) == (6, 3, 2)
+    assert error(api, "/kits", 400, limit=0)["parameter"] == "limit"
+    assert error(api, "/kits", 400, limit=100_000)["parameter"] == "limit"
+
+
+def test_anomalies_and_silent_kits_come_a_page_at_a_time(api, hub):
+    whole = get(api, "/anomalies", training="false")
+    assert whole["anomalies_total"] == len(whole["anomalies"]) >= 2
+    assert whole["next_after"] is None and whole["silent_kits_total"] == 1
+    paged = pages(api, "/anomalies", "anomalies", ("anomalies_total",), training="false", limit=1)
+    assert paged == whole["anomalies"]
+    later = utcnow() + dt.timedelta(hours=3)  # every kit silent by then
+    with client_for(hub, now=lambda: later) as quiet:
+        everyone = get(quiet, "/anomalies", training="false")["silent_kits"]
+        assert len(everyone) == 5  # all but the revoked kit
+        one_by_one = pages(
+            quiet,
+            "/anomalies",
+            "silent_kits",
+            ("silent_kits_total",),
+            cursor="silent_kit_after",
+            next_key="next_silent_kit_after",
+            training="false",
+            limit=1,
+        )
+    assert one_by_one == everyone
+    assert error(api, "/anomalies", 400, after=-1)["parameter"] == "after"
+
+
+# -- the same SQL on either database -------------------------------------------------------------
+
+
+def test_kits_anomalies_and_read_only_stores_on_either_database(backend):
+    """The paging SQL and the read-only setting, on SQLite and on PostgreSQL."""
+    now = utcnow()
+    store = backend.open_store()
+    record_status(store.db, "kit-x", utc_text(now), {"state": "offline"})
+    record_status(store.db, "kit-y", utc_text(now - dt.timedelta(hours=2)), {"state": "online"})
+    store.add_anomaly("rule-broken", "real", utc_text(now), election=ELECTION, tps=TPS_A)
+    store.add_anomaly("rule-broken", "training", utc_text(now), election=TRAINING, tps=TPS_A)
+    store.close()
+    app = create_app(
+        lambda: ResultStore(Database.open(backend.url, schema=backend.schema)),
+        log_id=LOG_ID,
+        training_log_id=LOG_ID + "-latihan",
+        now=lambda: now,
+    )
+
+    def write(store: Store) -> dict[str, bool]:
+        try:
+            store.db.execute("UPDATE anomalies SET detail = 'changed'")
+        except StoreError:
+            return {"refused": True}
+        return {"refused": False}
+
+    app.add_api_route("/write", write)
+    with TestClient(app) as api:
+        kits = get(api, "/kits", limit=1)
+        assert (kits["total"], kits["online"], kits["offline"]) == (2, 0, 2)
+        assert [k["kit"] for k in kits["kits"]] == ["kit-x"] and kits["next_after"] == "kit-x"
+        assert kits["kits"][0]["state"] == "offline"
+        assert [k["kit"] for k in get(api, "/kits", after="kit-x")["kits"]] == ["kit-y"]
+        real = get(api, "/anomalies", training="false")
+        assert [a["detail"] for a in real["anomalies"]] == ["real"]
+        assert [s["kit"] for s in real["silent_kits"]] == ["kit-y"]
+        assert get(api, "/anomalies", training="true", limit=1)["anomalies_total"] == 1
+        assert api.get("/write").json() == {"refused": True}
+    assert anomaly_details(backend) == ["real", "training"]  # the write changed nothing
+
+
+def anomaly_details(on: store_support.Backend) -> list[str]:
+    store = on.open_store()
+    try:
+        return [str(r[0]) for r in store.db.all("SELECT detail FROM anomalies ORDER BY id")]
+    finally:
+        store.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class FilledHub:
     fields: dict[str, dict[str, int]] = field(default_factory=dict)
     kits: dict[str, str] = field(default_factory=dict)  # TPS (or "training") -> kit id
     image: bytes = b""
+    # send(name, tps, body, **changes): one more result of that TPS's kit, through the
+    # real ingest with a store of its own (for tests that change the hub as it is read).
+    send: Callable[..., None] = field(default=lambda *_a, **_k: None, repr=False)
 
     def sha(self, name: str) -> str:
         return document_sha(self.signed[name])
@@ -137,6 +141,17 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
         hub.fields[name] = body["fields"]
         outcome = ingestor.ingest_result(hub.signed[name], enrolled.kit_id, when)
         assert outcome.status == "accepted", outcome
+
+    def send_later(name: str, tps: str, body: dict[str, Any], **changes: Any) -> None:
+        nonlocal ingestor
+        own = ResultStore.open(hub.url, now=utcnow())
+        ingestor = setup.ingestor(own, trust, hooks=[recap_hook], limits=limits)
+        try:
+            send(name, kit[tps], body, **changes)
+        finally:
+            own.close()
+
+    hub.send = send_later
 
     send("a1", kit[TPS_A], form(1))
     send(

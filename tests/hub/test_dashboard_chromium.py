@@ -252,11 +252,16 @@ def look_up(d, text: str) -> None:
     wait_for(d, "#receipt-form button").click()
 
 
+CONSISTENT = "konsisten dengan tree head hub"
+
+
 def test_receipt_look_up_checks_the_proof_in_the_page(browser, server, hub, shots):
     d = browser
     d.get(server + "/#/tanda-terima")
     look_up(d, hub.receipt("a2", 2, TPS_A))
-    assert "diperiksa: cocok" in wait_for(d, "#receipt-proof", "diperiksa").text
+    proof = wait_for(d, "#receipt-proof", CONSISTENT).text
+    # It says what it checked, and what it did not: the signatures are tps-verify's.
+    assert "tanda tangan tidak diperiksa" in proof and "tps-verify" in proof
     assert wait_for(d, "#receipt-holds").text.startswith("Ya")
     assert wait_for(d, "#receipt-counts").text.startswith("Ya")
     assert wait_for(d, "#receipt-newer").text.startswith("Tidak")
@@ -266,10 +271,67 @@ def test_receipt_look_up_checks_the_proof_in_the_page(browser, server, hub, shot
     wait_for(d, "#receipt-verdict", "newer version")
     assert wait_for(d, "#receipt-counts").text.startswith("Tidak")
     assert wait_for(d, "#receipt-newer").text.startswith("Ya")
-    assert "diperiksa: cocok" in wait_for(d, "#receipt-proof", "diperiksa").text
+    assert wait_for(d, "#receipt-proof", CONSISTENT)
 
     look_up(d, f"TPSR1|{TPS_A}|x|{hub.sha('a2')}")
     assert "qr.seq" in wait_for(d, "#receipt-error").text
+    no_script_errors(d)
+
+
+# Stands in for a hub that answers a receipt with another document's (valid) proof: the
+# receipt's own fields are kept, the rest is the answer for the receipt `arguments[0]`.
+_LYING_HUB = """
+const other = arguments[0];
+const real = window.fetch.bind(window);
+window.fetch = async (url, options) => {
+  if (!String(url).includes("/receipts?")) return real(url, options);
+  const asked = await (await real(url, options)).json();
+  const given = await (await real("/api/v1/receipts?qr=" + encodeURIComponent(other))).json();
+  const body = JSON.stringify({ ...given, receipt: asked.receipt });
+  return new Response(body, { status: 200, headers: { "Content-Type": "application/json" } });
+};
+"""
+
+
+def test_the_page_refuses_a_proof_of_another_document_than_the_receipt(browser, server, hub):
+    d = browser
+    d.get(server + "/#/tanda-terima")
+    wait_for(d, "#receipt-qr")
+    d.execute_script(_LYING_HUB, hub.receipt("b1", 1, TPS_B))
+    look_up(d, hub.receipt("a2", 2, TPS_A))
+    refused = wait_for(d, "#receipt-proof", "GAGAL").text
+    assert "tanda terima" in refused and CONSISTENT not in refused
+    d.get(server + "/")  # a fresh page: the stand-in is gone
+    no_script_errors(d)
+
+
+def test_kits_and_anomalies_page_through_with_more(browser, server, hub, shots):
+    from selenium.webdriver.common.by import By
+
+    d = browser
+    d.get(server + "/#/kit?limit=2")
+    assert "2 dari 6 kit" in wait_for(d, "#kits-shown").text
+    while d.find_elements(By.CSS_SELECTOR, "#kits-more:not([hidden])"):
+        shown = len(d.find_elements(By.CSS_SELECTOR, "table.kits tbody tr"))
+        d.find_element(By.ID, "kits-more").click()
+        wait_for(d, "#kits-shown", f"{min(shown + 2, 6)} dari 6")
+    rows = d.find_elements(By.CSS_SELECTOR, "table.kits tbody tr")
+    kits = [r.get_attribute("data-kit") for r in rows]
+    assert kits == sorted(set(kits)) and len(kits) == 6 and hub.kits["replacement"] in kits
+    assert "Online: 3 · Offline: 2" in wait_for(d, "#kit-summary").text
+    save(d, shots, "9-kits-paged")
+
+    d.get(server + "/#/anomali?limit=1")
+    total = int(wait_for(d, "#anomalies-total").text.split()[0])
+    while d.find_elements(By.CSS_SELECTOR, "#anomalies-more:not([hidden])"):
+        shown = len(d.find_elements(By.CSS_SELECTOR, "table.anomalies tbody tr"))
+        d.find_element(By.ID, "anomalies-more").click()
+        wait_for(d, f"table.anomalies tbody tr:nth-child({shown + 1})")
+    ids = [
+        r.get_attribute("data-id")
+        for r in d.find_elements(By.CSS_SELECTOR, "table.anomalies tbody tr")
+    ]
+    assert len(ids) == len(set(ids)) == total >= 2
     no_script_errors(d)
 
 

@@ -90,3 +90,26 @@ def test_tps_code_accepts_sirekap_digits_and_gives_recap_prefixes():
     assert str(code) == "31.71.01.1001.001"
     assert code.prefix("kecamatan") == "31.71.01"
     assert code.prefixes()["desa"] == "31.71.01.1001"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31.71.01.1001.00\u0661",  # Arabic-Indic one
+        "\u0663\u0661.71.01.1001.001",
+        "317101100100\uff11",  # fullwidth one
+        "31.71.01.1001.001\n.1",
+    ],
+)
+def test_tps_code_refuses_digits_of_other_scripts(text):
+    with pytest.raises(FieldError) as caught:
+        parse(text)
+    assert caught.value.field == "tps"
+
+
+def test_region_prefix_refuses_digits_of_other_scripts():
+    from protocol.tps import region_prefix_valid
+
+    assert region_prefix_valid("31.71") and region_prefix_valid("31.71.01.1001")
+    assert not region_prefix_valid("31.7\u0661")
+    assert not region_prefix_valid("\u00b2\u00b2")

@@ -40,3 +40,22 @@ def test_a_malformed_receipt_names_the_wrong_part(text, part):
         parse_receipt(text)
     assert caught.value.field == part
     assert isinstance(caught.value, FieldError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        (f"TPSR1|{TPS}|\u00b2|{SHA}", "receipt.seq"),  # superscript two: isdigit(), not int()
+        (f"TPSR1|{TPS}|\u0661|{SHA}", "receipt.seq"),  # Arabic-Indic one: int() reads it as 1
+        (f"TPSR1|{TPS}|\uff11|{SHA}", "receipt.seq"),  # fullwidth one
+        (f"TPSR1|{TPS}|01|{SHA}", "receipt.seq"),  # a kit never writes a leading zero
+        (f"TPSR1|{TPS}|{'9' * 20}|{SHA}", "receipt.seq"),  # beyond the store's 64-bit seq
+        (f"TPSR1|31.71.01.1001.00\u0661|1|{SHA}", "receipt.tps"),
+        (f"TPSR1|{TPS}|1|{SHA[:-1]}\u0661", "receipt.sha256"),
+        (f"TPSR1|{TPS}|1|{SHA}\n|LATIHAN", "receipt.sha256"),  # $ would let the newline by
+    ],
+)
+def test_only_ascii_digits_are_a_receipt_s_numbers(text, part):
+    with pytest.raises(ReceiptFormatError) as caught:
+        parse_receipt(text)
+    assert caught.value.field == part

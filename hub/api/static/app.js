@@ -344,52 +344,129 @@ async function tpsView(election, form, code) {
   );
 }
 
-async function kitsView() {
-  const data = await getJson(`/kits?training=${state.training}`);
-  const rows = data.kits.map((k) => {
-    const queue = k.status && k.status.queue ? k.status.queue.pending_documents : null;
-    const label = k.revoked ? "dicabut (revoked)" : k.online ? "online" : "offline";
-    return h(
-      "tr",
-      { class: k.revoked ? "revoked" : k.online ? "online" : "offline", "data-kit": k.kit },
-      h("th", { scope: "row" }, k.kit),
-      h("td", {}, k.tps || "–"),
-      h("td", {}, k.election || "–"),
-      h("td", {}, h("span", { class: "badge" }, label)),
-      h("td", {}, k.last_seen ? when(k.last_seen) : "belum pernah (never)"),
-      h("td", { class: "num" }, queue === null || queue === undefined ? "–" : number(queue)),
-      h("td", {}, k.status && k.status.software ? k.status.software : "–"),
-    );
+// -- long lists, a page at a time -------------------------------------------------------------
+
+// The page size: the API's default, or ?limit=n in the view's address (to look at paging).
+function pageSize(query) {
+  const asked = Number.parseInt(query.get("limit") || "", 10);
+  return Number.isInteger(asked) && asked > 0 ? asked : 200;
+}
+
+const pagePath = (path, limit, after, cursor = "after") => `${path}&limit=${limit}` + (after === null || after === undefined ? "" : `&${cursor}=${enc(String(after))}`);
+
+// A "more" button under a list the API pages: each click fetches the next page and hands
+// its items to append, until the API says there is no next page.
+function moreButton(id, next, fetchPage, append) {
+  let after = next;
+  const button = h("button", { type: "button", id, class: "more", hidden: after === null }, "Muat lebih banyak ", h("span", { lang: "en" }, "(more)"));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const page = await fetchPage(after);
+      append(page.items);
+      after = page.next;
+    } catch (error) {
+      button.replaceWith(failure(error));
+      return;
+    }
+    button.hidden = after === null;
+    button.disabled = false;
   });
+  return button;
+}
+
+function kitRow(k) {
+  const queue = k.status && k.status.queue ? k.status.queue.pending_documents : null;
+  const label = k.revoked ? "dicabut (revoked)" : k.online ? "online" : "offline";
+  return h(
+    "tr",
+    { class: k.revoked ? "revoked" : k.online ? "online" : "offline", "data-kit": k.kit },
+    h("th", { scope: "row" }, k.kit),
+    h("td", {}, k.tps || "–"),
+    h("td", {}, k.election || "–"),
+    h("td", {}, h("span", { class: "badge" }, label)),
+    h("td", {}, k.last_seen ? when(k.last_seen) : "belum pernah (never)"),
+    h("td", { class: "num" }, queue === null || queue === undefined ? "–" : number(queue)),
+    h("td", {}, k.status && k.status.software ? k.status.software : "–"),
+  );
+}
+
+async function kitsView(query) {
+  const limit = pageSize(query);
+  const path = (after) => pagePath(`/kits?training=${state.training}`, limit, after);
+  const data = await getJson(path(null));
+  const body = h("tbody", {}, data.kits.map(kitRow));
+  const shown = h("span", { id: "kits-shown" });
+  const count = () => shown.replaceChildren(`${number(body.rows.length)} dari ${number(data.total)} kit ditampilkan`);
+  count();
+  const more = moreButton(
+    "kits-more",
+    data.next_after,
+    async (after) => {
+      const page = await getJson(path(after));
+      return { items: page.kits, next: page.next_after };
+    },
+    (kits) => {
+      body.append(...kits.map(kitRow));
+      count();
+    },
+  );
   show(
     h("h2", {}, "Kit ", h("span", { lang: "en" }, "(kits online and offline)")),
-    h("p", { class: "summary", id: "kit-summary" }, `Online: ${data.online} · Offline: ${data.offline} (tanpa kabar lebih dari ${data.silent_after_minutes} menit) · waktu hub ${when(data.now)}`),
+    h("p", { class: "summary", id: "kit-summary" }, `Online: ${data.online} · Offline: ${data.offline} (tanpa kabar lebih dari ${data.silent_after_minutes} menit) · waktu hub ${when(data.now)} · `, shown),
     h(
       "table",
       { class: "kits" },
       h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar (UTC)", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows),
+      body,
     ),
+    more,
   );
 }
 
-async function anomaliesView() {
-  const data = await getJson(`/anomalies?training=${state.training}`);
+function anomalyRow(a, formOf) {
+  const form = a.election && formOf(a.election);
+  const tps = a.tps && form ? h("a", { href: `#/tps/${a.election}/${form}/${a.tps}` }, a.tps) : a.tps || "–";
+  return h("tr", { "data-kind": a.kind, "data-id": String(a.id) }, h("td", { class: "nowrap" }, when(a.detected_at)), h("th", { scope: "row", class: "nowrap" }, a.kind), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"), h("td", {}, a.detail));
+}
+
+const silentItem = (s) => h("li", { "data-kit": s.kit }, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen)}` : "belum pernah terdengar");
+
+async function anomaliesView(query) {
+  const limit = pageSize(query);
+  const base = `/anomalies?training=${state.training}`;
+  const data = await getJson(pagePath(base, limit, null));
   const known = await contests();
   const formOf = (election) => (known.find((c) => c.election === election) || {}).form;
-  const rows = data.anomalies.map((a) => {
-    const form = a.election && formOf(a.election);
-    const tps = a.tps && form ? h("a", { href: `#/tps/${a.election}/${form}/${a.tps}` }, a.tps) : a.tps || "–";
-    return h("tr", { "data-kind": a.kind }, h("td", { class: "nowrap" }, when(a.detected_at)), h("th", { scope: "row", class: "nowrap" }, a.kind), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"), h("td", {}, a.detail));
-  });
-  const silent = data.silent_kits.map((s) => h("li", {}, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen)}` : "belum pernah terdengar"));
+  const body = h("tbody", {}, data.anomalies.map((a) => anomalyRow(a, formOf)));
+  const silent = h("ul", { id: "silent-kits" }, data.silent_kits.map(silentItem));
+  const moreAnomalies = moreButton(
+    "anomalies-more",
+    data.next_after,
+    async (after) => {
+      const page = await getJson(pagePath(base, limit, after));
+      return { items: page.anomalies, next: page.next_after };
+    },
+    (rows) => body.append(...rows.map((a) => anomalyRow(a, formOf))),
+  );
+  const moreSilent = moreButton(
+    "silent-more",
+    data.next_silent_kit_after,
+    async (after) => {
+      const page = await getJson(pagePath(base, limit, after, "silent_kit_after"));
+      return { items: page.silent_kits, next: page.next_silent_kit_after };
+    },
+    (kits) => silent.append(...kits.map(silentItem)),
+  );
   show(
-    h("h2", {}, "Anomali ", h("span", { lang: "en" }, "(anomalies)")),
-    rows.length
-      ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi (UTC)", "Jenis", "TPS", "Kit", "Keterangan"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows))
+    h("h2", {}, "Anomali ", h("span", { lang: "en" }, "(anomalies)"), " ", h("small", { id: "anomalies-total" }, `${number(data.anomalies_total)} terbuka`)),
+    data.anomalies_total
+      ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi (UTC)", "Jenis", "TPS", "Kit", "Keterangan"].map((t) => h("th", { scope: "col" }, t)))), body)
       : h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)")),
-    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit`),
-    silent.length ? h("ul", { id: "silent-kits" }, silent) : h("p", {}, "Tidak ada."),
+    moreAnomalies,
+    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
+    data.silent_kits_total ? silent : h("p", {}, "Tidak ada."),
+    moreSilent,
   );
 }
 
@@ -438,18 +515,34 @@ async function rootFromProof(index, size, leafHash, path) {
   return sn === 0 ? r : null;
 }
 
-// Recompute the signed tree head's root from the document's own bytes and the proof. The
-// head's signature and the kit's certificate are for tps-verify, with the region's CA.
-async function checkInclusion(document, proof) {
+// DSSE allows the URL-safe base64 alphabet too.
+const dsseBytes = (text) => base64Bytes(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "="));
+
+// What the page can check without the region's CA: that the signed bytes the hub serves are
+// the receipt's document (the SHA-256 of their payload is the receipt's hash), and that they
+// are the leaf the proof places under the hub's signed tree head. Neither signature (the
+// kit's, the hub's) is checked here: that is tps-verify's job, with the region's CA.
+async function checkInclusion(receipt, document, proof) {
   const { sha256 } = window.tpsSha256;
   const response = await fetch(document.signed_url);
+  if (!response.ok) return { ok: false, why: `dokumen tidak dapat diambil (${response.status})` };
   const signed = new Uint8Array(await response.arrayBuffer());
+  const bundle = JSON.parse(new TextDecoder().decode(signed));
+  const documentSha = toHex(await sha256(dsseBytes(bundle.envelope.payload)));
   const envelope = JSON.parse(new TextDecoder().decode(base64Bytes(proof.tree_head)));
-  const head = JSON.parse(new TextDecoder().decode(base64Bytes(envelope.payload)));
+  const head = JSON.parse(new TextDecoder().decode(dsseBytes(envelope.payload)));
+  const checks = [
+    [documentSha === receipt.sha256, "hash dokumen ≠ hash pada tanda terima (the document is not the receipt's)"],
+    [documentSha === proof.document_sha256 && documentSha === document.document_sha256, "bukti untuk dokumen lain (the proof is for another document)"],
+    [Number.isInteger(proof.leaf_index) && proof.leaf_index >= 0 && proof.leaf_index < proof.tree_size && proof.leaf_index === document.log_index, "nomor daun di luar pohon (leaf index outside the tree)"],
+    [head.tree_size === proof.tree_size && head.log_id === document.log_id && proof.log_id === document.log_id, "kepala pohon untuk log atau ukuran lain (tree head of another log or size)"],
+  ];
+  const failed = checks.find(([ok]) => !ok);
+  if (failed) return { ok: false, why: failed[1] };
   const leaf = await sha256(concat(Uint8Array.of(0), signed));
   const root = await rootFromProof(proof.leaf_index, proof.tree_size, leaf, proof.inclusion_proof);
-  const ok = root !== null && toHex(root) === head.root_hash && head.tree_size === proof.tree_size && head.log_id === document.log_id;
-  return { ok, head };
+  if (root === null || toHex(root) !== head.root_hash) return { ok: false, why: "akar tidak cocok dengan kepala pohon (root does not match the tree head)" };
+  return { ok: true, head };
 }
 
 const VERDICTS = {
@@ -500,11 +593,12 @@ async function receiptResult(text, out) {
   );
   if (data.inclusion && data.document) {
     try {
-      const { ok, head } = await checkInclusion(data.document, data.inclusion);
+      const { ok, head, why } = await checkInclusion(data.receipt, data.document, data.inclusion);
       proofCell.replaceChildren(
         ok
-          ? h("strong", { class: "yes" }, `diperiksa: cocok (proof checked) — daun #${data.inclusion.leaf_index} di pohon berukuran ${head.tree_size}, akar ${short(head.root_hash)}`)
-          : h("strong", { class: "no" }, "GAGAL: bukti tidak cocok dengan kepala pohon yang ditandatangani (proof does not match)"),
+          ? h("strong", { class: "yes" }, `konsisten dengan tree head hub (consistent with the hub's tree head) — daun #${data.inclusion.leaf_index} di pohon berukuran ${head.tree_size}, akar ${short(head.root_hash)}`)
+          : h("strong", { class: "no" }, `GAGAL: ${why}`),
+        ok ? h("span", { class: "caveat" }, " · tanda tangan tidak diperiksa di halaman ini; periksa dengan tps-verify (signatures are not checked in this page: check with tps-verify)") : null,
         " ",
         h("a", { href: data.document.inclusion_url }, "JSON"),
       );
@@ -555,8 +649,8 @@ async function route() {
   try {
     if (section === "rekap" && parts.length >= 3) await regionView(parts[1], parts[2], parts[3] || "");
     else if (section === "tps" && parts.length === 4) await tpsView(parts[1], parts[2], parts[3]);
-    else if (section === "kit") await kitsView();
-    else if (section === "anomali") await anomaliesView();
+    else if (section === "kit") await kitsView(query);
+    else if (section === "anomali") await anomaliesView(query);
     else if (section === "tanda-terima") receiptView(query);
     else await contestsView();
   } catch (error) {
