@@ -22,6 +22,7 @@ from protocol.errors import ProtocolError
 
 REGISTRY_FORMAT = "tps-registry/1"
 _CACHE_LIMIT = 1_000_000  # kit certificates remembered (a country has under a million kits)
+_OBJECT_LIMIT = 65_536  # certificate objects whose fingerprint is remembered
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class Trust:
     _verified: dict[bytes, certs.Identity] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+    # Fingerprints by certificate object (held here, so its id is not reused while it is a
+    # key): protocol.bundle hands out the same object for the same PEM, and hashing a
+    # certificate re-encodes it to DER, as costly as reading it.
+    _fingerprints: dict[int, tuple[x509.Certificate, bytes]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    # The CA and CRL once their signatures held (certs.anchor): two of the three signature
+    # checks of a kit seen for the first time, and they never change within one Trust.
+    _anchor: list[certs.Anchor] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def check_fresh(self, now: dt.datetime) -> None:
         """Raise TrustError if the CA or CRL cannot be relied on at ``now``.
@@ -79,17 +89,38 @@ class Trust:
         The CA and CRL never change within one Trust, so a certificate once good stays
         good except for its own validity window, which is re-checked on every use.
         """
-        key = certificate.fingerprint(SHA256())
+        key = self._fingerprint(certificate)
         known = self._verified.get(key)
         if known is not None and (
             certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc
         ):
             return known
-        identity = certs.verify_issued(certificate, self.ca_cert, role="kit", at=now, crl=self.crl)
+        identity = self._verify_new(certificate, now)
         if len(self._verified) >= _CACHE_LIMIT:
             self._verified.clear()
         self._verified[key] = identity
         return identity
+
+    def _fingerprint(self, certificate: x509.Certificate) -> bytes:
+        seen = self._fingerprints.get(id(certificate))
+        if seen is not None and seen[0] is certificate:
+            return seen[1]
+        key = certificate.fingerprint(SHA256())
+        if len(self._fingerprints) >= _OBJECT_LIMIT:
+            self._fingerprints.clear()
+        self._fingerprints[id(certificate)] = (certificate, key)
+        return key
+
+    def _verify_new(self, certificate: x509.Certificate, now: dt.datetime) -> certs.Identity:
+        if not self._anchor:
+            try:
+                self._anchor.append(certs.anchor(self.ca_cert, self.crl, now))
+            except ProtocolError:
+                # The CA or CRL fails (perhaps only at this time): the full check says how.
+                return certs.verify_issued(
+                    certificate, self.ca_cert, role="kit", at=now, crl=self.crl
+                )
+        return certs.verify_anchored(certificate, self._anchor[0], role="kit", at=now)
 
 
 def load_trust(ca_path: Path, crl_path: Path | None, registry_path: Path | None) -> Trust:

@@ -9,6 +9,7 @@ brings.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -53,20 +54,48 @@ def parse_bundle(data: bytes, bundle_format: str) -> tuple[dsse.Envelope, x509.C
     if not isinstance(value["certificate"], str):
         raise MalformedEnvelopeError("certificate must be a PEM string")
     try:
-        certificate = certs.load_certificate(value["certificate"].encode("ascii"))
+        certificate = _load_certificate(value["certificate"])
     except (CertificateProfileError, UnicodeEncodeError) as e:
         raise MalformedEnvelopeError(f"bundled certificate is unreadable: {e}") from e
     return envelope, certificate
+
+
+# A kit sends every document with the same certificate: the same PEM text always reads as
+# the same certificate (x509 objects are immutable), so a verifier reading many bundles
+# parses each certificate once, and gets the same object back (hub/trust.py relies on it
+# to skip re-hashing it). Failures are not cached (lru_cache does not keep exceptions).
+@lru_cache(maxsize=16_384)
+def _load_certificate(pem: str) -> x509.Certificate:
+    return certs.load_certificate(pem.encode("ascii"))
 
 
 def check_signature(
     envelope: dsse.Envelope, certificate: x509.Certificate, payload_type: str
 ) -> bytes:
     """Verify the envelope with the certificate's key; return the signed payload."""
+    trusted = _trusted_key(certificate)
+    if not any(s.keyid in trusted for s in envelope.signatures):
+        raise UnknownKeyError("the envelope is not signed by the key of its certificate")
+    return dsse.verify(envelope, payload_type, trusted)[1]
+
+
+# Key id and key by certificate object, the object held so its id is not reused while it
+# is a key: _load_certificate hands out the same object for a kit's every document, and the
+# key id (a DER encoding and a hash) costs as much as reading the certificate.
+_SIGNING_KEYS: dict[int, tuple[x509.Certificate, dict[str, Ed25519PublicKey]]] = {}
+_SIGNING_KEYS_LIMIT = 16_384
+
+
+def _trusted_key(certificate: x509.Certificate) -> dict[str, Ed25519PublicKey]:
+    """{key id: key} of the certificate; CertificateProfileError if it is not Ed25519."""
+    known = _SIGNING_KEYS.get(id(certificate))
+    if known is not None and known[0] is certificate:
+        return known[1]
     public_key = certificate.public_key()
     if not isinstance(public_key, Ed25519PublicKey):
         raise CertificateProfileError("certificate key is not Ed25519")
     trusted = {dsse.key_id(public_key): public_key}
-    if not any(s.keyid in trusted for s in envelope.signatures):
-        raise UnknownKeyError("the envelope is not signed by the key of its certificate")
-    return dsse.verify(envelope, payload_type, trusted)[1]
+    if len(_SIGNING_KEYS) >= _SIGNING_KEYS_LIMIT:
+        _SIGNING_KEYS.clear()
+    _SIGNING_KEYS[id(certificate)] = (certificate, trusted)
+    return trusted

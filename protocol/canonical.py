@@ -120,10 +120,19 @@ def canonical_bytes(value: Any) -> bytes:
     """The canonical UTF-8 bytes of ``value``; raise :class:`CanonicalError` if it has no form."""
     if _beyond_bmp_keys(value):
         text = json.dumps(_sorted(value), ensure_ascii=False, separators=(",", ":"))
-    else:
-        # The hub checks every document it receives this way: json's own key sort (code
-        # points, the same order as UTF-16 within the BMP) keeps it a C loop.
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        return _encode(text, value)
+    return _dump(value)
+
+
+def _dump(value: Any) -> bytes:
+    """The canonical bytes of a value whose keys are all within the BMP."""
+    # The hub checks every document it receives this way: json's own key sort (code
+    # points, the same order as UTF-16 within the BMP) keeps it a C loop.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return _encode(text, value)
+
+
+def _encode(text: str, value: Any) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -138,12 +147,48 @@ def parse_canonical(data: bytes) -> Any:
     document, so the document hash identifies it exactly.
     """
     try:
-        value = json.loads(data.decode("utf-8"), parse_float=_refuse_float, parse_constant=_refuse)
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CanonicalError(f"not JSON: {e}") from e
+    if _plainly_canonical(data, value):
+        return value
     if canonical_bytes(value) != data:
         raise CanonicalError("JSON is not in canonical form (sorted keys, no whitespace)")
     return value
+
+
+# Every digit mapped to "0", so a run of 16 or more digits is one substring search.
+_DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+# 2**53 - 1 has 16 digits: any integer beyond it has at least as many, and in compact JSON
+# its token follows one of these.
+_LONG_NUMBERS = tuple(mark + b"0" * 16 for mark in (b":", b",", b"[", b"-"))
+
+
+def _plainly_canonical(data: bytes, value: Any) -> bool:
+    """True if ``data`` is canonical and every value in it has a canonical form, found
+    without walking the value (the hub does this for every document it receives).
+
+    False means "not shown here", never "not canonical": the caller then runs the full
+    check, which finds the same faults in the same order. The walk (``_scan``) can only
+    refuse a bool or null, an integer beyond 2**53 - 1, or find a key beyond the BMP; none
+    can hide in text without "true", "false", "null", a \\u escape or a non-ASCII byte,
+    and, once the text is the compact canonical form, an integer token is a digit run
+    right after ``:``, ``,``, ``[`` or ``-``.
+    """
+    if type(value) is not dict or not data.isascii():
+        return False
+    if b"true" in data or b"false" in data or b"null" in data or b"\\u" in data:
+        return False
+    if _dump(value) != data:
+        return False
+    zeros = data.translate(_DIGITS_TO_ZERO)
+    after_colon, after_comma, after_bracket, after_minus = _LONG_NUMBERS
+    return not (
+        after_colon in zeros
+        or after_comma in zeros
+        or after_bracket in zeros
+        or after_minus in zeros
+    )
 
 
 def _refuse_float(text: str) -> float:
@@ -152,6 +197,11 @@ def _refuse_float(text: str) -> float:
 
 def _refuse(text: str) -> float:
     raise CanonicalError(f"{text} is not allowed")
+
+
+# json.loads(text, parse_float=..., parse_constant=...) builds this decoder on every call;
+# it holds no state between documents, so one serves them all.
+_DECODER = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse)
 
 
 def sha256_hex(data: bytes) -> str:

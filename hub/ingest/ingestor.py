@@ -269,6 +269,9 @@ class _Batch:
         self.now_text = utc_text(now)
         self.outcomes: list[Outcome | None] = [None] * len(messages)
         self.stored: dict[str, StoredDocument] = {}  # documents stored before this batch
+        # The accepted documents' page rows, written in one statement once they are all
+        # stored, before any image of the batch is matched against them.
+        self.pages: list[tuple[int, int, str]] = []
 
     def run(self) -> list[Outcome]:
         # Every stored document this batch could repeat, in one query: nothing the batch
@@ -349,6 +352,7 @@ class _Batch:
             signed = self.ing.sign_accepted(values)
             for (i, leaf), ack in zip(ordered, signed, strict=True):
                 self.outcomes[i] = self._store_accepted(i, name, leaf, ack)
+        self.store.insert_pages(self.pages)
 
     def _accepted(self, i: int) -> v.Accepted:
         verdict = self.verdicts[i]
@@ -363,7 +367,10 @@ class _Batch:
     def _store_accepted(self, i: int, log_name: str, leaf: int, ack: bytes) -> Outcome:
         m, doc = self.messages[i], self._accepted(i)
         sha = doc.document_sha256
-        status, anomalies = self.store.chain_position(doc.kit, doc.seq, sha, doc.prev_sha256)
+        neighbours = self.store.chain_neighbours(doc.kit, doc.seq)
+        status, anomalies = self.store.chain_position(
+            doc.kit, doc.seq, sha, doc.prev_sha256, neighbours
+        )
         new = NewDocument(
             document_sha256=sha,
             kit=doc.kit,
@@ -386,7 +393,7 @@ class _Batch:
             received_at=self.now_text,
             pages=doc.pages,
         )
-        document_id = self.store.insert_document(new)
+        document_id = self.store.insert_document(new, self.pages)
         for kind, detail in anomalies:
             self.store.add_anomaly(
                 kind,
@@ -397,7 +404,7 @@ class _Batch:
                 tps=doc.tps,
                 document_id=document_id,
             )
-        self.store.settle_successors(doc.kit, doc.seq, sha, self.now_text)
+        self.store.settle_successors(doc.kit, doc.seq, sha, self.now_text, neighbours)
         change = self.store.advance_current(document_id, new, self.now_text)
         if change is not None:
             for hook in self.ing.hooks:

@@ -28,7 +28,7 @@ class RecapHook:
         totals, which rolls the batch back: better an unacknowledged result than a wrong
         total.
         """
-        doc = store.document_fields(change.document_id)
+        doc = change.document or store.document_fields(change.document_id)
         previous = change.previous_document_id
         old = None if previous is None else store.document_fields(previous)
         self._totals.add(change, doc, old)

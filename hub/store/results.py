@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from hub.store import migrations
@@ -78,6 +78,17 @@ class StoredDocument:
 
 
 @dataclass(frozen=True)
+class ChainRow:
+    """A stored document's place in its kit's chain (ResultStore.chain_neighbours)."""
+
+    id: int
+    seq: int
+    document_sha256: str
+    prev_sha256: str
+    chain_status: ChainStatus
+
+
+@dataclass(frozen=True)
 class CurrentChange:
     """The version that counts for one TPS and form moved: the recapitulation's input."""
 
@@ -87,6 +98,9 @@ class CurrentChange:
     is_training: bool
     document_id: int
     previous_document_id: int | None  # None: the first report of this TPS and form
+    # The new version as the recapitulation reads it, when the writer has it at hand:
+    # store.document_fields(document_id) would read back (and parse) what was just written.
+    document: DocumentFields | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -206,7 +220,12 @@ class ResultStore:
         )
         return None if row is None else self.document(int(row[0]))
 
-    def insert_document(self, doc: NewDocument) -> int:
+    def insert_document(
+        self, doc: NewDocument, pages: list[tuple[int, int, str]] | None = None
+    ) -> int:
+        """Store a document; its page rows too, or, given ``pages``, add them there for the
+        caller to write with :meth:`insert_pages` (one statement for a whole batch) before
+        anything in the transaction reads them."""
         row = self.db.one(
             "INSERT INTO documents (document_sha256, kit, seq, election, is_training, tps, form, "
             "form_version, captured_at, prev_sha256, fields, signed, cert_serial, chain_status, "
@@ -236,29 +255,52 @@ class ResultStore:
         )
         assert row is not None
         document_id = int(row[0])
-        self.db.executemany(
-            "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)",
-            [(document_id, page, sha) for page, sha in doc.pages],
-        )
+        rows = [(document_id, page, sha) for page, sha in doc.pages]
+        if pages is None:
+            self.insert_pages(rows)
+        else:
+            pages.extend(rows)
         return document_id
+
+    def insert_pages(self, rows: Sequence[tuple[int, int, str]]) -> None:
+        """Page rows (document id, page, image hash), as :meth:`insert_document` collects them."""
+        self.db.executemany(
+            "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)", rows
+        )
 
     # -- the per-kit hash chain ----------------------------------------------------------------
 
+    def chain_neighbours(self, kit: str, seq: int) -> list[ChainRow]:
+        """A kit's stored documents at ``seq - 1``, ``seq`` and ``seq + 1``: everything
+        :meth:`chain_position` and :meth:`settle_successors` read, in one query."""
+        rows = self.db.all(
+            "SELECT id, seq, document_sha256, prev_sha256, chain_status FROM documents "
+            "WHERE kit = ? AND seq BETWEEN ? AND ? ORDER BY seq, id",
+            (kit, seq - 1, seq + 1),
+        )
+        return [ChainRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]
+
     def chain_position(
-        self, kit: str, seq: int, document_sha256: str, prev_sha256: str
+        self,
+        kit: str,
+        seq: int,
+        document_sha256: str,
+        prev_sha256: str,
+        neighbours: Sequence[ChainRow] | None = None,
     ) -> tuple[ChainStatus, list[tuple[str, str]]]:
         """Where a new document sits in its kit's chain, and the anomalies that shows.
 
         The kit signed the document, so a break is recorded, never a reason to refuse: a
         gap (the predecessor is not here, perhaps not yet: results can arrive out of order
         through several workers) or a fork (the predecessor here is another document).
+        ``neighbours``: :meth:`chain_neighbours`, if the caller already read them.
         """
+        if neighbours is None:
+            neighbours = self.chain_neighbours(kit, seq)
         anomalies: list[tuple[str, str]] = []
-        same_seq = self.db.all(
-            "SELECT document_sha256 FROM documents WHERE kit = ? AND seq = ?", (kit, seq)
-        )
+        same_seq = [r.document_sha256 for r in neighbours if r.seq == seq]
         if same_seq:
-            others = ", ".join(str(r[0])[:12] for r in same_seq)
+            others = ", ".join(sha[:12] for sha in same_seq)
             anomalies.append(
                 (
                     "seq-reused",
@@ -269,13 +311,7 @@ class ResultStore:
         if seq == 1:
             status = "ok" if prev_sha256 == GENESIS else "fork"
         else:
-            before = {
-                str(r[0])
-                for r in self.db.all(
-                    "SELECT document_sha256 FROM documents WHERE kit = ? AND seq = ?",
-                    (kit, seq - 1),
-                )
-            }
+            before = {r.document_sha256 for r in neighbours if r.seq == seq - 1}
             status = "ok" if prev_sha256 in before else ("fork" if before else "gap")
         if status == "gap":
             anomalies.append(
@@ -294,13 +330,26 @@ class ResultStore:
             )
         return status, anomalies
 
-    def settle_successors(self, kit: str, seq: int, document_sha256: str, now: str) -> None:
-        """A late predecessor arrived: close the gaps it fills, or turn them into forks."""
-        waiting = self.db.all(
-            "SELECT id, prev_sha256 FROM documents "
-            "WHERE kit = ? AND seq = ? AND chain_status = 'gap'",
-            (kit, seq + 1),
-        )
+    def settle_successors(
+        self,
+        kit: str,
+        seq: int,
+        document_sha256: str,
+        now: str,
+        neighbours: Sequence[ChainRow] | None = None,
+    ) -> None:
+        """A late predecessor arrived: close the gaps it fills, or turn them into forks.
+
+        ``neighbours``: :meth:`chain_neighbours`, read before this document was inserted
+        (inserting it changes no other row, so they still hold).
+        """
+        if neighbours is None:
+            neighbours = self.chain_neighbours(kit, seq)
+        waiting = [
+            (r.id, r.prev_sha256)
+            for r in neighbours
+            if r.seq == seq + 1 and r.chain_status == "gap"
+        ]
         for document_id, prev in waiting:
             if prev == document_sha256:
                 self.db.execute(
@@ -359,32 +408,42 @@ class ResultStore:
         two kits do not compare. Arrival order does not matter, so a late old version
         never replaces a newer one.
         """
+        # The first report of a TPS (nearly every document) in one statement: the insert
+        # does nothing if the TPS has a version already, which is then read and compared.
+        first = self.db.one(
+            "INSERT INTO current_results (election, tps, form, is_training, document_id, "
+            "first_document_id, kit, seq, captured_at, versions, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+            "ON CONFLICT (election, tps, form) DO NOTHING RETURNING document_id",
+            (
+                doc.election,
+                doc.tps,
+                doc.form,
+                int(doc.is_training),
+                document_id,
+                document_id,
+                doc.kit,
+                doc.seq,
+                doc.captured_at,
+                now,
+            ),
+        )
+        if first is not None:
+            return CurrentChange(
+                doc.election,
+                doc.tps,
+                doc.form,
+                doc.is_training,
+                document_id,
+                None,
+                _new_fields(document_id, doc),
+            )
         row = self.db.one(
             "SELECT document_id, kit, seq, captured_at FROM current_results "
             "WHERE election = ? AND tps = ? AND form = ?",
             (doc.election, doc.tps, doc.form),
         )
-        if row is None:
-            self.db.execute(
-                "INSERT INTO current_results (election, tps, form, is_training, document_id, "
-                "first_document_id, kit, seq, captured_at, versions, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                (
-                    doc.election,
-                    doc.tps,
-                    doc.form,
-                    int(doc.is_training),
-                    document_id,
-                    document_id,
-                    doc.kit,
-                    doc.seq,
-                    doc.captured_at,
-                    now,
-                ),
-            )
-            return CurrentChange(
-                doc.election, doc.tps, doc.form, doc.is_training, document_id, None
-            )
+        assert row is not None, "current_results row vanished inside the transaction"
         old_id, kit, seq, captured_at = int(row[0]), row[1], int(row[2]), row[3]
         newer = doc.seq > seq if doc.kit == kit else doc.captured_at > captured_at
         key = (doc.election, doc.tps, doc.form)
@@ -400,7 +459,15 @@ class ResultStore:
             "versions = versions + 1, updated_at = ? WHERE election = ? AND tps = ? AND form = ?",
             (document_id, doc.kit, doc.seq, doc.captured_at, now, *key),
         )
-        return CurrentChange(doc.election, doc.tps, doc.form, doc.is_training, document_id, old_id)
+        return CurrentChange(
+            doc.election,
+            doc.tps,
+            doc.form,
+            doc.is_training,
+            document_id,
+            old_id,
+            _new_fields(document_id, doc),
+        )
 
     # -- readers for the recapitulation -------------------------------------------------------
 
@@ -564,6 +631,22 @@ _REJ_COLUMNS = (
 _FIELDS_COLUMNS = (
     "id, kit, seq, election, is_training, tps, form, form_version, fields, received_at"
 )
+
+
+def _new_fields(document_id: int, doc: NewDocument) -> DocumentFields:
+    """What :meth:`ResultStore.document_fields` will read back for a document just inserted."""
+    return DocumentFields(
+        id=document_id,
+        kit=doc.kit,
+        seq=doc.seq,
+        election=doc.election,
+        is_training=bool(int(doc.is_training)),
+        tps=doc.tps,
+        form=doc.form,
+        form_version=doc.form_version,
+        fields={str(k): int(v) for k, v in json.loads(doc.fields).items()},
+        received_at=doc.received_at,
+    )
 
 
 def _document_fields(row: Row) -> DocumentFields:

@@ -217,3 +217,35 @@ def test_ingest_workers_setting():
         parse_hub_config(_config(threads=2))
     with pytest.raises(ConfigError):
         parse_hub_config(_config(workers=-1))
+
+
+def test_a_chain_read_once_per_document_sees_the_batch_before_it(hub_setup, store, tmp_path):
+    """Each document's chain neighbours are read once (ResultStore.chain_neighbours), before
+    it is stored: a batch holding a seq, its reuse, a fork and a gap ends as the same
+    documents sent one by one (in the batch's chain order) do."""
+    kit = hub_setup.region.kit(TPS[0])
+    v1 = signed(kit, **full_form(1))
+    reused = signed(kit, captured_at="2024-02-14T19:30:00Z", **full_form(2))
+    fork = signed(kit, seq=2, prev_sha256=hashlib.sha256(b"not seq 1").hexdigest())
+    after = signed(kit, seq=3, prev_sha256=document_sha(fork), **full_form(3))
+    gap = signed(kit, seq=5, prev_sha256=hashlib.sha256(b"seq 4").hexdigest())
+    in_order = [v1, reused, fork, after, gap]
+    now = utcnow()
+    one_by_one = ResultStore.open(str(tmp_path / "one-by-one.sqlite3"), now=now)
+    reference = hub_setup.ingestor(one_by_one)
+    expected = [reference.ingest_result(data, kit.kit_id, now) for data in in_order]
+    arrival = [gap, after, fork, v1, reused]  # the batch stores them in chain order
+    batched = hub_setup.ingestor(store).ingest_many(
+        [Message("result", kit.kit_id, data) for data in arrival], now
+    )
+    got = {o.document_sha256: o.anomalies for o in batched}
+    assert [got[o.document_sha256] for o in expected] == [o.anomalies for o in expected]
+
+    def chain(s: ResultStore) -> list[tuple[int, str]]:
+        return sorted((d.seq, d.chain_status) for d in s.versions(ELECTION, TPS[0], FORM))
+
+    assert chain(store) == chain(one_by_one)
+    assert [(a.kind, a.resolved) for a in store.anomalies()] == [
+        (a.kind, a.resolved) for a in one_by_one.anomalies()
+    ]
+    one_by_one.close()

@@ -66,3 +66,65 @@ def test_fast_key_sort_agrees_with_utf16_order(value):
 def test_lone_surrogate_is_refused_with_its_path():
     with pytest.raises(CanonicalError, match=r"\$\.fields\.a: string holds a lone surrogate"):
         canonical_bytes({"fields": {"a": "x\ud800"}})
+
+
+def _reference_parse(data: bytes):
+    """parse_canonical as it was before its fast path: parse, then compare with the full
+    canonical form (which walks every value)."""
+    value = json.loads(data.decode("utf-8"), parse_float=float, parse_constant=float)
+    if canonical_bytes(value) != data:
+        raise CanonicalError("JSON is not in canonical form (sorted keys, no whitespace)")
+    return value
+
+
+def _outcome(parse, data: bytes):
+    try:
+        return "value", parse(data)
+    except CanonicalError as e:
+        return "error", str(e)
+
+
+# Everything the fast path must send back to the full check: bools, nulls, integers
+# beyond 2**53 - 1 (in objects, lists, negative), escapes, keys beyond the BMP, digits
+# that only look like a long integer inside strings.
+_anything = st.recursive(
+    st.integers(-(2**60), 2**60)
+    | st.sampled_from([MAX_SAFE_INT, MAX_SAFE_INT + 1, -MAX_SAFE_INT - 1, 0])
+    | st.booleans()
+    | st.none()
+    | st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
+    | st.sampled_from(["0" * 64, "a:1234567890123456", "\U0001f600", "\\u0041"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=3) | st.just("\U0001f600"), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_anything, st.booleans(), st.booleans())
+def test_fast_parse_gives_what_the_full_check_gives(value, escape, spaced):
+    separators = (", ", ": ") if spaced else (",", ":")
+    text = json.dumps(value, sort_keys=True, separators=separators, ensure_ascii=escape)
+    data = text.encode("utf-8")
+    fast, reference = _outcome(parse_canonical, data), _outcome(_reference_parse, data)
+    if fast[0] == "error" and "not JSON" in fast[1]:
+        return  # a float's text the reference parser reads: refused before either check
+    assert fast == reference
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'{"a":true}',
+        b'{"a":[1,null]}',
+        b'{"a":9007199254740992}',
+        b'{"a":-9007199254740992}',
+        b'{"a":[0,12345678901234567]}',
+        b'{"a":"12345678901234567","b":9007199254740991}',
+        b'{"\\ud83d\\ude00":1,"\\ufb01":2}',
+        b'{"a":"\\ud800"}',
+    ],
+)
+def test_fast_parse_edge_cases(text):
+    assert _outcome(parse_canonical, text) == _outcome(_reference_parse, text)

@@ -113,3 +113,16 @@ def test_region_prefix_refuses_digits_of_other_scripts():
     assert region_prefix_valid("31.71") and region_prefix_valid("31.71.01.1001")
     assert not region_prefix_valid("31.7\u0661")
     assert not region_prefix_valid("\u00b2\u00b2")
+
+
+@pytest.mark.parametrize("bad", ["IV.2\nV.C", "-IV", "a b", "x" * 49, "IV\u00b2"])
+def test_field_ids_are_checked_one_by_one_where_one_fails(bad):
+    """The fields' ids are matched all at once; a key that fails (or holds the newline the
+    joined match splits on) is named exactly as a key-by-key check names it."""
+    value = _value()
+    value["fields"][bad] = 1
+    value["evidence"][bad] = {"confidence": 9990, "decision": "read"}
+    with pytest.raises(FieldError) as caught:
+        parse_document(value)
+    assert caught.value.field == "fields"
+    assert caught.value.reason == f"{bad!r} is not a form field id"
