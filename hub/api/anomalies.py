@@ -18,6 +18,7 @@ from hub.api.context import ApiContext, Context, Store
 from hub.api.errors import ERRORS
 from hub.api.kitscan import KitPage, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
+from hub.recap.seen import last_heard
 from hub.store import ResultStore
 from hub.store.db import Row
 from protocol.ids import TRAINING_PREFIX, is_training
@@ -187,20 +188,7 @@ def _silent(
 
 
 def _silent_kits(store: ResultStore, kits: list[KitState]) -> list[SilentKit]:
-    # Last seen: the later of its last-seen time and its latest document (one that arrived
-    # late and did not pass the recap hook), for the page's kits in one indexed read.
-    heard = [k.kit for k in kits if k.heard]
-    marks = ", ".join("?" * len(heard))
-    latest = "(SELECT MAX(d.received_at) FROM documents d WHERE d.kit = k.kit)"
-    rows = (
-        store.db.all(
-            f"SELECT k.kit, k.last_seen, {latest} FROM kit_last_seen k WHERE k.kit IN ({marks})",
-            heard,
-        )
-        if heard
-        else []
-    )
-    seen = {str(r[0]): max(filter(None, r[1:]), default=None) for r in rows}
+    seen = last_heard(store.db, [k.kit for k in kits if k.heard])
     return [
         SilentKit(kit=k.kit, election=k.election, tps=k.tps, last_seen=seen.get(k.kit))
         for k in kits

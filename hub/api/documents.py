@@ -86,12 +86,7 @@ def counting_sha256(store: ResultStore, doc: StoredDocument) -> str | None:
 def pages(store: ResultStore, document: ResultDocument) -> list[PageImage]:
     found = []
     for ref in document.pages:
-        stored = image_stored(store, ref.sha256)
+        stored = store.has_image(ref.sha256)
         url = f"{API}/images/{ref.sha256}" if stored else None
         found.append(PageImage(page=ref.page, sha256=ref.sha256, stored=stored, url=url))
     return found
-
-
-def image_stored(store: ResultStore, sha256: str) -> bool:
-    # Not store.image(): that reads megabytes of JPEG only to learn that it is there.
-    return store.db.one("SELECT 1 FROM images WHERE sha256 = ?", (sha256,)) is not None

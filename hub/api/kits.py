@@ -8,7 +8,6 @@ A page at a time (hub/api/paging.py), with the counts over them all (hub/api/kit
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -19,6 +18,7 @@ from hub.api.context import Context, Store
 from hub.api.errors import ERRORS
 from hub.api.kitscan import ALL_CATEGORIES, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
+from hub.recap.seen import KitRecord, kit_records
 from hub.store import ResultStore
 from protocol.ids import is_training
 
@@ -88,35 +88,23 @@ def kits(
 
 
 def _kits(store: ResultStore, states: list[KitState]) -> list[Kit]:
-    heard = [s.kit for s in states if s.heard]
-    rows = (
-        store.db.all(
-            "SELECT kit, last_seen, status, status_at FROM kit_last_seen "
-            f"WHERE kit IN ({', '.join('?' * len(heard))})",
-            heard,
-        )
-        if heard
-        else []
-    )
     # One read of the page's kits (at most MAX_LIMIT ids: under both databases' limits).
-    full = {str(r[0]): r[1:] for r in rows}
-    return [_kit(s, *full.get(s.kit, (None, None, None))) for s in states]
+    records = kit_records(store.db, [s.kit for s in states if s.heard])
+    return [_kit(s, records.get(s.kit)) for s in states]
 
 
-def _kit(
-    state: KitState, last_seen: str | None, status_text: str | None, status_at: str | None
-) -> Kit:
-    status = json.loads(status_text) if status_text else None
-    said = status.get("state") if isinstance(status, dict) else None
+def _kit(state: KitState, record: KitRecord | None) -> Kit:
+    status = None if record is None else record.status
+    said = None if status is None else status.get("state")
     return Kit(
         kit=state.kit,
         election=state.election,
         training=None if state.election is None else is_training(state.election),
         tps=state.tps,
         online=state.category == "online",
-        last_seen=last_seen,
+        last_seen=None if record is None else record.last_seen,
         state=said if said in ("online", "offline") else None,
-        status=status if isinstance(status, dict) else None,
-        status_at=status_at,
+        status=status,
+        status_at=None if record is None else record.status_at,
         revoked=state.category == "revoked",
     )

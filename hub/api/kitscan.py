@@ -19,7 +19,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from hub.store import Database, ResultStore, utc_text
+from hub.recap.seen import heard_kits
+from hub.store import Database, ResultStore
 from hub.trust import RegistryKit
 
 if TYPE_CHECKING:
@@ -96,29 +97,19 @@ def kit_page(
 
 
 def _heard(db: Database, ctx: ApiContext, index: RegistryIndex) -> dict[str, KitState]:
-    cutoff = utc_text(ctx.now() - ctx.silent_after)
-    state = (
-        "json_extract(k.status, '$.state')"
-        if db.dialect.name == "sqlite"
-        else "(k.status::jsonb ->> 'state')"
-    )
-    rows = db.all(
-        f"SELECT k.kit, k.election, k.tps, CASE WHEN k.last_seen >= ? THEN 1 WHEN EXISTS "
-        "(SELECT 1 FROM documents d WHERE d.kit = k.kit AND d.received_at >= ?) THEN 1 "
-        f"ELSE 0 END, {state} FROM kit_last_seen k",
-        (cutoff, cutoff),
-    )
     heard = {}
-    for kit, election, tps, recent, said in rows:
-        entry = index.by_kit.get(kit)
+    for kit in heard_kits(db, ctx.now(), ctx.silent_after):
+        entry = index.by_kit.get(kit.kit)
+        election, tps = kit.election, kit.tps
         # A kit heard only by its status heartbeat has no election of its own yet.
         if election is None and entry is not None:
             election, tps = entry.election, tps or entry.tps
-        heard[str(kit)] = KitState(str(kit), election, tps, True, _category(entry, recent, said))
+        category = _category(entry, kit.recent, kit.said)
+        heard[kit.kit] = KitState(kit.kit, election, tps, True, category)
     return heard
 
 
-def _category(entry: RegistryKit | None, recent: object, said: object) -> Category:
+def _category(entry: RegistryKit | None, recent: bool, said: str | None) -> Category:
     if entry is not None and entry.revoked:
         return "revoked"
     if not recent:

@@ -144,3 +144,79 @@ def _latest_documents(db: Database, kits: list[str]) -> dict[str, str]:
         ):
             latest[str(kit)] = str(at)
     return latest
+
+
+@dataclass(frozen=True)
+class HeardKit:
+    """One kit heard from, as cheaply as it can be read for every kit at once."""
+
+    kit: str
+    election: str | None  # None: heard only by its heartbeat so far
+    tps: str | None
+    recent: bool  # heard from (a heartbeat or any document) at or after the cutoff
+    said: str | None  # the ``state`` of its latest status ("online", "offline"), if any
+
+
+def heard_kits(db: Database, now: dt.datetime, after: dt.timedelta) -> list[HeardKit]:
+    """Every kit heard from, one narrow row each (no status JSON, no document read in full).
+
+    Recent as :func:`silent_kits` decides it: heard at or after ``now - after``, counting a
+    document that arrived late and did not pass the recap hook."""
+    cutoff = utc_text(now - after)
+    state = (
+        "json_extract(k.status, '$.state')"
+        if db.dialect.name == "sqlite"
+        else "(k.status::jsonb ->> 'state')"
+    )
+    rows = db.all(
+        "SELECT k.kit, k.election, k.tps, CASE WHEN k.last_seen >= ? THEN 1 WHEN EXISTS "
+        "(SELECT 1 FROM documents d WHERE d.kit = k.kit AND d.received_at >= ?) THEN 1 "
+        f"ELSE 0 END, {state} FROM kit_last_seen k",
+        (cutoff, cutoff),
+    )
+    return [
+        HeardKit(str(kit), election, tps, bool(recent), None if said is None else str(said))
+        for kit, election, tps, recent, said in rows
+    ]
+
+
+@dataclass(frozen=True)
+class KitRecord:
+    last_seen: str | None
+    status: dict[str, Any] | None  # the latest heartbeat, as the kit sent it
+    status_at: str | None
+
+
+def kit_records(db: Database, kits: list[str]) -> dict[str, KitRecord]:
+    """What the hub keeps of each of ``kits`` (at most a page of them) that it heard from."""
+    if not kits:
+        return {}
+    marks = ", ".join("?" * len(kits))
+    rows = db.all(
+        f"SELECT kit, last_seen, status, status_at FROM kit_last_seen WHERE kit IN ({marks})",
+        kits,
+    )
+    records = {}
+    for kit, last_seen, text, status_at in rows:
+        status = json.loads(text) if text else None
+        records[str(kit)] = KitRecord(
+            last_seen, status if isinstance(status, dict) else None, status_at
+        )
+    return records
+
+
+def last_heard(db: Database, kits: list[str]) -> dict[str, str]:
+    """When each of ``kits`` was last heard from: the later of its last-seen time and its
+    latest document (one that arrived late and did not pass the recap hook)."""
+    if not kits:
+        return {}
+    marks = ", ".join("?" * len(kits))
+    seen = {
+        str(kit): str(at)
+        for kit, at in db.all(
+            f"SELECT kit, last_seen FROM kit_last_seen WHERE kit IN ({marks})", kits
+        )
+        if at is not None
+    }
+    latest = _latest_documents(db, kits)
+    return {k: max(v for v in (seen.get(k), latest.get(k)) if v) for k in seen.keys() | latest}

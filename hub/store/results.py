@@ -549,6 +549,10 @@ class ResultStore:
         row = self.db.one("SELECT data FROM images WHERE sha256 = ?", (sha256,))
         return None if row is None else bytes(row[0])
 
+    def has_image(self, sha256: str) -> bool:
+        """Whether the image is stored, without reading its megabytes."""
+        return self.db.one("SELECT 1 FROM images WHERE sha256 = ?", (sha256,)) is not None
+
     # -- rejections --------------------------------------------------------------------------
 
     def record_rejection(
