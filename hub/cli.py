@@ -174,7 +174,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
 def _start_api(config: HubConfig, kits: tuple[RegistryKit, ...]) -> BackgroundServer:
     from hub.api.serve import BackgroundServer, app_from_config
 
-    api = BackgroundServer(app_from_config(config, kits, _now()), config.api.host, config.api.port)
+    api = BackgroundServer(app_from_config(config, kits), config.api.host, config.api.port)
     try:
         api.start()
     except HubError as e:
@@ -196,7 +196,7 @@ def serve_command(config_path: Path, host: str | None, port: int | None) -> None
 
     config = _load_config(config_path)
     try:
-        app = app_from_config(config, _registry(config), _now())
+        app = app_from_config(config, _registry(config))
     except HubError as e:
         raise click.ClickException(str(e)) from e
     host, port = host or config.api.host, port or config.api.port

@@ -33,13 +33,11 @@ _START_TIMEOUT_S = 30.0
 def app_from_config(
     config: HubConfig,
     registry: Iterable[RegistryKit],
-    now: dt.datetime,
     *,
     schema: str | None = None,
 ) -> FastAPI:
     """The app over hub.toml's database, whose schema must be this software's: the API only
-    reads, so it never migrates (``tps-hub migrate`` and the worker do). ``now`` is kept
-    for callers that pass it; nothing here needs the time any more."""
+    reads, so it never migrates (``tps-hub migrate`` and the worker do)."""
     url = config.database.url
     check_schema(url, schema=schema)
     return create_app(

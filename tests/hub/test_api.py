@@ -466,7 +466,7 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
     assert (config.api.host, config.api.port, config.api.silent_after) == ("127.0.0.1", 8080, 60)
     from hub.cli import _registry  # the same registry loading as the recap commands
 
-    with TestClient(app_from_config(config, _registry(config), utcnow())) as api:
+    with TestClient(app_from_config(config, _registry(config))) as api:
         real = get(api, "/contests", training="false")["contests"][0]
         assert (real["tps_reported"], real["tps_expected"]) == (4, 5)
 
