@@ -154,6 +154,7 @@ class Worker:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.ingestor.warm_up()
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.broker.session_expiry
         # How many unacknowledged QoS 1 messages the broker may send us: two batches, so

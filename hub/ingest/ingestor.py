@@ -112,6 +112,12 @@ class Ingestor:
         """The judging processes' ids (none until a batch needed them)."""
         return [] if self._pool is None else self._pool.pids()
 
+    def warm_up(self) -> None:
+        """Start the judging processes (if any) before the first batch needs them."""
+        pool = self._judge_pool()
+        if pool is not None:
+            pool.warm_up()
+
     def close(self) -> None:
         """Stop the judging processes (if any were started)."""
         if self._pool is not None:

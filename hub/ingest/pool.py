@@ -84,6 +84,10 @@ def _sign_chunk(values: list[dict[str, Any]]) -> list[bytes]:
     return [_SIGNER.sign_accepted(value) for value in values]
 
 
+def _ready() -> bool:
+    return _TRUST is not None and _SIGNER is not None
+
+
 def _judge_chunk(
     items: list[tuple[bytes, str]], now: dt.datetime, max_bytes: int
 ) -> list[v.Verdict]:
@@ -92,8 +96,13 @@ def _judge_chunk(
 
 
 class JudgePool:
-    """``workers`` processes judging signed results against one Trust (and signing acks
-    with one AckSigner)."""
+    """``workers`` processes judging signed results against one Trust, and one more
+    signing acks with one AckSigner.
+
+    Signing has its own process because the worker judges the next batch while it stores
+    this one: in a shared queue this batch's acks would wait behind the next batch's
+    judging, and storing would stall for it (measured: half the cores idle).
+    """
 
     def __init__(self, trust: Trust, signer: AckSigner, workers: int) -> None:
         if workers < 1:
@@ -104,8 +113,12 @@ class JudgePool:
         # forkserver, not fork: the hub has threads (paho's, the ingest thread) and open
         # database connections that a forked child must not inherit.
         context = multiprocessing.get_context("forkserver")
+        image = _Image.of(trust, signer)
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start, initargs=(_Image.of(trust, signer),)
+            workers, mp_context=context, initializer=_start, initargs=(image,)
+        )
+        self._signing = ProcessPoolExecutor(
+            1, mp_context=context, initializer=_start, initargs=(image,)
         )
 
     def submit(
@@ -123,18 +136,25 @@ class JudgePool:
         ]
 
     def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
-        """AckSigner.sign_accepted of every value, spread over the processes, in order."""
-        size = max(1, -(-len(values) // self.workers))
-        futures = [
-            self._executor.submit(_sign_chunk, list(values[i : i + size]))
-            for i in range(0, len(values), size)
-        ]
-        return [ack for f in futures for ack in f.result()]
+        """AckSigner.sign_accepted of every value, in order, in the signing process."""
+        return self._signing.submit(_sign_chunk, list(values)).result()
+
+    def warm_up(self) -> None:
+        """Start every process now and wait until each holds its Trust and signer, so
+        the first results do not wait for processes to start (about a second each)."""
+        # One task per process, all submitted before any finishes: each submit that finds
+        # no idle process starts one.
+        tasks = [self._executor.submit(_ready) for _ in range(self.workers)]
+        tasks.append(self._signing.submit(_ready))
+        if not all(t.result() for t in tasks):
+            raise RuntimeError("a judging process started without its trust or signer")
 
     def pids(self) -> list[int]:
-        """The judging processes' ids (for watching their memory)."""
-        return [p.pid for p in self._executor._processes.values() if p.pid is not None]
+        """The judging and signing processes' ids (for watching their memory)."""
+        executors = (self._executor, self._signing)
+        return [p.pid for e in executors for p in e._processes.values() if p.pid is not None]
 
     def close(self) -> None:
         # Not waiting: after a process died, a wait could hang on the broken pool.
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._signing.shutdown(wait=False, cancel_futures=True)
