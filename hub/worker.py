@@ -145,6 +145,10 @@ class Worker:
         )
         client.tls_set(ca_certs=str(tls.ca), certfile=str(tls.certificate), keyfile=str(tls.key))
         client.reconnect_delay_set(1, 30)
+        # Our acks are QoS 1 publishes: with paho's default window (20) a batch's acks go
+        # out 20 per round trip to the broker. _on_connect narrows it to what the broker
+        # announces.
+        client.max_inflight_messages_set(2 * self.broker.batch)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -159,7 +163,7 @@ class Worker:
         properties.SessionExpiryInterval = self.broker.session_expiry
         # How many unacknowledged QoS 1 messages the broker may send us: two batches, so
         # the next batch arrives (and is judged) while this one is stored. Without it the
-        # broker's max_inflight_messages (20) would cap every batch at 20 results.
+        # broker's max_inflight_messages (20 by default) would cap every batch.
         properties.ReceiveMaximum = min(2 * self.broker.batch, 65535)
         self.client.connect_async(
             self.broker.host,
@@ -196,10 +200,13 @@ class Worker:
 
     # -- paho callbacks (network thread) ---------------------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        respect_receive_maximum(client, properties)
         self._connected.set()
         log.info("connected to %s (session present: %s)", self.broker.host, flags.session_present)
         options = SubscribeOptions(qos=1)
@@ -360,6 +367,24 @@ class Worker:
                 outcome.reason_code,
                 outcome.reason[:200],
             )
+
+
+def respect_receive_maximum(client: mqtt.Client, properties: Any) -> None:
+    """Keep our unacknowledged publishes within the broker's CONNACK Receive Maximum.
+
+    paho 2.x does not apply it, and a broker drops a client that exceeds it (MQTT 5
+    section 4.9, reason 0x93). Called in the network thread before this connection's
+    first publish; paho's setter refuses a connected client, hence the attribute.
+    """
+    announced = getattr(properties, "ReceiveMaximum", 65535)
+    if announced < client.max_inflight_messages:
+        log.warning(
+            "the broker accepts only %d unacknowledged publishes at once; acks will wait "
+            "for each other (raise mosquitto's max_inflight_messages to %d)",
+            announced,
+            client.max_inflight_messages,
+        )
+        client._max_inflight_messages = announced
 
 
 def _status(kit: str, payload: bytes) -> dict[str, Any] | None:

@@ -78,7 +78,7 @@ def test_rendered_conf_has_the_hub_site_settings(tmp_path: Path) -> None:
         "persistence_location": str(tmp_path / "data"),
         "max_queued_messages": "1000000",
         "max_queued_bytes": "0",
-        "max_inflight_messages": "20",
+        "max_inflight_messages": "1000",
         "user": "mosquitto",
     }
     assert {key: settings.get(key) for key in expected} == {k: [v] for k, v in expected.items()}
