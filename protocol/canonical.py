@@ -15,6 +15,8 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
+
 from protocol.errors import CanonicalError
 
 MAX_SAFE_INT = 2**53 - 1
@@ -179,7 +181,13 @@ def _plainly_canonical(data: bytes, value: Any) -> bool:
         return False
     if b"true" in data or b"false" in data or b"null" in data or b"\\u" in data:
         return False
-    if _dump(value) != data:
+    # orjson writes ASCII text exactly as json.dumps(sort_keys=True, separators=(",", ":"))
+    # does (the same escapes, keys in code-point order) at a sixth of the cost; and "not
+    # equal" only sends the value to the full check.
+    try:
+        if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+            return False
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: the full check names it
         return False
     zeros = data.translate(_DIGITS_TO_ZERO)
     after_colon, after_comma, after_bracket, after_minus = _LONG_NUMBERS

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hub.errors import TrustError
 from hub.trust import Trust
 from protocol import ack as acks
@@ -68,7 +70,7 @@ class Accepted:
             prev_sha256=doc.prev_sha256,
             # protocol.canonical's form: the ids are ASCII (protocol.ids checked them) and
             # the values integers, where sorted compact JSON is the canonical text.
-            fields=json.dumps(dict(doc.fields), sort_keys=True, separators=(",", ":")),
+            fields=orjson.dumps(dict(doc.fields), option=orjson.OPT_SORT_KEYS).decode("ascii"),
             pages=tuple((p.page, p.sha256) for p in doc.pages),
             document_sha256=verified.document_sha256,
             cert_serial=verified.certificate.serial_number,
