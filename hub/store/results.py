@@ -8,10 +8,11 @@ log entry, its ack and its effects on the chain and current-version pointer comm
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+import orjson
 
 from hub.store import migrations
 from hub.store.db import Database, Row
@@ -648,7 +649,8 @@ def _new_fields(document_id: int, doc: NewDocument) -> DocumentFields:
         tps=doc.tps,
         form=doc.form,
         form_version=doc.form_version,
-        fields={str(k): int(v) for k, v in json.loads(doc.fields).items()},
+        # Written by hub/ingest/verdict.py Accepted.of: string keys, integer values.
+        fields=orjson.loads(doc.fields),
         received_at=doc.received_at,
     )
 
@@ -664,7 +666,7 @@ def _document_fields(row: Row) -> DocumentFields:
         tps=values[5],
         form=values[6],
         form_version=int(values[7]),
-        fields={str(k): int(v) for k, v in json.loads(values[8]).items()},
+        fields={str(k): int(v) for k, v in orjson.loads(values[8]).items()},
         received_at=values[9],
     )
 
