@@ -9,7 +9,8 @@ Schema 1 (what ingest needs; the recapitulation adds its own tables in later mig
 
 - ``documents``: every accepted version of every TPS result, its signed bytes exactly as
   received (the log's leaf), its place in the log and the signed ack it got. Unique by
-  document hash: the same document twice is stored once.
+  document hash: the same document twice is stored once; unique by place in the log
+  (``log_name``, ``log_index``), the index the log's entries are read by.
 - ``document_pages``: the page-image hashes each document names (images are checked
   against them, and the dashboard shows them beside the numbers).
 - ``current_results``: per (election, TPS, form) the version that counts now and how many
@@ -20,7 +21,11 @@ Schema 1 (what ingest needs; the recapitulation adds its own tables in later mig
   how often it came, and the ack sent (if one could be).
 - ``anomalies``: things stored but worth a person's look (a broken per-kit chain, a
   reused sequence number); the recapitulation's rule anomalies belong here too.
-- ``translog_*``: the transparency log (hub/store/logstorage.py).
+- ``translog_*``: the transparency log (hub/store/logstorage.py): ``translog_nodes``, its
+  complete subtree hashes (level 0: the leaf hashes, which count its size), and
+  ``translog_heads``, its signed tree heads. Schema 1 also kept every entry in
+  ``translog_entries``; schema 3 dropped that second copy of ``documents.signed`` (see
+  ``_check_log_entries``), so a leaf's entry is its document's signed bytes.
 
 ``is_training`` is on every result row: training (bimtek) results are stored apart in
 their own log and must never be summed into a real total.
@@ -28,10 +33,12 @@ their own log and must never be summed into a real total.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hub.errors import MigrationError
 from hub.store.db import Database
+from protocol.merkle import leaf_hash
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,82 @@ class Migration:
     version: int
     description: str
     ddl: str  # statements separated by ';', with the dialect's {id} and {blob}
+    # Run in the migration's transaction before its DDL: raises MigrationError to refuse a
+    # database the DDL would harm (the transaction rolls back: nothing is changed).
+    check: Callable[[Database], None] | None = None
+
+
+_SHOWN = 5  # differences named in a refusal; the rest are counted
+
+
+def _check_log_entries(db: Database) -> None:
+    """Migration 3's check: refuse to drop ``translog_entries`` unless every row is byte for
+    byte the ``signed`` of the document at its (log_name, log_index), every document has
+    its row, and each log's size (counted from now on by its leaf hashes) stays the same."""
+    differ = (
+        "FROM translog_entries AS e "
+        "LEFT JOIN documents AS d ON d.log_name = e.log AND d.log_index = e.idx "
+        "WHERE d.signed IS NULL OR d.signed <> e.entry"
+    )
+    unlogged = (
+        "FROM documents AS d LEFT JOIN translog_entries AS e "
+        "ON e.log = d.log_name AND e.idx = d.log_index WHERE e.idx IS NULL"
+    )
+    sizes = (
+        "SELECT log, MAX(idx) FROM translog_entries GROUP BY log",
+        "SELECT log, MAX(idx) FROM translog_nodes WHERE level = 0 GROUP BY log",
+    )
+    n_differ = _count(db, f"SELECT COUNT(*) {differ}")
+    n_unlogged = _count(db, f"SELECT COUNT(*) {unlogged}")
+    before, after = (dict(db.all(query)) for query in sizes)
+    if not n_differ and not n_unlogged and before == after:
+        return
+    found: list[str] = []
+    sample = f"SELECT e.log, e.idx, e.entry, d.signed {differ} ORDER BY e.log, e.idx LIMIT ?"
+    for log, idx, entry, signed in db.all(sample, (_SHOWN,)):
+        if signed is None:
+            found.append(f"log {log!r} leaf {idx}: an entry with no document")
+            continue
+        row = db.one(
+            "SELECT hash FROM translog_nodes WHERE log = ? AND level = 0 AND idx = ?",
+            (log, idx),
+        )
+        logged = [
+            name
+            for name, data in (("the entry", entry), ("the document", signed))
+            if row is not None and bytes(row[0]) == leaf_hash(bytes(data))
+        ]
+        found.append(
+            f"log {log!r} leaf {idx}: the entry differs from its document's signed bytes "
+            f"(the log's leaf hash is that of {(logged or ['neither'])[0]})"
+        )
+    sample = f"SELECT d.log_name, d.log_index {unlogged} ORDER BY d.log_name, d.log_index LIMIT ?"
+    found += [
+        f"log {log!r} leaf {idx}: a document with no entry"
+        for log, idx in db.all(sample, (_SHOWN,))
+    ]
+    found += [
+        f"log {log!r}: last entry {before.get(log)}, last leaf hash {after.get(log)}"
+        for log in sorted(before.keys() | after.keys())
+        if before.get(log) != after.get(log)
+    ]
+    raise MigrationError(
+        "schema migration 3 refused: it drops translog_entries, the transparency log's copy "
+        "of each accepted document's signed bytes, but the copies differ "
+        f"({_count(db, 'SELECT COUNT(*) FROM translog_entries')} entries, "
+        f"{_count(db, 'SELECT COUNT(*) FROM documents')} documents; {n_differ} entries "
+        f"without an equal document, {n_unlogged} documents without an entry): "
+        + "; ".join(found)
+        + ". Nothing was changed. Keep running the previous hub version on this database, "
+        "find out which copy is right (the log signed the one whose leaf hash is in "
+        "translog_nodes at level 0), restore or repair the other (documents.signed or the "
+        "translog_entries row), and migrate again"
+    )
+
+
+def _count(db: Database, sql: str) -> int:
+    row = db.one(sql)
+    return 0 if row is None else int(row[0])
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -196,6 +279,19 @@ CREATE TABLE kit_last_seen (
 CREATE INDEX kit_last_seen_at ON kit_last_seen (last_seen)
 """,
     ),
+    # Schema 3: each accepted envelope stored once. ``translog_entries`` held every leaf a
+    # second time, byte for byte ``documents.signed`` of the document at that (log_name,
+    # log_index): ~5.7 KB a result, ~23 GB nationally, and a write per result. The log now
+    # reads its entries from documents (hub/store/logstorage.py) by the UNIQUE (log_name,
+    # log_index) that schema 1 already declared on documents (so no index is added: a
+    # second one would cost space and writes for nothing). The table is dropped only once
+    # both copies are shown to agree.
+    Migration(
+        3,
+        "the transparency log's entries read from documents.signed; translog_entries dropped",
+        "DROP TABLE translog_entries",
+        check=_check_log_entries,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version
@@ -225,6 +321,8 @@ def migrate(db: Database, now: str, migrations: tuple[Migration, ...] = MIGRATIO
         for migration in migrations:
             if migration.version <= current:
                 continue
+            if migration.check is not None:
+                migration.check(db)
             db.script(migration.ddl)
             db.execute(
                 "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",

@@ -11,7 +11,7 @@ from hub.translog import MemoryStorage, TransparencyLog
 from protocol import merkle
 from tests.hub import test_store_support as support
 from tests.hub.test_store_support import utcnow
-from tests.hub.translog_support import sqlite_log
+from tests.hub.translog_support import LeafDocumentStorage, sqlite_log
 
 backend, store = support.backend, support.store  # both backends
 
@@ -117,7 +117,7 @@ def test_log_written_in_a_transaction_reads_back_after_reopening(tmp_path):
 
     opened = ResultStore.open(str(path), now=utcnow())
     try:
-        TransparencyLog(opened.log_storage("main")).append_many([b"x", b"y", b"z"])
+        TransparencyLog(LeafDocumentStorage(opened.db, "main")).append_many([b"x", b"y", b"z"])
     finally:
         opened.close()
     reader = sqlite_log(path, "main")

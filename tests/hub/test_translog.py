@@ -21,7 +21,7 @@ from hub.translog import (
     tree,
 )
 from protocol import dsse, merkle, treehead
-from tests.hub.translog_support import sqlite_log
+from tests.hub.translog_support import LeafDocumentStorage, sqlite_log
 
 
 def entries(n: int, tag: bytes = b"e") -> list[bytes]:
@@ -184,8 +184,8 @@ def test_sqlite_log_survives_reopen(tmp_path):
 
 def test_sqlite_logs_are_kept_apart_by_name(tmp_path):
     store = ResultStore.open(str(tmp_path / "hub.db"), now=dt.datetime.now(dt.UTC))
-    real = TransparencyLog(store.log_storage("pemilu-2024"))
-    training = TransparencyLog(store.log_storage("latihan-2024"))
+    real = TransparencyLog(LeafDocumentStorage(store.db, "pemilu-2024"))
+    training = TransparencyLog(LeafDocumentStorage(store.db, "latihan-2024"))
     real.append_many(entries(5, b"real"))
     training.append_many(entries(2, b"bimtek"))
     assert (real.size, training.size) == (5, 2)
