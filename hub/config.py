@@ -82,6 +82,14 @@ class DatabaseSettings(_Section):
         description="a SQLite file path (or sqlite:PATH), or a postgresql:// DSN; with "
         "several workers use PostgreSQL, the one source of truth",
     )
+    cache_mb: int = Field(
+        256,
+        ge=2,
+        le=65536,
+        description="SQLite only: the storing connection's page cache in MB. National scale "
+        "means gigabytes of indexes; SQLite's own 2 MB made ingest measurably slower as the "
+        "database grew (PostgreSQL sizes its cache in its own configuration)",
+    )
 
     @field_validator("url")
     @classmethod

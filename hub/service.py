@@ -85,7 +85,9 @@ def open_hub(
     if recap:
         hooks = (RecapHook(), *hooks)
     trust, signer = check_config(config, now)
-    store = ResultStore.open(config.database.url, now=now, schema=schema)
+    store = ResultStore.open(
+        config.database.url, now=now, schema=schema, cache_mb=config.database.cache_mb
+    )
     limits = Limits(
         max_result_bytes=config.limits.max_result_bytes,
         max_image_bytes=config.limits.max_image_bytes,

@@ -73,18 +73,24 @@ class Database:
 
     @classmethod
     def open(
-        cls, url: str, *, schema: str | None = None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
+        cache_mb: int | None = None,
     ) -> Database:
         """Connect to ``url`` (a SQLite path or a postgresql:// DSN).
 
         ``schema`` (PostgreSQL only) puts every table in that schema: tests use a fresh one.
+        ``cache_mb`` (SQLite only; None: SQLite's 2 MB) is the connection's page cache.
         """
         if is_postgres_url(url):
             return cls._open_postgres(url, schema, busy_timeout)
-        return cls._open_sqlite(sqlite_path(url), busy_timeout)
+        return cls._open_sqlite(sqlite_path(url), busy_timeout, cache_mb)
 
     @classmethod
-    def _open_sqlite(cls, path: Path, busy_timeout: float) -> Database:
+    def _open_sqlite(cls, path: Path, busy_timeout: float, cache_mb: int | None) -> Database:
         try:
             conn = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
@@ -95,6 +101,8 @@ class Database:
             # many results per transaction pays for the fsync.
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if cache_mb is not None:
+                conn.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")  # in KiB when < 0
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the SQLite database {path}: {e}") from e
         return cls(conn, SQLITE, f"sqlite:{path}")

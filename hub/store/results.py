@@ -160,9 +160,16 @@ class ResultStore:
         self.db = db
 
     @classmethod
-    def open(cls, url: str, *, now: dt.datetime, schema: str | None = None) -> ResultStore:
+    def open(
+        cls,
+        url: str,
+        *,
+        now: dt.datetime,
+        schema: str | None = None,
+        cache_mb: int | None = None,
+    ) -> ResultStore:
         """Connect and bring the schema up to date (migrations run once, under the lock)."""
-        db = Database.open(url, schema=schema)
+        db = Database.open(url, schema=schema, cache_mb=cache_mb)
         try:
             migrations.migrate(db, utc_text(now))
         except BaseException:

@@ -137,6 +137,17 @@ def test_sqlite_runs_in_wal_with_full_sync(tmp_path):
         db.close()
 
 
+def test_sqlite_page_cache_is_the_configured_size(tmp_path):
+    default = Database.open(str(tmp_path / "c.sqlite3"))
+    sized = Database.open(str(tmp_path / "c.sqlite3"), cache_mb=64)
+    try:
+        assert default.one("PRAGMA cache_size") == (-2000,)  # SQLite's own: 2,000 KiB
+        assert sized.one("PRAGMA cache_size") == (-64 * 1024,)
+    finally:
+        default.close()
+        sized.close()
+
+
 def test_unreachable_postgres_is_a_store_error():
     pytest.importorskip("psycopg")
     with pytest.raises(StoreError, match="cannot connect"):
