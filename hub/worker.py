@@ -37,6 +37,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from hub.ack_window import AckWindow, receive_maximum
 from hub.config import BrokerSettings
 from hub.errors import HubError
 from hub.ingest import Ingestor, Message, Outcome
@@ -134,6 +135,7 @@ class Worker:
         self._connected = threading.Event()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
+        self._acks = AckWindow()
         self.client = self._make_client(client_id, tls)
 
     def _make_client(self, client_id: str, tls: TlsFiles) -> mqtt.Client:
@@ -145,14 +147,14 @@ class Worker:
         )
         client.tls_set(ca_certs=str(tls.ca), certfile=str(tls.certificate), keyfile=str(tls.key))
         client.reconnect_delay_set(1, 30)
-        # Our acks are QoS 1 publishes: with paho's default window (20) a batch's acks go
-        # out 20 per round trip to the broker. _on_connect narrows it to what the broker
-        # announces.
-        client.max_inflight_messages_set(2 * self.broker.batch)
+        # A batch's acks go out at once, within the broker's Receive Maximum as
+        # self._acks counts it (hub/ack_window.py says why not paho's window).
+        client.max_inflight_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         return client
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -206,7 +208,7 @@ class Worker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
-        respect_receive_maximum(client, properties)
+        self._acks.set_limit(receive_maximum(properties))
         self._connected.set()
         log.info("connected to %s (session present: %s)", self.broker.host, flags.session_present)
         options = SubscribeOptions(qos=1)
@@ -231,6 +233,9 @@ class Worker:
         self._subscribed.clear()
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, _mid: int, _reason: Any, _p: Any) -> None:
+        self._acks.acknowledged()
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         self._queue.put(_Received(message.topic, message.payload, message.mid, message.qos))
@@ -289,6 +294,11 @@ class Worker:
         for outcome in outcomes:
             self._count(outcome)
             if outcome.ack is not None:
+                # Stopping with the window full: the ack stays unsent, and the kit's resend
+                # of its result gets the stored one.
+                if not self._acks.wait_for_room(self._stop):
+                    continue
+                self._acks.sent()
                 self.client.publish(ack_topic(outcome.kit), outcome.ack, qos=1)
                 self.stats.acks_published += 1
         self._record_statuses(batch.statuses, batch.now)
@@ -367,24 +377,6 @@ class Worker:
                 outcome.reason_code,
                 outcome.reason[:200],
             )
-
-
-def respect_receive_maximum(client: mqtt.Client, properties: Any) -> None:
-    """Keep our unacknowledged publishes within the broker's CONNACK Receive Maximum.
-
-    paho 2.x does not apply it, and a broker drops a client that exceeds it (MQTT 5
-    section 4.9, reason 0x93). Called in the network thread before this connection's
-    first publish; paho's setter refuses a connected client, hence the attribute.
-    """
-    announced = getattr(properties, "ReceiveMaximum", 65535)
-    if announced < client.max_inflight_messages:
-        log.warning(
-            "the broker accepts only %d unacknowledged publishes at once; acks will wait "
-            "for each other (raise mosquitto's max_inflight_messages to %d)",
-            announced,
-            client.max_inflight_messages,
-        )
-        client._max_inflight_messages = announced
 
 
 def _status(kit: str, payload: bytes) -> dict[str, Any] | None:

@@ -8,12 +8,9 @@ import hashlib
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 import tomli_w
 from click.testing import CliRunner
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from edge.outbox import OutboxStats
 from edge.uplink import status
@@ -24,7 +21,7 @@ from hub.recap import silent_kits
 from hub.recap.seen import latest_status
 from hub.store import ResultStore
 from hub.trust import Trust
-from hub.worker import TlsFiles, Worker, parse_topic, respect_receive_maximum, wait_until
+from hub.worker import TlsFiles, Worker, parse_topic, wait_until
 from protocol import ack as acks
 from protocol import certs, keys
 from protocol.result import sign_result
@@ -80,21 +77,6 @@ def test_parse_topic():
     assert parse_topic("tps/v1/kit-a1/status") == ("status", "kit-a1", None)
     assert parse_topic("tps/v1/kit-a1/other") is None
     assert parse_topic("hub/v1/kit-a1/ack") is None
-
-
-def test_acks_stay_within_the_brokers_receive_maximum():
-    # A broker left at mosquitto's default announces 20: publishing more unacknowledged
-    # acks than that would get the worker disconnected (MQTT 5 section 4.9).
-    client = mqtt.Client(
-        callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5
-    )
-    client.max_inflight_messages_set(1000)
-    connack = Properties(PacketTypes.CONNACK)
-    respect_receive_maximum(client, connack)
-    assert client.max_inflight_messages == 1000  # absent: 65,535 (section 3.2.2.3.3)
-    connack.ReceiveMaximum = 20
-    respect_receive_maximum(client, connack)
-    assert client.max_inflight_messages == 20
 
 
 def test_kit_publishes_worker_stores_and_acks(mosquitto_broker, mqtt_connect, tmp_path):
