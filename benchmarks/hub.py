@@ -826,7 +826,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=None,
-        help="judging processes ([ingest] workers; default: one per usable core)",
+        help="judging processes ([ingest] workers; default: the hub's, one fewer than the usable cores)",
     )
     parser.add_argument(
         "--batch",

@@ -212,7 +212,8 @@ def _config(**ingest: object) -> dict[str, object]:
 def test_ingest_workers_setting():
     assert parse_hub_config(_config(workers=3)).ingest.judging_processes == 3
     assert parse_hub_config(_config(workers=0)).ingest.judging_processes == 0
-    assert parse_hub_config(_config()).ingest.judging_processes >= 1  # one per usable core
+    usable = len(os.sched_getaffinity(0))
+    assert parse_hub_config(_config()).ingest.judging_processes == max(1, usable - 1)
     with pytest.raises(ConfigError):
         parse_hub_config(_config(threads=2))
     with pytest.raises(ConfigError):
