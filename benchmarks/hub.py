@@ -826,7 +826,8 @@ def main() -> None:
         "--workers",
         type=int,
         default=None,
-        help="judging processes ([ingest] workers; default: the hub's, one fewer than the usable cores)",
+        help="judging processes ([ingest] workers; default: the hub's, one fewer than the "
+        "usable cores)",
     )
     parser.add_argument(
         "--batch",

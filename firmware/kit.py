@@ -328,7 +328,7 @@ class Kit:
                 "seq": head.seq,
                 "captured_at": captured.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "fields": fields,
-                "evidence": {k: v.model_dump(exclude_none=True) for k, v in evidence.items()},
+                "evidence": dict(evidence),
                 "pages": pages,
                 "model_sha256": self.reader.model.sha256,
                 "template_sha256": self.template_sha256[template.id],

@@ -8,7 +8,7 @@ integers and strings, so its canonical bytes (protocol.canonical) are reproducib
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
     BaseModel,
@@ -17,7 +17,9 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+    with_config,
 )
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from protocol import tps as tps_codes
 from protocol.canonical import canonical_bytes, document_hash, parse_canonical
@@ -42,20 +44,37 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Evidence(_Strict):
+# A TypedDict, not a model: a document holds one per field, and validating a hundred plain
+# dicts costs half of what building a hundred model objects did (measured: 31 vs 60 us per
+# document, on every document the hub receives).
+@with_config(ConfigDict(extra="forbid", strict=True))
+class Evidence(TypedDict):
     """How one field's value was decided on the kit."""
 
-    confidence: int = Field(
-        ge=0, le=PER_TEN_THOUSAND, description="probability of the value, per ten thousand"
-    )
-    decision: Decision = Field(
-        description="read: confident and consistent; corrected: a rule or the bubbles changed "
-        "the reading; confirmed: doubtful, and the KPPS confirmed it; entered: the KPPS "
-        "changed it"
-    )
-    read_as: FieldValue | None = Field(
-        default=None, description="what the reader read before a correction or entry"
-    )
+    confidence: Annotated[
+        int,
+        Field(ge=0, le=PER_TEN_THOUSAND, description="probability of the value, per ten thousand"),
+    ]
+    decision: Annotated[
+        Decision,
+        Field(
+            description="read: confident and consistent; corrected: a rule or the bubbles "
+            "changed the reading; confirmed: doubtful, and the KPPS confirmed it; entered: "
+            "the KPPS changed it"
+        ),
+    ]
+    read_as: NotRequired[
+        Annotated[
+            FieldValue, Field(description="what the reader read before a correction or entry")
+        ]
+    ]
+
+
+def evidence(confidence: int, decision: Decision, read_as: int | None = None) -> Evidence:
+    """An :class:`Evidence`, without ``read_as`` when there is none (JSON has no null here)."""
+    if read_as is None:
+        return Evidence(confidence=confidence, decision=decision)
+    return Evidence(confidence=confidence, decision=decision, read_as=read_as)
 
 
 class PageRef(_Strict):

@@ -194,7 +194,7 @@ def _print(report: Report, crl_given: bool) -> None:
         click.echo(f"sha256:   {report.facts['sha256']}")
         for field_id, value in document.fields.items():
             evidence = document.evidence[field_id]
-            click.echo(f"  {field_id:<14} {value:>5}   {evidence.decision}")
+            click.echo(f"  {field_id:<14} {value:>5}   {evidence['decision']}")
     _print_log_facts(report)
     for name, error in report.checks:
         click.echo(

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 
 from edge.decode.decide import DecodedForm, FieldDecision
 from edge.errors import NotConfirmedError
-from protocol.document import PER_TEN_THOUSAND, Evidence
+from protocol.document import PER_TEN_THOUSAND, Evidence, evidence
 from protocol.forms.rules import evaluate
 
 
@@ -32,24 +32,20 @@ def evidence_for(
     """
     if entered is not None:
         read_as = decided.value
-        return entered, Evidence(confidence=0, decision="entered", read_as=read_as)
+        return entered, evidence(0, "entered", read_as)
     if decided.value is None:
         raise NotConfirmedError(f"{decided.field_id} is empty: enter its value")
     conf = confidence(decided.p)
     if decided.decision == "read":
-        return decided.value, Evidence(confidence=conf, decision="read")
+        return decided.value, evidence(conf, "read")
     if decided.decision == "corrected":
-        return decided.value, Evidence(
-            confidence=conf, decision="corrected", read_as=decided.before
-        )
+        return decided.value, evidence(conf, "corrected", decided.before)
     if not confirmed:
         raise NotConfirmedError(
             f"{decided.field_id} is doubtful ({decided.reason}): the KPPS must confirm it",
             f"{decided.name} belum dicek",
         )
-    return decided.value, Evidence(
-        confidence=conf, decision="confirmed", read_as=decided.before if decided.changed else None
-    )
+    return decided.value, evidence(conf, "confirmed", decided.before if decided.changed else None)
 
 
 def document_fields(
@@ -64,14 +60,15 @@ def document_fields(
             f"the form's verdict is {decoded.verdict}: {decoded.summary}", decoded.summary
         )
     entered = dict(entered or {})
-    values, evidence = {}, {}
+    values: dict[str, int] = {}
+    how: dict[str, Evidence] = {}
     for fid, decided in decoded.fields.items():
         value, ev = evidence_for(decided, confirmed=fid in confirmed, entered=entered.get(fid))
-        values[fid], evidence[fid] = value, ev
+        values[fid], how[fid] = value, ev
     report = evaluate(decoded.template, values)
     if not report.ok:  # entered values must keep the form consistent too
         raise NotConfirmedError(
             f"the values break rule(s) {report.failed_rules() or report.unchecked}",
             "Angka yang dimasukkan tidak cocok dengan jumlahnya",
         )
-    return values, evidence
+    return values, how

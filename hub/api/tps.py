@@ -125,9 +125,9 @@ def _decided(document: ResultDocument, first: dict[str, int]) -> list[DecidedFie
         DecidedField(
             id=field,
             value=value,
-            decision=document.evidence[field].decision,
-            confidence=document.evidence[field].confidence,
-            read_as=document.evidence[field].read_as,
+            decision=document.evidence[field]["decision"],
+            confidence=document.evidence[field]["confidence"],
+            read_as=document.evidence[field].get("read_as"),
             changed_since_first=first.get(field) != value,
         )
         for field, value in document.fields.items()

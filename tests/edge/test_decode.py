@@ -277,8 +277,10 @@ def test_signed_evidence_follows_the_decisions(ppwp, values):
     decoded = decode_fields(ppwp, readings(ppwp, values, probs, {"IV.2": ()}))
     fields, evidence = document_fields(decoded)
     assert fields == values
-    assert evidence["IV.2"].decision == "corrected" and evidence["IV.2"].read_as is not None
-    assert evidence["V.A"].decision == "read" and 0 < evidence["V.A"].confidence <= 10_000
+    assert (
+        evidence["IV.2"]["decision"] == "corrected" and evidence["IV.2"].get("read_as") is not None
+    )
+    assert evidence["V.A"]["decision"] == "read" and 0 < evidence["V.A"]["confidence"] <= 10_000
 
     doubt_values = dict(values, **{"IV.2": 7, "IV.3": values["IV.3"] + values["IV.2"] - 7})
     doubt = readings(
@@ -288,7 +290,7 @@ def test_signed_evidence_follows_the_decisions(ppwp, values):
     with pytest.raises(NotConfirmedError, match=r"IV\.2 is doubtful"):
         document_fields(decoded)
     fields, evidence = document_fields(decoded, confirmed={"IV.2"})
-    assert (fields["IV.2"], evidence["IV.2"].decision, evidence["IV.2"].read_as) == (
+    assert (fields["IV.2"], evidence["IV.2"]["decision"], evidence["IV.2"].get("read_as")) == (
         7,
         "confirmed",
         2,

@@ -196,5 +196,5 @@ def test_needs_a_look_confirm_means_the_kpps_looked(kit_config, forms, mock_pins
     press(mock_pins, CONFIRM, kit)
     (entry,) = assembled.outbox.documents()
     document = verify_result(entry.signed, ca_of(assembled.base / "kit.toml"), at=now()).document
-    assert document.evidence["IV.1"].decision == "confirmed"
-    assert document.evidence["IV.2"].decision in ("read", "corrected")
+    assert document.evidence["IV.1"]["decision"] == "confirmed"
+    assert document.evidence["IV.2"]["decision"] in ("read", "corrected")
