@@ -17,18 +17,21 @@ from typing import Any
 
 # MQTT 5 section 3.2.2.3.3: a CONNACK without Receive Maximum means 65,535.
 DEFAULT_RECEIVE_MAXIMUM = 65535
+# Message ids are 16 bits: with nearly all of them in flight paho would reuse one and
+# refuse the publish. A hub needs two batches in flight, never thousands.
+MOST_IN_FLIGHT = 10_000
 
 
 def receive_maximum(connack_properties: Any) -> int:
-    """The broker's Receive Maximum from its CONNACK properties."""
+    """The broker's Receive Maximum from its CONNACK properties, at most MOST_IN_FLIGHT."""
     value = getattr(connack_properties, "ReceiveMaximum", DEFAULT_RECEIVE_MAXIMUM)
-    return int(value)
+    return min(int(value), MOST_IN_FLIGHT)
 
 
 class AckWindow:
     """Counts QoS 1 publishes in flight; :meth:`wait_for_room` blocks while it is full."""
 
-    def __init__(self, limit: int = DEFAULT_RECEIVE_MAXIMUM) -> None:
+    def __init__(self, limit: int = MOST_IN_FLIGHT) -> None:
         self._limit = limit
         self._in_flight = 0
         self._changed = threading.Condition()

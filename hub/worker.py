@@ -293,18 +293,29 @@ class Worker:
             return  # stopping while the database is down: the broker redelivers them
         for outcome in outcomes:
             self._count(outcome)
-            if outcome.ack is not None:
-                # Stopping with the window full: the ack stays unsent, and the kit's resend
-                # of its result gets the stored one.
-                if not self._acks.wait_for_room(self._stop):
-                    continue
-                self._acks.sent()
-                self.client.publish(ack_topic(outcome.kit), outcome.ack, qos=1)
-                self.stats.acks_published += 1
+            if outcome.ack is not None and not self._publish_ack(outcome.kit, outcome.ack):
+                # Stopping with the window full: no PUBACK either, so the broker delivers
+                # the batch again and ingest's idempotency answers with the stored acks.
+                return
         self._record_statuses(batch.statuses, batch.now)
         for item in batch.items:
             self.client.ack(item.mid, item.qos)
         self.stats.batches += 1
+
+    def _publish_ack(self, kit: str, ack: bytes) -> bool:
+        """Publish one signed ack within the broker's window; False if stopping first."""
+        if not self._acks.wait_for_room(self._stop):
+            return False
+        self._acks.sent()
+        info = self.client.publish(ack_topic(kit), ack, qos=1)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            # Refused by paho itself (no PUBACK will come): not in flight. The ack is
+            # stored; the kit's resend gets it.
+            self._acks.acknowledged()
+            log.error("could not publish the ack for kit %s: %s", kit, mqtt.error_string(info.rc))
+            return True
+        self.stats.acks_published += 1
+        return True
 
     def _commit(self, batch: _Batch) -> list[Outcome] | None:
         assert batch.judging is not None

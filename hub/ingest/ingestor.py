@@ -109,7 +109,8 @@ class Ingestor:
         self._pool: JudgePool | None = None
 
     def judging_pids(self) -> list[int]:
-        """The judging processes' ids (none until a batch needed them)."""
+        """The judging and ack-signing processes' ids (none until :meth:`warm_up` or a
+        batch started them)."""
         return [] if self._pool is None else self._pool.pids()
 
     def warm_up(self) -> None:

@@ -2,14 +2,14 @@
 
 Judging (hub/ingest/verdict.py) is pure and CPU-bound (Ed25519, X.509, JSON and pydantic
 parsing), while storing is serialized by the database's write lock anyway, so the hub
-judges a batch's results across ``workers`` processes and stores in one. The same
-processes sign the batch's accepted acks once the storing process knows each one's log
-index and proof (the ack is still stored with its document and sent only after the
-commit): an Ed25519 signature per result is otherwise a large part of the storing
-process's work. Each process
-holds its own copy of the Ingestor's :class:`~hub.trust.Trust`, rebuilt from the same CA,
-CRL and revocations; a pool belongs to one Trust, so loading a new CRL means a new Trust
-and with it a new pool (revocation never lags behind in a process that kept an old one).
+judges a batch's results across ``workers`` processes and stores in one. One more process
+signs the batch's accepted acks once the storing process knows each one's log index and
+proof (the ack is still stored with its document and sent only after the commit): an
+Ed25519 signature per result is otherwise a large part of the storing process's work.
+Each process holds its own copy of the Ingestor's :class:`~hub.trust.Trust`, rebuilt from
+the same CA, CRL and revocations; a pool belongs to one Trust, so loading a new CRL means a
+new Trust and with it a new pool (revocation never lags behind in a process that kept an
+old one).
 
 Images are judged in the calling process: their check is one hash, and shipping megabytes
 to another process would cost more than it saves.
@@ -140,10 +140,11 @@ class JudgePool:
         return self._signing.submit(_sign_chunk, list(values)).result()
 
     def warm_up(self) -> None:
-        """Start every process now and wait until each holds its Trust and signer, so
-        the first results do not wait for processes to start (about a second each)."""
+        """Start every process now and wait for them, so the first results do not wait for
+        processes to start (about a second each)."""
         # One task per process, all submitted before any finishes: each submit that finds
-        # no idle process starts one.
+        # no idle process starts one (a fast process may answer two; the others still
+        # started, and their initializer runs before they take any work).
         tasks = [self._executor.submit(_ready) for _ in range(self.workers)]
         tasks.append(self._signing.submit(_ready))
         if not all(t.result() for t in tasks):

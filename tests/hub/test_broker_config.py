@@ -79,6 +79,7 @@ def test_rendered_conf_has_the_hub_site_settings(tmp_path: Path) -> None:
         "max_queued_messages": "1000000",
         "max_queued_bytes": "0",
         "max_inflight_messages": "1000",
+        "max_qos": "1",
         "user": "mosquitto",
     }
     assert {key: settings.get(key) for key in expected} == {k: [v] for k, v in expected.items()}
@@ -137,6 +138,9 @@ def test_kit_publishes_its_result_over_tls_and_the_hub_receives_it(
     hub = mqtt_connect(mosquitto_broker.hub)
     kit = mqtt_connect(own)
     assert kit.connack_properties is not None
+    # QoS 1 is all the site uses; the broker says it takes no more (max_qos 1).
+    assert kit.connack_properties.MaximumQoS == 1
+    assert kit.connack_properties.ReceiveMaximum == 1000
     assert hub.wait_suback(hub.subscribe(SHARED_RESULTS))[0].value == 1  # granted QoS 1
 
     assert kit.wait_puback(kit.publish(result_topic(own), b"envelope")).value == 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from hub.store import ResultStore
 from hub.store.db import Database
 from hub.store.logstorage import DatabaseLogStorage
+from hub.store.results import NewDocument
 from hub.translog.tree import NodeId
 
 _WHEN = "2024-02-14T12:00:00.000000Z"
@@ -24,40 +25,34 @@ def store_leaf_documents(
     db: Database, log: str, first_index: int, entries: Sequence[bytes]
 ) -> None:
     """Store each entry as the signed bytes of a (placeholder) document at its leaf."""
-    rows = []
+    store = ResultStore(db)
     for offset, entry in enumerate(entries):
         index = first_index + offset
         sha = hashlib.sha256(b"%s/%d/%s" % (log.encode(), index, entry)).hexdigest()
-        rows.append(
-            (
-                sha,
-                "kit-uji",
-                index,
-                "pemilu-uji",
-                0,
-                "tps",
-                "C1",
-                1,
-                _WHEN,
-                "",
-                "{}",
-                entry,
-                "1",
-                "ok",
-                log,
-                index,
-                b"ack",
-                "test",
-                _WHEN,
+        store.insert_document(
+            NewDocument(
+                document_sha256=sha,
+                kit="kit-uji",
+                seq=index + 1,
+                election="pemilu-uji",
+                is_training=False,
+                tps="tps",
+                form="C1",
+                form_version=1,
+                captured_at=_WHEN,
+                prev_sha256="",
+                fields="{}",
+                signed=entry,
+                cert_serial="1",
+                chain_status="ok",
+                log_name=log,
+                log_index=index,
+                ack=b"ack",
+                source="test",
+                received_at=_WHEN,
+                pages=(),
             )
         )
-    db.executemany(
-        "INSERT INTO documents (document_sha256, kit, seq, election, is_training, tps, form, "
-        "form_version, captured_at, prev_sha256, fields, signed, cert_serial, chain_status, "
-        "log_name, log_index, ack, source, received_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
 
 
 class LeafDocumentStorage(DatabaseLogStorage):
