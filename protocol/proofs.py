@@ -336,6 +336,7 @@ def verify_consistency(
     old = verify_head(document.old_tree_head, hub_certificate, ca_certificate, at, crl=crl)
     new = verify_head(document.new_tree_head, hub_certificate, ca_certificate, at, crl=crl)
     check_heads_of_consistency(document, old.head, new.head, log_id)
+    check_time_order(old.head, new.head)
     check_extends(document, old.head, new.head)
     return VerifiedConsistency(old.head, new.head, new.signer)
 
@@ -436,6 +437,18 @@ def check_heads_of_consistency(
                 f"the document claims {which} size {size}, "
                 f"the {which} signed tree head says {head.tree_size}",
             )
+
+
+def check_time_order(old: treehead.TreeHead, new: treehead.TreeHead) -> None:
+    """The larger tree was not signed before the smaller one: a hub that hands out heads
+    dated out of order is presenting two views of its log, not one growing log."""
+    # Both are UTC "YYYY-MM-DDTHH:MM:SSZ" (the tree-head parser checked): text order is time.
+    if new.timestamp < old.timestamp:
+        raise merkle.ConsistencyProofError(
+            "time-backwards",
+            f"the head of size {new.tree_size} is dated {new.timestamp}, before the head of "
+            f"size {old.tree_size} ({old.timestamp})",
+        )
 
 
 def check_extends(

@@ -141,6 +141,10 @@ def check_consistency(report: Report, proof: bytes, trust: _Trust) -> None:
         lambda: proofs.check_heads_of_consistency(doc, old, new, trust.log_id),
     )
     report.run(
+        f"head of size {new.tree_size} not dated before the head of size {old.tree_size}",
+        lambda: proofs.check_time_order(old, new),
+    )
+    report.run(
         f"log at size {new.tree_size} extends the log at size {old.tree_size} (not rewritten)",
         lambda: proofs.check_extends(doc, old, new),
     )

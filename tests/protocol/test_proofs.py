@@ -381,6 +381,24 @@ def test_rejects_inconsistent_rewritten_log(world):
     assert caught.value.reason == "new-root-mismatch"
 
 
+def test_rejects_grown_log_head_dated_before_the_smaller_one(world):
+    # Both heads honestly signed and provably consistent, but the larger tree is dated an
+    # hour before the smaller: the hub is showing two views of its log, not one that grows.
+    doc = consistency(world.hub, world.results[:3], world.results[:6])
+    earlier = NOW - dt.timedelta(hours=1)
+    backdated = dataclasses.replace(
+        doc, new_tree_head=sign_head(world.hub, world.results[:6], at=earlier)
+    )
+    with pytest.raises(ConsistencyProofError) as caught:
+        check_consistency(world, backdated)
+    assert caught.value.reason == "time-backwards"
+    # The same heads in time order pass.
+    in_order = dataclasses.replace(
+        doc, old_tree_head=sign_head(world.hub, world.results[:3], at=earlier)
+    )
+    assert check_consistency(world, in_order).new.tree_size == 6
+
+
 def test_rejects_forked_log_of_the_same_size(world):
     one = world.results[:3]
     other = [*world.results[:2], world.results[5]]

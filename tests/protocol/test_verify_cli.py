@@ -182,6 +182,7 @@ def test_consistency_alone(files):
         "[ok] old tree head signed by hub hub-3171",
         "[ok] new tree head signed by hub hub-3171",
         "[ok] tree heads are of log log-3171, sizes 3 and 6",
+        "[ok] head of size 6 not dated before the head of size 3",
         "[ok] log at size 6 extends the log at size 3 (not rewritten)",
     ]
     assert "log:      log-3171 from size 3" in done.output
@@ -258,7 +259,7 @@ def test_json_output_with_both_proofs(files):
     assert report["inclusion"]["log_id"] == LOG
     sizes = [report["consistency"][k]["tree_size"] for k in ("old", "new")]
     assert sizes == [5, 8]
-    assert len(report["checks"]) == 5 + 1 + 6 + 5 and all(c["ok"] for c in report["checks"])
+    assert len(report["checks"]) == 5 + 1 + 6 + 6 and all(c["ok"] for c in report["checks"])
 
 
 def test_json_output_without_proofs_has_empty_proof_facts(files):
