@@ -178,6 +178,37 @@ def test_results_published_while_the_worker_is_away_wait_for_it(
         store.close()
 
 
+def test_worker_stopped_with_its_ack_window_full_loses_no_result(
+    mosquitto_broker, mqtt_connect, tmp_path
+):
+    # The broker has not PUBACKed the worker's earlier acks when it is told to stop: the
+    # result is stored but its ack cannot go out, so the worker must not PUBACK the result
+    # either. The broker delivers it again to the next worker, which answers from the store.
+    site = mosquitto_broker.site
+    store = ResultStore.open(str(tmp_path / "hub.sqlite3"), now=utcnow())
+    worker = _start_worker(site, mosquitto_broker, store)
+    try:
+        worker._acks.set_limit(1)
+        worker._acks.sent()  # one ack in flight that the broker never acknowledges
+        kit_id = site.kits[0]
+        kit = mqtt_connect(kit_id, clean_start=False, session_expiry=300)
+        kit.wait_suback(kit.subscribe(f"hub/v1/{kit_id.name}/ack"))
+        data = _sign(kit_id, KIT_TPS[0])
+        kit.wait_puback(kit.publish(f"tps/v1/{kit_id.name}/result", data))
+        assert wait_until(lambda: store.find_document(document_sha(data)) is not None, 10)
+        worker.stop()
+        assert worker.stats.acks_published == 0 and kit.nothing_received(0.3)
+
+        worker = _start_worker(site, mosquitto_broker, store)
+        (message,) = kit.receive(1, timeout=10)
+        checked = acks.verify_ack(message.payload, site_ca(site), at=utcnow(), published=data)
+        assert checked.ack.verdict == "accepted"
+        assert worker.stats.outcomes == {"result:duplicate": 1}
+    finally:
+        worker.stop()
+        store.close()
+
+
 def _write_config(site, tmp_path: Path, **broker: object) -> Path:
     config = {
         "hub": {"id": site.hub.name, "log_id": LOG_ID},
