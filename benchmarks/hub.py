@@ -305,6 +305,7 @@ def write_hub_toml(
     db: str,
     broker: dict[str, Any] | None,
     workers: int | None,
+    cache_mb: int | None = None,
 ) -> Path:
     config: dict[str, Any] = {
         "hub": {"id": HUB_ID, "log_id": LOG_ID},
@@ -314,7 +315,7 @@ def write_hub_toml(
             "ca_certificate": str(ca_dir / ca.CERT_FILE),
             "crl": str(ca_dir / ca.CRL_FILE),
         },
-        "database": {"url": db},
+        "database": {"url": db} if cache_mb is None else {"url": db, "cache_mb": cache_mb},
     }
     if broker is not None:
         config["broker"] = broker
@@ -695,7 +696,9 @@ def national_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     db = args.db or str(root / "hub.sqlite3")
     if not is_postgres_url(db) and sqlite_path(db).exists():
         raise SystemExit(f"{db} exists: the national run needs a new database")
-    toml = write_hub_toml(root / "hub.toml", root / "hub", root / "ca", db, None, args.workers)
+    toml = write_hub_toml(
+        root / "hub.toml", root / "hub", root / "ca", db, None, args.workers, args.cache_mb
+    )
     schema = pg_schema(db) if is_postgres_url(db) else None
     hub = service.open_hub(load_hub_config(toml), dt.datetime.now(dt.UTC), schema=schema)
     ingestor = hub.ingestor
@@ -828,6 +831,13 @@ def main() -> None:
         default=None,
         help="judging processes ([ingest] workers; default: the hub's, one fewer than the "
         "usable cores)",
+    )
+    parser.add_argument(
+        "--cache-mb",
+        type=int,
+        default=None,
+        help="SQLite page cache of the national part's hub ([database] cache_mb; default the "
+        "hub's)",
     )
     parser.add_argument(
         "--batch",
