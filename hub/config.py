@@ -152,6 +152,13 @@ class ApiSettings(_Section):
         le=7 * 24 * 60,
         description="minutes without a word from a kit before it is shown offline (silent)",
     )
+    store_connections: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="read-only database connections the API keeps for concurrent requests; "
+        "with PostgreSQL, count them against its max_connections beside every worker's one",
+    )
 
 
 class IngestSettings(_Section):

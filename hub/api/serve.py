@@ -47,6 +47,7 @@ def app_from_config(
         registry=registry,
         silent_after=dt.timedelta(minutes=config.api.silent_after),
         hub_certificate=_read_if_there(config.paths.certificate),
+        store_pool_size=config.api.store_connections,
     )
 
 

@@ -469,6 +469,21 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
     with TestClient(app_from_config(config, _registry(config))) as api:
         real = get(api, "/contests", training="false")["contests"][0]
         assert (real["tps_reported"], real["tps_expected"]) == (4, 5)
+        assert api.app.state.context.stores.size == 8  # [api] store_connections' default
+
+
+def test_api_store_connections_come_from_hub_toml(hub):
+    path = write_hub_toml(hub, 8080)
+    text = path.read_text().replace("port = 8080", "port = 8080\nstore_connections = 2")
+    path.write_text(text)
+    config = load_hub_config(path)
+    from hub.cli import _registry
+
+    with TestClient(app_from_config(config, _registry(config))) as api:
+        for _ in range(5):
+            get(api, "/contests", training="false")
+        pool = api.app.state.context.stores
+        assert pool.size == 2 and pool.opened <= 2
 
 
 def test_api_settings_are_strict():
