@@ -473,10 +473,7 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
 
 
 def test_api_store_connections_come_from_hub_toml(hub):
-    path = write_hub_toml(hub, 8080)
-    text = path.read_text().replace("port = 8080", "port = 8080\nstore_connections = 2")
-    path.write_text(text)
-    config = load_hub_config(path)
+    config = load_hub_config(write_hub_toml(hub, 8080, store_connections=2))
     from hub.cli import _registry
 
     with TestClient(app_from_config(config, _registry(config))) as api:

@@ -194,8 +194,9 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     return hub
 
 
-def write_hub_toml(hub: FilledHub, port: int) -> Path:
-    """A hub.toml for `tps-hub serve` over the filled hub (it needs no key or broker)."""
+def write_hub_toml(hub: FilledHub, port: int, **api: object) -> Path:
+    """A hub.toml for `tps-hub serve` over the filled hub (it needs no key or broker);
+    ``api`` adds or overrides ``[api]`` settings."""
     config = {
         "hub": {"id": HUB_ID, "log_id": LOG_ID},
         "paths": {
@@ -204,7 +205,7 @@ def write_hub_toml(hub: FilledHub, port: int) -> Path:
             "registry": str(hub.root / "registry.json"),
         },
         "database": {"url": hub.url},
-        "api": {"host": "127.0.0.1", "port": port, "silent_after": 60},
+        "api": {"host": "127.0.0.1", "port": port, "silent_after": 60, **api},
     }
     path = hub.root / "hub.toml"
     path.write_text(tomli_w.dumps(config))
