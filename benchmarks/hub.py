@@ -564,12 +564,6 @@ class RawReceiver:
         self.client.loop_stop()
 
 
-def broker_pid(process: BrokerProcess) -> int:
-    if process.process is None:
-        raise RuntimeError("mosquitto is not running")
-    return process.process.pid
-
-
 def wait_for(count: Any, total: int, desc: str, timeout: float) -> float:
     """Seconds until ``count()`` reaches ``total`` (with a progress bar)."""
     started = time.perf_counter()
@@ -636,14 +630,14 @@ def broker_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         worker = Worker(hub.ingestor, config.broker, tls, client_id=HUB_ID)
         judging_before = sum(cpu_seconds(p) for p in hub.ingestor.judging_pids())
-        broker_before = cpu_seconds(broker_pid(process))
+        broker_before = cpu_seconds(process.pid)
         started, cpu = time.perf_counter(), time.process_time()
         worker.start()
         wait_for(lambda: worker.stats.acks_published, total, "hub ingest", args.timeout)
         hub_s = time.perf_counter() - started
         main_cpu = time.process_time() - cpu
         judging_cpu = sum(cpu_seconds(p) for p in hub.ingestor.judging_pids()) - judging_before
-        broker_cpu = cpu_seconds(broker_pid(process)) - broker_before
+        broker_cpu = cpu_seconds(process.pid) - broker_before
         worker.stop()
         stats = worker.stats
         reader = RecapReader(hub.store)

@@ -88,6 +88,13 @@ class BrokerProcess:
             process.kill()
             process.wait()
 
+    @property
+    def pid(self) -> int:
+        """The running mosquitto's process id (for measuring its CPU)."""
+        if self.process is None:
+            raise RuntimeError("mosquitto is not running")
+        return self.process.pid
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
