@@ -86,9 +86,10 @@ class DatabaseSettings(_Section):
         256,
         ge=2,
         le=65536,
-        description="SQLite only: the storing connection's page cache in MB. National scale "
-        "means gigabytes of indexes; SQLite's own 2 MB made ingest measurably slower as the "
-        "database grew (PostgreSQL sizes its cache in its own configuration)",
+        description="SQLite only: the storing connection's page cache in MB (SQLite's own is "
+        "2 MB; at 150,000 results 256 MB ingested 7 % faster in one run, and 2 GB was no "
+        "faster than 256 MB at a million); PostgreSQL sizes its cache in its own "
+        "configuration",
     )
 
     @field_validator("url")
