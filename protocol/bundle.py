@@ -9,6 +9,7 @@ brings.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import certs, dsse
+from protocol.canonical import parse_json
 from protocol.errors import CertificateProfileError, MalformedEnvelopeError, UnknownKeyError
 
 _KEYS = {"format", "envelope", "certificate"}
@@ -43,8 +45,8 @@ def parse_bundle(data: bytes, bundle_format: str) -> tuple[dsse.Envelope, x509.C
     if len(data) > dsse.MAX_ENVELOPE_BYTES:
         raise MalformedEnvelopeError(f"message of {len(data)} bytes is over the limit")
     try:
-        value: Any = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        value: Any = parse_json(data)
+    except ValueError as e:  # json's errors, and nesting too deep to read (not a crash)
         raise MalformedEnvelopeError(f"message is not JSON: {e}") from e
     if not isinstance(value, dict) or set(value) != _KEYS:
         raise MalformedEnvelopeError(f"a {bundle_format} is an object with keys {sorted(_KEYS)}")
@@ -70,10 +72,18 @@ def _load_certificate(pem: str) -> x509.Certificate:
 
 
 def check_signature(
-    envelope: dsse.Envelope, certificate: x509.Certificate, payload_type: str
+    envelope: dsse.Envelope,
+    certificate: x509.Certificate,
+    payload_type: str,
+    *,
+    keys: Mapping[str, dsse.PublicKey] | None = None,
 ) -> bytes:
-    """Verify the envelope with the certificate's key; return the signed payload."""
-    trusted = _trusted_key(certificate)
+    """Verify the envelope with the certificate's key; return the signed payload.
+
+    ``keys``: :func:`signing_keys` of the certificate as the caller checks signatures with
+    them (the hub's judging uses libsodium, hub/ingest/sodium.py); by default, as they are.
+    """
+    trusted = signing_keys(certificate) if keys is None else keys
     if not any(s.keyid in trusted for s in envelope.signatures):
         raise UnknownKeyError("the envelope is not signed by the key of its certificate")
     return dsse.verify(envelope, payload_type, trusted)[1]
@@ -86,7 +96,7 @@ _SIGNING_KEYS: dict[int, tuple[x509.Certificate, dict[str, Ed25519PublicKey]]] =
 _SIGNING_KEYS_LIMIT = 16_384
 
 
-def _trusted_key(certificate: x509.Certificate) -> dict[str, Ed25519PublicKey]:
+def signing_keys(certificate: x509.Certificate) -> dict[str, Ed25519PublicKey]:
     """{key id: key} of the certificate; CertificateProfileError if it is not Ed25519."""
     known = _SIGNING_KEYS.get(id(certificate))
     if known is not None and known[0] is certificate:

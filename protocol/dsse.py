@@ -14,12 +14,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from protocol.canonical import parse_json
 from protocol.errors import (
     BadSignatureError,
     MalformedEnvelopeError,
@@ -40,6 +41,13 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     """Key id: SHA-256 (hex) of the key's SubjectPublicKeyInfo DER, as openssl would hash it."""
     spki = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()
+
+
+class PublicKey(Protocol):
+    """What verifying needs of a key: cryptography's Ed25519PublicKey, or a key of the same
+    behaviour (raising InvalidSignature) checked by another library."""
+
+    def verify(self, signature: bytes, data: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -107,14 +115,14 @@ def parse_envelope_bytes(data: bytes) -> Envelope:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise MalformedEnvelopeError(f"envelope of {len(data)} bytes is over the limit")
     try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        value = parse_json(data)
+    except ValueError as e:  # json's errors, and nesting too deep to read (not a crash)
         raise MalformedEnvelopeError(f"envelope is not JSON: {e}") from e
     return parse_envelope(value)
 
 
 def verify(
-    envelope: Envelope, payload_type: str, trusted: Mapping[str, Ed25519PublicKey]
+    envelope: Envelope, payload_type: str, trusted: Mapping[str, PublicKey]
 ) -> tuple[str, bytes]:
     """Check the envelope against trusted keys (by key id); return (key id, payload).
 

@@ -11,6 +11,7 @@ itself: it must chain to the CA the verifier brings.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -70,9 +71,17 @@ def verify_result(
     return VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
 
 
-def check_signature(envelope: dsse.Envelope, certificate: x509.Certificate) -> bytes:
-    """Verify the envelope with the certificate's key; return the signed payload."""
-    return bundle.check_signature(envelope, certificate, PAYLOAD_TYPE)
+def check_signature(
+    envelope: dsse.Envelope,
+    certificate: x509.Certificate,
+    *,
+    keys: Mapping[str, dsse.PublicKey] | None = None,
+) -> bytes:
+    """Verify the envelope with the certificate's key; return the signed payload.
+
+    ``keys``: as :func:`protocol.bundle.check_signature` takes them.
+    """
+    return bundle.check_signature(envelope, certificate, PAYLOAD_TYPE, keys=keys)
 
 
 def parse_payload(payload: bytes) -> ResultDocument:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from hub.errors import TrustError
+from hub.ingest.sodium import sodium_keys
 from hub.trust import Trust
 from protocol import ack as acks
-from protocol import result
-from protocol.canonical import sha256_hex
+from protocol import bundle, result
+from protocol.canonical import parse_json, sha256_hex
 from protocol.errors import ProtocolError, RevokedError, VerificationError
 from protocol.ids import check_hex64, check_id
 
@@ -160,7 +160,9 @@ def _verify(data: bytes, trust: Trust, now: dt.datetime) -> result.VerifiedResul
             f"kit {signer.name!r} (serial {certificate.serial_number:x}) is revoked in the "
             "hub's registry"
         )
-    payload = result.check_signature(envelope, certificate)
+    payload = result.check_signature(
+        envelope, certificate, keys=sodium_keys(bundle.signing_keys(certificate))
+    )
     document = result.parse_payload(payload)
     result.check_binding(document, signer)
     return result.VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
@@ -224,9 +226,9 @@ def _identify(data: bytes) -> tuple[str | None, int | None]:
     payload = envelope.payload
     seq: Any = None
     try:
-        value = json.loads(payload)
+        value = parse_json(payload)
         seq = value.get("seq") if isinstance(value, dict) else None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except ValueError:  # not JSON, too deep, or a number json will not convert
         pass
     ok = isinstance(seq, int) and not isinstance(seq, bool) and 1 <= seq <= _MAX_SEQ
     return sha256_hex(payload), seq if ok else None

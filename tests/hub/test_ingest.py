@@ -83,8 +83,22 @@ def _tampered(kit):
     return json.dumps(bundle).encode()
 
 
+def _unreadable_seq(kit):
+    # A payload forged under a kit's real certificate whose seq json will not convert: the
+    # signature fails, and naming the rejection must not trip over the payload.
+    bundle = json.loads(signed(kit))
+    forged = b'{"seq":' + b"9" * 5000 + b"}"
+    bundle["envelope"]["payload"] = base64.b64encode(forged).decode()
+    return json.dumps(bundle).encode()
+
+
 CASES = {
     "forged signature": ("bad-signature", lambda s, a, b, t: (_tampered(a), a.kit_id)),
+    "forged payload with an unreadable seq": (
+        "bad-signature",
+        lambda s, a, b, t: (_unreadable_seq(a), a.kit_id),
+    ),
+    "deeply nested JSON": ("malformed", lambda s, a, b, t: (b"[" * 100_000, a.kit_id)),
     "signed by another key": ("unknown-key", lambda s, a, b, t: (_other_key(a), a.kit_id)),
     "other CA": ("untrusted-issuer", lambda s, a, b, t: (signed(k := _other_ca_kit(t)), k.kit_id)),
     "cross-TPS document": (
