@@ -86,7 +86,11 @@ def open_hub(
         hooks = (RecapHook(), *hooks)
     trust, signer = check_config(config, now)
     store = ResultStore.open(
-        config.database.url, now=now, schema=schema, cache_mb=config.database.cache_mb
+        config.database.url,
+        now=now,
+        schema=schema,
+        cache_mb=config.database.cache_mb,
+        background_checkpoint=True,
     )
     limits = Limits(
         max_result_bytes=config.limits.max_result_bytes,

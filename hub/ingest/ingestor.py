@@ -29,7 +29,16 @@ from hub.errors import StoreError
 from hub.ingest import verdict as v
 from hub.ingest.acks import AckSigner, accepted_value
 from hub.ingest.pool import JudgePool
-from hub.store.results import CurrentChange, NewDocument, ResultStore, StoredDocument, utc_text
+from hub.store.results import (
+    BatchChains,
+    ChainRow,
+    CurrentChange,
+    NewDocument,
+    ResultStore,
+    StoredDocument,
+    settled_successors,
+    utc_text,
+)
 from hub.translog import TranslogError, TransparencyLog
 from hub.trust import Trust
 from protocol import ack as acks
@@ -44,6 +53,8 @@ Status = Literal["accepted", "duplicate", "rejected", "deferred"]
 _POOL_MIN = 4
 # Called inside the transaction when the version that counts for a TPS moves: the
 # incremental recapitulation's way in, so totals commit with the document or not at all.
+# Hooks run in the batch's storing order, once every document and current version of the
+# batch is written (so a hook that reads current_results sees where the batch ends).
 # A hook may also have ``flush(store)``, called once per batch before the commit (a hook
 # that batches its writes does them there), and ``discard()``, called if the batch rolls
 # back (hub/recap/hook.py RecapHook).
@@ -276,9 +287,6 @@ class _Batch:
         self.now_text = utc_text(now)
         self.outcomes: list[Outcome | None] = [None] * len(messages)
         self.stored: dict[str, StoredDocument] = {}  # documents stored before this batch
-        # The accepted documents' page rows, written in one statement once they are all
-        # stored, before any image of the batch is matched against them.
-        self.pages: list[tuple[int, int, str]] = []
 
     def run(self) -> list[Outcome]:
         # Every stored document this batch could repeat, in one query: nothing the batch
@@ -327,39 +335,60 @@ class _Batch:
         return _duplicate(stored)
 
     def _accept(self, indexes: list[int]) -> None:
+        # Each document is placed in its kit's chain in memory, in storing order, then all
+        # are written with a few statements for the batch, not a few per document (each
+        # costs SQLite a call's overhead, PostgreSQL a round trip): the chain rows read at
+        # once, the documents and pages in one executemany each, the current versions
+        # read at once and written in two executemany. Every document and current version
+        # of the batch is stored before the first hook call.
+        chains = self.store.batch_chains((d.kit, d.seq) for d in map(self._accepted, indexes))
+        ids = iter(self.store.next_document_ids(len(indexes)))
+        placed = [
+            self._place(i, name, leaf, ack, next(ids), chains)
+            for name, members in self._by_log(indexes).items()
+            for i, leaf, ack in self._log_and_sign(name, members)
+        ]
+        self.store.insert_documents([(p.document_id, p.new) for p in placed])
+        currents = self.store.current_versions(p.new for p in placed)
+        changes = [currents.advance(p.document_id, p.new, self.now_text) for p in placed]
+        currents.write()
+        for p, change in zip(placed, changes, strict=True):
+            self.outcomes[p.index] = self._finish_accepted(p, change)
+
+    def _by_log(self, indexes: list[int]) -> dict[str, list[int]]:
         by_log: dict[str, list[int]] = {}
         for i in indexes:
-            verdict = self.verdicts[i]
-            assert isinstance(verdict, v.Accepted)
-            training = is_training(verdict.election)
+            training = is_training(self._accepted(i).election)
             name = self.ing.training_log_id if training else self.ing.log_id
             by_log.setdefault(name, []).append(i)
-        for name, members in by_log.items():
-            log = self.ing.log(name)
-            leaves = log.append_many([self.messages[i].data for i in members])
-            head = log.sign_tree_head(self.ing.signer.key, name, self.now)
-            size = log.size
-            # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
-            ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
-            proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
-            at = acks.utc(self.now)
-            values = [
-                accepted_value(
-                    self.ing.signer.hub_id,
-                    kit=self._accepted(i).kit,
-                    seq=self._accepted(i).seq,
-                    document_sha256=self._accepted(i).document_sha256,
-                    at=at,
-                    log_index=leaf,
-                    proof=proof,
-                    tree_head=head,
-                )
-                for (i, leaf), proof in zip(ordered, proofs, strict=True)
-            ]
-            signed = self.ing.sign_accepted(values)
-            for (i, leaf), ack in zip(ordered, signed, strict=True):
-                self.outcomes[i] = self._store_accepted(i, name, leaf, ack)
-        self.store.insert_pages(self.pages)
+        return by_log
+
+    def _log_and_sign(self, name: str, members: list[int]) -> list[tuple[int, int, bytes]]:
+        """Append one log's documents, sign its tree head and their acks: (message index,
+        log index, ack) in storing order."""
+        log = self.ing.log(name)
+        leaves = log.append_many([self.messages[i].data for i in members])
+        head = log.sign_tree_head(self.ing.signer.key, name, self.now)
+        size = log.size
+        # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
+        ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
+        proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
+        at = acks.utc(self.now)
+        values = [
+            accepted_value(
+                self.ing.signer.hub_id,
+                kit=self._accepted(i).kit,
+                seq=self._accepted(i).seq,
+                document_sha256=self._accepted(i).document_sha256,
+                at=at,
+                log_index=leaf,
+                proof=proof,
+                tree_head=head,
+            )
+            for (i, leaf), proof in zip(ordered, proofs, strict=True)
+        ]
+        signed = self.ing.sign_accepted(values)
+        return [(i, leaf, ack) for (i, leaf), ack in zip(ordered, signed, strict=True)]
 
     def _accepted(self, i: int) -> v.Accepted:
         verdict = self.verdicts[i]
@@ -371,13 +400,20 @@ class _Batch:
         assert isinstance(verdict, v.Accepted)
         return verdict.kit, verdict.seq
 
-    def _store_accepted(self, i: int, log_name: str, leaf: int, ack: bytes) -> Outcome:
+    def _place(
+        self, i: int, log_name: str, leaf: int, ack: bytes, document_id: int, chains: BatchChains
+    ) -> _Placed:
+        """Find a document's place in its kit's chain as the batch has it so far; the batch
+        sees it there from now on."""
         m, doc = self.messages[i], self._accepted(i)
         sha = doc.document_sha256
-        neighbours = self.store.chain_neighbours(doc.kit, doc.seq)
+        neighbours = chains.neighbours(doc.kit, doc.seq)
         status, anomalies = self.store.chain_position(
             doc.kit, doc.seq, sha, doc.prev_sha256, neighbours
         )
+        settled = settled_successors(doc.seq, sha, neighbours)
+        chains.add(doc.kit, ChainRow(document_id, doc.seq, sha, doc.prev_sha256, status))
+        chains.settle(doc.kit, settled)
         new = NewDocument(
             document_sha256=sha,
             kit=doc.kit,
@@ -400,32 +436,38 @@ class _Batch:
             received_at=self.now_text,
             pages=doc.pages,
         )
-        document_id = self.store.insert_document(new, self.pages)
-        for kind, detail in anomalies:
+        return _Placed(i, document_id, new, anomalies, settled)
+
+    def _finish_accepted(self, p: _Placed, change: CurrentChange | None) -> Outcome:
+        """What follows a stored document, in storing order: its chain anomalies, the
+        successors it settles, the hooks if it moved its TPS's current version."""
+        new = p.new
+        for kind, detail in p.anomalies:
             self.store.add_anomaly(
                 kind,
                 detail,
                 self.now_text,
-                kit=doc.kit,
-                election=doc.election,
-                tps=doc.tps,
-                document_id=document_id,
+                kit=new.kit,
+                election=new.election,
+                tps=new.tps,
+                document_id=p.document_id,
             )
-        self.store.settle_successors(doc.kit, doc.seq, sha, self.now_text, neighbours)
-        change = self.store.advance_current(document_id, new, self.now_text)
+        self.store.settle_successors(
+            new.kit, new.seq, new.document_sha256, self.now_text, p.settled
+        )
         if change is not None:
             for hook in self.ing.hooks:
                 hook(self.store, change)
         return Outcome(
             "result",
             "accepted",
-            m.kit,
-            ack=ack,
-            document_sha256=sha,
-            seq=doc.seq,
-            log_index=leaf,
+            self.messages[p.index].kit,
+            ack=new.ack,
+            document_sha256=new.document_sha256,
+            seq=new.seq,
+            log_index=new.log_index,
             current=change is not None,
-            anomalies=tuple(kind for kind, _ in anomalies),
+            anomalies=tuple(kind for kind, _ in p.anomalies),
         )
 
     def _reject(self, m: Message, verdict: v.Rejected) -> Outcome:
@@ -483,6 +525,17 @@ class _Batch:
             )
         stored = self.store.insert_image(sha, m.kit, m.data, m.source, self.now_text)
         return Outcome("image", "accepted" if stored else "duplicate", m.kit, document_sha256=sha)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """An accepted document placed in its kit's chain, about to be stored."""
+
+    index: int  # its message in the batch
+    document_id: int
+    new: NewDocument
+    anomalies: list[tuple[str, str]]  # (kind, detail) its chain position shows
+    settled: list[ChainRow]  # stored successors whose gap it settles
 
 
 def _named_document(verdict: v.Verdict | None) -> str | None:

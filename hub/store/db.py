@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hub.errors import StoreError
+from hub.store.checkpoint import WalCheckpointer
 
 DEFAULT_BUSY_TIMEOUT_S = 30.0
 # pg_advisory_xact_lock key: any constant shared by all workers; "TPS" in ASCII.
@@ -70,6 +71,7 @@ class Database:
         self.description = description
         self._lock = threading.RLock()
         self._depth = 0
+        self._checkpointer: WalCheckpointer | None = None
 
     @classmethod
     def open(
@@ -79,15 +81,21 @@ class Database:
         schema: str | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT_S,
         cache_mb: int | None = None,
+        background_checkpoint: bool = False,
     ) -> Database:
         """Connect to ``url`` (a SQLite path or a postgresql:// DSN).
 
         ``schema`` (PostgreSQL only) puts every table in that schema: tests use a fresh one.
         ``cache_mb`` (SQLite only; None: SQLite's 2 MB) is the connection's page cache.
+        ``background_checkpoint`` (SQLite only): commits never checkpoint the log; a thread
+        does (hub/store/checkpoint.py), until :meth:`close`.
         """
         if is_postgres_url(url):
             return cls._open_postgres(url, schema, busy_timeout)
-        return cls._open_sqlite(sqlite_path(url), busy_timeout, cache_mb)
+        db = cls._open_sqlite(sqlite_path(url), busy_timeout, cache_mb)
+        if background_checkpoint:
+            db._checkpoint_in_background(sqlite_path(url), busy_timeout)
+        return db
 
     @classmethod
     def _open_sqlite(cls, path: Path, busy_timeout: float, cache_mb: int | None) -> Database:
@@ -122,7 +130,15 @@ class Database:
             raise StoreError(f"cannot connect to PostgreSQL: {e}") from e
         return cls(conn, POSTGRESQL, "postgresql")
 
+    def _checkpoint_in_background(self, path: Path, busy_timeout: float) -> None:
+        self.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = WalCheckpointer(path, busy_timeout=busy_timeout)
+        self._checkpointer.start()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._lock:
             self._conn.close()
 
@@ -186,6 +202,26 @@ class Database:
                         cursor.executemany(self.dialect.sql(sql), rows)
             except Exception as e:
                 raise self._error(e, sql) from e
+
+    def next_ids(self, table: str, count: int) -> list[int]:
+        """The ids the next ``count`` rows of ``table`` (its ``{id}`` column) would get, in
+        order, so a batch can name its rows before one executemany inserts them all. Only
+        inside the write transaction that inserts them: serialized, so no one takes them
+        meanwhile."""
+        if count < 1:
+            return []
+        if self.dialect.name == "sqlite":
+            # An INTEGER PRIMARY KEY without AUTOINCREMENT gets max(id) + 1.
+            row = self.one(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+            assert row is not None
+            return list(range(int(row[0]) + 1, int(row[0]) + 1 + count))
+        # The identity's sequence, as the default would draw from it (inserting an id
+        # explicitly does not advance it).
+        rows = self.all(
+            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
+            (table, count),
+        )
+        return sorted(int(r[0]) for r in rows)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row = self.execute(sql, params).fetchone()

@@ -8,9 +8,9 @@ log entry, its ack and its effects on the chain and current-version pointer comm
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import orjson
 
@@ -167,9 +167,15 @@ class ResultStore:
         now: dt.datetime,
         schema: str | None = None,
         cache_mb: int | None = None,
+        background_checkpoint: bool = False,
     ) -> ResultStore:
-        """Connect and bring the schema up to date (migrations run once, under the lock)."""
-        db = Database.open(url, schema=schema, cache_mb=cache_mb)
+        """Connect and bring the schema up to date (migrations run once, under the lock).
+
+        ``background_checkpoint``: see :meth:`Database.open` (the ingesting hub's store).
+        """
+        db = Database.open(
+            url, schema=schema, cache_mb=cache_mb, background_checkpoint=background_checkpoint
+        )
         try:
             migrations.migrate(db, utc_text(now))
         except BaseException:
@@ -228,50 +234,34 @@ class ResultStore:
         )
         return None if row is None else self.document(int(row[0]))
 
-    def insert_document(
-        self, doc: NewDocument, pages: list[tuple[int, int, str]] | None = None
-    ) -> int:
-        """Store a document; its page rows too, or, given ``pages``, add them there for the
-        caller to write with :meth:`insert_pages` (one statement for a whole batch) before
-        anything in the transaction reads them."""
-        row = self.db.one(
-            "INSERT INTO documents (document_sha256, kit, seq, election, is_training, tps, form, "
-            "form_version, captured_at, prev_sha256, fields, signed, cert_serial, chain_status, "
-            "log_name, log_index, ack, source, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                doc.document_sha256,
-                doc.kit,
-                doc.seq,
-                doc.election,
-                int(doc.is_training),
-                doc.tps,
-                doc.form,
-                doc.form_version,
-                doc.captured_at,
-                doc.prev_sha256,
-                doc.fields,
-                doc.signed,
-                doc.cert_serial,
-                doc.chain_status,
-                doc.log_name,
-                doc.log_index,
-                doc.ack,
-                doc.source,
-                doc.received_at,
-            ),
-        )
-        assert row is not None
-        document_id = int(row[0])
-        rows = [(document_id, page, sha) for page, sha in doc.pages]
-        if pages is None:
-            self.insert_pages(rows)
-        else:
-            pages.extend(rows)
+    def insert_document(self, doc: NewDocument) -> int:
+        """Store one document and its page rows; its id."""
+        with self.db.transaction():  # the reserved id must not be taken meanwhile
+            (document_id,) = self.next_document_ids(1)
+            self.insert_documents([(document_id, doc)])
         return document_id
 
+    def next_document_ids(self, count: int) -> list[int]:
+        """The ids the next ``count`` documents get, in order (inside the write transaction
+        that inserts them): a batch needs its documents' ids before one statement stores
+        them all."""
+        return self.db.next_ids("documents", count)
+
+    def insert_documents(self, docs: Sequence[tuple[int, NewDocument]]) -> None:
+        """Store documents under ids from :meth:`next_document_ids`, and their page rows."""
+        self.db.executemany(
+            "INSERT INTO documents (id, document_sha256, kit, seq, election, is_training, tps, "
+            "form, form_version, captured_at, prev_sha256, fields, signed, cert_serial, "
+            "chain_status, log_name, log_index, ack, source, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [_document_values(document_id, doc) for document_id, doc in docs],
+        )
+        self.insert_pages(
+            [(document_id, page, sha) for document_id, doc in docs for page, sha in doc.pages]
+        )
+
     def insert_pages(self, rows: Sequence[tuple[int, int, str]]) -> None:
-        """Page rows (document id, page, image hash), as :meth:`insert_document` collects them."""
+        """Page rows: (document id, page, image hash)."""
         self.db.executemany(
             "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)", rows
         )
@@ -280,13 +270,26 @@ class ResultStore:
 
     def chain_neighbours(self, kit: str, seq: int) -> list[ChainRow]:
         """A kit's stored documents at ``seq - 1``, ``seq`` and ``seq + 1``: everything
-        :meth:`chain_position` and :meth:`settle_successors` read, in one query."""
+        :meth:`chain_position` and :func:`settled_successors` read, in one query."""
         rows = self.db.all(
             "SELECT id, seq, document_sha256, prev_sha256, chain_status FROM documents "
             "WHERE kit = ? AND seq BETWEEN ? AND ? ORDER BY seq, id",
             (kit, seq - 1, seq + 1),
         )
-        return [ChainRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]
+        return [_chain_row(r) for r in rows]
+
+    def batch_chains(self, places: Iterable[tuple[str, int]]) -> BatchChains:
+        """:meth:`chain_neighbours` of every (kit, seq) in ``places``, in a query per few
+        hundred kits (_MAX_PARAMS), not one per place."""
+        rows = _joined_with(
+            self.db,
+            "kit, lo, hi",
+            _seq_ranges(places),
+            "SELECT d.kit, d.id, d.seq, d.document_sha256, d.prev_sha256, d.chain_status "
+            "FROM wanted AS w JOIN documents AS d ON d.kit = w.kit AND d.seq BETWEEN w.lo AND w.hi "
+            "ORDER BY d.id",
+        )
+        return BatchChains((str(r[0]), _chain_row(r[1:])) for r in rows)
 
     def chain_position(
         self,
@@ -339,46 +342,29 @@ class ResultStore:
         return status, anomalies
 
     def settle_successors(
-        self,
-        kit: str,
-        seq: int,
-        document_sha256: str,
-        now: str,
-        neighbours: Sequence[ChainRow] | None = None,
+        self, kit: str, seq: int, document_sha256: str, now: str, settled: Sequence[ChainRow]
     ) -> None:
-        """A late predecessor arrived: close the gaps it fills, or turn them into forks.
-
-        ``neighbours``: :meth:`chain_neighbours`, read before this document was inserted
-        (inserting it changes no other row, so they still hold).
-        """
-        if neighbours is None:
-            neighbours = self.chain_neighbours(kit, seq)
-        waiting = [
-            (r.id, r.prev_sha256)
-            for r in neighbours
-            if r.seq == seq + 1 and r.chain_status == "gap"
-        ]
-        for document_id, prev in waiting:
-            if prev == document_sha256:
-                self.db.execute(
-                    "UPDATE documents SET chain_status = 'ok' WHERE id = ?", (document_id,)
-                )
+        """A late predecessor (``document_sha256`` at ``seq``) arrived: store what
+        :func:`settled_successors` made of the gaps it fills (closed, or forks)."""
+        for row in settled:
+            if row.chain_status == "ok":
+                self.db.execute("UPDATE documents SET chain_status = 'ok' WHERE id = ?", (row.id,))
                 self.db.execute(
                     "UPDATE anomalies SET resolved_at = ? WHERE document_id = ? "
                     "AND kind = 'chain-gap' AND resolved_at IS NULL",
-                    (now, document_id),
+                    (now, row.id),
                 )
             else:
                 self.db.execute(
-                    "UPDATE documents SET chain_status = 'fork' WHERE id = ?", (document_id,)
+                    "UPDATE documents SET chain_status = 'fork' WHERE id = ?", (row.id,)
                 )
                 self.add_anomaly(
                     "chain-fork",
-                    f"kit {kit} seq {seq + 1} names previous {str(prev)[:12]}, but seq {seq} "
-                    f"is {document_sha256[:12]}",
+                    f"kit {kit} seq {seq + 1} names previous {row.prev_sha256[:12]}, but seq "
+                    f"{seq} is {document_sha256[:12]}",
                     now,
                     kit=kit,
-                    document_id=int(document_id),
+                    document_id=row.id,
                 )
 
     def add_anomaly(
@@ -414,68 +400,27 @@ class ResultStore:
         Newer means a higher seq from the same kit (a rescan). A document from another kit
         (a replacement kit enrolled for the same TPS) is newer if captured later: seqs of
         two kits do not compare. Arrival order does not matter, so a late old version
-        never replaces a newer one.
+        never replaces a newer one. (For one document; a batch uses :meth:`current_versions`.)
         """
-        # The first report of a TPS (nearly every document) in one statement: the insert
-        # does nothing if the TPS has a version already, which is then read and compared.
-        first = self.db.one(
-            "INSERT INTO current_results (election, tps, form, is_training, document_id, "
-            "first_document_id, kit, seq, captured_at, versions, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
-            "ON CONFLICT (election, tps, form) DO NOTHING RETURNING document_id",
-            (
-                doc.election,
-                doc.tps,
-                doc.form,
-                int(doc.is_training),
-                document_id,
-                document_id,
-                doc.kit,
-                doc.seq,
-                doc.captured_at,
-                now,
-            ),
+        versions = self.current_versions([doc])
+        change = versions.advance(document_id, doc, now)
+        versions.write()
+        return change
+
+    def current_versions(self, docs: Iterable[NewDocument]) -> CurrentVersions:
+        """The current_results rows of the TPSs and forms of ``docs``, in a query per few
+        hundred TPSs (_MAX_PARAMS), not one per document."""
+        keys = list(dict.fromkeys((d.election, d.tps, d.form) for d in docs))
+        rows = _joined_with(
+            self.db,
+            "election, tps, form",
+            keys,
+            "SELECT c.election, c.tps, c.form, c.is_training, c.document_id, "
+            "c.first_document_id, c.kit, c.seq, c.captured_at, c.versions, c.updated_at "
+            "FROM wanted AS w JOIN current_results AS c "
+            "ON c.election = w.election AND c.tps = w.tps AND c.form = w.form",
         )
-        if first is not None:
-            return CurrentChange(
-                doc.election,
-                doc.tps,
-                doc.form,
-                doc.is_training,
-                document_id,
-                None,
-                _new_fields(document_id, doc),
-            )
-        row = self.db.one(
-            "SELECT document_id, kit, seq, captured_at FROM current_results "
-            "WHERE election = ? AND tps = ? AND form = ?",
-            (doc.election, doc.tps, doc.form),
-        )
-        assert row is not None, "current_results row vanished inside the transaction"
-        old_id, kit, seq, captured_at = int(row[0]), row[1], int(row[2]), row[3]
-        newer = doc.seq > seq if doc.kit == kit else doc.captured_at > captured_at
-        key = (doc.election, doc.tps, doc.form)
-        if not newer:
-            self.db.execute(
-                "UPDATE current_results SET versions = versions + 1, updated_at = ? "
-                "WHERE election = ? AND tps = ? AND form = ?",
-                (now, *key),
-            )
-            return None
-        self.db.execute(
-            "UPDATE current_results SET document_id = ?, kit = ?, seq = ?, captured_at = ?, "
-            "versions = versions + 1, updated_at = ? WHERE election = ? AND tps = ? AND form = ?",
-            (document_id, doc.kit, doc.seq, doc.captured_at, now, *key),
-        )
-        return CurrentChange(
-            doc.election,
-            doc.tps,
-            doc.form,
-            doc.is_training,
-            document_id,
-            old_id,
-            _new_fields(document_id, doc),
-        )
+        return CurrentVersions(self.db, [_counting(r) for r in rows])
 
     # -- readers for the recapitulation -------------------------------------------------------
 
@@ -632,7 +577,237 @@ class ResultStore:
         return {t: int(self.db.one(f"SELECT COUNT(*) FROM {t}")[0]) for t in tables}  # type: ignore[index]
 
 
+class BatchChains:
+    """A batch's view of its kits' chains around its documents, read at once
+    (:meth:`ResultStore.batch_chains`) and kept up to date as the batch places each
+    document, so each sees what :meth:`ResultStore.chain_neighbours` would read at its turn
+    (a kit's seq 2 sees the seq 1 placed just before it). Valid only for the places it was
+    read for."""
+
+    def __init__(self, rows: Iterable[tuple[str, ChainRow]]) -> None:
+        # (kit, seq) -> its rows in id order, the order chain_neighbours reads them in.
+        self._rows: dict[tuple[str, int], list[ChainRow]] = {}
+        for kit, row in rows:
+            self.add(kit, row)
+
+    def neighbours(self, kit: str, seq: int) -> list[ChainRow]:
+        return [r for s in (seq - 1, seq, seq + 1) for r in self._rows.get((kit, s), ())]
+
+    def add(self, kit: str, row: ChainRow) -> None:
+        """A document placed (ids only grow, so the id order holds)."""
+        self._rows.setdefault((kit, row.seq), []).append(row)
+
+    def settle(self, kit: str, settled: Sequence[ChainRow]) -> None:
+        """Successors whose status a placed document changed (:func:`settled_successors`)."""
+        for row in settled:
+            same_seq = self._rows[(kit, row.seq)]
+            same_seq[:] = [row if r.id == row.id else r for r in same_seq]
+
+
+def settled_successors(
+    seq: int, document_sha256: str, neighbours: Sequence[ChainRow]
+) -> list[ChainRow]:
+    """The gaps at ``seq + 1`` that a document at ``seq`` settles, with their new status:
+    closed if they name it as previous, forks if they name another document.
+
+    ``neighbours``: :meth:`ResultStore.chain_neighbours`, read before this document was
+    inserted (inserting it changes no other row, so they still hold).
+    """
+    return [
+        replace(r, chain_status="ok" if r.prev_sha256 == document_sha256 else "fork")
+        for r in neighbours
+        if r.seq == seq + 1 and r.chain_status == "gap"
+    ]
+
+
+@dataclass
+class _Counting:
+    """One TPS and form's current_results row, as a batch moves it."""
+
+    key: tuple[str, str, str]  # election, tps, form
+    is_training: int
+    document_id: int
+    first_document_id: int
+    kit: str
+    seq: int
+    captured_at: str
+    versions: int
+    updated_at: str
+    stored: bool  # the row is in the table (else the batch inserts it)
+    changed: bool = False
+
+
+class CurrentVersions:
+    """The version that counts of a batch's TPSs (:meth:`ResultStore.current_versions`),
+    moved in memory as each document is stored, in the batch's order, and written by
+    :meth:`write` in two statements: the same rows as :meth:`ResultStore.advance_current`
+    once per document, without a statement per document."""
+
+    def __init__(self, db: Database, rows: Iterable[_Counting]) -> None:
+        self.db = db
+        self._rows = {row.key: row for row in rows}
+
+    def advance(self, document_id: int, doc: NewDocument, now: str) -> CurrentChange | None:
+        """:meth:`ResultStore.advance_current`, stored later by :meth:`write`."""
+        key = (doc.election, doc.tps, doc.form)
+        row = self._rows.get(key)
+        if row is None:  # the first report of the TPS: nearly every document
+            self._rows[key] = _Counting(
+                key,
+                int(doc.is_training),
+                document_id,
+                document_id,
+                doc.kit,
+                doc.seq,
+                doc.captured_at,
+                1,
+                now,
+                stored=False,
+                changed=True,
+            )
+            return _change(document_id, None, doc)
+        row.versions, row.updated_at, row.changed = row.versions + 1, now, True
+        if not _is_newer(doc, row):
+            return None
+        previous = row.document_id
+        row.document_id, row.kit, row.seq = document_id, doc.kit, doc.seq
+        row.captured_at = doc.captured_at
+        return _change(document_id, previous, doc)
+
+    def write(self) -> None:
+        """Store every row :meth:`advance` changed."""
+        changed = [row for row in self._rows.values() if row.changed]
+        self.db.executemany(
+            "INSERT INTO current_results (election, tps, form, is_training, document_id, "
+            "first_document_id, kit, seq, captured_at, versions, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    *r.key,
+                    r.is_training,
+                    r.document_id,
+                    r.first_document_id,
+                    r.kit,
+                    r.seq,
+                    r.captured_at,
+                    r.versions,
+                    r.updated_at,
+                )
+                for r in changed
+                if not r.stored
+            ],
+        )
+        self.db.executemany(
+            "UPDATE current_results SET document_id = ?, kit = ?, seq = ?, captured_at = ?, "
+            "versions = ?, updated_at = ? WHERE election = ? AND tps = ? AND form = ?",
+            [
+                (r.document_id, r.kit, r.seq, r.captured_at, r.versions, r.updated_at, *r.key)
+                for r in changed
+                if r.stored
+            ],
+        )
+        for row in changed:
+            row.stored, row.changed = True, False
+
+
 _IN_CHUNK = 400  # values per IN list: well under both databases' parameter limits
+# Parameters per statement of _joined_with: SQLite's limit before 3.32 (later ones and
+# PostgreSQL take far more), so a 500-result batch takes two queries at 3 values a key.
+_MAX_PARAMS = 999
+
+
+def _joined_with(
+    db: Database, names: str, keys: Sequence[tuple[Any, ...]], select: str
+) -> list[Row]:
+    """``select``'s rows, where it joins ``wanted (names)``: ``keys`` as a VALUES list
+    (both databases take one, and each key finds its rows through an index)."""
+    if not keys:
+        return []
+    one = "(" + ", ".join("?" * len(keys[0])) + ")"
+    per_query = _MAX_PARAMS // len(keys[0])
+    rows: list[Row] = []
+    for start in range(0, len(keys), per_query):
+        chunk = keys[start : start + per_query]
+        values = ", ".join([one] * len(chunk))
+        params = [value for key in chunk for value in key]
+        rows.extend(db.all(f"WITH wanted ({names}) AS (VALUES {values}) {select}", params))
+    return rows
+
+
+def _seq_ranges(places: Iterable[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """(kit, lo, hi) covering each place's seq - 1 to seq + 1, overlaps merged (so no row
+    is read twice)."""
+    ranges: list[tuple[str, int, int]] = []
+    for kit, seq in sorted(set(places)):
+        if ranges and ranges[-1][0] == kit and seq - 1 <= ranges[-1][2]:
+            ranges[-1] = (kit, ranges[-1][1], seq + 1)
+        else:
+            ranges.append((kit, seq - 1, seq + 1))
+    return ranges
+
+
+def _is_newer(doc: NewDocument, current: _Counting) -> bool:
+    """The rule of :meth:`ResultStore.advance_current`: seqs compare within one kit only."""
+    if doc.kit == current.kit:
+        return doc.seq > current.seq
+    return doc.captured_at > current.captured_at
+
+
+def _change(document_id: int, previous: int | None, doc: NewDocument) -> CurrentChange:
+    return CurrentChange(
+        doc.election,
+        doc.tps,
+        doc.form,
+        doc.is_training,
+        document_id,
+        previous,
+        _new_fields(document_id, doc),
+    )
+
+
+def _chain_row(r: Row) -> ChainRow:
+    return ChainRow(int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4])
+
+
+def _counting(r: Row) -> _Counting:
+    return _Counting(
+        (str(r[0]), str(r[1]), str(r[2])),
+        int(r[3]),
+        int(r[4]),
+        int(r[5]),
+        str(r[6]),
+        int(r[7]),
+        str(r[8]),
+        int(r[9]),
+        str(r[10]),
+        stored=True,
+    )
+
+
+def _document_values(document_id: int, doc: NewDocument) -> tuple[Any, ...]:
+    return (
+        document_id,
+        doc.document_sha256,
+        doc.kit,
+        doc.seq,
+        doc.election,
+        int(doc.is_training),
+        doc.tps,
+        doc.form,
+        doc.form_version,
+        doc.captured_at,
+        doc.prev_sha256,
+        doc.fields,
+        doc.signed,
+        doc.cert_serial,
+        doc.chain_status,
+        doc.log_name,
+        doc.log_index,
+        doc.ack,
+        doc.source,
+        doc.received_at,
+    )
+
 
 _REJ_COLUMNS = (
     "id, kind, topic_kit, message_sha256, document_sha256, seq, reason_code, reason, raw, "

@@ -220,10 +220,10 @@ def test_ingest_workers_setting():
         parse_hub_config(_config(workers=-1))
 
 
-def test_a_chain_read_once_per_document_sees_the_batch_before_it(hub_setup, store, tmp_path):
-    """Each document's chain neighbours are read once (ResultStore.chain_neighbours), before
-    it is stored: a batch holding a seq, its reuse, a fork and a gap ends as the same
-    documents sent one by one (in the batch's chain order) do."""
+def test_a_chain_read_once_per_batch_sees_the_batch_before_it(hub_setup, store, tmp_path):
+    """The batch's chain neighbours are read once (ResultStore.batch_chains) and kept up to
+    date as it places its documents: a batch holding a seq, its reuse, a fork and a gap
+    ends as the same documents sent one by one (in the batch's chain order) do."""
     kit = hub_setup.region.kit(TPS[0])
     v1 = signed(kit, **full_form(1))
     reused = signed(kit, captured_at="2024-02-14T19:30:00Z", **full_form(2))
