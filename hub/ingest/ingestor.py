@@ -20,15 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 from hub.errors import StoreError
 from hub.ingest import verdict as v
 from hub.ingest.acks import AckSigner, accepted_value
-from hub.ingest.pool import JudgePool
+from hub.ingest.pool import JudgePool, Task
 from hub.store.results import (
     BatchChains,
     ChainRow,
@@ -170,11 +170,16 @@ class Ingestor:
         ]
         items = [(m.data, m.kit) for _, m in results]
         try:
-            futures = pool.submit(items, now, self.limits.max_result_bytes)
+            tasks = pool.submit(items, now, self.limits.max_result_bytes)
         except BrokenProcessPool:
             self._pool_broke()
             return Judging([self._judge(m, now) for m in messages])
-        return Judging(inline, [i for i, _ in results], futures)
+        return Judging(inline, [i for i, _ in results], tasks, partial(self._judge_here, now))
+
+    def _judge_here(self, now: dt.datetime, items: list[tuple[bytes, str]]) -> list[v.Verdict]:
+        """A pool task's results judged in this process (Judging.verdicts)."""
+        limit = self.limits.max_result_bytes
+        return [v.judge_result(data, kit, self.trust, now, max_bytes=limit) for data, kit in items]
 
     def commit(
         self, messages: Sequence[Message], judging: Judging, now: dt.datetime
@@ -253,19 +258,38 @@ class Judging:
         self,
         verdicts: list[v.Verdict | None],
         pending: Sequence[int] = (),
-        futures: Sequence[Future[list[v.Verdict]]] = (),
+        tasks: Sequence[Task] = (),
+        judge_here: Callable[[list[tuple[bytes, str]]], list[v.Verdict]] | None = None,
     ) -> None:
         self._verdicts = verdicts
         self._pending = pending
-        self._futures = futures
+        self._tasks = tasks
+        self._judge_here = judge_here
+        self.judged_here = 0  # results of pool tasks judged by the caller instead
 
     def verdicts(self) -> list[v.Verdict | None]:
-        """Wait for the pool's part; its verdicts go back in their messages' places."""
-        if self._futures:
-            judged = [verdict for f in self._futures for verdict in f.result()]
-            for i, verdict in zip(self._pending, judged, strict=True):
+        """The pool's part, its verdicts back in their messages' places.
+
+        Tasks the pool has not started by now are judged here, from the last back, while
+        the pool works from the first on: the caller would otherwise wait idle for them
+        (when judging is what limits ingest, this puts the storing process's spare time to
+        use). The verdicts are the same wherever a result is judged.
+        """
+        if self._tasks:
+            judged: list[list[v.Verdict] | None] = [None] * len(self._tasks)
+            if self._judge_here is not None:
+                for k in reversed(range(len(self._tasks))):
+                    if self._tasks[k].future.cancel():
+                        judged[k] = self._judge_here(self._tasks[k].items)
+                        self.judged_here += len(self._tasks[k].items)
+            verdicts = [
+                verdict
+                for task, here in zip(self._tasks, judged, strict=True)
+                for verdict in (here if here is not None else task.future.result())
+            ]
+            for i, verdict in zip(self._pending, verdicts, strict=True):
                 self._verdicts[i] = verdict
-            self._futures = ()
+            self._tasks = ()
         return self._verdicts
 
 

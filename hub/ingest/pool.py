@@ -95,6 +95,15 @@ def _judge_chunk(
     return [v.judge_result(data, kit, _TRUST, now, max_bytes=max_bytes) for data, kit in items]
 
 
+@dataclass(frozen=True)
+class Task:
+    """A chunk of a batch's results and its verdicts to come from the pool. A task the
+    pool has not started yet can be cancelled and judged by the caller instead."""
+
+    items: list[tuple[bytes, str]]
+    future: Future[list[v.Verdict]]
+
+
 class JudgePool:
     """``workers`` processes judging signed results against one Trust, and one more
     signing acks with one AckSigner.
@@ -123,16 +132,17 @@ class JudgePool:
 
     def submit(
         self, items: Sequence[tuple[bytes, str]], now: dt.datetime, max_bytes: int
-    ) -> list[Future[list[v.Verdict]]]:
-        """Start judging (data, topic kit) pairs; the futures' lists keep their order.
+    ) -> list[Task]:
+        """Start judging (data, topic kit) pairs, in tasks that keep their order.
 
         Consecutive messages stay together, so a kit's documents (sent one after another)
         mostly meet a process that already checked its certificate.
         """
         size = max(1, min(_CHUNK, -(-len(items) // self.workers)))
+        chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
         return [
-            self._executor.submit(_judge_chunk, list(items[i : i + size]), now, max_bytes)
-            for i in range(0, len(items), size)
+            Task(chunk, self._executor.submit(_judge_chunk, chunk, now, max_bytes))
+            for chunk in chunks
         ]
 
     def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:

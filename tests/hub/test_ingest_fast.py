@@ -90,6 +90,22 @@ def test_the_pool_gives_the_same_verdicts_acks_and_log(hub_setup, store, tmp_pat
     in_process.close()
 
 
+def test_tasks_the_pool_has_not_started_are_judged_by_the_caller(hub_setup, store):
+    kits = [hub_setup.region.kit(t) for t in TPS[:3]]
+    messages = [m for m in _batch(kits) if m.kind == "result"] * 25  # 200: four tasks
+    now = utcnow()
+    expected = hub_setup.ingestor(store).judge(messages, now).verdicts()
+    pooled = hub_setup.ingestor(store, workers=1)
+    try:
+        pooled.warm_up()
+        judging = pooled.judge(messages, now)
+        got = judging.verdicts()  # at once: one process cannot have started every task
+    finally:
+        pooled.close()
+    assert 0 < judging.judged_here < len(messages)
+    assert got == expected
+
+
 def test_a_fresh_crl_reaches_the_pool(hub_setup, store):
     kit, other = hub_setup.region.kit(TPS[0]), hub_setup.region.kit(TPS[1])
     ingestor = hub_setup.ingestor(store, workers=2)
