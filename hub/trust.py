@@ -48,8 +48,8 @@ class Trust:
         return certs.region_of(self.ca_cert)
 
     # Kit certificates already found good under this CA and CRL, by SHA-256 of their DER.
-    # A kit sends every document with the same certificate, and checking it (two
-    # signatures, the CRL's among them) is half the cost of verifying a result.
+    # A kit sends every document with the same certificate, and checking it (the CA's
+    # signature, its profile and binding) costs about as much as verifying a result.
     _verified: dict[bytes, certs.Identity] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
@@ -60,7 +60,8 @@ class Trust:
         default_factory=dict, init=False, compare=False, repr=False
     )
     # The CA and CRL once their signatures held (certs.anchor): two of the three signature
-    # checks of a kit seen for the first time, and they never change within one Trust.
+    # checks of a kit seen for the first time, and they never change within one Trust. The
+    # third, the CA's on the kit's certificate, is libsodium's (hub/ingest/sodium.py).
     _anchor: list[certs.Anchor] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def check_fresh(self, now: dt.datetime) -> None:
@@ -113,8 +114,11 @@ class Trust:
 
     def _verify_new(self, certificate: x509.Certificate, now: dt.datetime) -> certs.Identity:
         if not self._anchor:
+            # Imported here: hub.ingest's package imports this module (verdict.py).
+            from hub.ingest.sodium import SodiumKey
+
             try:
-                self._anchor.append(certs.anchor(self.ca_cert, self.crl, now))
+                self._anchor.append(certs.anchor(self.ca_cert, self.crl, now, verifier=SodiumKey))
             except ProtocolError:
                 # The CA or CRL fails (perhaps only at this time): the full check says how.
                 return certs.verify_issued(

@@ -11,19 +11,23 @@ gives the broker the same identity the signature carries.
 
 ``cryptography``'s path builder refuses Ed25519, and the chain here is always two links (CA,
 leaf), so verification is done by hand: signature by the CA (``verify_directly_issued_by``),
-validity windows, basic constraints, key usage, the binding, and the revocation list.
+validity windows, basic constraints, key usage, the binding, and the revocation list. Under an
+:func:`anchor`, a leaf in the profile's shape (Ed25519, issuer name byte for byte the CA's
+subject) has the CA's signature checked on its TBS bytes by the anchor's key, which the hub
+makes libsodium's; any other leaf gets ``verify_directly_issued_by`` and its verdict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
 from protocol import tps as tps_codes
 from protocol.errors import (
@@ -42,6 +46,18 @@ _ROLE_USAGE = {
     "hub": ExtendedKeyUsageOID.CLIENT_AUTH,
     "broker": ExtendedKeyUsageOID.SERVER_AUTH,
 }
+# AlgorithmIdentifier { id-Ed25519 } in DER: RFC 8410 allows no parameters, and cryptography
+# refuses to read a certificate whose Ed25519 identifier has any.
+_ED25519_ALGORITHM = bytes.fromhex("300506032b6570")
+_TBS_SIGNATURE, _TBS_SUBJECT = 1, 4  # fields of a TBSCertificate, from serialNumber (0)
+_BAD_SIGNATURE = "certificate signature does not verify with the CA's key"
+
+
+class SignatureKey(Protocol):
+    """What checks the CA's Ed25519 signatures under an :class:`Anchor`: cryptography's
+    ``Ed25519PublicKey``, or anything raising ``InvalidSignature`` as its ``verify`` does."""
+
+    def verify(self, signature: bytes, data: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,16 @@ def check_ca(ca_cert: x509.Certificate, at: dt.datetime) -> None:
     region_of(ca_cert)
 
 
+@dataclass(frozen=True)
+class AnchorKey:
+    """The CA's Ed25519 key as an :class:`Anchor` checks its leaves' signatures with."""
+
+    key: SignatureKey
+    # The DER a leaf's TBS certificate carries after its serial number when it is signed
+    # with Ed25519 under the CA's subject, byte for byte: signature algorithm, issuer.
+    signed_prefix: bytes
+
+
 @dataclass(frozen=True, eq=False)
 class Anchor:
     """A region's CA certificate and revocation list whose signatures and profile were
@@ -108,16 +134,35 @@ class Anchor:
     ca_cert: x509.Certificate
     crl: x509.CertificateRevocationList | None
     region: str
+    # None if the CA's key is not Ed25519: no leaf then takes the shortcut, and
+    # verify_directly_issued_by says why each fails.
+    ca_key: AnchorKey | None = None
 
 
 def anchor(
-    ca_cert: x509.Certificate, crl: x509.CertificateRevocationList | None, at: dt.datetime
+    ca_cert: x509.Certificate,
+    crl: x509.CertificateRevocationList | None,
+    at: dt.datetime,
+    *,
+    verifier: Callable[[Ed25519PublicKey], SignatureKey] | None = None,
 ) -> Anchor:
-    """Check the CA (and CRL) as :func:`verify_issued` would; raise its error if they fail."""
+    """Check the CA (and CRL) as :func:`verify_issued` would; raise its error if they fail.
+
+    ``verifier`` makes what checks the CA's signature on each leaf from its Ed25519 key (the
+    hub's judging passes hub.ingest.sodium.SodiumKey); by default, the key itself.
+    """
     check_ca(ca_cert, at)
     if crl is not None:
         check_crl(crl, ca_cert, at)
-    return Anchor(ca_cert, crl, region_of(ca_cert))
+    key = ca_cert.public_key()
+    ca_key = None
+    if isinstance(key, Ed25519PublicKey):
+        tbs = ca_cert.tbs_certificate_bytes
+        start, end = _tbs_field(tbs, _TBS_SUBJECT)
+        ca_key = AnchorKey(
+            key if verifier is None else verifier(key), _ED25519_ALGORITHM + tbs[start:end]
+        )
+    return Anchor(ca_cert, crl, region_of(ca_cert), ca_key)
 
 
 def verify_issued(
@@ -146,15 +191,8 @@ def _verify_leaf(
     cert: x509.Certificate, trusted: Anchor, role: Role, at: dt.datetime, *, anchored: bool
 ) -> Identity:
     ca_cert = trusted.ca_cert
-    if cert.issuer != ca_cert.subject:
-        raise UntrustedIssuerError(
-            f"certificate issued by {cert.issuer.rfc4514_string()!r}, "
-            f"not by this region's CA {ca_cert.subject.rfc4514_string()!r}"
-        )
-    try:
-        cert.verify_directly_issued_by(ca_cert)
-    except (InvalidSignature, ValueError, TypeError) as e:
-        raise UntrustedIssuerError("certificate signature does not verify with the CA's key") from e
+    if not (anchored and _signed_in_profile(cert, trusted)):
+        _check_issued_by(cert, ca_cert)
     _check_window(cert, at, "certificate")
     _check_leaf_profile(cert, role)
     if trusted.crl is not None:
@@ -164,6 +202,62 @@ def _verify_leaf(
             check_crl(trusted.crl, ca_cert, at)
         _check_entry(cert, trusted.crl)
     return _identity(cert, role, trusted.region)
+
+
+def _check_issued_by(cert: x509.Certificate, ca_cert: x509.Certificate) -> None:
+    if cert.issuer != ca_cert.subject:
+        raise UntrustedIssuerError(
+            f"certificate issued by {cert.issuer.rfc4514_string()!r}, "
+            f"not by this region's CA {ca_cert.subject.rfc4514_string()!r}"
+        )
+    try:
+        cert.verify_directly_issued_by(ca_cert)
+    except (InvalidSignature, ValueError, TypeError) as e:
+        raise UntrustedIssuerError(_BAD_SIGNATURE) from e
+
+
+def _signed_in_profile(cert: x509.Certificate, trusted: Anchor) -> bool:
+    """:func:`_check_issued_by` for a leaf signed with Ed25519 under the CA's subject: True
+    if the CA's signature holds, UntrustedIssuerError if not; False for any other leaf.
+
+    Cheaper, and to the same verdict: for such a leaf ``verify_directly_issued_by`` finds
+    the inner and outer algorithms equal, the issuer equal to the CA's subject (its check
+    compares the DER, the Name comparison before it only values) and the CA key's type
+    matching the algorithm, then verifies the signature on these TBS bytes with the key.
+    Every other leaf is left to it, so its error and message stay the same.
+    """
+    ca_key = trusted.ca_key
+    if ca_key is None or cert.signature_algorithm_oid != SignatureAlgorithmOID.ED25519:
+        return False
+    tbs = cert.tbs_certificate_bytes
+    if not tbs.startswith(ca_key.signed_prefix, _tbs_field(tbs, _TBS_SIGNATURE)[0]):
+        return False
+    try:
+        ca_key.key.verify(cert.signature, tbs)
+    except InvalidSignature as e:
+        raise UntrustedIssuerError(_BAD_SIGNATURE) from e
+    return True
+
+
+def _tbs_field(tbs: bytes, index: int) -> tuple[int, int]:
+    """(start, end) of field ``index`` of a DER TBSCertificate as cryptography writes it (so
+    well-formed), counted past the optional version: 0 serialNumber, 1 signature, 2 issuer,
+    3 validity, 4 subject."""
+    start = _element(tbs, 0)[0]
+    if tbs[start] == 0xA0:  # the [0] version, absent from version 1 certificates
+        start = _element(tbs, start)[1]
+    for _ in range(index):
+        start = _element(tbs, start)[1]
+    return start, _element(tbs, start)[1]
+
+
+def _element(der: bytes, pos: int) -> tuple[int, int]:
+    """Where the contents of the DER element at ``pos`` start, and where it ends."""
+    length = der[pos + 1]
+    if length < 0x80:
+        return pos + 2, pos + 2 + length
+    start = pos + 2 + (length & 0x7F)
+    return start, start + int.from_bytes(der[pos + 2 : start], "big")
 
 
 def _identity(cert: x509.Certificate, role: Role, region: str) -> Identity:

@@ -2,14 +2,19 @@
 
 Checking each result's signature is the largest single cost of judging it, and libsodium
 verifies a 2.4 KB result in about 60 % of the time OpenSSL takes (66 against 116 µs on the
-benchmark machine). Only the hub's judging uses it: kits, ``tps-verify`` and everything
-else verify with ``cryptography``.
+benchmark machine). The next largest is checking the certificate of a kit the judging process
+has not seen yet, whose CA signature libsodium checks too (hub/trust.py hands
+:class:`SodiumKey` to protocol.certs.anchor), in under half of OpenSSL's instructions. Only
+the hub's judging uses it: kits, ``tps-verify`` and everything else verify with
+``cryptography``.
 
 libsodium is the stricter of the two: besides everything OpenSSL checks, it refuses
 public keys and R values of small order and non-canonical encodings, and both compare the
 encoding of [S]B - [k]A with R without the cofactor. So whatever the hub accepts, anyone
 re-checking with ``tps-verify`` accepts too; the reverse can fail only for signatures no
-honest signer makes (tests/hub/test_sodium.py checks both directions).
+honest signer makes, or under keys no honest key generation makes, such as a key of small
+order (tests/hub/test_sodium.py checks both directions; tests/hub/test_trust_fast.py, that a
+kit certificate is judged alike but for such a signature or key of its CA's).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 class SodiumKey:
     """An Ed25519 public key with cryptography's ``verify(signature, data)``, checked by
     libsodium: it raises :class:`cryptography.exceptions.InvalidSignature` alike, so
-    protocol.dsse.verify takes it where it takes an ``Ed25519PublicKey``."""
+    protocol.dsse.verify takes it where it takes an ``Ed25519PublicKey``, and
+    protocol.certs.anchor as the CA key it checks kit certificates with."""
 
     __slots__ = ("_key",)
 
