@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from hub.errors import ConfigError, TrustError
+from hub.sodium import SodiumKey
 from protocol import certs
 from protocol.errors import ProtocolError
 
@@ -61,7 +62,7 @@ class Trust:
     )
     # The CA and CRL once their signatures held (certs.anchor): two of the three signature
     # checks of a kit seen for the first time, and they never change within one Trust. The
-    # third, the CA's on the kit's certificate, is libsodium's (hub/ingest/sodium.py).
+    # third, the CA's on the kit's certificate, is libsodium's (hub/sodium.py).
     _anchor: list[certs.Anchor] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def check_fresh(self, now: dt.datetime) -> None:
@@ -114,9 +115,6 @@ class Trust:
 
     def _verify_new(self, certificate: x509.Certificate, now: dt.datetime) -> certs.Identity:
         if not self._anchor:
-            # Imported here: hub.ingest's package imports this module (verdict.py).
-            from hub.ingest.sodium import SodiumKey
-
             try:
                 self._anchor.append(certs.anchor(self.ca_cert, self.crl, now, verifier=SodiumKey))
             except ProtocolError:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from hub.errors import TrustError
-from hub.ingest.sodium import sodium_keys
+from hub.sodium import sodium_keys
 from hub.trust import Trust
 from protocol import ack as acks
 from protocol import bundle, result
