@@ -1,13 +1,18 @@
 """Reading benchmark: forms synthesized from handwriting the model never trained on.
 
     python benchmarks/reading.py --digits ../shared/data/mnist-t10k-dev/t10k-dev --skip 6000 \
-        --forms 100
+        --forms 100 [--fold] [--max-blur 1.5] [--templates ppwp-plano] \
+        [--print kpu --kpu-pdf ../shared/data/forms-reference/C.HASIL-PPWP-2024-plano.pdf]
 
-Prints digit, X and blank accuracy per box, field accuracy, bubble accuracy, per-page
-latency by stage (median, p95) on one pinned core, the ratio of that latency to decoding the
-same 12 MP JPEG (a baseline measured in the same run), the reading process's peak memory,
-and Tesseract (Debian's tesseract-ocr, digits only) on a sample of the same boxes. The last
-line is one JSON object.
+``--print ours`` writes on the sheet this project prints (KPU's style: checkerboard marks, no
+QR code); ``--print kpu`` writes on KPU's own PDF, rasterized (PPWP plano only). ``--fold``
+photographs folded, curled sheets. Prints digit, X and blank accuracy per box, field accuracy,
+bubble accuracy, refused pages and forms, each whole form's verdict after decoding (accepted
+without a look, needs a look, paper mistake) and silent errors (a wrong value not flagged),
+per-page latency by stage (median, p95) on one pinned core, the ratio of that latency to
+decoding the same 12 MP JPEG (a baseline measured in the same run), the reading process's
+peak memory, and Tesseract (Debian's tesseract-ocr, digits only) on a sample of the same
+boxes. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -30,7 +35,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.kpu_sheet import kpu_blank
+from benchmarks.safety import judge
 from edge.align.sample import BoxMm, sample_boxes
+from edge.decode.decide import decode_form
+from edge.read.form import FormReading
 from edge.read.page import BOX_INSET_MM, PageReader
 from edge.recognition.model import DigitModel
 from protocol.forms import layout
@@ -49,12 +58,20 @@ def pin_one_core() -> None:
 
 def synthesize(args, templates, bank, out: Path) -> None:
     """Write the synthesized pages to ``out`` so the reading process holds only what it reads."""
+    blank = kpu_blank(args.kpu_pdf) if args.print == "kpu" else None
     for n in range(1, args.forms + 1):
         template = templates[(n - 1) % len(templates)]
         rng = np.random.default_rng([args.seed, n])
         tps = tps_for("31.71.01.1001.001", n)
         for page in synthesize_form(
-            template, tps=tps, election=election_for(template, None), bank=bank, rng=rng
+            template,
+            tps=tps,
+            election=election_for(template, None),
+            bank=bank,
+            rng=rng,
+            blank=blank,
+            fold=args.fold,
+            max_blur=args.max_blur,
         ):
             stem = out / f"{n:04d}-{page.number}"
             stem.with_suffix(".jpg").write_bytes(page.jpeg)
@@ -104,29 +121,40 @@ def measure(folder: str, tesseract_boxes: int) -> dict:
     boxes, fields, bubbles, refused = Counter(), Counter(), Counter(), []
     stage_times: dict[str, list[float]] = {}
     totals, decode_times, tess_sample = [], [], []
-    for jpg in sorted(Path(folder).glob("*.jpg")):
-        data = jpg.read_bytes()
-        truth = json.loads(jpg.with_suffix(".json").read_text())
-        start = time.perf_counter()
-        frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-        decoded = time.perf_counter()
-        try:
-            reading = reader.read(frame, data)
-        except Exception as e:  # a refusal of a synthesized page is a failure to report
-            refused.append(f"{jpg.name}: {e}")
-            continue
-        totals.append(time.perf_counter() - decoded)
-        decode_times.append(decoded - start)
-        for stage, seconds in reading.timings.items():
-            stage_times.setdefault(stage, []).append(seconds)
-        count(reading, truth, boxes, fields, bubbles)
-        if len(tess_sample) < tesseract_boxes:  # keep small patches, never whole frames
-            tess_sample.extend(
-                digit_patches(frame, reading, truth)[: tesseract_boxes - len(tess_sample)]
-            )
+    verdicts, silent, refused_forms = Counter(), [], set()
+    for form_pages in _forms(Path(folder)):
+        form, values = FormReading(), {}
+        for jpg in form_pages:
+            data = jpg.read_bytes()
+            truth = json.loads(jpg.with_suffix(".json").read_text())
+            values |= truth["fields"]
+            start = time.perf_counter()
+            frame = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+            decoded = time.perf_counter()
+            try:
+                reading = reader.read(frame, data)
+            except Exception as e:  # a refusal of a synthesized page is a failure to report
+                refused.append(f"{jpg.name}: {e}")
+                refused_forms.add(jpg.name[:4])
+                continue
+            totals.append(time.perf_counter() - decoded)
+            decode_times.append(decoded - start)
+            for stage, seconds in reading.timings.items():
+                stage_times.setdefault(stage, []).append(seconds)
+            count(reading, truth, boxes, fields, bubbles)
+            form.add(reading)
+            if len(tess_sample) < tesseract_boxes:  # keep small patches, never whole frames
+                tess_sample.extend(
+                    digit_patches(frame, reading, truth)[: tesseract_boxes - len(tess_sample)]
+                )
+        if form.complete:
+            judge(decode_form(form), values, None, verdicts, silent)
     rss = peak_memory_mb()  # before Tesseract runs
     return {
         "refused": refused,
+        "refused_forms": len(refused_forms),
+        "verdicts": dict(verdicts),
+        "silent": silent,
         "boxes": {f"{k}|{ok}": v for (k, ok), v in boxes.items()},
         "fields": dict(fields),
         "bubbles": {f"{k}|{ok}": v for (k, ok), v in bubbles.items()},
@@ -138,6 +166,14 @@ def measure(folder: str, tesseract_boxes: int) -> dict:
         "model_sha256": model.sha256,
         "tesseract": run_tesseract(tess_sample),
     }
+
+
+def _forms(folder: Path) -> list[list[Path]]:
+    """The pages in ``folder`` (NNNN-p.jpg) grouped by form, in order."""
+    forms: dict[str, list[Path]] = {}
+    for jpg in sorted(folder.glob("*.jpg")):
+        forms.setdefault(jpg.name[:4], []).append(jpg)
+    return list(forms.values())
 
 
 def count(reading, truth, boxes, fields, bubbles) -> None:
@@ -192,10 +228,22 @@ def summarise(args, m: dict) -> dict:
     bubble_n = sum(bubbles.values())
     bubble_ok = sum(v for (_, ok), v in bubbles.items() if ok == "True")
     totals, decode = m["totals"], m["decode"]
+    verdicts = m["verdicts"]
+    decoded = verdicts.get("clean", 0)
     return {
+        "print": args.print,
+        "fold": args.fold,
+        "max_blur": args.max_blur,
         "forms": args.forms,
         "pages": len(totals) + len(m["refused"]),
         "refused_pages": len(m["refused"]),
+        "refused_forms": m["refused_forms"],
+        "decoded_forms": decoded,
+        "accepted_share": round(verdicts.get("accept", 0) / max(decoded, 1), 4),
+        "needs_a_look_share": round(verdicts.get("needs a look", 0) / max(decoded, 1), 4),
+        "paper_mistake_share": round(verdicts.get("paper mistake", 0) / max(decoded, 1), 4),
+        "silent_errors": len(m["silent"]),
+        "fields_wrong_after_decoding": verdicts.get("fields_wrong_after_decoding", 0),
         "digit_accuracy": digit_acc,
         "digit_boxes": digit_n,
         "x_accuracy": x_acc,
@@ -236,17 +284,35 @@ def main() -> None:
     parser.add_argument("--forms", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--tesseract-boxes", type=int, default=300)
+    parser.add_argument(
+        "--print",
+        choices=["ours", "kpu"],
+        default="ours",
+        help="write on our print (KPU's style) or on KPU's own PDF (needs --kpu-pdf; PPWP)",
+    )
+    parser.add_argument("--kpu-pdf", type=Path, help="KPU's C.HASIL-PPWP-2024-plano.pdf")
+    parser.add_argument("--fold", action="store_true", help="photograph folded, curled sheets")
+    parser.add_argument("--max-blur", type=float, default=1.2, help="largest blur sigma, px")
+    parser.add_argument("--templates", help="comma-separated template ids (default: all real)")
     args = parser.parse_args()
+    if args.print == "kpu" and args.kpu_pdf is None:
+        parser.error("--print kpu needs --kpu-pdf PATH (KPU's PPWP plano PDF)")
 
     images, labels = load_digits(args.digits)
     bank = DigitBank(images[args.skip :], labels[args.skip :])
     templates = [t.template for t in load_all() if not t.template.example]
+    if args.print == "kpu":
+        templates = [t for t in templates if t.id == "ppwp-plano"]
+    elif args.templates:
+        templates = [t for t in templates if t.id in args.templates.split(",")]
     with tempfile.TemporaryDirectory() as folder:
         synthesize(args, templates, bank, Path(folder))
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             measured = pool.apply(measure, (folder, args.tesseract_boxes))
     for line in measured["refused"][:10]:
         print("refused:", line, file=sys.stderr)
+    for error in measured["silent"][:10]:
+        print("silent error:", json.dumps(error), file=sys.stderr)
     result = summarise(args, measured)
     for key, value in result.items():
         print(f"{key:>26}: {value}")

@@ -12,14 +12,20 @@ class EdgeError(Exception):
 
 
 class PageRefusedError(EdgeError):
-    """A photographed page cannot be read; nothing from it is used."""
+    """A photographed page cannot be read; nothing from it is used.
+
+    ``page`` is the page's number once the reader knows it (from its tag or layout), None when
+    the refusal came before that (no tag, a dark frame).
+    """
 
     pesan = "Halaman tidak bisa dibaca: letakkan ulang dan tekan PINDAI"
+    page: int | None = None
 
-    def __init__(self, message: str, pesan: str | None = None) -> None:
+    def __init__(self, message: str, pesan: str | None = None, *, page: int | None = None) -> None:
         super().__init__(message)
         if pesan is not None:
             self.pesan = pesan
+        self.page = page
 
 
 class TagNotFoundError(PageRefusedError):
@@ -30,13 +36,22 @@ class ForeignFormError(PageRefusedError):
     """The page is a form this kit does not know, or of another election, TPS or form."""
 
 
-class MarkMissingError(PageRefusedError):
-    """A corner mark was not found where the page tag says it should be."""
+# Corner marks in the template's order (top-left, then clockwise), named on the page itself.
+MARK_PLACES = ("top left", "top right", "bottom right", "bottom left")
+MARK_TEMPAT = ("kiri atas", "kanan atas", "kanan bawah", "kiri bawah")
 
-    def __init__(self, mark: int, message: str | None = None) -> None:
+
+class MarkMissingError(PageRefusedError):
+    """A corner mark was not found where the page tag says it should be.
+
+    ``mark`` is 1-4 in the template's order (top-left, then clockwise on the page).
+    """
+
+    def __init__(self, mark: int, *, page: int | None = None) -> None:
         super().__init__(
-            message or f"lay the page flat: corner mark {mark} not found",
-            f"Ratakan kertas: tanda sudut {mark} tidak terlihat",
+            f"corner mark {MARK_PLACES[mark - 1]} not found: uncover it, lay the page flat",
+            f"Tanda sudut {MARK_TEMPAT[mark - 1]} tidak terlihat: jangan tutupi, ratakan kertas",
+            page=page,
         )
         self.mark = mark
 

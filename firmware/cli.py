@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import click
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from edge.errors import PageRefusedError
 from protocol import keys
 from protocol.errors import ProtocolError
 
@@ -55,10 +54,12 @@ def keygen(directory: Path, name: str | None) -> None:
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A kit.toml: refuse pages of another TPS, election or form than this kit's.",
+    help="A kit.toml: its TPS and election name the form; pages of another form are refused.",
 )
-@click.option("--tps", help="Refuse pages of any other TPS.")
-@click.option("--election", help="Refuse pages of any other election.")
+@click.option("--tps", help="The TPS the form is from; a sheet whose QR names another is refused.")
+@click.option(
+    "--election", help="The election the form is for; a sheet whose QR names another is refused."
+)
 @click.option(
     "--model",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -80,9 +81,11 @@ def read(
 ) -> None:
     """Read the photos of one form's pages and print every field's value and probability.
 
-    A page that cannot be read safely (another TPS or election, a covered corner mark, too
-    dark or blurred, a page given twice) is refused: the message says why and what to do,
-    and the exit status is 2.
+    Each page is read on its own. A page that cannot be read safely (another TPS or election,
+    a covered corner mark, too dark or blurred, a page given twice) is refused and named,
+    saying why and what to do; the other pages are still read, so only it needs scanning
+    again. The exit status is 2 when any page was refused, 0 otherwise; with --json the
+    report (each page's outcome among it) is printed either way.
     """
     from firmware.reading import format_report, read_pages  # heavy: OpenCV, onnxruntime
 
@@ -92,14 +95,12 @@ def read(
         )
     except ProtocolError as e:
         raise click.ClickException(str(e)) from e
-    except PageRefusedError as e:
-        click.echo(f"refused: {e}", err=True)
-        click.echo(f"screen: {e.pesan}", err=True)
-        raise SystemExit(2) from e
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         click.echo(format_report(report))
+    if any(p["outcome"] == "refused" for p in report["pages"]):
+        raise SystemExit(2)
 
 
 # --- outbox ---------------------------------------------------------------------------------

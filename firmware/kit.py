@@ -195,7 +195,9 @@ class Kit:
             capture = self.camera.capture()
             self._enter(State.READ, Signal.READING)
             self.screen.show_status("Membaca...", ["Jangan sentuh kertas"])
-            page = self.reader.read(capture.frame, capture.data)
+            template = self.form.template
+            hint = None if template is None else template.id
+            page = self.reader.read(capture.frame, capture.data, form_hint=hint)
             self._add_page(page)
         except (PageRefusedError, CameraError) as e:
             self._fail(Message("Halaman tidak terbaca", e.pesan), e)

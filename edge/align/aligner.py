@@ -12,17 +12,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from edge.align import identify
+from edge.align import marks as mark_finders
 from edge.align.geometry import PageGeometry
-from edge.align.locate import (
-    FoundTag,
-    TagFinder,
-    mm_points,
-    nearest,
-    outer_quad,
-    refine_centre,
-    square_candidates,
-)
-from edge.errors import MarkMissingError, PoorImageError, TagNotFoundError
+from edge.align.locate import FoundTag, TagFinder, mm_points, nearest, outer_quad
+from edge.errors import MarkMissingError, PageRefusedError, PoorImageError, TagNotFoundError
 
 
 @dataclass(frozen=True)
@@ -33,9 +27,25 @@ class AlignConfig:
     px_per_mm: tuple[float, float] = (2.0, 14.0)
     """Plausible camera scales at full resolution (the plano at 12 MP is about 3.4 px/mm;
     the A4 salinan on a small stand more): marks outside this size are not marks."""
-    max_reprojection_mm: float = 1.5
-    """Marks and tag must agree on one plane within this: more means a folded or curled page,
-    where the boxes between the marks would be cut in the wrong place."""
+    max_reprojection_mm: float = 4.0
+    """Marks and tag must agree on one plane within this. A folded or curled sheet puts them
+    off by a few mm; each field's boxes are then found by their print (edge.align.refine)."""
+    flat_reprojection_mm: float = 1.0
+    """Marks and tag this close to one plane: the page lies flat, and a box whose border is
+    hidden (ink over it) can be read where the homography puts it."""
+    max_local_shift_mm: float = 5.0
+    """A field's printed boxes may lie this far from where the marks put them; further off
+    the sheet is too crumpled to read safely, and the KPPS is asked to smooth it."""
+    min_print_match: float = 0.45
+    """Correlation of a field's printed boxes with the photograph below which it is not found."""
+    min_layout_match: float = 0.5
+    """A page whose tag is not known is named by its layout only when its boxes match the
+    photograph at least this well (median correlation; 0.7-0.9 measured on the right page)."""
+    layout_margin: float = 0.15
+    """... and better by this than any page printed differently."""
+    min_ring_match: float = 0.3
+    """The same for a group of bubble rings: each holds a printed digit and some a filled-in
+    disc, which the rings alone do not draw, so a true match scores lower (0.4-0.8 measured)."""
     max_keystone: float = 0.15
     """Opposite page edges may differ in length by this fraction; more is a tilted page."""
     min_paper_level: int = 70
@@ -44,7 +54,11 @@ class AlignConfig:
     """Paper minus the corner marks' black, below this the ink is washed out."""
     min_sharpness: float = 0.12
     """Steepest edges of the marks relative to their contrast (per px): below this the
-    picture is too blurred for the digits."""
+    picture is too blurred for the digits. Measured on synthesized plano photos: 0.44 at a
+    blur of sigma 0.5 px, 0.24 at 1.5, 0.15 at 2.5, 0.12 at 3.3; digits still read right at 3."""
+    min_frame_sharpness: float = 0.11
+    """The same over the whole picture (``frame_sharpness``), asked only when no tag or mark
+    was found, so that a blurred frame is told it is blurred: 0.27 at sigma 0.5, 0.11 at 3.5."""
 
 
 @dataclass(frozen=True)
@@ -74,21 +88,62 @@ class Aligner:
             layouts.setdefault(tuple(page.marks), []).append(page)
         self._layouts = list(layouts.values())
 
-    def align(self, frame: np.ndarray) -> AlignedPage:
+    def align(self, frame: np.ndarray, *, form_hint: str | None = None) -> AlignedPage:
+        """Align ``frame`` to the page it shows, or raise a PageRefusedError saying why.
+
+        ``form_hint`` (the form being scanned) decides between pages whose tags are not
+        known and whose print is alike (see edge.align.identify).
+        """
         if frame.ndim != 2:
             raise ValueError("align() takes a grey image")
         small, scale = _reduce(frame, self.config.detect_long_side)
         self._check_light(small)
-        candidates = square_candidates(small, self._side_range(scale)) / scale
-        quad = outer_quad(candidates)
-        found = self._by_marks(frame, quad) if quad is not None else None
-        fitted = self._fit(frame, *found) if found is not None else None
+        candidates = {
+            pattern: mark_finders.candidates(small, pattern, self._side_range(scale)) / scale
+            for pattern in {p[0].marks[0].pattern for p in self._layouts}
+        }
+        fitted = None
+        for pages in self._layouts:
+            quad = outer_quad(candidates[pages[0].marks[0].pattern])
+            found = self._by_marks(frame, quad, pages) if quad is not None else None
+            fitted = self._fit(frame, *found) if found is not None else None
+            if fitted is not None and fitted[0] <= self.config.max_reprojection_mm:
+                break
         if fitted is None or fitted[0] > self.config.max_reprojection_mm:
-            # An outer blob stood in for a covered mark, or another page is in view: find
-            # the tag on its own and look for each mark where it should be, naming a missing one.
-            fitted = self._fit(frame, *self._by_tag(small, scale, candidates))
+            fitted = self._slow_path(frame, small, scale, candidates, form_hint)
         reprojection, page = fitted
-        return self._judge(frame, page, reprojection)
+        try:
+            return self._judge(frame, page, reprojection)
+        except PageRefusedError as e:
+            e.page = page.geometry.page
+            raise
+
+    def _slow_path(
+        self,
+        frame: np.ndarray,
+        small: np.ndarray,
+        scale: float,
+        candidates: dict[str, np.ndarray],
+        form_hint: str | None,
+    ) -> tuple[float, AlignedPage]:
+        """An outer blob stood in for a covered mark, another page is in view, or the tag is
+        not one we know: find the tag on its own and look for each mark where it should be,
+        naming a missing one; with no tag of ours in view, name the page by its layout."""
+        try:
+            by_tag = self._by_tag(small, scale, candidates)
+            if by_tag is not None:
+                return self._fit(frame, *by_tag)
+            by_layout = self._by_layout(frame, candidates, form_hint)
+        except PageRefusedError:
+            self._check_blur(frame)  # blur hides marks and tags: say what to fix
+            raise
+        if by_layout is not None:
+            return by_layout
+        self._check_blur(frame)
+        raise TagNotFoundError(
+            "no page tag found: lay the whole page under the camera, tag uncovered",
+            "Kode halaman tidak terlihat: letakkan seluruh halaman di bawah kamera",
+        )
 
     def _check_light(self, small: np.ndarray) -> None:
         """Refuse a dark frame before looking for marks, so the message names the light."""
@@ -99,6 +154,15 @@ class Aligner:
                 "Terlalu gelap: nyalakan lampu atau pindahkan ke tempat terang",
             )
 
+    def _check_blur(self, frame: np.ndarray) -> None:
+        sharpness = frame_sharpness(frame, self.config.min_contrast)
+        if sharpness is not None and sharpness < self.config.min_frame_sharpness:
+            raise PoorImageError(
+                f"too blurred to read (sharpness {sharpness:.2f} over the whole picture): "
+                "hold still, check the lens",
+                "Gambar kabur: jangan goyangkan meja, bersihkan lensa, pindai lagi",
+            )
+
     def _fit(
         self, frame: np.ndarray, geometry: PageGeometry, tag: np.ndarray, marks: np.ndarray
     ) -> tuple[float, AlignedPage]:
@@ -106,7 +170,7 @@ class Aligner:
         tag_px_per_mm = float(np.hypot(*(tag[1] - tag[0]))) / geometry.tag_side
         marks = np.array(
             [
-                refine_centre(frame, c, m.side * tag_px_per_mm * 1.3)
+                mark_finders.refine(frame, c, m.side * tag_px_per_mm, m.pattern)
                 for c, m in zip(marks, geometry.marks, strict=True)
             ],
             np.float32,
@@ -127,19 +191,18 @@ class Aligner:
         return min(sides) * lo * scale, max(sides) * hi * scale
 
     def _by_marks(
-        self, frame: np.ndarray, quad: np.ndarray
+        self, frame: np.ndarray, quad: np.ndarray, pages: list[PageGeometry]
     ) -> tuple[PageGeometry, np.ndarray, np.ndarray] | None:
         """Try the orientations of the outer marks; the tag where they predict it decides."""
-        for pages in self._layouts:
-            marks_mm = mm_points(pages[0].marks)
-            for turn in range(4):
-                ordered = np.roll(quad, -turn, axis=0)
-                rough = cv2.getPerspectiveTransform(marks_mm, ordered)
-                if not self._plausible(rough, pages[0]):
-                    continue
-                tag = self._tag_near(frame, rough, pages)
-                if tag is not None:
-                    return self.pages[tag.key], tag.corners, ordered
+        marks_mm = mm_points(pages[0].marks)
+        for turn in range(4):
+            ordered = np.roll(quad, -turn, axis=0)
+            rough = cv2.getPerspectiveTransform(marks_mm, ordered)
+            if not self._plausible(rough, pages[0]):
+                continue
+            tag = self._tag_near(frame, rough, pages)
+            if tag is not None:
+                return self.pages[tag.key], tag.corners, ordered
         return None
 
     def _plausible(self, rough: np.ndarray, page: PageGeometry) -> bool:
@@ -193,22 +256,74 @@ class Aligner:
         return tags[0] if len(tags) == 1 else None
 
     def _by_tag(
-        self, small: np.ndarray, scale: float, candidates: np.ndarray
-    ) -> tuple[PageGeometry, np.ndarray, np.ndarray]:
-        """The slow path: the tag anywhere in view, then each mark where the tag predicts it."""
+        self, small: np.ndarray, scale: float, candidates: dict[str, np.ndarray]
+    ) -> tuple[PageGeometry, np.ndarray, np.ndarray] | None:
+        """The tag anywhere in view, then each mark where the tag predicts it; None if no tag."""
         tags = self._tags.find(small, self.pages, scale=scale)
         if not tags:
-            raise TagNotFoundError(
-                "no page tag found: lay the whole page under the camera, tag uncovered",
-                "Kode halaman tidak terlihat: letakkan seluruh halaman di bawah kamera",
-            )
+            return None
         if len(tags) > 1:
             raise TagNotFoundError(
                 "more than one page in view: scan one page at a time",
                 "Ada lebih dari satu halaman: pindai satu halaman saja",
             )
         geometry, tag = self.pages[tags[0].key], tags[0].corners
-        return geometry, tag, _marks_from_tag(geometry, tag, candidates)
+        try:
+            found = _marks_from_tag(geometry, tag, candidates[geometry.marks[0].pattern])
+        except PageRefusedError as e:
+            e.page = geometry.page
+            raise
+        return geometry, tag, found
+
+    def _by_layout(
+        self, frame: np.ndarray, candidates: dict[str, np.ndarray], form_hint: str | None
+    ) -> tuple[float, AlignedPage] | None:
+        """The page whose tag we do not know, named by where its boxes are printed."""
+        matches = []
+        for pages in self._layouts:
+            unknown = [p for p in pages if not p.tag_known]
+            quad = outer_quad(candidates[pages[0].marks[0].pattern])
+            if not unknown or quad is None:
+                continue
+            for homography in self._mark_homographies(frame, quad, pages[0]):
+                matches += [identify.match(frame, page, homography) for page in unknown]
+        c = self.config
+        best, rivals = identify.choose(matches, c.min_layout_match, c.layout_margin, form_hint)
+        if rivals:
+            names = ", ".join(f"{m.page.form} page {m.page.page}" for m in rivals)
+            raise TagNotFoundError(
+                f"this page's tag is not one this kit knows and its print fits {names}: "
+                "scan another page of this form first, so the kit knows which form it is",
+                "Formulir belum dikenali: pindai dulu halaman lain dari formulir ini",
+            )
+        if best is None:
+            return None
+        page = AlignedPage(
+            best.page, best.homography, _px_per_mm(best.homography, best.page), 0, 0, 0, 0
+        )
+        return best.offset_mm, page
+
+    def _mark_homographies(
+        self, frame: np.ndarray, quad: np.ndarray, page: PageGeometry
+    ) -> list[np.ndarray]:
+        """Homographies from the four marks alone, in each orientation the page's shape allows."""
+        marks_mm = mm_points(page.marks)
+        out = []
+        for turn in range(4):
+            ordered = np.roll(quad, -turn, axis=0)
+            rough = cv2.getPerspectiveTransform(marks_mm, ordered)
+            if not self._plausible(rough, page):
+                continue
+            scale = _px_per_mm(rough, page)
+            refined = np.array(
+                [
+                    mark_finders.refine(frame, c, m.side * scale, m.pattern)
+                    for c, m in zip(ordered, page.marks, strict=True)
+                ],
+                np.float32,
+            )
+            out.append(cv2.getPerspectiveTransform(marks_mm, refined))
+        return out
 
     def _judge(self, frame: np.ndarray, page: AlignedPage, reprojection: float) -> AlignedPage:
         c = self.config
@@ -324,8 +439,15 @@ def _levels(frame: np.ndarray, page: AlignedPage) -> tuple[float, float]:
         np.linspace(0.05, 0.95, 24) * g.width_mm, np.linspace(0.05, 0.95, 24) * g.height_mm
     )
     samples = _grey_at(frame, page.to_frame(np.stack([xs.ravel(), ys.ravel()], 1)))
-    centres = page.to_frame(mm_points(g.marks))
-    return float(np.percentile(samples, 90)), float(np.median(_grey_at(frame, centres)))
+    dark = np.array(
+        [
+            (m.cx + dx, m.cy + dy)
+            for m in g.marks
+            for dx, dy in mark_finders.dark_offsets(m.pattern, m.side)
+        ],
+        np.float32,
+    )
+    return float(np.percentile(samples, 90)), float(np.median(_grey_at(frame, page.to_frame(dark))))
 
 
 def _grey_at(frame: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -350,3 +472,20 @@ def _sharpness(frame: np.ndarray, page: AlignedPage, contrast: float) -> float:
     gy = cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=3) / 8
     magnitude = np.hypot(gx, gy)
     return float(np.percentile(magnitude, 99.5) / contrast)
+
+
+def frame_sharpness(frame: np.ndarray, min_contrast: float) -> float | None:
+    """Steepest grey steps per full-resolution pixel over the whole frame, over its contrast;
+    None when the frame holds too little contrast to tell (an empty table is not blurred).
+
+    Measured at half size, where blur of 2 px or more still shows, at a quarter of the cost.
+    """
+    small = cv2.pyrDown(frame).astype(np.float32)
+    lo, hi = np.percentile(small[::4, ::4], (1, 99))
+    if hi - lo < min_contrast:
+        return None
+    magnitude = cv2.magnitude(
+        cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3) / 8,
+        cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3) / 8,
+    )
+    return float(np.percentile(magnitude[::2, ::2], 99.9) / float(hi - lo)) / 2

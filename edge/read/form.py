@@ -66,6 +66,8 @@ def _same_form(first: PageReading, page: PageReading) -> None:
             "finish this form first",
             "Halaman dari formulir lain: selesaikan formulir ini dulu",
         )
+    if page.qr is None or first.qr is None:
+        return  # the TPS and election come from the kit's certificate, not from the sheet
     if page.qr.tps != first.qr.tps or page.qr.election != first.qr.election:
         raise ForeignFormError(
             f"this page is for TPS {page.qr.tps} ({page.qr.election}), but the form's other "

@@ -12,15 +12,16 @@ import numpy as np
 from edge.align.aligner import AlignConfig, AlignedPage, Aligner
 from edge.align.geometry import template_geometries
 from edge.align.sample import BoxMm, bubble_darkness, sample_boxes
-from edge.errors import ForeignFormError
+from edge.errors import ForeignFormError, PageRefusedError
 from edge.read.bubbles import BubbleReading, read_column
 from edge.read.numbers import NumberReading, read_number
+from edge.read.placement import FieldPlace, place_fields
 from edge.read.qr import read_qr
 from edge.recognition.model import DigitModel
 from edge.recognition.normalise import normalise_batch
 from protocol.forms import layout
 from protocol.forms.qr import QrPayload
-from protocol.forms.schema import FieldSpec, Template
+from protocol.forms.schema import FieldSpec, Page, Template
 
 BOX_INSET_MM = 0.8  # read inside the printed border; normalise() erases what slivers remain
 
@@ -45,7 +46,7 @@ class FieldReading:
 class PageReading:
     template: Template
     page: int
-    qr: QrPayload
+    qr: QrPayload | None  # None: the sheet carries no QR code (KPU prints none) or it is unreadable
     image_sha256: str
     alignment: AlignedPage
     fields: dict[str, FieldReading] = field(default_factory=dict)
@@ -82,21 +83,41 @@ class PageReader:
         geometries = [g for t in templates for g in template_geometries(t)]
         self.aligner = Aligner(geometries, align_config)
 
-    def read(self, frame: np.ndarray, image_bytes: bytes) -> PageReading:
+    def read(
+        self, frame: np.ndarray, image_bytes: bytes, *, form_hint: str | None = None
+    ) -> PageReading:
+        """Read one page, or raise a PageRefusedError saying why (with the page's number once
+        the tag or the layout has named it). ``form_hint``, the form being scanned, names a
+        page whose tag is not known when its print is alike in several forms."""
         clock = _Clock()
-        aligned = self.aligner.align(frame)
+        aligned = self.aligner.align(frame, form_hint=form_hint)
         clock.lap("align")
         template = self.templates[aligned.geometry.form]
         page = template.page(aligned.geometry.page)
-        qr = read_qr(frame, aligned, page.qr)
-        self._check_owner(qr, template.id, page.number)
-        clock.lap("qr")
-        fields = self._read_fields(frame, aligned, page.fields, clock)
+        try:
+            self._check_form(template.id)
+            qr = read_qr(frame, aligned, page.qr)
+            if qr is not None:
+                self._check_qr(qr, template.id, page.number)
+            clock.lap("qr")
+            fields = self._read_fields(frame, aligned, page, clock)
+        except PageRefusedError as e:
+            e.page = page.number if e.page is None else e.page
+            raise
         digest = hashlib.sha256(image_bytes).hexdigest()
         clock.lap("hash")
         return PageReading(template, page.number, qr, digest, aligned, fields, clock.laps)
 
-    def _check_owner(self, qr: QrPayload, form: str, page: int) -> None:
+    def _check_form(self, form: str) -> None:
+        forms = self.expect.forms
+        if forms and form not in forms:
+            raise ForeignFormError(
+                f"this kit does not scan {form} (it scans {', '.join(forms)})",
+                "Formulir ini bukan untuk kit ini",
+            )
+
+    def _check_qr(self, qr: QrPayload, form: str, page: int) -> None:
+        """Where a sheet carries a QR code, it must agree with the tag and with this kit."""
         if qr.form != form or qr.page != page:
             raise ForeignFormError(
                 f"the QR code names {qr.form} page {qr.page} but the tag says {form} page "
@@ -104,11 +125,6 @@ class PageReader:
                 "Formulir tidak sah: kode QR dan kode halaman tidak cocok",
             )
         e = self.expect
-        if e.forms and form not in e.forms:
-            raise ForeignFormError(
-                f"this kit does not scan {form} (it scans {', '.join(e.forms)})",
-                "Formulir ini bukan untuk kit ini",
-            )
         if e.election is not None and qr.election != e.election:
             raise ForeignFormError(
                 f"this page is for election {qr.election}, not {e.election}",
@@ -121,18 +137,21 @@ class PageReader:
             )
 
     def _read_fields(
-        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec], clock: _Clock
+        self, frame: np.ndarray, aligned: AlignedPage, page: Page, clock: _Clock
     ) -> dict[str, FieldReading]:
+        specs = page.fields
+        places = place_fields(frame, aligned, specs, page.box_style, self.aligner.config)
+        clock.lap("place")
         boxes = [
             BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump())
             for spec in specs
-            for b in spec.boxes
+            for b in places[spec.id].boxes
         ]
         batch = normalise_batch(sample_boxes(frame, aligned, boxes))
         clock.lap("boxes")
         probs = self.model.classify(batch)
         clock.lap("model")
-        bubbles = self._read_bubbles(frame, aligned, specs)
+        bubbles = self._read_bubbles(frame, aligned, specs, places)
         clock.lap("bubbles")
         out, at = {}, 0
         for spec in specs:
@@ -143,13 +162,17 @@ class PageReader:
         return out
 
     def _read_bubbles(
-        self, frame: np.ndarray, aligned: AlignedPage, specs: Sequence[FieldSpec]
+        self,
+        frame: np.ndarray,
+        aligned: AlignedPage,
+        specs: Sequence[FieldSpec],
+        places: dict[str, FieldPlace],
     ) -> dict[str, tuple[BubbleReading, ...]]:
         with_bubbles = [s for s in specs if s.bubbles]
         if not with_bubbles:
             return {}
         centres = np.array(
-            [c for s in with_bubbles for column in layout.bubble_centres(s) for c in column],
+            [c for s in with_bubbles for column in places[s.id].bubbles for c in column],
             np.float32,
         )
         radius = min(layout.bubble_radius(s) or 0 for s in with_bubbles)

@@ -1,4 +1,10 @@
-"""Reading the page's QR code (election, form, page, TPS) from an aligned photograph."""
+"""Reading a page's optional QR code (election, form, page, TPS) from an aligned photograph.
+
+KPU prints no QR code; our own print may carry one. It is an extra check, never a requirement:
+a QR place with no ink in it means no code, and a code that does not decode is read past
+(the TPS and election come from the kit's certificate, the page from its tag). Only a code
+that does decode is held to what it says.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import cv2
 import numpy as np
 
 from edge.align.aligner import AlignedPage
-from edge.errors import ForeignFormError, PoorImageError
+from edge.errors import ForeignFormError
 from protocol.forms.errors import QrPayloadError
 from protocol.forms.qr import QrPayload, parse_qr_payload
 from protocol.forms.schema import Qr
@@ -18,18 +24,24 @@ from protocol.forms.schema import Qr
 SCALES_PX_PER_MM = (6.0, 9.0)
 
 
-def read_qr(frame: np.ndarray, page: AlignedPage, qr: Qr) -> QrPayload:
-    """Rectify the QR's square (with its quiet zone) out of the frame and decode it."""
+# A printed QR code is about half black; blank paper with a stamp or a stray line, far less.
+MIN_QR_INK = 0.2
+
+
+def read_qr(frame: np.ndarray, page: AlignedPage, qr: Qr) -> QrPayload | None:
+    """The sheet's QR code, or None when its place is blank or the code does not decode.
+
+    Raises ForeignFormError when a code decodes but is not one of ours.
+    """
+    if not _inked(_rectify(frame, page, qr, 2.0, quiet=False), page):
+        return None
     text = ""
     for px_per_mm in SCALES_PX_PER_MM:
         text = _decode(_rectify(frame, page, qr, px_per_mm), px_per_mm / page.px_per_mm)
         if text:
             break
     if not text:
-        raise PoorImageError(
-            "the page's QR code cannot be read: uncover it, smooth the page, scan again",
-            "Kode QR tidak terbaca: jangan tutupi kode QR, ratakan kertas, pindai lagi",
-        )
+        return None
     try:
         return parse_qr_payload(text)
     except QrPayloadError as e:
@@ -39,9 +51,18 @@ def read_qr(frame: np.ndarray, page: AlignedPage, qr: Qr) -> QrPayload:
         ) from e
 
 
-def _rectify(frame: np.ndarray, page: AlignedPage, qr: Qr, px_per_mm: float) -> np.ndarray:
-    x0, y0 = qr.x - qr.quiet, qr.y - qr.quiet
-    side = round((qr.size + 2 * qr.quiet) * px_per_mm)
+def _inked(symbol: np.ndarray, page: AlignedPage) -> bool:
+    """Whether the QR's square holds as much ink as a code does."""
+    threshold = page.paper_level - 0.5 * page.contrast
+    return float(np.mean(symbol < threshold)) >= MIN_QR_INK
+
+
+def _rectify(
+    frame: np.ndarray, page: AlignedPage, qr: Qr, px_per_mm: float, *, quiet: bool = True
+) -> np.ndarray:
+    pad = qr.quiet if quiet else 0.0
+    x0, y0 = qr.x - pad, qr.y - pad
+    side = round((qr.size + 2 * pad) * px_per_mm)
     to_mm = np.array([[1 / px_per_mm, 0, x0], [0, 1 / px_per_mm, y0], [0, 0, 1]])
     return cv2.warpPerspective(
         frame,

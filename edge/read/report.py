@@ -29,18 +29,24 @@ def _field(page: int, reading: FieldReading) -> dict[str, Any]:
     return out
 
 
-def form_report(form: FormReading, *, model_sha256: str, template_sha256: str) -> dict[str, Any]:
+def form_report(
+    form: FormReading,
+    *,
+    model_sha256: str,
+    template_sha256: str | None,
+    tps: str | None,
+    election: str | None,
+) -> dict[str, Any]:
+    """The form as read so far. With no page read it is still the same object, its form
+    null and its fields empty, so a caller always gets one shape."""
     template = form.template
-    if template is None:
-        raise ValueError("no page was read")
-    first = next(iter(form.pages.values()))
     return {
-        "form": template.id,
-        "form_version": template.version,
+        "form": None if template is None else template.id,
+        "form_version": None if template is None else template.version,
         "template_sha256": template_sha256,
         "model_sha256": model_sha256,
-        "election": first.qr.election,
-        "tps": first.qr.tps,
+        "election": election,
+        "tps": tps,
         "complete": form.complete,
         "missing_pages": form.missing,
         "pages": [

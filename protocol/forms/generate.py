@@ -7,17 +7,23 @@ documents where their numbers come from, and a test checks that the files match 
 
 Sources of the numbers (mm, origin top-left):
 - PPWP plano: KPU's vector PDF C.HASIL-PPWP (600 x 900 mm), read with pdfplumber. Its boxes,
-  bubbles, tables, corner marks and tag block are reproduced exactly. Its corner marks are
-  2 x 2 checkerboards of 7.2 mm cells; we print the same 14.4 mm footprint as one solid square
-  (found more robustly). Its tag block is an AprilTag of family 36h10 (not 36h11) with ids
-  101/102/103, printed turned 180 degrees: we print it the same way, so the kit also knows a
-  genuine KPU sheet. The QR code (ours) sits in the empty right margin beside the tables.
+  bubbles, tables, corner marks and tag block are reproduced exactly, and printed as KPU
+  prints them: corner marks are 2 x 2 checkerboards of 7.2 mm cells (black top-left and
+  bottom-right), digit boxes have 1.06 mm borders (page 2's also a light grey dotted "8" inside),
+  a light grey frame (14 % black, 1.2 mm) runs between the marks and a dashed fold line (38 %)
+  crosses the top. Its tag block is an AprilTag of family 36h10 (not 36h11) with ids
+  101/102/103, printed turned 180 degrees: KPU's own ids, so the kit names a genuine KPU sheet's
+  page by them. There is no QR code on KPU's sheet; ours (optional) goes in the empty right
+  margin beside the tables.
 - PPWP salinan: KPU's A4 scan (Lampiran XVI PKPU 25/2023), measured on its 1610 x 2277 px
   image; the content is scaled by 0.92 about the page centre to make room for the corner marks,
   tag and QR that the real copy lacks.
 - Pilkada (C.HASIL-KWK) and the DPRD example: no printed 2024 sheet was available; pages 1 and 3
   are the PPWP ones (FORMS.md section 3: the same sections), page 2 is our layout for 2-6
   options (boxes and bubbles as on PPWP, no tally grid: 600 voters do not fit the PPWP grid).
+  The print style is KPU's plano style (an inference: the same printer's 2024 series); the tag
+  ids are ours (``assigned_by: project``), since KPU's are not known, so on a KPU sheet the kit
+  names the page by its layout.
 """
 
 from __future__ import annotations
@@ -125,14 +131,21 @@ def field(
 # --- page furniture (marks, tag block, QR) ------------------------------------------------
 
 
-def plano_furniture(number: int, count: int, code: str, tag: tuple[str, int, int]) -> J:
-    family, tag_id, rotation = tag
+# A page tag: (family, id, rotation, assigned_by).
+TagSpec = tuple[str, int, int, str]
+KPU_BOX_STROKE = 1.06  # measured on KPU's plano PDF: every digit box's border
+
+
+def plano_furniture(number: int, count: int, code: str, tag: TagSpec, guides: str = "none") -> J:
+    family, tag_id, rotation, assigned_by = tag
     marks = [(40.0, 57.8), (545.6, 57.8), (545.6, 867.8), (40.0, 867.8)]
     return {
         "number": number,
         "width": W,
         "height": H,
-        "marks": [{"x": x, "y": y, "size": 14.4, "quiet": 5.0} for x, y in marks],
+        "marks": [
+            {"x": x, "y": y, "size": 14.4, "quiet": 5.0, "pattern": "checker"} for x, y in marks
+        ],
         "tag": {
             "family": family,
             "id": tag_id,
@@ -141,8 +154,11 @@ def plano_furniture(number: int, count: int, code: str, tag: tuple[str, int, int
             "size": 32.0,
             "rotation": rotation,
             "quiet": 2.5,
+            "assigned_by": assigned_by,
         },
-        "qr": {"x": 533.0, "y": 150.0, "size": 30.0, "quiet": 4.0},
+        # Between the tables (to x 527) and KPU's frame line (from x 559.2).
+        "qr": {"x": 532.0, "y": 150.0, "size": 22.0, "quiet": 4.0},
+        "box_style": {"stroke": KPU_BOX_STROKE, "guides": guides},
         "page_label": text(
             ID, 505.0, 104.9, f"Halaman {number} dari {count}", 4.7, bold=True, align="centre"
         ),
@@ -153,8 +169,30 @@ def plano_furniture(number: int, count: int, code: str, tag: tuple[str, int, int
             text(ID, 490.0, 123.3, str(tag_id), 4.2, align="centre", rotate=90),
             text(ID, 40.0, 893.0, f"{code} - Halaman {number} dari {count}", 3.0),
             text(ID, 527.0, 864.0, "*) Coret yang tidak perlu", 3.2, align="right"),
+            *kpu_frame(),
         ],
     }
+
+
+def kpu_frame() -> list[J]:
+    """KPU's light grey frame between the corner marks and the dashed fold line above it."""
+    grey = {"stroke": 1.2, "grey": 14}
+    return [
+        {"kind": "line", "x1": 60.5, "y1": 57.0, "x2": 539.1, "y2": 57.0, **grey},
+        {"kind": "line", "x1": 60.5, "y1": 882.0, "x2": 539.1, "y2": 882.0, **grey},
+        {"kind": "line", "x1": 39.9, "y1": 80.5, "x2": 39.9, "y2": 859.1, **grey},
+        {"kind": "line", "x1": 559.8, "y1": 80.5, "x2": 559.8, "y2": 859.1, **grey},
+        {
+            "kind": "line",
+            "x1": 40.0,
+            "y1": 49.85,
+            "x2": 560.0,
+            "y2": 49.85,
+            "stroke": 0.5,
+            "dashed": True,
+            "grey": 38,
+        },
+    ]
 
 
 def logo(f: Frame, cx: float, cy: float, r: float) -> list[J]:
@@ -322,7 +360,7 @@ def split_header(y: float, label_w: float = 229.0) -> list[J]:
     return out
 
 
-def page1(title: list[str], reserve: str, code: str, count: int, tag: tuple[str, int, int]) -> J:
+def page1(title: list[str], reserve: str, code: str, count: int, tag: TagSpec) -> J:
     page = plano_furniture(1, count, code, tag)
     d: list[J] = page["decor"]
     d += logo(ID, 90.3, 99.3, 7.0)
@@ -458,9 +496,7 @@ def tally(y: float, header: str, rows: int, row_h: float) -> list[J]:
     return d
 
 
-def page3(
-    count: int, number: int, code: str, tag: tuple[str, int, int], sum_label: str, saksi: list[str]
-) -> J:
+def page3(count: int, number: int, code: str, tag: TagSpec, sum_label: str, saksi: list[str]) -> J:
     page = plano_furniture(number, count, code, tag)
     d: list[J] = page["decor"]
     d += logo(ID, 84.0, 93.0, 5.0) + location_rows(ID, 88.5, 106.0, 283.8, 157.6, 352.5)
@@ -531,8 +567,8 @@ def page3(
 # --- PPWP page 2: three pairs with tally grids, boxes and bubbles ------------------------
 
 
-def ppwp_page2(tag: tuple[str, int, int]) -> J:
-    page = plano_furniture(2, 3, "C.HASIL-PPWP", tag)
+def ppwp_page2(tag: TagSpec) -> J:
+    page = plano_furniture(2, 3, "C.HASIL-PPWP", tag, guides="dots")
     d: list[J] = page["decor"]
     d += logo(ID, 84.0, 93.0, 5.0) + location_rows(ID, 88.5, 106.0, 283.8, 157.6, 352.5)
     d += section_title(
@@ -612,8 +648,8 @@ def instruction(right: float, y: float) -> list[J]:
 # --- Pilkada page 2: 2-6 options, boxes and bubbles, no tally grid -----------------------
 
 
-def pilkada_page2(options: list[J], tag: tuple[str, int, int], code: str) -> J:
-    page = plano_furniture(2, 3, code, tag)
+def pilkada_page2(options: list[J], tag: TagSpec, code: str) -> J:
+    page = plano_furniture(2, 3, code, tag, guides="dots")
     d: list[J] = page["decor"]
     d += logo(ID, 84.0, 93.0, 5.0) + location_rows(ID, 88.5, 106.0, 283.8, 157.6, 352.5)
     d += section_title(ID, 138.9, "IV.", "DATA PEROLEHAN SUARA PASANGAN CALON")
@@ -740,10 +776,12 @@ def vote_rules(option_fields: list[str]) -> list[J]:
 # --- templates ---------------------------------------------------------------------------
 
 
-# Bumped whenever a template's content changes (ids not listed are at version 1).
+# Bumped whenever a template's content changes (ids not listed are at version 2).
+# 2 (all): the print described as data (mark pattern, box style, who assigned the tag id), and
+# KPU's frame and fold line on plano pages.
 # ppwp-salinan 2: section II boxes inside the table's rows; QR clear of the tables; section III
-# header labelled.
-VERSIONS = {"ppwp-salinan": 2}
+# header labelled. 3: as every template's 2.
+VERSIONS = {"ppwp-salinan": 3}
 
 
 def template(
@@ -763,7 +801,7 @@ def template(
     out: J = {
         "format": "tps-form-template/1",
         "id": tid,
-        "version": VERSIONS.get(tid, 1),
+        "version": VERSIONS.get(tid, 2),
         "title": title,
         "description": description,
         "election_kind": kind,
@@ -793,7 +831,7 @@ PPWP_TITLE = [
 
 
 def ppwp_plano() -> J:
-    tags = [("apriltag_36h10", 100 + p, 180) for p in (1, 2, 3)]
+    tags = [("apriltag_36h10", 100 + p, 180, "kpu") for p in (1, 2, 3)]
     options = [{"number": n, "label": f"PASANGAN CALON {n}", "field": f"IV.{n}"} for n in (1, 2, 3)]
     pages = [
         page1(PPWP_TITLE, "2%", "C.HASIL-PPWP", 3, tags[0]),
@@ -824,7 +862,7 @@ def pilkada(contest: str, n: int, kk: int | None) -> J:
     )
     base = 200 if contest == "pkwkp" else 300
     slot = n if kk is None else 6 + kk  # tag ids: base + 10 * slot + page
-    tags = [("apriltag_36h11", base + 10 * slot + p, 0) for p in (1, 2, 3)]
+    tags = [("apriltag_36h11", base + 10 * slot + p, 0, "project") for p in (1, 2, 3)]
     options = []
     for i in range(1, n + 1):
         opt: J = {"number": i, "label": f"PASANGAN CALON {i}", "field": f"IV.{i}"}
@@ -877,7 +915,7 @@ def dprd_example() -> J:
     pages, rules = [], []
     for number, chunk in ((1, [1, 2]), (2, [3, 4])):
         page = plano_furniture(
-            number, 2, "C.HASIL-DPRD KAB/KOTA", ("apriltag_36h11", 500 + number, 0)
+            number, 2, "C.HASIL-DPRD KAB/KOTA", ("apriltag_36h11", 500 + number, 0, "project")
         )
         d: list[J] = page["decor"]
         d += section_title(
@@ -974,7 +1012,9 @@ def a4_furniture(number: int, tag_id: int) -> J:
         "number": number,
         "width": A4W,
         "height": A4H,
-        "marks": [{"x": x, "y": y, "size": 8.0, "quiet": 2.5} for x, y in marks],
+        "marks": [
+            {"x": x, "y": y, "size": 8.0, "quiet": 2.5, "pattern": "solid"} for x, y in marks
+        ],
         "tag": {
             "family": "apriltag_36h11",
             "id": tag_id,
@@ -983,8 +1023,10 @@ def a4_furniture(number: int, tag_id: int) -> J:
             "size": 10.0,
             "rotation": 0,
             "quiet": 1.5,
+            "assigned_by": "project",
         },
         "qr": {"x": 177.8, "y": SAL_QR_Y[number], "size": 14.0, "quiet": 2.0},
+        "box_style": {"stroke": 0.5, "guides": "none"},
         "page_label": text(f, 187.7, 20.9, f"Hal {number} dari 2", 2.2, bold=True, align="centre"),
         "decor": [
             box(f, 178.4, 10.3, 18.7, 7.8, 0.35),

@@ -94,13 +94,20 @@ class FieldSpec(_Model):
         return self
 
 
+MarkPattern = Literal["solid", "checker"]
+
+
 class CornerMark(_Model):
-    """A solid black square the kit finds to rectify the page."""
+    """A printed square at a corner of the page that the kit finds to rectify it."""
 
     x: Mm = Field(description="left edge, mm")
     y: Mm = Field(description="top edge, mm")
     size: Size = Field(description="side of the square, mm")
     quiet: Mm = Field(description="white margin around the square that nothing else prints in")
+    pattern: MarkPattern = Field(
+        description="solid: one black square; checker: a 2 x 2 checkerboard whose top-left and "
+        "bottom-right cells are black (KPU's 2024 plano print)"
+    )
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -120,10 +127,20 @@ class Tag(_Model):
         "(the real PPWP form prints its tags turned 180 degrees)"
     )
     quiet: Mm = Field(description="white margin around the tag, mm")
+    assigned_by: Literal["kpu", "project"] = Field(
+        description="kpu: KPU prints this id on its own sheets, so the kit names a genuine "
+        "sheet's page by it; project: our own id, printed only on sheets we print (KPU's id for "
+        "this page is not known yet), so on KPU's sheet the kit names the page by its printed "
+        "layout among the forms of the kit's bundle"
+    )
 
 
 class Qr(_Model):
-    """Where the QR code naming election, form, page and TPS is printed."""
+    """Where a QR code naming election, form, page and TPS may be printed.
+
+    Optional on every sheet (KPU prints none): where one is printed and read it must agree with
+    the tag and the kit, and where it is absent or unreadable the page is read without it.
+    """
 
     x: Mm = Field(description="left edge of the symbol (without quiet zone), mm")
     y: Mm = Field(description="top edge of the symbol (without quiet zone), mm")
@@ -166,6 +183,8 @@ class Line(_Model):
     y2: Mm = Field(description="end y, mm")
     stroke: Stroke = 0.35
     dotted: bool = Field(default=False, description="dotted, as the real form's write-in lines")
+    dashed: bool = Field(default=False, description="dashed, as the plano's fold line")
+    grey: Grey = Field(default=100, description="darkness in percent (KPU's frame lines are 14)")
 
 
 class Grid(_Model):
@@ -193,6 +212,16 @@ class Circle(_Model):
 Decor = Annotated[Text | Box | Line | Grid | Circle, Field(discriminator="kind")]
 
 
+class BoxStyle(_Model):
+    """How a page prints its digit boxes (the reader looks inside them, so it must know)."""
+
+    stroke: Stroke = Field(description="border width in mm, centred on the box's edges")
+    guides: Literal["none", "dots"] = Field(
+        description='dots: a light grey dotted "8" inside each box that guides the writing '
+        "(KPU's plano page 2); none: an empty box"
+    )
+
+
 class Page(_Model):
     """One sheet of the form."""
 
@@ -205,7 +234,8 @@ class Page(_Model):
         description="corner marks: top-left, top-right, bottom-right, bottom-left",
     )
     tag: Tag = Field(description="the page tag")
-    qr: Qr = Field(description="the QR code's place")
+    qr: Qr = Field(description="where a QR code goes when one is printed (never required)")
+    box_style: BoxStyle = Field(description="how the digit boxes are printed")
     page_label: Text = Field(description='"Halaman X dari N" as printed')
     fields: list[FieldSpec] = Field(default_factory=list, description="numbers read on this page")
     decor: list[Decor] = Field(

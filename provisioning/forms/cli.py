@@ -49,6 +49,12 @@ def list_forms() -> None:
     show_default=True,
     help="plano: the form's own size; a4: shrunk onto A4 (proofs only).",
 )
+@click.option(
+    "--qr/--no-qr",
+    default=None,
+    help="Print a QR code naming election, form, page and TPS on every page: an extra check "
+    "the kit makes where it finds one. Default: off on plano sheets (KPU prints none), on A4.",
+)
 def print_forms(
     form_id: str,
     election: str,
@@ -56,15 +62,25 @@ def print_forms(
     tps_csv: Path | None,
     out: Path,
     size: str,
+    qr: bool | None,
 ) -> None:
-    """Print every page of a form for each TPS given, into one PDF."""
+    """Print every page of a form for each TPS given, into one PDF, in KPU's print: its corner
+    marks, box borders and writing guides, frame and fold line."""
     from provisioning.forms.pdf import write_pdf  # reportlab only when printing
 
     template = loader.load_template(form_id)
     check_id(election, "--election")
     codes = _codes(tps_list, tps_csv)
     with tqdm(total=len(codes), unit="TPS", desc=form_id, disable=None) as bar:
-        pages = write_pdf(template, codes, election, out, size=size, progress=bar.update)  # type: ignore[arg-type]
+        pages = write_pdf(
+            template,
+            codes,
+            election,
+            out,
+            size=size,  # type: ignore[arg-type]
+            qr=template.sheet == "a4" if qr is None else qr,
+            progress=bar.update,
+        )
     click.echo(f"wrote {out}: {pages} pages for {len(codes)} TPS ({form_id} v{template.version})")
 
 
@@ -108,6 +124,18 @@ def _read_csv(path: Path) -> list[str]:
     help="First TPS code; form n goes to TPS number n of the same village.",
 )
 @click.option("--election", help="Election id (default pemilu-2024 or pilkada-2024 by form).")
+@click.option(
+    "--fold",
+    is_flag=True,
+    help="Photograph folded, curled sheets: a fold crease a few mm high and edges or a corner "
+    "lifted a few mm, as KPU's plano sheet lies on the table.",
+)
+@click.option(
+    "--qr",
+    is_flag=True,
+    help="Print the optional QR code (election, form, page, TPS) on every page; "
+    "KPU's sheet has none.",
+)
 def synth(
     digits_prefix: str,
     count: int,
@@ -116,6 +144,8 @@ def synth(
     form_ids: tuple[str, ...],
     tps: str,
     election: str | None,
+    fold: bool,
+    qr: bool,
 ) -> None:
     """Fill forms with real handwriting and photograph them as the kit would, keeping the
     truth: DIR/NNNN-p.jpg and DIR/NNNN-p.json for form n, page p."""
@@ -144,6 +174,8 @@ def synth(
             seed=seed,
             tps=tps,
             election=election,
+            fold=fold,
+            qr=qr,
             progress=lambda: bar.update(1),
         )
     click.echo(f"{count} forms, {len(written)} pages written to {out}")

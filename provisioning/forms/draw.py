@@ -20,23 +20,29 @@ from protocol.forms.schema import (
     TAG_CELLS,
     TAG_DICTIONARIES,
     Box,
+    BoxStyle,
     Circle,
+    CornerMark,
     Decor,
     FieldSpec,
     Grid,
     Line,
     Page,
+    Rect,
     Tag,
     Template,
     Text,
 )
 
-# Digit boxes are printed thin: the reader looks at the box interior, and a heavy border
-# bleeding into it after blur costs more than a faint one that is harder to see.
-BOX_STROKE = 0.5
 BUBBLE_STROKE = 0.35
 # Bubble digits in mid grey: legible for the KPPS, yet far lighter than a filled bubble.
 BUBBLE_DIGIT_GREY = 55
+# KPU's dotted writing guide in a digit box, measured on its plano PDF (a 20 mm box): 5 x 9
+# light grey squares of 0.7 mm drawing an "8", columns 10.3 % and rows 8.3 % of the box apart.
+GUIDE_COLUMNS, GUIDE_ROWS = 5, 9
+GUIDE_PITCH = (0.103, 0.083)
+GUIDE_DOT = 0.7
+GUIDE_GREY = 21
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class PLine:
     y2: float
     stroke: float
     dotted: bool = False
+    dashed: bool = False
+    grey: int = 100  # percent black
 
 
 @dataclass(frozen=True)
@@ -93,20 +101,38 @@ class PCells:
 Primitive = PRect | PLine | PCircle | PText | PCells
 
 
-def page_primitives(template: Template, number: int, tps: str, election: str) -> list[Primitive]:
-    """Everything printed on page ``number`` of ``template`` for one TPS and election."""
+def page_primitives(
+    template: Template, number: int, tps: str, election: str, *, qr: bool = False
+) -> list[Primitive]:
+    """Everything printed on page ``number`` of ``template`` for one TPS and election.
+
+    ``qr`` adds the optional QR code naming election, form, page and TPS (KPU prints none).
+    """
     page = template.page(number)
-    payload = qr_payload(election, template.id, number, tps)
     out: list[Primitive] = []
     for item in page.decor:
         out += decor_primitives(item)
     out.append(text_primitive(page.page_label))
     for f in page.fields:
-        out += field_primitives(f)
-    out += [PRect(m.x, m.y, m.size, m.size, fill=100) for m in page.marks]
+        out += field_primitives(f, page.box_style)
+    for m in page.marks:
+        out += mark_primitives(m)
     out.append(tag_primitive(page.tag))
-    out += qr_primitives(page, payload, str(tps_codes.parse(tps)), election)
+    if qr:
+        payload = qr_payload(election, template.id, number, tps)
+        out += qr_primitives(page, payload, str(tps_codes.parse(tps)), election)
     return out
+
+
+def mark_primitives(m: CornerMark) -> list[Primitive]:
+    """A solid square, or KPU's checkerboard: black top-left and bottom-right cells."""
+    if m.pattern == "solid":
+        return [PRect(m.x, m.y, m.size, m.size, fill=100)]
+    half = m.size / 2
+    return [
+        PRect(m.x, m.y, half, half, fill=100),
+        PRect(m.x + half, m.y + half, half, half, fill=100),
+    ]
 
 
 def decor_primitives(item: Decor) -> list[Primitive]:
@@ -115,7 +141,11 @@ def decor_primitives(item: Decor) -> list[Primitive]:
     if isinstance(item, Box):
         return [PRect(item.x, item.y, item.w, item.h, item.stroke, item.fill)]
     if isinstance(item, Line):
-        return [PLine(item.x1, item.y1, item.x2, item.y2, item.stroke, item.dotted)]
+        return [
+            PLine(
+                item.x1, item.y1, item.x2, item.y2, item.stroke, item.dotted, item.dashed, item.grey
+            )
+        ]
     if isinstance(item, Circle):
         return [PCircle(item.cx, item.cy, item.r, item.stroke, item.fill)]
     return grid_lines(item)
@@ -133,8 +163,12 @@ def text_primitive(t: Text) -> PText:
     return PText(t.x, t.y, t.text, t.size, t.bold, t.align, t.rotate)
 
 
-def field_primitives(f: FieldSpec) -> list[Primitive]:
-    out: list[Primitive] = [PRect(b.x, b.y, b.w, b.h, BOX_STROKE) for b in f.boxes]
+def field_primitives(f: FieldSpec, style: BoxStyle) -> list[Primitive]:
+    out: list[Primitive] = []
+    for b in f.boxes:
+        out.append(PRect(b.x, b.y, b.w, b.h, style.stroke))
+        if style.guides == "dots":
+            out += guide_dots(b)
     for col in f.bubbles or []:
         for digit in range(10):
             cx, cy = col.centre(digit)
@@ -145,6 +179,22 @@ def field_primitives(f: FieldSpec) -> list[Primitive]:
                     cx, cy + size * 0.36, str(digit), size, align="centre", grey=BUBBLE_DIGIT_GREY
                 )
             )
+    return out
+
+
+def guide_dots(box: Rect) -> list[Primitive]:
+    """KPU's dotted "8": full top, middle and bottom rows; left, centre and right columns."""
+    cx, cy = box.centre
+    dx, dy = GUIDE_PITCH[0] * box.w, GUIDE_PITCH[1] * box.h
+    half = GUIDE_DOT / 2
+    out: list[Primitive] = []
+    for row in range(GUIDE_ROWS):
+        for col in range(GUIDE_COLUMNS):
+            full_row = row in (0, GUIDE_ROWS // 2, GUIDE_ROWS - 1)
+            if full_row or col % 2 == 0:
+                x = cx + (col - GUIDE_COLUMNS // 2) * dx
+                y = cy + (row - GUIDE_ROWS // 2) * dy
+                out.append(PRect(x - half, y - half, GUIDE_DOT, GUIDE_DOT, fill=GUIDE_GREY))
     return out
 
 
@@ -172,3 +222,21 @@ def qr_primitives(page: Page, payload: str, tps: str, election: str) -> list[Pri
         PText(q.x + q.size / 2, below, f"TPS {tps}", size, bold=True, align="centre"),
         PText(q.x + q.size / 2, below + size * 1.3, election, size * 0.8, align="centre"),
     ]
+
+
+DASH_MM = (1.2, 3.6)  # dash length and period of KPU's fold line
+
+
+def dashes(line: PLine, inset: float = 0.0) -> list[tuple[float, float, float, float]]:
+    """The dashes of a dashed line, as (x1, y1, x2, y2) segments in mm, each shortened by
+    ``inset`` mm at both ends."""
+    length = float(np.hypot(line.x2 - line.x1, line.y2 - line.y1))
+    on, period = DASH_MM
+    out = []
+    start = 0.0
+    while start < length:
+        a, b = (start + inset) / length, (min(start + on, length) - inset) / length
+        dx, dy = line.x2 - line.x1, line.y2 - line.y1
+        out.append((line.x1 + a * dx, line.y1 + a * dy, line.x1 + b * dx, line.y1 + b * dy))
+        start += period
+    return out

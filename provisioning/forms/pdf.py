@@ -14,7 +14,16 @@ from reportlab.pdfgen.canvas import Canvas
 
 from protocol.forms.schema import Template
 from provisioning.errors import ProvisioningError
-from provisioning.forms.draw import PCells, PCircle, PLine, PRect, Primitive, PText, page_primitives
+from provisioning.forms.draw import (
+    DASH_MM,
+    PCells,
+    PCircle,
+    PLine,
+    PRect,
+    Primitive,
+    PText,
+    page_primitives,
+)
 
 SheetSize = Literal["plano", "a4"]
 FONTS = {False: "Helvetica", True: "Helvetica-Bold"}
@@ -27,9 +36,12 @@ def write_pdf(
     out: Path,
     *,
     size: SheetSize = "plano",
+    qr: bool = False,
     progress: Callable[[], None] | None = None,
 ) -> int:
     """Write every page of ``template`` for each TPS into ``out``; return the page count.
+
+    ``qr`` prints the optional QR code naming election, form, page and TPS on every page.
 
     ``size="plano"`` prints at the template's own size; ``"a4"`` shrinks each page to fit A4
     (proofs on an office printer: the kit's geometry then no longer matches the sheet)."""
@@ -40,7 +52,7 @@ def write_pdf(
         pages = 0
         for code in tps_codes:
             for page in template.pages:
-                _draw_page(canvas, template, page.number, code, election, size)
+                _draw_page(canvas, template, page.number, code, election, size, qr)
                 pages += 1
             if progress is not None:
                 progress()
@@ -67,7 +79,13 @@ def _temp_beside(out: Path) -> Path:
 
 
 def _draw_page(
-    canvas: Canvas, template: Template, number: int, tps: str, election: str, size: SheetSize
+    canvas: Canvas,
+    template: Template,
+    number: int,
+    tps: str,
+    election: str,
+    size: SheetSize,
+    qr: bool,
 ) -> None:
     page = template.page(number)
     w, h = page.width * mm, page.height * mm
@@ -78,7 +96,7 @@ def _draw_page(
         canvas.scale(scale, scale)
     else:
         canvas.setPageSize((w, h))
-    for item in page_primitives(template, number, tps, election):
+    for item in page_primitives(template, number, tps, election, qr=qr):
         draw(canvas, item, page.height)
     canvas.showPage()
 
@@ -104,9 +122,14 @@ def draw(canvas: Canvas, item: Primitive, page_h: float) -> None:
         )
     elif isinstance(item, PLine):
         canvas.setLineWidth(item.stroke * mm)
+        canvas.setStrokeGray(1 - item.grey / 100)
         # Dots, as on the real form: near-zero dashes drawn with round caps.
         canvas.setLineCap(1 if item.dotted else 0)
-        canvas.setDash([0.01 * mm, 1.4 * mm] if item.dotted else [])
+        if item.dotted:
+            canvas.setDash([0.01 * mm, 1.4 * mm])
+        elif item.dashed:
+            on, period = DASH_MM
+            canvas.setDash([on * mm, (period - on) * mm])
         canvas.line(item.x1 * mm, y(item.y1), item.x2 * mm, y(item.y2))
         canvas.setDash([])
         canvas.setLineCap(0)

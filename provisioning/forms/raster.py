@@ -8,11 +8,22 @@ anti-aliased like a scan.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
 from protocol.forms.schema import Template
-from provisioning.forms.draw import PCells, PCircle, PLine, PRect, Primitive, PText, page_primitives
+from provisioning.forms.draw import (
+    PCells,
+    PCircle,
+    PLine,
+    PRect,
+    Primitive,
+    PText,
+    dashes,
+    page_primitives,
+)
 
 SHIFT = 4  # cv2 fixed-point bits: sub-pixel positions for lines and circles
 ONE = 1 << SHIFT
@@ -20,12 +31,14 @@ HERSHEY_CAP = 22.0  # height of a capital at fontScale 1 for FONT_HERSHEY_SIMPLE
 
 
 def render_page(
-    template: Template, page: int, tps: str, election: str, px_per_mm: float
+    template: Template, page: int, tps: str, election: str, px_per_mm: float, *, qr: bool = False
 ) -> np.ndarray:
-    """Page ``page`` of ``template`` printed for ``tps`` and ``election``: uint8, white 255."""
+    """Page ``page`` of ``template`` printed for ``tps`` and ``election``: uint8, white 255.
+
+    ``qr`` adds the optional QR code (see ``page_primitives``)."""
     p = template.page(page)
     image = np.full((round(p.height * px_per_mm), round(p.width * px_per_mm)), 255, np.uint8)
-    for item in page_primitives(template, page, tps, election):
+    for item in page_primitives(template, page, tps, election, qr=qr):
         draw(image, item, px_per_mm)
     return image
 
@@ -57,26 +70,46 @@ def _thick(stroke: float, k: float) -> int:
 
 
 def _rect(image: np.ndarray, r: PRect, k: float) -> None:
-    x0, y0, x1, y1 = (round(v * k) for v in (r.x, r.y, r.x + r.w, r.y + r.h))
     if r.fill:
+        (x0, x1), (y0, y1) = _span(r.x, r.x + r.w, k), _span(r.y, r.y + r.h, k)
         image[y0:y1, x0:x1] = np.minimum(image[y0:y1, x0:x1], _grey(r.fill))
     if r.stroke:
-        pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.int32)
-        cv2.polylines(image, [pts], True, 0, _thick(r.stroke, k), cv2.LINE_AA)
+        corners = [(r.x, r.y), (r.x + r.w, r.y), (r.x + r.w, r.y + r.h), (r.x, r.y + r.h)]
+        pts = np.array([[_fx(x, k), _fx(y, k)] for x, y in corners], np.int32)
+        cv2.polylines(image, [pts], True, 0, _thick(r.stroke, k), cv2.LINE_AA, SHIFT)
+
+
+def _span(start: float, end: float, k: float) -> tuple[int, int]:
+    """The pixels whose centres lie within [start, end] mm, as a slice: a filled shape is
+    centred where the template says, as lines drawn at sub-pixel positions are."""
+    return math.ceil(start * k), math.floor(end * k) + 1
 
 
 def _line(image: np.ndarray, ln: PLine, k: float) -> None:
-    t = _thick(ln.stroke, k)
+    t, grey = _thick(ln.stroke, k), _grey(ln.grey)
+    if ln.dashed:
+        # OpenCV caps a thick line with half its width at each end: shorten by as much.
+        for x1, y1, x2, y2 in dashes(ln, inset=ln.stroke / 2):
+            cv2.line(
+                image,
+                (_fx(x1, k), _fx(y1, k)),
+                (_fx(x2, k), _fx(y2, k)),
+                grey,
+                t,
+                cv2.LINE_AA,
+                SHIFT,
+            )
+        return
     if not ln.dotted:
         p1, p2 = (_fx(ln.x1, k), _fx(ln.y1, k)), (_fx(ln.x2, k), _fx(ln.y2, k))
-        cv2.line(image, p1, p2, 0, t, cv2.LINE_AA, SHIFT)
+        cv2.line(image, p1, p2, grey, t, cv2.LINE_AA, SHIFT)
         return
     length = float(np.hypot(ln.x2 - ln.x1, ln.y2 - ln.y1))
     for i in range(int(length / 1.4) + 1):
         f = i * 1.4 / length if length else 0.0
         x, y = ln.x1 + f * (ln.x2 - ln.x1), ln.y1 + f * (ln.y2 - ln.y1)
         cv2.circle(
-            image, (_fx(x, k), _fx(y, k)), max(ONE // 2, _fx(0.2, k)), 0, -1, cv2.LINE_AA, SHIFT
+            image, (_fx(x, k), _fx(y, k)), max(ONE // 2, _fx(0.2, k)), grey, -1, cv2.LINE_AA, SHIFT
         )
 
 
@@ -116,8 +149,8 @@ def _rotated_text(image: np.ndarray, t: PText, k: float, scale: float, thick: in
 
 def _cells(image: np.ndarray, c: PCells, k: float) -> None:
     for r, row in enumerate(c.bits):
-        y0, y1 = round((c.y + r * c.cell) * k), round((c.y + (r + 1) * c.cell) * k)
+        y0, y1 = _span(c.y + r * c.cell, c.y + (r + 1) * c.cell, k)
         for col, bit in enumerate(row):
             if bit:
-                x0, x1 = round((c.x + col * c.cell) * k), round((c.x + (col + 1) * c.cell) * k)
+                x0, x1 = _span(c.x + col * c.cell, c.x + (col + 1) * c.cell, k)
                 image[y0:y1, x0:x1] = 0

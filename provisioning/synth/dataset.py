@@ -35,9 +35,13 @@ def write_set(
     seed: int,
     tps: str,
     election: str | None = None,
+    fold: bool = False,
+    qr: bool = False,
     progress: Callable[[], None] = lambda: None,
 ) -> list[Path]:
-    """Synthesize ``forms`` forms, cycling through ``templates``; return the JPEG paths."""
+    """Synthesize ``forms`` forms, cycling through ``templates``; return the JPEG paths.
+
+    ``fold``: photograph folded, curled sheets; ``qr``: print the optional QR code."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for n in range(1, forms + 1):
@@ -49,6 +53,8 @@ def write_set(
             election=election_for(template, election),
             bank=bank,
             rng=rng,
+            fold=fold,
+            qr=qr,
         )
         for page in pages:
             stem = out / f"{n:04d}-{page.number}"

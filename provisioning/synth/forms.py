@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -105,12 +105,22 @@ def synthesize_form(
     conditions: Conditions | None = None,
     only_pages: Sequence[int] | None = None,
     before_photo: Callable[[np.ndarray, float], None] | None = None,
+    qr: bool = False,
+    blank: Callable[[int, float], np.ndarray] | None = None,
+    fold: bool = False,
+    max_blur: float = 1.2,
 ) -> list[SynthPage]:
     """Every page of one filled form, photographed; ``values`` default to a consistent set.
 
     ``before_photo(image, px_per_mm)`` may change the filled page before it is photographed
     (a hand over a corner mark, a coffee stain): the tests use it for the refusals.
+    ``qr`` prints the optional QR code. ``blank(page, px_per_mm)`` gives the printed page to
+    write on instead of ours (uint8 grey, white 255, the template's size in mm at that
+    scale): KPU's own sheet, say. Where ``conditions`` are not given they are drawn, with a
+    folded, curled sheet if ``fold`` and a blur up to ``max_blur`` px.
     """
+    if qr and blank is not None:
+        raise ValueError("qr adds the QR code to our print; a blank page given is printed already")
     values = values if values is not None else consistent_values(template, rng)
     geometry = geometry or CameraGeometry()
     k = OVERSAMPLE * camera_px_per_mm(template, geometry)
@@ -118,7 +128,7 @@ def synthesize_form(
     for page in template.pages:
         if only_pages is not None and page.number not in only_pages:
             continue
-        image = render_page(template, page.number, tps, election, k)
+        image = _blank_page(template, page.number, tps, election, k, qr=qr, blank=blank)
         truth_fields, truth_boxes, truth_bubbles = {}, {}, {}
         for spec in page.fields:
             boxes, bubbles = _fill_field(image, spec, values[spec.id], bank, rng, k)
@@ -128,7 +138,9 @@ def synthesize_form(
                 truth_bubbles[spec.id] = bubbles
         if before_photo is not None:
             before_photo(image, k)
-        jpeg, _, used = photograph(image, rng, geometry=geometry, conditions=conditions)
+        # Drawn here, not in photograph, to pass the options: the random stream is the same.
+        drawn = conditions or Conditions.draw(rng, geometry, fold=fold, max_blur=max_blur)
+        jpeg, _, used = photograph(image, rng, geometry=geometry, conditions=drawn, px_per_mm=k)
         truth = {
             "form": template.id,
             "page": page.number,
@@ -137,9 +149,38 @@ def synthesize_form(
             "fields": truth_fields,
             "boxes": truth_boxes,
             "bubbles": truth_bubbles,
-            "photo": {
-                k2: round(v, 4) if isinstance(v, float) else v for k2, v in vars(used).items()
-            },
+            "qr": qr,
+            "photo": _rounded(asdict(used)),
         }
         pages.append(SynthPage(page.number, jpeg, truth))
     return pages
+
+
+def _blank_page(
+    template: Template,
+    number: int,
+    tps: str,
+    election: str,
+    k: float,
+    *,
+    qr: bool,
+    blank: Callable[[int, float], np.ndarray] | None,
+) -> np.ndarray:
+    if blank is None:
+        return render_page(template, number, tps, election, k, qr=qr)
+    page = template.page(number)
+    image = blank(number, k)
+    expected = (round(page.height * k), round(page.width * k))
+    if image.dtype != np.uint8 or image.shape != expected:
+        raise ValueError(
+            f"blank page {number}: {image.dtype} {image.shape}, expected uint8 {expected}"
+        )
+    return image.copy()  # a provider may cache its pages: the handwriting goes on a copy
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value

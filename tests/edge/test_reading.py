@@ -74,18 +74,53 @@ def test_bubbles_read_the_digits_the_kpps_blackened(reader, forms):
 def test_page_reading_names_its_page_and_hash(reader, forms):
     page = forms[0][2]
     reading = reader.read(_frame(page), page.jpeg)
-    assert (reading.template.id, reading.page, reading.qr.tps) == ("ppwp-plano", 3, TPS)
+    assert (reading.template.id, reading.page) == ("ppwp-plano", 3)
+    assert reading.qr is None  # KPU's print, as ours by default, carries no QR code
     assert len(reading.image_sha256) == 64
 
 
-def test_refuses_page_of_another_tps(reader, ppwp, bank):
-    page = _one_page(ppwp, bank, 7, tps="31.71.01.1001.002")
-    with pytest.raises(ForeignFormError, match=r"TPS 31\.71\.01\.1001\.002"):
+def test_reads_kpu_print_checkerboard_marks_thick_boxes_dotted_guides(reader, ppwp, bank):
+    """The sheet as KPU prints it: what the default print and the synthesizer draw."""
+    page2 = ppwp.page(2)
+    assert {m.pattern for m in page2.marks} == {"checker"} and page2.tag.assigned_by == "kpu"
+    assert (page2.box_style.stroke, page2.box_style.guides) == (1.06, "dots")
+    page = _one_page(ppwp, bank, 6)
+    reading = reader.read(_frame(page), page.jpeg)
+    assert reading.page == 2 and reading.qr is None
+    assert reading.alignment.reprojection_mm < 0.5
+    right = [reading.fields[k].number.value == v for k, v in page.truth["fields"].items()]
+    assert sum(right) >= len(right) - 1
+
+
+def test_sheet_with_our_qr_code_is_read_with_it(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 5, qr=True)
+    reading = reader.read(_frame(page), page.jpeg)
+    assert reading.qr is not None and (reading.qr.tps, reading.qr.page) == (TPS, 2)
+
+
+def test_unreadable_qr_code_is_read_past_not_refused(reader, ppwp, bank):
+    """The QR is an extra check, never a requirement: a smeared one does not stop the page."""
+
+    def smear(image, k):
+        qr = ppwp.page(2).qr
+        x0, y0, size = int(qr.x * k), int(qr.y * k), int(qr.size * k)
+        region = image[y0 : y0 + size, x0 : x0 + size]
+        region[:] = cv2.GaussianBlur(region, (0, 0), 2.5 * k)
+
+    page = _one_page(ppwp, bank, 4, qr=True, before_photo=smear)
+    reading = reader.read(_frame(page), page.jpeg)
+    assert reading.page == 2 and reading.qr is None
+
+
+def test_refuses_page_whose_qr_names_another_tps(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 7, tps="31.71.01.1001.002", qr=True)
+    with pytest.raises(ForeignFormError, match=r"TPS 31\.71\.01\.1001\.002") as refused:
         reader.read(_frame(page), page.jpeg)
+    assert refused.value.page == 2
 
 
-def test_refuses_page_of_another_election(reader, ppwp, bank):
-    page = _one_page(ppwp, bank, 8, election="latihan-2024")
+def test_refuses_page_whose_qr_names_another_election(reader, ppwp, bank):
+    page = _one_page(ppwp, bank, 8, election="latihan-2024", qr=True)
     with pytest.raises(ForeignFormError, match="election latihan-2024"):
         reader.read(_frame(page), page.jpeg)
 
@@ -129,10 +164,15 @@ def _cover_mark(number):
     return cover
 
 
-def test_refuses_covered_corner_mark_naming_it(reader, ppwp, bank):
-    page = _one_page(ppwp, bank, 11, before_photo=_cover_mark(3))
-    with pytest.raises(MarkMissingError, match="lay the page flat: corner mark 3 not found"):
+@pytest.mark.parametrize(
+    ("mark", "place", "tempat"),
+    [(1, "top left", "kiri atas"), (3, "bottom right", "kanan bawah")],
+)
+def test_refuses_covered_corner_mark_naming_its_place(reader, ppwp, bank, mark, place, tempat):
+    page = _one_page(ppwp, bank, 11, before_photo=_cover_mark(mark))
+    with pytest.raises(MarkMissingError, match=f"corner mark {place} not found") as refused:
         reader.read(_frame(page), page.jpeg)
+    assert tempat in refused.value.pesan and refused.value.page == 2
 
 
 def test_refuses_covered_tag(reader, ppwp, bank):
@@ -153,11 +193,23 @@ def test_refuses_page_too_dark(reader, ppwp, bank):
         reader.read(dark, page.jpeg)
 
 
-def test_refuses_page_too_blurred(reader, ppwp, bank):
+@pytest.mark.parametrize("sigma", [5.0, 9.0])
+def test_refuses_page_too_blurred_saying_it_is_blurred(reader, ppwp, bank, sigma):
+    """Blur is named whatever stage it defeats first: at sigma 9 no mark or tag is found."""
     page = _one_page(ppwp, bank, 14)
-    blurred = cv2.GaussianBlur(_frame(page), (0, 0), 5.0)
-    with pytest.raises(PoorImageError, match="too blurred"):
+    blurred = cv2.GaussianBlur(_frame(page), (0, 0), sigma)
+    with pytest.raises(PoorImageError, match="too blurred") as refused:
         reader.read(blurred, page.jpeg)
+    assert "kabur" in refused.value.pesan
+
+
+def test_reads_page_blurred_as_a_soft_lens_does(reader, ppwp, bank):
+    """Blur of sigma 1.5 px at full resolution is within what the kit must read."""
+    soft = Conditions(0.8, 0.01, -0.01, 0.01, 0.0, 1.0, 0.15, 0.0, 1.5, 3.0, 85)
+    page = _one_page(ppwp, bank, 17, number=1, conditions=soft)
+    reading = reader.read(_frame(page), page.jpeg)
+    right = [reading.fields[k].number.value == v for k, v in page.truth["fields"].items()]
+    assert sum(right) >= len(right) - 1
 
 
 def test_refuses_page_too_skewed(reader, ppwp, bank):
@@ -173,12 +225,12 @@ def test_refuses_sheet_whose_qr_and_tag_disagree(reader, ppwp, bank):
     def paste_qr_of_page_3(image, k):
         from provisioning.forms.raster import render_page
 
-        other = render_page(ppwp, 3, TPS, ELECTION, k)
+        other = render_page(ppwp, 3, TPS, ELECTION, k, qr=True)
         qr = ppwp.page(2).qr
         x0, y0 = int((qr.x - qr.quiet) * k), int((qr.y - qr.quiet) * k)
         size = int((qr.size + 2 * qr.quiet) * k)
         image[y0 : y0 + size, x0 : x0 + size] = other[y0 : y0 + size, x0 : x0 + size]
 
-    page = _one_page(ppwp, bank, 16, before_photo=paste_qr_of_page_3)
+    page = _one_page(ppwp, bank, 16, qr=True, before_photo=paste_qr_of_page_3)
     with pytest.raises(ForeignFormError, match="not a genuine form"):
         reader.read(_frame(page), page.jpeg)

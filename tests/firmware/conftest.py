@@ -65,23 +65,24 @@ def _write(pages: list[Any], folder: Path) -> Form:
 def forms(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Form]:
     """Whole PPWP forms photographed under the boom: a good one, one with a paper mistake
     (V.C added up wrong), and a practice form of the training election (seeds checked to
-    read as accept / paper mistake / accept with the shipped model)."""
+    read as accept / paper mistake / accept with the shipped model). The practice form is
+    printed with its optional QR code, so a real kit can tell it is for another election."""
     root = tmp_path_factory.mktemp("forms")
     bank = DigitBank(*load_digits(DIGITS))
     ppwp = load_template("ppwp-plano")
 
-    def make(election: str, seed: int, mistake: bool = False) -> list[Any]:
+    def make(election: str, seed: int, mistake: bool = False, qr: bool = False) -> list[Any]:
         rng = np.random.default_rng(seed)
         values = None
         if mistake:
             values, _ = wrong_sum(ppwp, consistent_values(ppwp, rng), rng)
-        options = {"bank": bank, "rng": rng, "conditions": STEADY, "values": values}
+        options = {"bank": bank, "rng": rng, "conditions": STEADY, "values": values, "qr": qr}
         return synthesize_form(ppwp, tps=TPS, election=election, **options)
 
     return {
         "good": _write(make(ELECTION, 42), root / "good"),
         "mistake": _write(make(ELECTION, 7, mistake=True), root / "mistake"),
-        "training": _write(make(TRAINING, 42), root / "training"),
+        "training": _write(make(TRAINING, 42, qr=True), root / "training"),
     }
 
 

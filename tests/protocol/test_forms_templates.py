@@ -124,7 +124,7 @@ def test_hash_ignores_formatting_but_not_content(tmp_path: Path):
     data = json.loads(raw)
     compact = json.dumps(data, separators=(",", ":")).encode()
     assert parse_template(compact).sha256 == parse_template(raw).sha256
-    data["version"] = 2
+    data["version"] += 1
     assert parse_template(json.dumps(data).encode()).sha256 != parse_template(raw).sha256
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from protocol.forms import load_template, parse_qr_payload
-from protocol.forms.layout import mark_rects, tag_corners
+from protocol.forms.layout import tag_corners
 from protocol.forms.schema import TAG_DICTIONARIES
 from provisioning.cli import main
 from provisioning.forms.raster import render_page
@@ -126,17 +126,17 @@ def test_list_shows_every_template_with_its_hash():
     result = run("list")
     assert result.exit_code == 0
     line = next(s for s in result.output.splitlines() if s.startswith("ppwp-plano"))
-    assert re.search(r"v1\s+3 pages\s+[0-9a-f]{64}", line)
+    assert re.search(r"v2\s+3 pages\s+[0-9a-f]{64}", line)
 
 
 @pytest.mark.parametrize(
     ("form", "px_per_mm"),
     [("ppwp-plano", 3.4), ("ppwp-salinan", 8.0), ("pkwkp-kk2", 3.4), ("dprd-kabko-example", 3.4)],
 )
-def test_raster_page_carries_tag_qr_and_marks(form: str, px_per_mm: float):
+def test_raster_page_carries_tag_marks_and_the_qr_only_when_asked(form: str, px_per_mm: float):
     template = load_template(form)
     for page in template.pages:
-        image = render_page(template, page.number, TPS, ELECTION, px_per_mm)
+        image = render_page(template, page.number, TPS, ELECTION, px_per_mm, qr=True)
         assert image.dtype == np.uint8
         assert image.shape == (round(page.height * px_per_mm), round(page.width * px_per_mm))
         family = getattr(cv2.aruco, TAG_DICTIONARIES[page.tag.family])
@@ -145,19 +145,32 @@ def test_raster_page_carries_tag_qr_and_marks(form: str, px_per_mm: float):
         assert ids is not None and list(ids.ravel()) == [page.tag.id]
         expected = np.array(tag_corners(page.tag)) * px_per_mm
         assert np.abs(corners[0].reshape(4, 2) - expected).max() < 3
-        text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
-        payload = parse_qr_payload(text)
+        # The optional QR is checked at print resolution: its modules are under a millimetre.
+        fine = render_page(template, page.number, TPS, ELECTION, 8.0, qr=True)
+        payload = parse_qr_payload(cv2.QRCodeDetector().detectAndDecode(fine)[0])
         assert (payload.election, payload.form, payload.page, payload.tps) == (
             ELECTION,
             form,
             page.number,
             TPS,
         )
-        for rect in mark_rects(page):
-            x0, y0 = round(rect.x * px_per_mm) + 1, round(rect.y * px_per_mm) + 1
-            x1, y1 = round(rect.right * px_per_mm) - 1, round(rect.bottom * px_per_mm) - 1
-            assert image[y0:y1, x0:x1].max() == 0  # solid black
-        assert _count_marks(image, px_per_mm, page.marks[0].size) == 4
+        plain = render_page(template, page.number, TPS, ELECTION, px_per_mm)
+        assert cv2.QRCodeDetector().detectAndDecode(plain)[0] == ""
+        for mark in page.marks:
+            assert _mark_cells(image, px_per_mm, mark) == _PATTERNS[mark.pattern]
+        if page.marks[0].pattern == "solid":
+            assert _count_marks(image, px_per_mm, page.marks[0].size) == 4
+
+
+# Which cells of a mark (top-left, top-right, bottom-right, bottom-left) are black.
+_PATTERNS = {"solid": (True, True, True, True), "checker": (True, False, True, False)}
+
+
+def _mark_cells(image: np.ndarray, k: float, mark) -> tuple[bool, ...]:
+    q = mark.size / 4
+    cx, cy = mark.x + mark.size / 2, mark.y + mark.size / 2
+    centres = [(cx - q, cy - q), (cx + q, cy - q), (cx + q, cy + q), (cx - q, cy + q)]
+    return tuple(bool(image[round(y * k), round(x * k)] < 64) for x, y in centres)
 
 
 def _count_marks(image: np.ndarray, k: float, size: float) -> int:
@@ -171,6 +184,28 @@ def _count_marks(image: np.ndarray, k: float, size: float) -> int:
         if abs(w - side) < 3 and abs(h - side) < 3 and cv2.contourArea(c) > 0.9 * side * side:
             found += 1
     return found
+
+
+def test_our_plano_print_looks_like_kpus_guides_frame_and_fold_line():
+    """The training sheet is the sheet the KPPS will see: KPU's dotted writing guide in the
+    vote boxes, its grey frame and dashed fold line, its thick box borders."""
+    template = load_template("ppwp-plano")
+    k = 4.0
+    image = render_page(template, 2, TPS, ELECTION, k)
+    box = template.page(2).fields[0].boxes[0]
+    inside = image[
+        round((box.y + 2) * k) : round((box.bottom - 2) * k),
+        round((box.x + 2) * k) : round((box.right - 2) * k),
+    ]
+    assert 150 < inside.min() < 230  # light grey dots, never black
+    border = image[
+        round(box.centre[1] * k), round((box.x - 0.4) * k) : round((box.x + 0.4) * k) + 1
+    ]
+    assert border.max() < 80  # the 1.06 mm border is solid across its width
+    fold = image[round(49.85 * k), round(100 * k) : round(500 * k)]
+    assert 0.2 < float(np.mean(fold < 230)) < 0.5  # dashed, not solid
+    frame_line = image[round(57.0 * k), round(300 * k)]
+    assert 200 < frame_line < 240  # KPU's frame is light grey
 
 
 def test_real_kpu_tag_family_matches_our_ppwp_print():

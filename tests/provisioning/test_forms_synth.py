@@ -120,3 +120,56 @@ def test_random_truth_values_differ_between_forms(tmp_path):
             )
         )
     assert len(rng_values) == 3
+
+
+def test_synth_prints_the_qr_code_and_folds_the_sheet_when_asked(tmp_path):
+    def run(name, *flags):
+        folder = tmp_path / name
+        subprocess.run(
+            [
+                str(BIN / "tps-provision"),
+                "forms",
+                "synth",
+                "--digits",
+                str(DIGITS),
+                "--forms",
+                "1",
+                "--seed",
+                "3",
+                "--out",
+                str(folder),
+                "--form",
+                "ppwp-salinan",
+                *flags,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        truth = json.loads((folder / "0001-2.json").read_text())
+        return cv2.imread(str(folder / "0001-2.jpg"), cv2.IMREAD_GRAYSCALE), truth
+
+    plain, plain_truth = run("plain")
+    qr, qr_truth = run("qr", "--qr")
+    folded, folded_truth = run("folded", "--fold")
+    assert (plain_truth["qr"], qr_truth["qr"], folded_truth["qr"]) == (False, True, False)
+    # The QR code is all that changes: a small square of the frame.
+    ys, xs = np.nonzero(cv2.absdiff(plain, qr) > 40)
+    assert len(xs) > 500
+    assert xs.max() - xs.min() < 250 and ys.max() - ys.min() < 250
+    assert cv2.absdiff(plain, folded).mean() > 1  # another photograph altogether
+    assert plain_truth["photo"]["surface"]["crease_mm"] == 0
+    assert folded_truth["photo"]["surface"]["crease_mm"] != 0
+    assert folded_truth["photo"]["surface"]["curl_mm"] > 0
+    for key in ("fields", "boxes", "bubbles"):
+        assert folded_truth[key] == plain_truth[key] == qr_truth[key]
+
+
+def test_synth_help_names_the_new_options():
+    done = subprocess.run(
+        [str(BIN / "tps-provision"), "forms", "synth", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--fold" in done.stdout and "folded, curled sheets" in done.stdout
+    assert "--qr" in done.stdout and "optional QR code" in done.stdout
