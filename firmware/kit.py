@@ -199,7 +199,12 @@ class Kit:
             hint = None if template is None else template.id
             page = self.reader.read(capture.frame, capture.data, form_hint=hint)
             self._add_page(page)
-        except (PageRefusedError, CameraError) as e:
+        except PageRefusedError as e:
+            # Only the refused page is scanned again: say which one it was, where known.
+            title = "Halaman tidak terbaca" if e.page is None else f"Halaman {e.page} tidak terbaca"
+            self._fail(Message(title, e.pesan), e)
+            return
+        except CameraError as e:
             self._fail(Message("Halaman tidak terbaca", e.pesan), e)
             return
         except Exception as e:  # a bug must not leave the kit stuck mid-scan

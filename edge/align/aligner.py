@@ -32,7 +32,8 @@ class AlignConfig:
     off by a few mm; each field's boxes are then found by their print (edge.align.refine)."""
     flat_reprojection_mm: float = 1.0
     """Marks and tag this close to one plane: the page lies flat, and a box whose border is
-    hidden (ink over it) can be read where the homography puts it."""
+    hidden (ink over it), with no print found near it, can be read where the homography puts
+    it."""
     max_local_shift_mm: float = 5.0
     """A field's printed boxes may lie this far from where the marks put them; further off
     the sheet is too crumpled to read safely, and the KPPS is asked to smooth it."""
@@ -43,6 +44,8 @@ class AlignConfig:
     photograph at least this well (median correlation; 0.7-0.9 measured on the right page)."""
     layout_margin: float = 0.15
     """... and better by this than any page printed differently."""
+    max_borrow_mm: float = 80.0
+    """A print not found clearly moves as the nearest print found within this distance."""
     min_ring_match: float = 0.3
     """The same for a group of bubble rings: each holds a printed digit and some a filled-in
     disc, which the rings alone do not draw, so a true match scores lower (0.4-0.8 measured)."""

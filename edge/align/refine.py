@@ -84,6 +84,12 @@ def find_shifts(
     return [_find(frame, homography, anchor, reach_mm) for anchor in anchors]
 
 
+def anchor_centre(anchor: Anchor) -> tuple[float, float]:
+    """The middle of an anchor's print, mm."""
+    x0, y0, x1, y1 = _bounds(anchor.shapes)
+    return ((x0 + x1) / 2, (y0 + y1) / 2)
+
+
 def _bounds(shapes: Sequence[Shape]) -> tuple[float, float, float, float]:
     xs0, ys0, xs1, ys1 = [], [], [], []
     for s in shapes:

@@ -40,6 +40,7 @@ class FieldReading:
     spec: FieldSpec
     number: NumberReading
     bubbles: tuple[BubbleReading, ...] = ()
+    moved_mm: float = 0.0  # how far its boxes lay from where the marks put them (a fold)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,8 @@ class PageReader:
         for spec in specs:
             number = read_number(probs[at : at + spec.digits])
             at += spec.digits
-            out[spec.id] = FieldReading(spec, number, bubbles.get(spec.id, ()))
+            moved = places[spec.id].shift.distance
+            out[spec.id] = FieldReading(spec, number, bubbles.get(spec.id, ()), moved)
         clock.lap("decode")
         return out
 

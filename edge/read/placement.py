@@ -2,9 +2,10 @@
 
 The homography places the page as if it were flat; each field's printed boxes, and each half
 of its bubble columns, are then found near there (edge.align.refine) and moved by what was
-found. A field whose print cannot be found clearly keeps the homography's place only when the
-page fitted its marks closely (a flat page, with that box's border hidden under ink); on a page
-that does not lie flat it is refused, and so is any print further off than a stated tolerance.
+found. A print that cannot be found clearly (its border hidden under ink) moves as the nearest
+print found near it does; with none near, it keeps the homography's place only on a page that
+fitted its marks closely, and is refused otherwise, as is any print further off than a stated
+tolerance.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.align.aligner import AlignConfig, AlignedPage
-from edge.align.refine import Anchor, Ring, Shift, box_anchor, find_shifts
+from edge.align.refine import Anchor, Ring, Shift, anchor_centre, box_anchor, find_shifts
 from edge.errors import PoorImageError
 from protocol.forms import layout
 from protocol.forms.schema import BoxStyle, FieldSpec, Rect
@@ -40,21 +41,38 @@ def place_fields(
     config: AlignConfig,
 ) -> dict[str, FieldPlace]:
     """Every field's boxes and bubbles moved to where its print was found; refuse the page
-    if a field's print is off further than ``config.max_local_shift_mm`` or cannot be found
-    on a page that is not flat."""
-    anchors: list[Anchor] = []
+    if a field's print is off further than ``config.max_local_shift_mm``, or cannot be found
+    and has no found print near it on a page that is not flat."""
+    anchors: list[tuple[FieldSpec, Anchor, float]] = []
     for spec in specs:
-        anchors.append(_box_anchor(spec, style))
-        anchors += _bubble_anchors(spec)
-    shifts = iter(find_shifts(frame, page.homography, anchors, config.max_local_shift_mm + 1.0))
+        anchors.append((spec, _box_anchor(spec, style), config.min_print_match))
+        anchors += [(spec, a, config.min_ring_match) for a in _bubble_anchors(spec)]
+    found = find_shifts(
+        frame, page.homography, [a for _, a, _ in anchors], config.max_local_shift_mm + 1.0
+    )
+    for (spec, _, least), shift in zip(anchors, found, strict=True):
+        if shift.score >= least and shift.distance > config.max_local_shift_mm:
+            raise PoorImageError(
+                f"the page is not flat (the boxes of {spec.id} lie {shift.distance:.1f} mm "
+                f"from where the corner marks put them; at most "
+                f"{config.max_local_shift_mm:g} mm): smooth it out",
+                "Kertas tidak rata: ratakan kertas lalu pindai lagi",
+            )
+    trusted = [
+        (anchor_centre(a), shift)
+        for (_, a, least), shift in zip(anchors, found, strict=True)
+        if shift.score >= least
+    ]
     flat = page.reprojection_mm <= config.flat_reprojection_mm
+    shifts = iter(
+        shift if shift.score >= least else _borrowed(spec, a, trusted, flat, config)
+        for (spec, a, least), shift in zip(anchors, found, strict=True)
+    )
     out = {}
     for spec in specs:
-        box_shift = _trusted(next(shifts), spec, flat, config.min_print_match, config)
+        box_shift = next(shifts)
         boxes = tuple(_moved(b, box_shift) for b in spec.boxes)
-        groups = [
-            _trusted(next(shifts), spec, flat, config.min_ring_match, config) for _ in _groups(spec)
-        ]
+        groups = [next(shifts) for _ in _groups(spec)]
         bubbles = tuple(
             tuple(
                 _moved_point(centre, groups[_group_of(digit)])
@@ -64,6 +82,32 @@ def place_fields(
         )
         out[spec.id] = FieldPlace(boxes, bubbles, box_shift)
     return out
+
+
+def _borrowed(
+    spec: FieldSpec,
+    anchor: Anchor,
+    trusted: list[tuple[tuple[float, float], Shift]],
+    flat: bool,
+    config: AlignConfig,
+) -> Shift:
+    """A print hidden under ink moves as the nearest print found near it does; with none
+    near, only a flat page may keep the homography's place."""
+    cx, cy = anchor_centre(anchor)
+    near = [
+        (float(np.hypot(x - cx, y - cy)), shift)
+        for (x, y), shift in trusted
+        if np.hypot(x - cx, y - cy) <= config.max_borrow_mm
+    ]
+    if near:
+        shift = min(near, key=lambda n: n[0])[1]
+        return Shift(shift.dx, shift.dy, 0.0)
+    if flat:
+        return Shift(0.0, 0.0, 0.0)
+    raise PoorImageError(
+        f"the page is not flat and the boxes of {spec.id} cannot be found: smooth it out",
+        "Kertas tidak rata: ratakan kertas lalu pindai lagi",
+    )
 
 
 def _box_anchor(spec: FieldSpec, style: BoxStyle) -> Anchor:
@@ -88,26 +132,6 @@ def _bubble_anchors(spec: FieldSpec) -> list[Anchor]:
         )
         out.append(Anchor(f"{spec.id} bubbles {lo}-{hi - 1}", rings))
     return out
-
-
-def _trusted(
-    shift: Shift, spec: FieldSpec, flat: bool, min_score: float, config: AlignConfig
-) -> Shift:
-    if shift.score < min_score:
-        if flat:
-            return Shift(0.0, 0.0, shift.score)  # a flat page: the homography's place holds
-        raise PoorImageError(
-            f"the page is not flat and the boxes of {spec.id} cannot be found: smooth it out",
-            "Kertas tidak rata: ratakan kertas lalu pindai lagi",
-        )
-    if shift.distance > config.max_local_shift_mm:
-        raise PoorImageError(
-            f"the page is not flat (the boxes of {spec.id} lie {shift.distance:.1f} mm from "
-            f"where the corner marks put them; at most {config.max_local_shift_mm:g} mm): "
-            "smooth it out",
-            "Kertas tidak rata: ratakan kertas lalu pindai lagi",
-        )
-    return shift
 
 
 def _moved(box: Rect, shift: Shift) -> Rect:

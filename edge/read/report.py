@@ -18,6 +18,7 @@ def _field(page: int, reading: FieldReading) -> dict[str, Any]:
         "label": reading.spec.label,
         "alternatives": [[v, round(p, 4)] for v, p in number.alternatives],
         "boxes": [[[c, p] for c, p in top] for top in number.boxes],
+        "moved_mm": round(reading.moved_mm, 2),
     }
     if reading.bubbles:
         out["bubbles"] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from edge.read.page import Expectation, PageReader
 from protocol.forms.loader import load_template
 from provisioning.synth.forms import synthesize_form
 from provisioning.synth.photo import Conditions
+from provisioning.synth.surface import Surface
 from tests.edge.conftest import ELECTION, TPS
 
 STEADY = Conditions(0.8, 0.01, -0.01, 0.01, 0.0, 1.0, 0.15, 0.0, 0.6, 2.0, 88)
@@ -234,3 +237,38 @@ def test_refuses_sheet_whose_qr_and_tag_disagree(reader, ppwp, bank):
     page = _one_page(ppwp, bank, 16, qr=True, before_photo=paste_qr_of_page_3)
     with pytest.raises(ForeignFormError, match="not a genuine form"):
         reader.read(_frame(page), page.jpeg)
+
+
+def _folded(surface: Surface) -> Conditions:
+    return replace(STEADY, surface=surface)
+
+
+def test_reads_folded_curled_sheet_finding_each_fields_boxes_by_their_print(reader, ppwp, bank):
+    """A ridge where the sheet was folded in half and both ends curled up: the marks alone
+    place some boxes millimetres off; each field's print puts them back."""
+    folded = _folded(Surface(crease_mm=6.0, crease_width_mm=20.0, curl_mm=8.0, curl_at="ends"))
+    pages = synthesize_form(
+        ppwp, tps=TPS, election=ELECTION, bank=bank, rng=np.random.default_rng(3), conditions=folded
+    )
+    form = FormReading()
+    for page in pages:
+        form.add(reader.read(_frame(page), page.jpeg))
+    readings = [r for _, r in form.fields().values()]
+    assert max(r.moved_mm for r in readings) > 1.0
+    truth = {k: v for p in pages for k, v in p.truth["fields"].items()}
+    right = sum(r.number.value == truth[r.spec.id] for r in readings)
+    assert right >= len(truth) - 1
+
+
+def test_flat_sheet_boxes_lie_where_the_marks_put_them(reader, forms):
+    page = forms[0][0]
+    reading = reader.read(_frame(page), page.jpeg)
+    assert max(r.moved_mm for r in reading.fields.values()) < 0.3
+
+
+def test_refuses_sheet_crumpled_beyond_the_tolerance_naming_it(reader, ppwp, bank):
+    crumpled = _folded(Surface(crease_mm=30.0, crease_width_mm=60.0, curl_mm=60.0, curl_at="br"))
+    page = _one_page(ppwp, bank, 18, number=1, conditions=crumpled)
+    with pytest.raises(PoorImageError, match=r"not flat \(the boxes of .* at most 5 mm\)") as e:
+        reader.read(_frame(page), page.jpeg)
+    assert e.value.page == 1 and "ratakan" in e.value.pesan
