@@ -59,27 +59,33 @@ def test_synth_writes_pages_and_truth_that_obeys_the_rules(tmp_path):
     assert set(bubbles) == {"IV.1", "IV.2", "IV.3"}
 
 
+def _synth(folder, *flags: str, seed: int, form: str = "ppwp-salinan") -> None:
+    """One form through the real command line."""
+    subprocess.run(
+        [
+            str(BIN / "tps-provision"),
+            "forms",
+            "synth",
+            "--digits",
+            str(DIGITS),
+            "--forms",
+            "1",
+            "--seed",
+            str(seed),
+            "--out",
+            str(folder),
+            "--form",
+            form,
+            *flags,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def test_synth_is_reproducible_from_its_seed(tmp_path):
     def run(folder):
-        subprocess.run(
-            [
-                str(BIN / "tps-provision"),
-                "forms",
-                "synth",
-                "--digits",
-                str(DIGITS),
-                "--forms",
-                "1",
-                "--seed",
-                "9",
-                "--out",
-                str(folder),
-                "--form",
-                "ppwp-salinan",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        _synth(folder, seed=9)
         return [(folder / f"0001-{p}.jpg").read_bytes() for p in (1, 2)]
 
     assert run(tmp_path / "a") == run(tmp_path / "b")
@@ -125,26 +131,7 @@ def test_random_truth_values_differ_between_forms(tmp_path):
 def test_synth_prints_the_qr_code_and_folds_the_sheet_when_asked(tmp_path):
     def run(name, *flags):
         folder = tmp_path / name
-        subprocess.run(
-            [
-                str(BIN / "tps-provision"),
-                "forms",
-                "synth",
-                "--digits",
-                str(DIGITS),
-                "--forms",
-                "1",
-                "--seed",
-                "3",
-                "--out",
-                str(folder),
-                "--form",
-                "ppwp-salinan",
-                *flags,
-            ],
-            check=True,
-            capture_output=True,
-        )
+        _synth(folder, *flags, seed=3)
         truth = json.loads((folder / "0001-2.json").read_text())
         return cv2.imread(str(folder / "0001-2.jpg"), cv2.IMREAD_GRAYSCALE), truth
 
