@@ -40,7 +40,7 @@ from benchmarks.safety import judge
 from edge.align.sample import BoxMm, sample_boxes
 from edge.decode.decide import decode_form
 from edge.read.form import FormReading
-from edge.read.page import BOX_INSET_MM, PageReader
+from edge.read.page import PageReader, box_inset
 from edge.recognition.model import DigitModel
 from protocol.forms import layout
 from protocol.forms.loader import load_all
@@ -190,9 +190,8 @@ def count(reading, truth, boxes, fields, bubbles) -> None:
 def digit_patches(frame, reading, truth) -> list[tuple[np.ndarray, str]]:
     """The page's digit boxes exactly as the model saw them, with the true digit."""
     specs = [fr.spec for fr in reading.fields.values()]
-    rects = [
-        BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump()) for s in specs for b in s.boxes
-    ]
+    inset = box_inset(reading.template.page(reading.page).box_style)
+    rects = [BoxMm(**layout.box_interior(b, inset).model_dump()) for s in specs for b in s.boxes]
     answers = [b for s in specs for b in truth["boxes"][s.id]]
     patches = sample_boxes(frame, reading.alignment, rects)
     return [(p, a) for p, a in zip(patches, answers, strict=True) if a not in ("X", "blank")]

@@ -21,9 +21,16 @@ from edge.recognition.model import DigitModel
 from edge.recognition.normalise import normalise_batch
 from protocol.forms import layout
 from protocol.forms.qr import QrPayload
-from protocol.forms.schema import FieldSpec, Page, Template
+from protocol.forms.schema import BoxStyle, FieldSpec, Page, Template
 
-BOX_INSET_MM = 0.8  # read inside the printed border; normalise() erases what slivers remain
+# The box is read this far inside its border's inner edge: a sliver of a 1 mm border left in
+# the crop counts as ink when the digit is scaled, and shrinks it (normalise() erases thin ones).
+BORDER_CLEARANCE_MM = 0.55
+
+
+def box_inset(style: BoxStyle) -> float:
+    """How far inside a box's printed edge (the middle of its border) it is read, mm."""
+    return style.stroke / 2 + BORDER_CLEARANCE_MM
 
 
 @dataclass(frozen=True)
@@ -143,8 +150,9 @@ class PageReader:
         specs = page.fields
         places = place_fields(frame, aligned, specs, page.box_style, self.aligner.config)
         clock.lap("place")
+        inset = box_inset(page.box_style)
         boxes = [
-            BoxMm(**layout.box_interior(b, BOX_INSET_MM).model_dump())
+            BoxMm(**layout.box_interior(b, inset).model_dump())
             for spec in specs
             for b in places[spec.id].boxes
         ]
