@@ -36,7 +36,7 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # (a field id never does): otherwise the keys are checked one by one.
 _FIELD_IDS = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]{0,47}\n)+")
 
-Decision = Literal["read", "corrected", "confirmed", "entered"]
+Decision = Literal["read", "corrected", "confirmed", "chosen", "entered"]
 FieldValue = Annotated[int, Field(ge=0, le=MAX_VALUE)]
 
 
@@ -59,13 +59,15 @@ class Evidence(TypedDict):
         Decision,
         Field(
             description="read: confident and consistent; corrected: a rule or the bubbles "
-            "changed the reading; confirmed: doubtful, and the KPPS confirmed it; entered: "
-            "the KPPS changed it"
+            "changed the reading; confirmed: doubtful, and the KPPS confirmed the kit's "
+            "value; chosen: doubtful, and the KPPS chose another reading the form's rules "
+            "allow; entered: the KPPS changed it"
         ),
     ]
     read_as: NotRequired[
         Annotated[
-            FieldValue, Field(description="what the reader read before a correction or entry")
+            FieldValue,
+            Field(description="what the kit read before a correction, choice or entry"),
         ]
     ]
 

@@ -237,6 +237,38 @@ def consistent_p(result: SearchResult) -> dict[str, float]:
     return {f: sum(w for w, s in weights if s[f] == v) / total for f, v in best.items()}
 
 
+def look_readings(decoded: DecodedForm) -> list[dict[str, int]]:
+    """The readings a person may choose among when looking at the doubtful fields.
+
+    Every consistent reading the search found within the margin that keeps each field not
+    doubtful at its decided value, most probable first (the decided reading is the first).
+    Empty for a paper mistake or an incomplete form, and when the search found no consistent
+    reading at all (it stopped at a limit first): then nothing may be confirmed, only
+    rescanned. Choosing among these never signs a number that breaks a rule.
+    """
+    if decoded.verdict not in ("accept", "needs a look"):
+        return []
+    fixed = {f: d.value for f, d in decoded.fields.items() if d.decision != "doubtful"}
+    return [
+        dict(solution)
+        for _, solution in decoded.search.solutions
+        if all(solution.get(f) == v for f, v in fixed.items())
+    ]
+
+
+def value_p(decoded: DecodedForm, field_id: str, value: int) -> float:
+    """P(``field_id`` = ``value``) over the consistent readings found within the margin, each
+    weighted by its probability (as :func:`consistent_p` does for the decided values); 0.0
+    when no consistent reading was found."""
+    solutions = decoded.search.solutions
+    if not solutions:
+        return 0.0
+    best_cost = solutions[0][0]
+    weights = [(math.exp(best_cost - c), s) for c, s in solutions]
+    total = sum(w for w, _ in weights)
+    return sum(w for w, s in weights if s.get(field_id) == value) / total
+
+
 def _field(
     template: Template, ev: FieldEvidence, value: int, p: float, rivals: set[int]
 ) -> FieldDecision:

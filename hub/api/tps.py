@@ -38,11 +38,11 @@ class DecidedField(BaseModel):
     value: int = Field(description="the number that counts")
     decision: str = Field(
         description="read: confident and consistent; corrected: a rule or the bubbles "
-        "changed the reading; confirmed: doubtful, the KPPS kept it; entered: the KPPS "
-        "changed it"
+        "changed the reading; confirmed: doubtful, the KPPS kept it; chosen: doubtful, the "
+        "KPPS chose another reading the rules allow; entered: the KPPS changed it"
     )
     confidence: int = Field(description="the reading's probability, per ten thousand")
-    read_as: int | None = Field(description="what was read before a correction or entry")
+    read_as: int | None = Field(description="what was read before a correction, choice or entry")
     changed_since_first: bool = Field(
         description="differs from the first version the hub received for this TPS"
     )

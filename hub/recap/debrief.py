@@ -2,7 +2,8 @@
 
 From the signed documents: scans (documents signed), rescans (versions beyond a kit's
 first for the same TPS and form), doubts raised (fields whose evidence says the KPPS was
-asked: ``confirmed`` kept the reading, ``entered`` changed it) and corrections (fields a
+asked: ``confirmed`` kept the reading, ``chosen`` picked another reading the rules allow,
+``entered`` changed it) and corrections (fields a
 rule or the bubbles changed: ``corrected``), summed over every version.
 
 Paper mistakes caught (the KPPS's own arithmetic errors the kit refused to sign) are not
@@ -26,7 +27,8 @@ from protocol.ids import is_training
 from protocol.result import parse_bundle
 
 PAPER_MISTAKES_KEY = "paper_mistakes"
-DOUBT_DECISIONS = ("confirmed", "entered")
+DOUBT_DECISIONS = ("confirmed", "chosen", "entered")
+CHANGED_DECISIONS = ("chosen", "entered")  # the KPPS changed the kit's value
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,8 @@ class KitDebrief:
     tps: str | None
     scans: int
     rescans: int
-    doubts: int  # confirmed + entered
-    entered: int  # of the doubts, those where the KPPS changed the value
+    doubts: int  # confirmed + chosen + entered
+    entered: int  # of the doubts, those where the KPPS changed the value (chosen or entered)
     corrections: int
     paper_mistakes: int | None  # None: the kit has not reported the counter
     last_received: str | None
@@ -70,7 +72,7 @@ def debrief(
         tally.last_received = received_at
         for decision in _decisions(bytes(signed)):
             tally.doubts += decision in DOUBT_DECISIONS
-            tally.entered += decision == "entered"
+            tally.entered += decision in CHANGED_DECISIONS
             tally.corrections += decision == "corrected"
     for entry in registry:
         if entry.election == election and entry.kit not in tallies:

@@ -169,6 +169,7 @@ def test_training_debrief(hub_setup, ingestor, store):
     evidence = dict(form["evidence"])
     evidence["IV.1"] = {"confidence": 6100, "decision": "confirmed"}
     evidence["IV.2"] = {"confidence": 4000, "decision": "entered", "read_as": 17}
+    evidence["IV.3"] = {"confidence": 5000, "decision": "chosen", "read_as": 40}
     evidence["V.B"] = {"confidence": 9000, "decision": "corrected", "read_as": 8}
     v1 = signed(trainee, fields=form["fields"], evidence=evidence)
     ingestor.ingest_result(v1, trainee.kit_id, utcnow())
@@ -182,7 +183,7 @@ def test_training_debrief(hub_setup, ingestor, store):
     lines = {x.kit: x for x in debrief(store.db, TRAINING, registry=registry)}
     assert set(lines) == {trainee.kit_id, idle.kit_id}  # never the real kit
     got = lines[trainee.kit_id]
-    assert (got.scans, got.rescans, got.doubts, got.entered, got.corrections) == (2, 1, 2, 1, 1)
+    assert (got.scans, got.rescans, got.doubts, got.entered, got.corrections) == (2, 1, 3, 2, 1)
     assert got.paper_mistakes is None  # not in signed results; the kit has not reported it
     assert (lines[idle.kit_id].scans, lines[idle.kit_id].tps) == (0, TPS[1])
     record_status(store.db, trainee.kit_id, utc_text(utcnow()), {"paper_mistakes": 3})

@@ -206,12 +206,13 @@ const DECISIONS = {
   read: ["terbaca", "read"],
   corrected: ["dikoreksi aturan/gelembung", "corrected"],
   confirmed: ["diragukan, dikonfirmasi KPPS", "doubtful, confirmed"],
+  chosen: ["diragukan, dipilih KPPS", "doubtful, chosen by KPPS"],
   entered: ["diragukan, diisi KPPS", "doubtful, entered by KPPS"],
 };
 
 function decisionClass(decision) {
   if (decision === "corrected") return "corrected";
-  if (decision === "confirmed" || decision === "entered") return "doubtful";
+  if (decision === "confirmed" || decision === "chosen" || decision === "entered") return "doubtful";
   return null;
 }
 
