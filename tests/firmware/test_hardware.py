@@ -119,8 +119,13 @@ def test_training_has_its_own_rest_pattern():
 def test_pattern_table_lists_every_signal():
     table = pattern_table()
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
-    assert [r.split("|")[1].strip() for r in rows] == [s.value for s in PATTERNS]
-    assert "kedip cepat" in table and "LATIHAN" in table
+    states = [r.split("|")[1].strip() for r in rows]
+    assert states == [f"{p.name} ({s.value})" for s, p in PATTERNS.items()]
+    assert "kedip cepat (fast blink)" in table and "LATIHAN" in table
+    # The legend in Indonesian, English beside it, from the timings the lights use.
+    assert "- kedip lambat (slow blink): 1 detik nyala, 1 detik mati (1 s on, 1 s off)" in table
+    assert "- bip panjang (long beep): 0,8 detik (0.8 s)" in table
+    assert all(len(r.split("|")) == 9 for r in rows)
 
 
 def test_pin_factory_choice(monkeypatch):

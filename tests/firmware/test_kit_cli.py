@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -56,7 +57,9 @@ def test_validate_config_checks_every_named_file(kit_config):
 
 def test_patterns_prints_the_trainers_table():
     done = kit("patterns")
-    assert done.exit_code == 0 and "| paper-mistake |" in done.output
+    assert done.exit_code == 0 and "| salah di kertas (paper-mistake) |" in done.output
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert done.output.strip() in readme.read_text()  # the README prints the same table
 
 
 @pytest.fixture
