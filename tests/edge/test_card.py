@@ -16,16 +16,20 @@ from edge.card.render import (
     READ,
     card_paths,
     card_scale,
+    covered,
     field_rect,
+    place_labels,
     render_card,
     write_card,
 )
 from edge.decode.decide import decode_form
 from edge.read.form import FormReading
+from protocol.forms.loader import load_template, template_ids
 from provisioning.synth.forms import synthesize_form
 from provisioning.synth.photo import Conditions
 from tests.edge.conftest import ELECTION, TPS
 
+OUTLINE_GAP = 6  # px right of a field's outline where its label used to be drawn
 STEADY = Conditions(0.8, 0.01, -0.01, 0.01, 0.0, 1.0, 0.15, 0.0, 0.6, 2.0, 88)
 
 
@@ -73,7 +77,8 @@ def test_card_highlights_corrected_and_doubtful_fields_where_they_are(page_two, 
 
     page = ppwp.page(2)
     scale = card_scale(page.width, page.height)
-    assert card.shape == (round(page.height * scale) + BAND_PX, round(page.width * scale), 3)
+    assert card.shape[0] == round(page.height * scale) + BAND_PX
+    assert card.shape[1] > round(page.width * scale)  # the margin holding the values
     band = card[:BAND_PX]
     assert tuple(band[3, 3]) == BANDS["needs a look"]
     assert (band == 255).all(axis=2).sum() > 500  # the summary's white letters
@@ -84,10 +89,41 @@ def test_card_highlights_corrected_and_doubtful_fields_where_they_are(page_two, 
         assert tuple(card[(y0 + y1) // 2, x0]) == colour, field_id
         inside = card[y0 + 4 : y1 - 3, x0 + 4 : x1 - 3]
         assert inside.min() < 90  # the handwriting and box lines are under the outline
-    # The value printed beside the boxes, in the field's colour, right of the outline.
+    # Each value printed in the margin on its field's row, in the field's colour, and
+    # nothing of that colour drawn on the page right of the outline (the next field).
+    texts = {f: "0" for f in ("IV.1", "IV.2", "IV.3")}
+    labels, _ = place_labels(page, scale, BAND_PX, {**texts, "IV.1": "999 (dibaca 999)"})
+    for field_id, colour in (("IV.1", CORRECTED), ("IV.2", DOUBTFUL)):
+        box = labels[field_id]
+        inked = (card[box.y0 : box.y1, box.x0 : box.x1] == np.array(colour)).all(axis=2)
+        assert inked.sum() > 20, field_id
     x0, y0, x1, y1 = field_rect(ppwp.field("IV.2"), scale, BAND_PX)
-    beside = card[y0:y1, x1 + 4 : x1 + 80]
-    assert (beside == np.array(DOUBTFUL)).all(axis=2).sum() > 20
+    beside = card[y0:y1, x1 + OUTLINE_GAP : x1 + 80]
+    assert (beside == np.array(DOUBTFUL)).all(axis=2).sum() == 0
+
+
+@pytest.mark.parametrize("template_id", template_ids())
+def test_no_label_covers_a_box_or_bubble_on_any_templates_card(template_id):
+    """Labels at their widest ("999 (dibaca 999)" on every field) on every page of every
+    template: each in the margin, clear of every box, bubble column and other label."""
+    template = load_template(template_id)
+    for page in template.pages:
+        scale = card_scale(page.width, page.height)
+        texts = {f.id: "9" * f.digits + " (dibaca " + "9" * f.digits + ")" for f in page.fields}
+        labels, width = place_labels(page, scale, BAND_PX, texts)
+        assert set(labels) == set(texts)
+        page_w = round(page.width * scale)
+        marks = covered(page, scale, BAND_PX)
+        for field_id, box in labels.items():
+            where = f"{template_id} page {page.number} {field_id}"
+            assert page_w < box.x0 and box.x1 <= width, where
+            assert box.y0 >= BAND_PX, where
+            assert not any(box.overlaps(m) for m in marks), where
+            others = [b for f, b in labels.items() if f != field_id]
+            assert not any(box.overlaps(b) for b in others), where
+            # On its field's row unless rows lie closer than a label is tall.
+            _, y0, _, y1 = field_rect(template.field(field_id), scale, BAND_PX)
+            assert box.y0 < y1 + 3 * (box.y1 - box.y0), where
 
 
 def test_card_names_one_file_per_page(tmp_path):
