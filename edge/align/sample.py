@@ -37,16 +37,15 @@ def _grid(box: BoxMm, rows: int, cols: int) -> np.ndarray:
 def sample_boxes(
     frame: np.ndarray, page: AlignedPage, boxes: Sequence[BoxMm], *, max_px: int = 64
 ) -> list[np.ndarray]:
-    """Each box as a grey patch at about the camera's resolution (at most ``max_px``)."""
+    """Each box as a grey patch at about the camera's resolution (at most ``max_px`` on its
+    longer side, its shape kept: a tall box stays tall)."""
     if not boxes:
         return []
-    sizes = [
-        (
-            int(np.clip(round(b.h * page.px_per_mm), 12, max_px)),
-            int(np.clip(round(b.w * page.px_per_mm), 12, max_px)),
-        )
-        for b in boxes
-    ]
+    sizes = []
+    for b in boxes:
+        rows, cols = b.h * page.px_per_mm, b.w * page.px_per_mm
+        shrink = min(1.0, max_px / max(rows, cols))
+        sizes.append((max(12, round(rows * shrink)), max(12, round(cols * shrink))))
     grids = [_grid(b, r, c) for b, (r, c) in zip(boxes, sizes, strict=True)]
     # One remap over a strip of all patches (padded to the widest) instead of one per box.
     width = max(c for _, c in sizes)

@@ -5,7 +5,7 @@ The same function prepares every training sample (edge.training renders a box, t
 
 Steps, all on a small fixed working grid so the cost does not depend on the crop's size:
 
-1. resize the crop to WORK x WORK;
+1. pad a crop that is not square with its own paper, then resize it to WORK x WORK;
 2. estimate the paper's brightness under each pixel (a grey closing: the brightest value
    nearby) and express ink as relative darkness, 1 - pixel / paper, which cancels uneven
    light and shadows and works for a dim or a bright photo alike;
@@ -60,9 +60,42 @@ def _to_work(box: np.ndarray) -> np.ndarray:
         box = cv2.cvtColor(box, cv2.COLOR_BGR2GRAY)
     if box.ndim != 2 or min(box.shape) < 4:
         raise ValueError(f"expected a grey box crop, got shape {box.shape}")
+    box = _squared(box)
     shrinking = box.shape[0] > WORK or box.shape[1] > WORK
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return cv2.resize(box, (WORK, WORK), interpolation=interpolation).astype(np.float32)
+
+
+MIN_ASPECT = 0.75  # a narrower box is stretched to this before it is padded square
+
+
+def _squared(box: np.ndarray) -> np.ndarray:
+    """A box that is not square (the A4 copy's tall vote boxes) made square by padding it with
+    its own paper, after stretching it to no narrower than MIN_ASPECT.
+
+    Squeezed into a square, a digit in a box twice as tall as wide turns fat (a 1 reads as a
+    6); padded alone, the X drawn corner to corner in it turns into a stroke like a 1. The
+    compromise keeps both within the shapes the model learnt from square boxes.
+    """
+    rows, cols = box.shape
+    if rows == cols:
+        return box
+    if min(rows, cols) < MIN_ASPECT * max(rows, cols):
+        target = round(MIN_ASPECT * max(rows, cols))
+        size = (target, rows) if cols < rows else (cols, target)
+        box = cv2.resize(box, size, interpolation=cv2.INTER_LINEAR)
+        rows, cols = box.shape
+    paper = int(np.percentile(box, 90))
+    extra_rows, extra_cols = max(cols - rows, 0), max(rows - cols, 0)
+    return cv2.copyMakeBorder(
+        box,
+        extra_rows // 2,
+        extra_rows - extra_rows // 2,
+        extra_cols // 2,
+        extra_cols - extra_cols // 2,
+        cv2.BORDER_CONSTANT,
+        value=paper,
+    )
 
 
 def _relative_ink(grey: np.ndarray) -> np.ndarray:

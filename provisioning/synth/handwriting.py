@@ -57,9 +57,11 @@ def write_digit(
     page: np.ndarray, box: Rect, digit_image: np.ndarray, rng: np.random.Generator
 ) -> None:
     """Write one MNIST digit into a box as a person does: not centred, not the same size."""
-    # MNIST digits sit in a 20x20 core of the 28x28 image; scale that core to the box height.
+    # MNIST digits sit in a 20x20 core of the 28x28 image; scale that core to the box height,
+    # or to its width where the box is narrow (the A4 copy's tall boxes): a digit is at most
+    # about 16 of those 20 px wide, and people write within the box.
     target_h = box.h * rng.uniform(0.62, 0.9)
-    scale = target_h / 20.0
+    scale = min(target_h, box.w * 0.95 * 20.0 / 16.0) / 20.0
     size = max(8, round(28 * scale))
     glyph = cv2.resize(digit_image, (size, size), interpolation=cv2.INTER_LINEAR)
     alpha = glyph.astype(np.float32) / 255.0
