@@ -14,10 +14,14 @@ Rules it keeps:
 - A form of several pages: the screen says which page is next; the form is judged, and may
   be confirmed, only once every page is in. Scanning a page again during review replaces it.
 - A paper mistake is never signed: confirm is refused until the paper is corrected and the
-  page rescanned. "Needs a look": confirm means the KPPS compared the marked numbers with
-  the paper, so the doubtful fields are signed as ``confirmed``.
+  page rescanned. "Needs a look": each doubtful field is looked at on its own screen
+  (firmware/look.py), where the KPPS confirms the kit's value or another the rules allow;
+  the form is signed only after the last one, from the screen that shows the result, and
+  each field is signed as ``confirmed`` or ``chosen``.
 - A press that arrives while the kit is busy (a double press during reading) is dropped,
-  not replayed after it.
+  not replayed after it; so is a KONFIRMASI pressed within ``settle_s`` of a new review or
+  look screen, before anyone can have read it (a double press must not confirm two fields,
+  or a field and the signature).
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from edge.decode.decide import DecodedForm, decode_form
+from edge.decode.decide import DecodedForm, Problem, decode_form
+from edge.decode.evidence import bubble_clear
+from edge.decode.names import field_name
 from edge.decode.signing import document_fields
-from edge.errors import EdgeError, NotConfirmedError, PageRefusedError
+from edge.decode.support import box_digits
+from edge.errors import EdgeError, NotConfirmedError, PageRefusedError, WrongPageError
 from edge.outbox import Outbox, OutboxError
 from edge.read.form import FormReading
 from edge.read.page import PageReader, PageReading
@@ -43,13 +50,26 @@ from edge.uplink import EventKind, UplinkEvent
 from firmware.camera.base import Camera, CameraError, Capture
 from firmware.hardware.patterns import Signal, rest_signal
 from firmware.identity import KitIdentity
-from firmware.screen.base import Screen
+from firmware.look import Look
+from firmware.screen.base import (
+    Buttons,
+    MistakeView,
+    NumbersView,
+    ReceiptView,
+    Screen,
+    StatusView,
+    Tone,
+)
+from firmware.screen.crop import FieldPhoto, field_photo
+from firmware.screen.words import key_numbers, pages, relations_of, rule_parts
 from protocol.document import ResultDocument, parse_document
 from protocol.errors import ProtocolError
 from protocol.receipt import Receipt
 from protocol.result import sign_result
 
 log = logging.getLogger(__name__)
+
+CONFIRM_SETTLE_S = 0.6  # a KONFIRMASI sooner than this after a new review screen is dropped
 
 
 class State(enum.StrEnum):
@@ -110,7 +130,7 @@ class Kit:
         outbox: Outbox,
         uplink: Waker | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
-        render_card: Callable[..., object] | None = None,
+        settle_s: float = CONFIRM_SETTLE_S,
     ) -> None:
         self.identity = identity
         self.camera = camera
@@ -121,7 +141,7 @@ class Kit:
         self.outbox = outbox
         self.uplink = uplink
         self.clock = clock
-        self._render_card = render_card
+        self.settle_s = settle_s
         self.events: queue.Queue[Event] = queue.Queue()
         self.state = State.IDLE
         self.signal: Signal | None = None
@@ -132,9 +152,12 @@ class Kit:
         self.captures: dict[int, Capture] = {}
         self.captured_at: dt.datetime | None = None
         self.decoded: DecodedForm | None = None
+        self.look: Look | None = None  # the doubtful fields being looked at
         self.receipt: Receipt | None = None
         self.awaiting: int | None = None  # seq signed here whose hub verdict is awaited
         self._busy_until = 0.0
+        self._confirm_from = 0.0  # KONFIRMASI counts from then on (the screen was seen)
+        self._photos: dict[str, FieldPhoto] = {}
 
     @property
     def training(self) -> bool:
@@ -170,6 +193,9 @@ class Kit:
         if event.at < self._busy_until:
             log.info("dropped a %s press made while the kit was busy", event.press)
             return
+        if event.press == Press.CONFIRM and event.at < self._confirm_from:
+            log.info("dropped a confirm pressed before its screen could be read")
+            return
         try:
             {Press.SCAN: self.scan, Press.CANCEL: self.cancel, Press.CONFIRM: self.confirm}[
                 event.press
@@ -181,35 +207,60 @@ class Kit:
 
     def start(self) -> None:
         self.state = State.IDLE
-        self._show_rest("Siap", [self._next_page_line(), *self._who()])
+        self._show_rest("Siap: letakkan halaman 1", [self._next_page_line(), *self._who()])
 
     # -- scanning -------------------------------------------------------------------------
 
     def scan(self) -> None:
-        """PINDAI: photograph the page under the boom, read it, add it to the form."""
+        """PINDAI: photograph the page under the boom, read it, add it to the form; in a
+        look, show the next value instead."""
+        look = self.look
+        cycling = look is not None and not look.finished and not look.rescan
+        if self.state == State.REVIEW and cycling:
+            assert look is not None
+            look.next()
+            self._show_look()
+            return
         if self.state in (State.QUEUED, State.DELIVERED):
             self._new_form()  # the next form, or a rescan: a new version with a higher seq
         self._enter(State.CAPTURE, Signal.CAPTURING)
-        self.screen.show_status("Memotret...", ["Jangan sentuh kertas"])
+        self.screen.show(
+            StatusView(Tone.BUSY, "Memotret: jangan sentuh kertas", ["Tunggu sebentar."])
+        )
+        page: PageReading | None = None
         try:
             capture = self.camera.capture()
             self._enter(State.READ, Signal.READING)
-            self.screen.show_status("Membaca...", ["Jangan sentuh kertas"])
+            self.screen.show(
+                StatusView(Tone.BUSY, "Membaca angka: tunggu sebentar", ["Jangan sentuh kertas."])
+            )
             template = self.form.template
             hint = None if template is None else template.id
             page = self.reader.read(capture.frame, capture.data, form_hint=hint)
             self._add_page(page)
+        except WrongPageError as e:
+            if page is not None and page.page in self.form.pages:
+                title = f"Halaman {page.page} sudah dipindai: pindai halaman {self._next()}"
+                pesan = f"Halaman {page.page} sudah masuk, tidak perlu dipindai lagi."
+                self._fail(Message(title, pesan), e)
+            else:
+                title = f"Halaman formulir lain: pindai halaman {self._next()}"
+                self._fail(Message(title, e.pesan), e)
+            return
         except PageRefusedError as e:
             # Only the refused page is scanned again: say which one it was, where known.
-            title = "Halaman tidak terbaca" if e.page is None else f"Halaman {e.page} tidak terbaca"
-            self._fail(Message(title, e.pesan), e)
+            if e.page is None:
+                message = Message("Halaman tidak terbaca: pindai lagi", e.pesan)
+            else:
+                message = Message(f"Halaman {e.page} tidak terbaca: pindai lagi", e.pesan)
+            self._fail(message, e)
             return
         except CameraError as e:
-            self._fail(Message("Halaman tidak terbaca", e.pesan), e)
+            self._fail(Message("Kamera gagal memotret", e.pesan), e)
             return
         except Exception as e:  # a bug must not leave the kit stuck mid-scan
             log.exception("reading failed")
-            self._fail(Message("Gagal membaca", "Terjadi kesalahan: hubungi teknisi"), e)
+            self._fail(Message("Gagal membaca: hubungi teknisi", "Terjadi kesalahan pada kit."), e)
             return
         self.captures[page.page] = capture
         self.captured_at = self.clock()
@@ -225,6 +276,7 @@ class Kit:
             replaced = FormReading(rest)
             replaced.add(page)  # still refuses a page of another form, TPS or election
             self.form = replaced
+            self._photos.clear()
             return
         self.form.add(page)
 
@@ -233,35 +285,106 @@ class Kit:
         self._signal(Signal.NEXT_PAGE)
         template = self.form.template
         assert template is not None
+        following = self.form.next_page
         lines = [
-            f"Halaman {read} dari {template.page_count} terbaca.",
+            f"Halaman {read} dari {template.page_count} sudah masuk.",
             self._next_page_line(),
-            "Tahan PINDAI 3 detik untuk membatalkan.",
+            "Tahan PINDAI lama untuk membatalkan formulir ini.",
         ]
-        self.screen.show_status(f"Halaman {read} terbaca", lines)
+        self.screen.show(
+            StatusView(
+                Tone.READY,
+                f"Halaman {read} terbaca: letakkan halaman {following}",
+                lines,
+                Buttons(scan=f"potret halaman {following}"),
+            )
+        )
 
     def _review(self) -> None:
         self.decoded = decoded = decode_form(self.form)
         self.state = State.REVIEW
-        signal, lines = _review_signal(decoded)
-        self._signal(signal)
-        card = self._card(decoded)
-        if card is None:
-            self.screen.show_status(decoded.summary, lines)
+        self.look = None
+        if decoded.verdict == "accept":
+            self._signal(Signal.REVIEW_OK)
+            self._show_result(
+                "Semua cocok: periksa, lalu KONFIRMASI",
+                {f: d.value for f, d in decoded.fields.items()},
+                "Semua angka terbaca jelas dan cocok.",
+            )
+        elif decoded.verdict == "needs a look":
+            self._signal(Signal.REVIEW_NEEDS_LOOK)
+            self.look = Look(decoded)
+            self._show_look()
         else:
-            self.screen.show_review(card, decoded.summary, lines)
+            self._signal(Signal.PAPER_MISTAKE)
+            self._show_mistake(decoded, refused=False)
 
-    def _card(self, decoded: DecodedForm) -> object | None:
-        """The review card of the page the KPPS should look at first."""
-        if self._render_card is None:
-            from edge.card.render import render_card
+    def _show_result(self, title: str, values: Mapping[str, int | None], first: str) -> None:
+        """The numbers about to be signed, green: KONFIRMASI signs them."""
+        decoded = self.decoded
+        assert decoded is not None
+        self._settle()
+        self.screen.show(
+            NumbersView(
+                Tone.READY,
+                title,
+                key_numbers(decoded.template, values),
+                [first, "Bandingkan dengan kertas, lalu tandatangani."],
+                Buttons(scan="pindai ulang satu halaman", confirm="tandatangani"),
+            )
+        )
 
-            self._render_card = render_card
-        page = _page_to_show(decoded, self.form)
-        capture = self.captures.get(page)
-        if capture is None:
-            return None
-        return self._render_card(capture.frame, self.form.pages[page], decoded)
+    def _show_look(self) -> None:
+        look = self.look
+        assert look is not None
+        self._settle()
+        if look.rescan:
+            where = pages([look.page])
+            self.screen.show(
+                StatusView(
+                    Tone.LOOK,
+                    f"Pindai ulang {where}",
+                    [
+                        "Bila angka di kertas salah, perbaiki dulu.",
+                        f"Letakkan {where} di bawah kamera, lalu tekan PINDAI.",
+                    ],
+                    Buttons(scan=f"potret {where}", confirm="kembali memeriksa"),
+                )
+            )
+            return
+        self.screen.show(look.view(self._photo(look.field)))
+
+    def _photo(self, field_id: str) -> FieldPhoto:
+        """The field's place in its page's photo (found once per page scanned)."""
+        if field_id not in self._photos:
+            assert self.decoded is not None
+            page = self.decoded.fields[field_id].page
+            config = getattr(getattr(self.reader, "aligner", None), "config", None)
+            frame = self.captures[page].frame
+            self._photos[field_id] = field_photo(frame, self.form.pages[page], field_id, config)
+        return self._photos[field_id]
+
+    def _show_mistake(self, decoded: DecodedForm, *, refused: bool) -> None:
+        problem = decoded.problems[0]
+        where = pages([decoded.fields[f].page for f in problem.fields if f in decoded.fields])
+        title = (
+            "Tidak bisa ditandatangani: perbaiki kertas"
+            if refused
+            else f"Salah di kertas: periksa {where}"
+        )
+        more = len(decoded.problems) - 1
+        lines = [f"Perbaiki yang salah di kertas, lalu pindai ulang {where}."]
+        if more:
+            lines.append(f"Ada {more} jumlah lain yang juga tidak cocok.")
+        self.screen.show(
+            MistakeView(
+                title,
+                f"{where.capitalize()}:",
+                _problem_lines(decoded, problem, self.form),
+                lines,
+                Buttons(scan=f"potret {where} lagi"),
+            )
+        )
 
     # -- cancel ---------------------------------------------------------------------------
 
@@ -272,32 +395,56 @@ class Kit:
         self._new_form()
         self.state = State.IDLE
         self._signal(Signal.CANCELLED)  # its sound; the lights go back to rest at once
-        self._show_rest("Dibatalkan", [self._next_page_line(), *self._who()])
+        self._show_rest(
+            "Dibatalkan: mulai lagi dari halaman 1", [self._next_page_line(), *self._who()]
+        )
 
     # -- confirm and sign -----------------------------------------------------------------
 
     def confirm(self) -> None:
-        """KONFIRMASI: sign the reviewed form, store it, and hand it to the uplink."""
+        """KONFIRMASI: in a look, the value shown is what the paper says; on the result,
+        sign it, store it, and hand it to the uplink."""
         if self.state != State.REVIEW or self.decoded is None:
             return  # nothing to confirm: a stray press changes nothing
         decoded = self.decoded
-        if decoded.verdict != "accept" and decoded.verdict != "needs a look":
+        look = self.look
+        if decoded.verdict not in ("accept", "needs a look"):
             self._signal(Signal.PAPER_MISTAKE)
-            self.screen.show_status(
-                "Tidak bisa ditandatangani",
-                [decoded.summary, "Perbaiki formulir, lalu PINDAI ulang halaman itu."],
-            )
+            self._show_mistake(decoded, refused=True)
             return
+        if look is not None and not look.finished:
+            self._look_confirm(look)
+            return
+        self._sign(decoded)
+
+    def _look_confirm(self, look: Look) -> None:
+        if look.rescan:  # back from "rescan this page" to the first field
+            self.look = Look(look.decoded)
+            self._show_look()
+            return
+        look.confirm()
+        if not look.finished:
+            self._show_look()
+            return
+        self._signal(Signal.REVIEW_OK)
+        count = len(look.fields)
+        self._show_result(
+            "Sudah dicek: periksa, lalu KONFIRMASI",
+            look.values(),
+            f"{count} angka sudah dicek dengan kertas.",
+        )
+
+    def _sign(self, decoded: DecodedForm) -> None:
         self._enter(State.SIGN, Signal.SIGNING)
-        self.screen.show_status("Menandatangani...", [])
+        self.screen.show(StatusView(Tone.BUSY, "Menandatangani: tunggu sebentar", []))
         try:
             document = self.build_document(decoded)
             signed = sign_result(document, self.identity.key, self.identity.certificate)
             images = [self.captures[p].data for p in sorted(self.captures)]
             entry = self.outbox.add(signed, images)
         except (NotConfirmedError, OutboxError, ProtocolError, EdgeError) as e:
-            pesan = getattr(e, "pesan", None) or "Gagal menyimpan hasil: hubungi teknisi"
-            self._fail(Message("Gagal menandatangani", pesan), e)
+            pesan = getattr(e, "pesan", None) or "Gagal menyimpan hasil."
+            self._fail(Message("Gagal menandatangani: hubungi teknisi", pesan), e)
             return
         if self.uplink is not None:
             self.uplink.wake()
@@ -305,22 +452,32 @@ class Kit:
         self.awaiting = entry.seq
         self.state = State.QUEUED
         self._signal(Signal.QUEUED)
-        self.screen.show_receipt(
-            self.receipt,
-            "Ditandatangani",
-            ["Saksi: foto kode QR ini.", self._network_line()],
+        self.screen.show(
+            ReceiptView(
+                self.receipt,
+                "Ditandatangani: saksi, foto kode QR ini",
+                [self._network_line()],
+                Buttons(scan="mulai formulir baru"),
+            )
         )
 
     def build_document(self, decoded: DecodedForm) -> ResultDocument:
         """The result as confirmed: next in this kit's chain, fields and evidence from the
-        decoder (doubtful fields become ``confirmed``: the KPPS looked), the page hashes,
-        and the model and template that read it."""
-        confirmed = decoded.doubtful if decoded.verdict == "needs a look" else ()
-        fields, evidence = document_fields(decoded, confirmed=confirmed)
+        decoder and the look (each doubtful field ``confirmed`` or ``chosen`` as the KPPS
+        answered), the page hashes, and the model and template that read it."""
+        chosen = None
+        if decoded.verdict == "needs a look":
+            if self.look is None or not self.look.finished or self.look.decoded is not decoded:
+                raise NotConfirmedError(
+                    "the doubtful fields have not all been looked at",
+                    "Belum semua angka dicek",
+                )
+            chosen = self.look.choices
+        fields, evidence = document_fields(decoded, chosen=chosen)
         head = self.outbox.next_chain()
         template = decoded.template
         captured = (self.captured_at or self.clock()).astimezone(dt.UTC)
-        pages = [
+        pages_ = [
             {"page": n, "sha256": hashlib.sha256(self.captures[n].data).hexdigest()}
             for n in sorted(self.captures)
         ]
@@ -336,7 +493,7 @@ class Kit:
                 "captured_at": captured.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "fields": fields,
                 "evidence": dict(evidence),
-                "pages": pages,
+                "pages": pages_,
                 "model_sha256": self.reader.model.sha256,
                 "template_sha256": self.template_sha256[template.id],
                 "prev_sha256": head.prev_sha256,
@@ -363,13 +520,18 @@ class Kit:
             self.state = State.DELIVERED
             self._signal(Signal.DELIVERED)
             assert self.receipt is not None
-            self.screen.show_receipt(
-                self.receipt, "Diterima server", ["Hasil sudah diterima dan dicatat.", "Selesai."]
+            self.screen.show(
+                ReceiptView(
+                    self.receipt,
+                    "Diterima server: selesai",
+                    ["Hasil sudah diterima dan dicatat."],
+                    Buttons(scan="mulai formulir baru"),
+                )
             )
         elif kind in (EventKind.REJECTED, EventKind.REFUSED) and self.state == State.QUEUED:
             detail = event.detail or kind.value
             self._fail(
-                Message("Ditolak server", f"Hasil ditolak ({detail}): hubungi teknisi"),
+                Message("Ditolak server: hubungi teknisi", f"Hasil ditolak ({detail})."),
                 RuntimeError(detail),
                 keep_form=False,
             )
@@ -381,6 +543,8 @@ class Kit:
         self.captures = {}
         self.captured_at = None
         self.decoded = None
+        self.look = None
+        self._photos = {}
 
     def _enter(self, state: State, signal: Signal) -> None:
         self.state = state
@@ -391,27 +555,51 @@ class Kit:
         self.recent_signals.append(signal)
         self.lights.show(signal)
 
+    def _settle(self) -> None:
+        """A new screen to read before confirming: KONFIRMASI counts from a moment on."""
+        self._confirm_from = time.monotonic() + self.settle_s
+
     def _show_rest(self, title: str, lines: Sequence[str]) -> None:
         self._signal(rest_signal(training=self.training, online=self.online))
-        self.screen.show_status(title, lines)
+        self.screen.show(
+            StatusView(Tone.READY, title, lines, Buttons(scan=f"potret halaman {self._next()}"))
+        )
 
-    def _fail(self, message: Message, error: BaseException, *, keep_form: bool = True) -> None:
-        """Back to idle with the message and the error pattern."""
+    def _fail(
+        self,
+        message: Message,
+        error: BaseException,
+        *,
+        keep_form: bool = True,
+        scan: str | None = None,
+    ) -> None:
+        """Back to idle with the message and the error pattern (the pages read so far kept,
+        unless told): nothing is confirmed from a screen that shows a failure."""
         log.warning("%s: %s", message.title, error)
         self.message = message
         self.state = State.IDLE
         if not keep_form:
             self._new_form()
+        if scan is None:
+            complete = self.form.complete
+            scan = "pindai ulang halaman itu" if complete else f"potret halaman {self._next()}"
         self._signal(Signal.ERROR)
-        self.screen.show_status(message.title, [message.pesan, self._next_page_line()])
+        lines = [_sentence(message.pesan), self._next_page_line()]
+        self.screen.show(StatusView(Tone.STOP, message.title, lines, Buttons(scan)))
+
+    def _next(self) -> int:
+        return self.form.next_page or 1
 
     def _next_page_line(self) -> str:
         template = self.form.template
         if template is None:
-            return "Letakkan halaman 1 formulir dan tekan PINDAI."
+            return "Letakkan halaman 1 formulir di bawah kamera, lalu tekan PINDAI."
         if self.form.complete:
-            return "Semua halaman masuk: PINDAI ulang satu halaman untuk memeriksa lagi."
-        return f"Letakkan halaman {self.form.next_page} dari {template.page_count}, tekan PINDAI."
+            return "Semua halaman sudah masuk: PINDAI ulang satu halaman untuk memeriksa lagi."
+        return (
+            f"Letakkan halaman {self.form.next_page} dari {template.page_count} "
+            "di bawah kamera, lalu tekan PINDAI."
+        )
 
     def _network_line(self) -> str:
         if self.online:
@@ -422,30 +610,29 @@ class Kit:
         return [f"TPS {self.identity.tps}", f"Kit {self.identity.kit_id}"]
 
 
-def _review_signal(decoded: DecodedForm) -> tuple[Signal, list[str]]:
-    if decoded.verdict == "accept":
-        return Signal.REVIEW_OK, [
-            "Periksa angka di layar dengan formulir.",
-            "Tekan KONFIRMASI untuk menandatangani, atau PINDAI ulang.",
-        ]
-    if decoded.verdict == "needs a look":
-        names = ", ".join(decoded.fields[f].name for f in decoded.doubtful)
-        return Signal.REVIEW_NEEDS_LOOK, [
-            f"Cocokkan dengan formulir: {names}." if names else "Cocokkan dengan formulir.",
-            "Jika sama, tekan KONFIRMASI. Jika tidak, PINDAI ulang.",
-        ]
-    return Signal.PAPER_MISTAKE, [
-        *(p.pesan for p in decoded.problems[:3]),
-        "Perbaiki formulir, lalu PINDAI ulang halaman itu.",
-    ]
+def _problem_lines(decoded: DecodedForm, problem: Problem, form: FormReading) -> list[str]:
+    """A paper mistake in large type, with the numbers as read: a broken rule in two parts,
+    a bubble against its box's digit, or the decoder's own words."""
+    template = decoded.template
+    as_read = {f: d.value for f, d in decoded.fields.items()}
+    if problem.kind == "rule":
+        for relation in relations_of(template, problem.fields[0]):
+            if relation.rule_id == problem.rule_id and relation.fields == problem.fields:
+                return list(rule_parts(template, relation, as_read, broken=True))
+    if problem.kind == "bubble":
+        fid = problem.fields[0]
+        reading = form.fields()[fid][1]
+        digits = box_digits(as_read[fid], len(reading.bubbles))
+        for index, (column, digit) in enumerate(zip(reading.bubbles, digits, strict=True)):
+            expected = 0 if digit is None else digit  # an X box: 0, or no bubble
+            if bubble_clear(column) and column.digit != expected:
+                return [
+                    f"{field_name(template, fid)}, kotak ke-{index + 1}:",
+                    f"angka {'X' if digit is None else digit}, tetapi bulatan {column.digit}",
+                ]
+    return [problem.pesan]
 
 
-def _page_to_show(decoded: DecodedForm, form: FormReading) -> int:
-    """The page of the first problem or doubtful field, else the last page."""
-    for problem in decoded.problems:
-        for fid in problem.fields:
-            if fid in decoded.fields:
-                return decoded.fields[fid].page
-    for fid in decoded.doubtful:
-        return decoded.fields[fid].page
-    return max(form.pages)
+def _sentence(text: str) -> str:
+    """A line as a sentence: the reader's messages end without a full stop."""
+    return text if text.endswith((".", "!", "?", ")")) else f"{text}."

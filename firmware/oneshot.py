@@ -2,6 +2,8 @@
 
 Read every image as a page, judge the form, and (with ``confirm``) sign it and queue it in
 the outbox, exactly as the daemon does on KONFIRMASI; the running daemon's uplink sends it.
+A form that needs a look is confirmed field by field with the kit's own values (each
+doubtful field signed as ``confirmed``), as a KPPS pressing KONFIRMASI on every look would.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def scan_once(
         if not confirm:
             echo("not signed: compare the numbers with the paper, then run again with --yes")
             return Outcome.NOT_CONFIRMED, None
+        # KONFIRMASI as often as the screen asks: each doubtful field's look keeps the kit's
+        # value, then the result is signed. A look that can only rescan stops here.
+        for _ in range(len(kit.look.fields) if kit.look is not None else 0):
+            kit.confirm()
+            if kit.look is not None and kit.look.rescan:
+                return Outcome.NOT_CONFIRMED, None
         kit.confirm()
         if kit.state != State.QUEUED or kit.receipt is None:
             return Outcome.REFUSED, None

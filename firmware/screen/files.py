@@ -10,7 +10,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Shown:
-    kind: str  # status, review or receipt
+    kind: str  # status, review, look, mistake or receipt
     text: str
     path: Path
 

@@ -13,12 +13,17 @@ from firmware.screen.files import FileDisplay
 SCAN, CONFIRM, GREEN, AMBER, RED = 17, 27, 22, 23, 24
 
 
-def build(config: Path, images: Sequence[Path], **options: Any) -> AssembledKit:
+def build(
+    config: Path, images: Sequence[Path], *, settle_s: float = 0.0, **options: Any
+) -> AssembledKit:
     """The kit of ``config`` with the files camera, the file screen and the panel on the
-    default (Mock) pin factory; no uplink unless ``uplink=True`` is given."""
+    default (Mock) pin factory; no uplink unless ``uplink=True`` is given. Presses follow
+    each other at once here, so a KONFIRMASI is not held back after a new screen unless
+    ``settle_s`` says so."""
     options.setdefault("uplink", False)
     display = FileDisplay(config.parent / "screen")
     assembled = assemble(config, camera=FileCamera(list(images)), display=display, **options)
+    assembled.kit.settle_s = settle_s
     assembled.kit.start()
     return assembled
 

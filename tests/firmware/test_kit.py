@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import time
@@ -11,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware.gallery import PinnedReader
 from firmware.hardware.patterns import Signal
 from firmware.identity import StartupError
 from firmware.kit import ButtonEvent, Press, State
@@ -101,7 +101,8 @@ def test_a_paper_mistake_is_never_signed(kit_config, forms, mock_pins, close_lat
         press(mock_pins, SCAN, kit)
     assert kit.decoded is not None and kit.decoded.verdict == "paper mistake"
     assert (kit.state, kit.signal) == (State.REVIEW, Signal.PAPER_MISTAKE)
-    assert "SALAH DI KERTAS" in screens(assembled)[-1].text
+    assert screens(assembled)[-1].kind == "mistake"
+    assert "Salah di kertas: periksa halaman" in screens(assembled)[-1].text
     for _ in range(2):
         press(mock_pins, CONFIRM, kit)
         assert kit.state == State.REVIEW and kit.signal == Signal.PAPER_MISTAKE
@@ -180,21 +181,116 @@ def now():
     return dt.datetime.now(dt.UTC)
 
 
-def test_needs_a_look_confirm_means_the_kpps_looked(kit_config, forms, mock_pins, close_later):
-    """A doubtful field (made here by marking IV.1 doubtful on a good reading: the decoder's
-    own tests cover when it doubts) is signed as "confirmed" once KONFIRMASI is pressed."""
-    assembled = build(kit_config(), forms["good"].pages)
+def _rivals(form):
+    """Doubts for the reader: III.L and III.JML each read as written or as written + d, at
+    nearly even odds, so two readings keep L + P = JML and both fields need a look."""
+    low, total = form.truth["III.L"], form.truth["III.JML"]
+    d = next(
+        d for d in (5, 4, 3, 2, 1, -1, -2) if 0 <= low % 10 + d <= 9 and 0 <= total % 10 + d <= 9
+    )
+    doubts = {
+        f: {2: {v % 10: 0.55, v % 10 + d: 0.44}} for f, v in (("III.L", low), ("III.JML", total))
+    }
+    return doubts, d
+
+
+def _looking_kit(build_kit, form, **options):
+    doubts, d = _rivals(form)
+    assembled = build_kit(**options)
+    assembled.kit.reader = PinnedReader(assembled.kit.reader, None, doubts)
+    return assembled, d
+
+
+def test_a_look_one_field_at_a_time_signs_what_the_kpps_confirmed(
+    kit_config, forms, mock_pins, close_later
+):
+    """PINDAI shows the other reading the rules allow, KONFIRMASI takes it; the next field
+    is narrowed to what that choice allows; the form is signed from the result screen, each
+    looked-at field as "chosen" with the kit's own value kept."""
+    form = forms["good"]
+    config = kit_config()
+    assembled, d = _looking_kit(lambda: build(config, form.pages), form)
     close_later(assembled)
     kit = assembled.kit
     for _ in range(3):
         press(mock_pins, SCAN, kit)
-    decoded = kit.decoded
-    doubtful = dataclasses.replace(decoded.fields["IV.1"], decision="doubtful", reason="test")
-    kit.decoded = dataclasses.replace(
-        decoded, verdict="needs a look", fields={**decoded.fields, "IV.1": doubtful}
-    )
+    low, total = form.truth["III.L"], form.truth["III.JML"]
+    assert (kit.state, kit.signal) == (State.REVIEW, Signal.REVIEW_NEEDS_LOOK)
+    shown = screens(assembled)[-1]
+    assert shown.kind == "look" and shown.text.startswith("Cek 1 dari 2: Pemilih disabilitas (L)")
+    assert f"Kit membaca: {low}" in shown.text and led(mock_pins, AMBER)
+    press(mock_pins, SCAN, kit)  # "tidak sama": the other reading, nothing photographed
+    assert f"Bacaan lain: {low + d}" in screens(assembled)[-1].text
+    assert assembled.outbox.documents() == [] and kit.state == State.REVIEW
     press(mock_pins, CONFIRM, kit)
+    assert f"Sesuai pilihan tadi: {total + d}" in screens(assembled)[-1].text
+    press(mock_pins, CONFIRM, kit)
+    shown = screens(assembled)[-1]
+    assert shown.kind == "review" and shown.text.startswith("Sudah dicek")
+    assert kit.signal == Signal.REVIEW_OK and assembled.outbox.documents() == []
+    press(mock_pins, CONFIRM, kit)
+    assert kit.state == State.QUEUED
     (entry,) = assembled.outbox.documents()
-    document = verify_result(entry.signed, ca_of(assembled.base / "kit.toml"), at=now()).document
-    assert document.evidence["IV.1"]["decision"] == "confirmed"
-    assert document.evidence["IV.2"]["decision"] in ("read", "corrected")
+    document = verify_result(entry.signed, ca_of(config), at=now()).document
+    assert (document.fields["III.L"], document.fields["III.JML"]) == (low + d, total + d)
+    for fid, read in (("III.L", low), ("III.JML", total)):
+        assert document.evidence[fid]["decision"] == "chosen"
+        assert document.evidence[fid]["read_as"] == read
+    assert document.evidence["V.A"]["decision"] in ("read", "corrected")
+
+
+def test_a_quick_second_konfirmasi_does_not_confirm_the_next_screen(
+    kit_config, forms, mock_pins, close_later
+):
+    form = forms["good"]
+    config = kit_config()
+    settle = 0.4
+    assembled, _ = _looking_kit(lambda: build(config, form.pages, settle_s=settle), form)
+    close_later(assembled)
+    kit = assembled.kit
+    for _ in range(3):
+        press(mock_pins, SCAN, kit)
+    press(mock_pins, CONFIRM, kit)  # before the look could be read: dropped
+    assert kit.look is not None and kit.look.index == 0
+    time.sleep(settle + 0.05)
+    press(mock_pins, CONFIRM, kit)
+    assert kit.look.index == 1
+    press(mock_pins, CONFIRM, kit)  # a double press: the second field is not confirmed
+    assert kit.look.index == 1 and not kit.look.finished
+
+
+def test_rescan_from_a_look_replaces_the_page_and_looks_again(
+    kit_config, forms, mock_pins, close_later
+):
+    form = forms["good"]
+    config = kit_config()
+    images = [*form.pages, form.pages[0]]
+    assembled, _ = _looking_kit(lambda: build(config, images), form)
+    close_later(assembled)
+    kit = assembled.kit
+    for _ in range(3):
+        press(mock_pins, SCAN, kit)
+    press(mock_pins, SCAN, kit)
+    press(mock_pins, SCAN, kit)
+    assert "Pindai ulang halaman 1?" in screens(assembled)[-1].text
+    press(mock_pins, CONFIRM, kit)
+    shown = screens(assembled)[-1]
+    assert shown.text.startswith("Pindai ulang halaman 1") and "[PINDAI] potret halaman 1" in (
+        shown.text
+    )
+    press(mock_pins, SCAN, kit)  # now PINDAI photographs: page 1 again, judged again
+    assert kit.state == State.REVIEW and kit.look is not None and kit.look.index == 0
+    assert screens(assembled)[-1].text.startswith("Cek 1 dari 2")
+    assert assembled.outbox.documents() == []
+
+
+def test_a_page_scanned_twice_is_named_as_what_happened(kit_config, forms, mock_pins, close_later):
+    page = forms["good"].pages[0]
+    assembled = build(kit_config(), [page, page])
+    close_later(assembled)
+    kit = assembled.kit
+    press(mock_pins, SCAN, kit)
+    press(mock_pins, SCAN, kit)
+    shown = screens(assembled)[-1]
+    assert shown.text.startswith("Halaman 1 sudah dipindai: pindai halaman 2")
+    assert kit.signal == Signal.ERROR and list(kit.form.pages) == [1]

@@ -25,7 +25,7 @@ def test_scan_reads_judges_and_with_yes_signs_and_prints_the_receipt(kit_config,
     images = [x for page in forms["good"].pages for x in ("--image", page)]
     looked = kit("scan", *images, "--config", config)
     assert looked.exit_code == 1, looked.output  # read and judged, not confirmed
-    assert "SEMUA JUMLAH COCOK" in looked.output and "--yes" in looked.output
+    assert "Semua cocok: periksa, lalu KONFIRMASI" in looked.output and "--yes" in looked.output
     signed = kit("scan", *images, "--config", config, "--yes")
     assert signed.exit_code == 0, signed.output
     receipt = parse_receipt(signed.output.split("receipt: ")[1].splitlines()[0])

@@ -1,4 +1,6 @@
-"""The screen: receipts and their QR, LATIHAN on every screen of a training kit, backends."""
+"""The screen: views drawn at the panel's size, type no smaller than 24 px capitals, tones
+that read, the LATIHAN band on every view of a training kit, receipts and their QR, the
+framebuffer backend."""
 
 from __future__ import annotations
 
@@ -6,9 +8,23 @@ import cv2
 import numpy as np
 import pytest
 
+from firmware.screen.base import (
+    TONES,
+    TRAINING,
+    Buttons,
+    MistakeView,
+    NumbersView,
+    ReceiptView,
+    StatusView,
+    Tone,
+)
 from firmware.screen.compose import ComposedScreen, qr_image
+from firmware.screen.crop import FieldPhoto
+from firmware.screen.draw import MIN_CAPS, Canvas
 from firmware.screen.files import FileDisplay
 from firmware.screen.framebuffer import fb_geometry, to_pixels
+from firmware.screen.look import LookView
+from protocol.forms.schema import Rect
 from protocol.receipt import Receipt
 
 SHA = "ab" * 32
@@ -32,22 +48,89 @@ def test_qr_image_decodes():
     assert decoded == text
 
 
+def test_the_smallest_text_has_capitals_24_px_tall():
+    """Measured on the pixels: a capital H at the minimum size is at least 24 px of ink."""
+    canvas = Canvas(200, 100)
+    canvas.text("H", 10, 70, MIN_CAPS)
+    ink = np.flatnonzero((canvas.image.min(axis=2) < 128).any(axis=1))
+    assert ink.max() - ink.min() + 1 >= 24
+    with pytest.raises(ValueError, match="below the screen's minimum"):
+        canvas.text("kecil", 10, 90, MIN_CAPS - 1)
+
+
+def _luminance(rgb):
+    linear = [(c / 255 / 12.92) if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("tone", list(Tone))
+def test_white_titles_read_on_every_tone(tone):
+    """WCAG's contrast of white text on each band colour: at least 4.5:1."""
+    assert 1.05 / (_luminance(TONES[tone]) + 0.05) >= 4.5
+    assert len(set(TONES.values())) == len(TONES) and TRAINING not in TONES.values()
+
+
+def _photo():
+    """A field of three 18 mm boxes on a plain sheet, photographed square-on at 4 px/mm."""
+    frame = np.full((200, 400), 235, np.uint8)
+    boxes = tuple(Rect(x=10 + 23 * i, y=10, w=18, h=18) for i in range(3))
+    for b in boxes:
+        corners = [round(v * 4) for v in (b.x, b.y, b.x + b.w, b.y + b.h)]
+        cv2.rectangle(frame, corners[:2], corners[2:], 20, 4)
+    scale = np.diag([4.0, 4.0, 1.0])
+    return FieldPhoto(frame, scale, boxes, (), 0.0, 1.06)
+
+
+def _views():
+    receipt = Receipt("31.71.01.1001.001", 3, SHA)
+    keys = Buttons(scan="tidak sama", confirm="sama")
+    return [
+        StatusView(Tone.READY, "Siap: letakkan halaman 1", ["Letakkan halaman 1."]),
+        NumbersView(Tone.READY, "Semua cocok", [("Paslon 1", "12")], ["Periksa."], keys),
+        MistakeView("Salah di kertas", "Halaman 3:", ["A + B = 3", "tetapi C = 4"]),
+        ReceiptView(receipt, "Ditandatangani", ["Saksi: foto kode QR ini."]),
+        LookView("Cek 1 dari 1: Paslon 1", _photo(), "Kit membaca", "12", "halaman 2", [], keys),
+    ]
+
+
 @pytest.mark.parametrize("training", [True, False])
-def test_latihan_on_every_screen_of_a_training_kit_only(tmp_path, training):
+def test_latihan_on_every_view_of_a_training_kit_only(tmp_path, training):
     display = FileDisplay(tmp_path)
     screen = ComposedScreen(display, training=training)
-    receipt = Receipt("31.71.01.1001.001", 3, SHA, training=training)
-    screen.show_status("Siap", ["Letakkan halaman 1"])
-    screen.show_review(np.zeros((50, 80, 3), np.uint8), "SEMUA JUMLAH COCOK", ["tekan"])
-    screen.show_receipt(receipt, "Ditandatangani", ["Saksi: foto kode QR ini."])
-    assert [s.kind for s in display.shown] == ["status", "review", "receipt"]
-    for shown in display.shown:
+    for view in _views():
+        screen.show(view)
+        assert screen.last is not None and screen.last.overflow == []
+        assert screen.last.smallest >= MIN_CAPS
+    assert [s.kind for s in display.shown] == ["status", "review", "mistake", "receipt", "look"]
+    for shown, view in zip(display.shown, _views(), strict=True):
         assert ("LATIHAN" in shown.text) is training
-        image = cv2.imread(str(shown.path))
-        purple = np.all(image[5] == (160, 0, 128), axis=1)  # BGR of the training band
-        assert bool(purple.any()) is training
-    assert decode_qr(display.last.path) == receipt.text()  # readable off the screen too
+        image = cv2.cvtColor(cv2.imread(str(shown.path)), cv2.COLOR_BGR2RGB)
+        assert image.shape == (480, 800, 3)
+        band_x = 60 if training else 4
+        assert tuple(image[4, band_x]) == TONES[view.tone]  # the title band, in its tone
+        purple = np.all(image[:, 5] == TRAINING, axis=1)  # the band down the left edge
+        assert bool(purple.mean() > 0.5) is training
     assert "screen.log" in {p.name for p in tmp_path.iterdir()}
+
+
+def test_receipt_qr_reads_off_the_screen(tmp_path):
+    display = FileDisplay(tmp_path)
+    receipt = Receipt("31.71.01.1001.001", 3, SHA, training=True)
+    ComposedScreen(display, training=True).show(ReceiptView(receipt, "Ditandatangani"))
+    assert decode_qr(display.last.path) == receipt.text()
+    assert "TPS 31.71.01.1001.001" in display.last.text
+
+
+def test_buttons_name_what_they_do_and_a_button_without_a_use_is_not_named(tmp_path):
+    display = FileDisplay(tmp_path)
+    screen = ComposedScreen(display, training=False)
+    screen.show(StatusView(Tone.BUSY, "Membaca angka: tunggu sebentar"))
+    assert "PINDAI" not in display.last.text and "KONFIRMASI" not in display.last.text
+    screen.show(StatusView(Tone.READY, "Siap", [], Buttons(scan="potret halaman 1")))
+    assert "[PINDAI] potret halaman 1" in display.last.text
+    assert "KONFIRMASI" not in display.last.text
+    assert screen.last is not None
+    assert {t.text for t in screen.last.texts} >= {"PINDAI", "potret halaman 1"}
 
 
 def test_framebuffer_pixels_and_geometry(tmp_path):
