@@ -311,3 +311,59 @@ def patterns() -> None:
     from firmware.hardware.patterns import pattern_table
 
     click.echo(pattern_table())
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the screens (NAME.png each).",
+)
+@click.option(
+    "--digits",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Handwritten digits to fill the forms with: an IDX set's base path (PREFIX for "
+    "PREFIX-images-idx3-ubyte[.gz]), e.g. tests/fixtures/digits/heldout-300 in a clone.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the forms.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Write only this screen (repeat for more); all are rendered either way.",
+)
+@click.option("--compact", is_flag=True, help="Write small PNGs (16 levels a channel), to commit.")
+def screens(
+    out: Path, digits: Path | None, seed: int, only: tuple[str, ...], compact: bool
+) -> None:
+    """Render every screen the kit can show, from synthesized scans, as PNGs.
+
+    Each state, each refusal, each kind of look, a paper mistake and a training kit, drawn by
+    the kit's own state machine and screen at the screen's size (kit.toml's default,
+    800 x 480), each file named for what it shows. The digits are not part of the installed
+    package: give --digits.
+    """
+    from protocol.idx import IdxError, load_digits
+
+    if digits is None:
+        raise click.UsageError(
+            "give --digits PREFIX: handwritten digits in IDX format to fill the forms with "
+            "(in a clone of the repository: --digits tests/fixtures/digits/heldout-300)"
+        )
+    try:
+        load_digits(digits)
+    except (OSError, IdxError) as e:
+        raise click.ClickException(f"--digits {digits}: {e}") from e
+    import logging
+
+    from firmware.gallery import GALLERY, GalleryError, render_screens
+
+    logging.getLogger("firmware.kit").setLevel(logging.ERROR)  # its refusals are the point
+    try:
+        written = render_screens(out, digits, seed=seed, only=only, compact=compact)
+    except GalleryError as e:
+        raise click.ClickException(str(e)) from e
+    for path in written:
+        click.echo(f"{path}  {GALLERY[path.stem]}")
