@@ -256,7 +256,7 @@ class Kit:
             self._fail(message, e)
             return
         except CameraError as e:
-            self._fail(Message("Kamera gagal memotret", e.pesan), e)
+            self._fail(Message("Kamera gagal memotret: coba PINDAI lagi", e.pesan), e)
             return
         except Exception as e:  # a bug must not leave the kit stuck mid-scan
             log.exception("reading failed")

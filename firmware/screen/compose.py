@@ -31,6 +31,7 @@ from firmware.screen.draw import (
     Rect,
     fit,
     pitch,
+    text_height,
     text_width,
     wrap,
 )
@@ -186,21 +187,27 @@ def _buttons(canvas: Canvas, left: int, buttons: Buttons) -> int:
 
 
 def _numbers(canvas: Canvas, view: NumbersView, area: Rect) -> None:
-    """Name and value per row, values right-aligned; two columns when one is too long."""
+    """Name and value per row, values right-aligned, in one column or two at the largest
+    size that fits; numbers beyond two columns at the smallest size are counted, not cut."""
     numbers = list(view.numbers)
-    lines_h = len(wrap(view.lines, area.w, MIN_CAPS)) * pitch(MIN_CAPS) if view.lines else 0
-    room = area.h - lines_h - 8
-    columns = 1
-    caps = BODY_CAPS[0]
+    lines = list(view.lines)
+    room = area.h - text_height(lines, area.w, MIN_CAPS) - 18
+    layout = None
     for cols in (1, 2):
         rows = -(-len(numbers) // cols)
         for c in (36, *BODY_CAPS):
             if rows * pitch(c) <= room and _numbers_fit(numbers, area.w // cols - 24, c):
-                columns, caps = cols, c
+                layout = (cols, c)
                 break
-        else:
-            continue
-        break
+        if layout:
+            break
+    if layout is None:  # too many for the screen: as many as fit, and how many more
+        lines.insert(0, f"... dan {len(numbers)} angka lain.")  # the longest it can be
+        room = area.h - text_height(lines, area.w, MIN_CAPS) - 18
+        shown = numbers[: 2 * max(1, room // pitch(MIN_CAPS))]
+        lines[0] = f"... dan {len(numbers) - len(shown)} angka lain."
+        numbers, layout = shown, (2, MIN_CAPS)
+    columns, caps = layout
     rows = -(-len(numbers) // columns)
     col_w = area.w // columns
     for i, (name, value) in enumerate(numbers):
@@ -210,7 +217,7 @@ def _numbers(canvas: Canvas, view: NumbersView, area: Rect) -> None:
         vw = text_width(value, caps)
         canvas.text(value, x + col_w - 24 - vw, baseline, caps, INK)
     top = area.y + rows * pitch(caps) + 12
-    canvas.paragraph(view.lines, Rect(area.x, top, area.w, area.bottom - top), (28, MIN_CAPS))
+    canvas.paragraph(lines, Rect(area.x, top, area.w, area.bottom - top), (28, MIN_CAPS))
 
 
 def _numbers_fit(numbers: list[tuple[str, str]], width: int, caps: int) -> bool:

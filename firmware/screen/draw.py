@@ -117,7 +117,7 @@ class Canvas:
         lines given (``spaced``: they are sentences apart); returns the y below the text."""
         size = caps[-1]
         for c in caps:
-            if _height(lines, box.w, c, spaced) <= box.h:
+            if text_height(lines, box.w, c, spaced) <= box.h:
                 size = c
                 break
         y = box.y
@@ -186,7 +186,8 @@ def gap(caps: int) -> int:
     return caps // 3
 
 
-def _height(lines: Sequence[str], width: int, caps: int, spaced: bool) -> int:
+def text_height(lines: Sequence[str], width: int, caps: int, spaced: bool = True) -> int:
+    """How tall a paragraph of ``lines`` is, wrapped to ``width``."""
     parts = sum(len(wrap([line], width, caps)) for line in lines)
     return parts * pitch(caps) + (max(0, len(lines) - 1) * gap(caps) if spaced else 0)
 

@@ -137,8 +137,8 @@ def rule_line(template: Template, relation: Relation, values: Mapping[str, int |
 
 def key_numbers(template: Template, values: Mapping[str, int | None]) -> list[tuple[str, str]]:
     """What the result says, for the screen before signing: each option's votes, then the
-    totals (every field, for a form without options)."""
+    totals (a form without options, the legislative ones, shows its totals only)."""
     ids = [o.field for o in template.options] + [t for t in TOTALS if t in values]
-    if not template.options:
+    if not ids:  # a form of other fields: all of them (the screen counts what it cannot show)
         ids = [f.id for _, f in template.fields()]
     return [(field_name(template, f), number(values.get(f))) for f in ids if f in values]

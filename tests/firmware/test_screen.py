@@ -143,3 +143,13 @@ def test_framebuffer_pixels_and_geometry(tmp_path):
     (sysfs / "bits_per_pixel").write_text("16\n")
     assert fb_geometry(tmp_path / "fb0", tmp_path / "graphics") == (800, 480, 16, 1600)
     assert to_pixels(image, 16, stride=6) == bytes([0x00, 0xF8, 0x1F, 0x00, 0, 0])
+
+
+def test_more_numbers_than_fit_are_counted_not_cut(tmp_path):
+    screen = ComposedScreen(FileDisplay(tmp_path), training=True)
+    numbers = [(f"Calon {i}", str(i * 7)) for i in range(40)]
+    screen.show(NumbersView(Tone.READY, "Semua cocok", numbers, ["Periksa."], Buttons("a", "b")))
+    assert screen.last is not None and screen.last.overflow == []
+    counted = [t.text for t in screen.last.texts if t.text.startswith("... dan ")]
+    shown = sum(t.text.startswith("Calon ") for t in screen.last.texts)
+    assert counted == [f"... dan {40 - shown} angka lain."]
