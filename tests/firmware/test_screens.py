@@ -4,6 +4,8 @@ value's type size, the band's colour per state, no text under 24 px, nothing cut
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -181,3 +183,15 @@ def test_screens_command_needs_digits_and_names_each_file(tmp_path, monkeypatch)
     done = runner.invoke(main, ["screens", "--out", str(tmp_path), *options])
     assert done.exit_code == 0, done.output
     assert f"{tmp_path / 'cek-bulatan.png'}  look: a bubble against" in done.output
+
+
+def test_the_readmes_gallery_is_what_the_kit_shows_now(shots, tmp_path):
+    """docs/screens holds screens as `tps-kit screens --compact` writes them today; after a
+    change to a screen, run the command in the README again."""
+    committed = sorted((Path(__file__).resolve().parents[2] / "docs" / "screens").glob("*.png"))
+    assert len(committed) >= 8
+    for path in committed:
+        fresh = tmp_path / path.name
+        gallery._write_compact(shots[path.stem].path, fresh)
+        same = np.array_equal(cv2.imread(str(fresh)), cv2.imread(str(path)))
+        assert same, f"{path.name} is out of date: render the README's gallery again"
