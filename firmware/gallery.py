@@ -352,7 +352,7 @@ class Studio:
         shown = shots.display.shown[-back]
         path = self.out / f"{name}.png" if name in self.only else shown.path
         if path != shown.path and self.compact:
-            _write_compact(shown.path, path)
+            write_compact(shown.path, path)
         elif path != shown.path:
             shutil.copyfile(shown.path, path)
         self.screens[name] = Shot(path, shown, shots.screen.canvases[-back])
@@ -584,7 +584,7 @@ def render_screens(
     return [s.path for n, s in shots.items() if not only or n in only]
 
 
-def _write_compact(source: Path, path: Path) -> None:
+def write_compact(source: Path, path: Path) -> None:
     image = cv2.imread(str(source))
     levels = (image // 16) * 17  # 16 levels a channel: the flat bands and text stay exact
     if not cv2.imwrite(str(path), levels, [cv2.IMWRITE_PNG_COMPRESSION, 9]):

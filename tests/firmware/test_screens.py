@@ -192,6 +192,6 @@ def test_the_readmes_gallery_is_what_the_kit_shows_now(shots, tmp_path):
     assert len(committed) >= 8
     for path in committed:
         fresh = tmp_path / path.name
-        gallery._write_compact(shots[path.stem].path, fresh)
+        gallery.write_compact(shots[path.stem].path, fresh)
         same = np.array_equal(cv2.imread(str(fresh)), cv2.imread(str(path)))
         assert same, f"{path.name} is out of date: render the README's gallery again"
