@@ -408,7 +408,7 @@ def _refusals(s: Studio, good: Form) -> Iterator[tuple[str, Capture | CameraErro
     yield "tolak-gelap", Capture(dark, page.data)
     yield "tolak-kabur", Capture(cv2.GaussianBlur(page.frame, (0, 0), 5.0), page.data)
     yield "tolak-miring", s.form(3, conditions=TILTED, pages=[2]).capture(2)
-    yield "tolak-tidak-rata", s.form(4, conditions=CRUMPLED, pages=[2]).capture(2)
+    yield "tolak-tidak-rata", s.form(4, conditions=CRUMPLED, pages=[1]).capture(1)
     yield "tolak-sudah-dipindai", good.capture(1)
     other = s.form(5, election=TRAINING, qr=True, pages=[2])
     yield "tolak-pemilihan-lain", other.capture(2)

@@ -97,8 +97,8 @@ class Aligner:
         ``form_hint`` (the form being scanned) decides between pages whose tags are not
         known and whose print is alike (see edge.align.identify).
         """
-        if frame.ndim != 2:
-            raise ValueError("align() takes a grey image")
+        if frame.ndim != 2 or frame.dtype != np.uint8:
+            raise ValueError("align() takes a grey uint8 image")
         small, scale = _reduce(frame, self.config.detect_long_side)
         self._check_light(small)
         candidates = {
@@ -110,16 +110,26 @@ class Aligner:
             quad = outer_quad(candidates[pages[0].marks[0].pattern])
             found = self._by_marks(frame, quad, pages) if quad is not None else None
             fitted = self._fit(frame, *found) if found is not None else None
-            if fitted is not None and fitted[0] <= self.config.max_reprojection_mm:
+            if fitted is not None and self._fits(*fitted):
                 break
-        if fitted is None or fitted[0] > self.config.max_reprojection_mm:
-            fitted = self._slow_path(frame, small, scale, candidates, form_hint)
+        if fitted is None or not self._fits(*fitted):
+            # A blob on the table outermost in place of a mark skews or bends the fit.
+            try:
+                fitted = self._slow_path(frame, small, scale, candidates, form_hint)
+            except PageRefusedError:
+                if fitted is None or fitted[0] > self.config.max_reprojection_mm:
+                    raise
+                # The marks were right and the page really is skewed: say that.
         reprojection, page = fitted
         try:
             return self._judge(frame, page, reprojection)
         except PageRefusedError as e:
             e.page = page.geometry.page
             raise
+
+    def _fits(self, reprojection: float, page: AlignedPage) -> bool:
+        c = self.config
+        return reprojection <= c.max_reprojection_mm and _keystone(page) <= c.max_keystone
 
     def _slow_path(
         self,
@@ -330,6 +340,13 @@ class Aligner:
 
     def _judge(self, frame: np.ndarray, page: AlignedPage, reprojection: float) -> AlignedPage:
         c = self.config
+        lo, hi = c.px_per_mm
+        if not lo <= page.px_per_mm <= hi:
+            raise PoorImageError(
+                f"the page is {page.px_per_mm:.1f} px/mm in the picture, outside the camera's "
+                f"{lo:g}-{hi:g}: check the camera's height and zoom",
+                "Jarak kamera tidak sesuai: hubungi teknisi",
+            )
         if reprojection > c.max_reprojection_mm:
             raise PoorImageError(
                 f"the page is not flat (marks off by {reprojection:.1f} mm): smooth it out",
@@ -379,7 +396,10 @@ def _marks_from_tag(geometry: PageGeometry, tag: np.ndarray, candidates: np.ndar
     found: dict[int, np.ndarray] = {}
     for index in order:
         model, _ = cv2.estimateAffine2D(np.float32(src), np.float32(dst))
-        if len(src) >= 6:
+        # Perspective only once three marks are in: the tag's corners lie close together
+        # near one mark, and with two marks on one edge a homography swings the far corner
+        # hundreds of pixels off.
+        if len(src) >= 7:
             model = cv2.findHomography(np.float32(src), np.float32(dst), 0)[0]
         predicted = _apply(model, marks_mm[index])
         scale = float(np.sqrt(abs(np.linalg.det(model[:2, :2]))))

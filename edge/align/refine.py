@@ -70,6 +70,7 @@ class Shift:
     dx: float
     dy: float
     score: float
+    beyond: float = 0.0  # the score at the search's edge, where the best place was cut off
 
     @property
     def distance(self) -> float:
@@ -80,7 +81,9 @@ def find_shifts(
     frame: np.ndarray, homography: np.ndarray, anchors: Sequence[Anchor], reach_mm: float
 ) -> list[Shift]:
     """Each anchor's shift, searched within ``reach_mm`` of where ``homography`` (template mm
-    to frame px) puts it."""
+    to frame px) puts it. Keep the reach under half the distance at which the print repeats
+    (the next box, the next row of boxes, the next bubble): further, a neighbour's print
+    matches as well as the anchor's own."""
     return [_find(frame, homography, anchor, reach_mm) for anchor in anchors]
 
 
@@ -117,6 +120,10 @@ def _find(frame: np.ndarray, homography: np.ndarray, anchor: Anchor, reach: floa
         return Shift(0.0, 0.0, 0.0)
     scores = cv2.matchTemplate(view, print_, cv2.TM_CCOEFF_NORMED)
     _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if bx in (0, scores.shape[1] - 1) or by in (0, scores.shape[0] - 1):
+        # The best place is at the search's edge: the print lies further off than the reach
+        # (or that is some other print's edge); either way it was not found within reach.
+        return Shift(bx / k - reach, by / k - reach, 0.0, beyond=float(best))
     fx, fy = _subpixel(scores, bx, by)
     return Shift(fx / k - reach, fy / k - reach, float(best))
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from edge.align.aligner import AlignConfig, AlignedPage
 from edge.align.refine import Anchor, Ring, Shift, anchor_centre, box_anchor, find_shifts
-from edge.errors import PoorImageError
+from edge.errors import ForeignFormError, PoorImageError
 from protocol.forms import layout
 from protocol.forms.schema import BoxStyle, FieldSpec, Rect
 
@@ -43,19 +43,29 @@ def place_fields(
     """Every field's boxes and bubbles moved to where its print was found; refuse the page
     if a field's print is off further than ``config.max_local_shift_mm``, or cannot be found
     and has no found print near it on a page that is not flat."""
+    boxes = [_box_anchor(spec, style) for spec in specs]
+    rings = [_bubble_anchors(spec) for spec in specs]
+    box_reach = _reach(specs, config, bubbles=False)
+    ring_reach = _reach(specs, config, bubbles=True)
+    box_found = find_shifts(frame, page.homography, boxes, box_reach)
+    ring_found = find_shifts(frame, page.homography, [a for g in rings for a in g], ring_reach)
+    flat = page.reprojection_mm <= config.flat_reprojection_mm
+    _check_print(specs, box_found, config, flat, page.geometry.page)
     anchors: list[tuple[FieldSpec, Anchor, float]] = []
-    for spec in specs:
-        anchors.append((spec, _box_anchor(spec, style), config.min_print_match))
-        anchors += [(spec, a, config.min_ring_match) for a in _bubble_anchors(spec)]
-    found = find_shifts(
-        frame, page.homography, [a for _, a, _ in anchors], config.max_local_shift_mm + 1.0
-    )
-    for (spec, _, least), shift in zip(anchors, found, strict=True):
-        if shift.score >= least and shift.distance > config.max_local_shift_mm:
+    found: list[Shift] = []
+    ring_shifts = iter(ring_found)
+    for spec, box, box_shift, groups in zip(specs, boxes, box_found, rings, strict=True):
+        anchors.append((spec, box, config.min_print_match))
+        found.append(box_shift)
+        for group in groups:
+            anchors.append((spec, group, config.min_ring_match))
+            found.append(next(ring_shifts))
+    for (_, anchor, least), shift in zip(anchors, found, strict=True):
+        if shift.beyond >= least:  # a print found cut off at the edge: it lies further off
             raise PoorImageError(
-                f"the page is not flat (the boxes of {spec.id} lie {shift.distance:.1f} mm "
-                f"from where the corner marks put them; at most "
-                f"{config.max_local_shift_mm:g} mm): smooth it out",
+                f"the page is not flat ({anchor.name} lies further than "
+                f"{max(abs(shift.dx), abs(shift.dy)):.1f} mm from where the corner marks put "
+                "it): smooth it out",
                 "Kertas tidak rata: ratakan kertas lalu pindai lagi",
             )
     trusted = [
@@ -63,7 +73,6 @@ def place_fields(
         for (_, a, least), shift in zip(anchors, found, strict=True)
         if shift.score >= least
     ]
-    flat = page.reprojection_mm <= config.flat_reprojection_mm
     shifts = iter(
         shift if shift.score >= least else _borrowed(spec, a, trusted, flat, config)
         for (spec, a, least), shift in zip(anchors, found, strict=True)
@@ -82,6 +91,47 @@ def place_fields(
         )
         out[spec.id] = FieldPlace(boxes, bubbles, box_shift)
     return out
+
+
+def _reach(specs: Sequence[FieldSpec], config: AlignConfig, *, bubbles: bool) -> float:
+    """How far to search: at most the tolerance plus a millimetre, and under half the
+    distance at which this page's boxes (or bubbles) repeat, so no neighbour is taken."""
+    if bubbles:
+        pitches = [c.pitch for s in specs for c in layout.bubble_columns(s)]
+    else:
+        corners = np.array([(b.x, b.y) for s in specs for b in s.boxes], np.float64)
+        gaps = np.hypot(*(corners[:, None, :] - corners[None, :, :]).transpose(2, 0, 1))
+        pitches = [float(gaps[gaps > 0].min())] if len(corners) > 1 else []
+    reach = config.max_local_shift_mm + 1.0
+    return min([reach, *(0.45 * p for p in pitches)])
+
+
+def _check_print(
+    specs: Sequence[FieldSpec], shifts: Sequence[Shift], config: AlignConfig, flat: bool, page: int
+) -> None:
+    """Refuse a page whose printed boxes are mostly not where its tag says, or too far off."""
+    found = [s for s in shifts if s.score >= config.min_print_match]
+    if len(found) * 2 < len(specs):
+        if flat:  # lying flat, yet its boxes are elsewhere: another sheet under this tag
+            raise ForeignFormError(
+                f"the boxes printed on this sheet are not those of page {page} that its tag "
+                f"names ({len(found)} of {len(specs)} found): this sheet is not a genuine form",
+                "Formulir tidak sah: kotak angka tidak sesuai halaman ini",
+            )
+        raise PoorImageError(
+            f"the page is not flat: only {len(found)} of {len(specs)} fields' boxes were found "
+            f"within {config.max_local_shift_mm:g} mm of where the corner marks put them: "
+            "smooth it out",
+            "Kertas tidak rata: ratakan kertas lalu pindai lagi",
+        )
+    for spec, shift in zip(specs, shifts, strict=True):
+        if shift.score >= config.min_print_match and shift.distance > config.max_local_shift_mm:
+            raise PoorImageError(
+                f"the page is not flat (the boxes of {spec.id} lie {shift.distance:.1f} mm "
+                f"from where the corner marks put them; at most "
+                f"{config.max_local_shift_mm:g} mm): smooth it out",
+                "Kertas tidak rata: ratakan kertas lalu pindai lagi",
+            )
 
 
 def _borrowed(
