@@ -169,7 +169,12 @@ def _cover_mark(number):
 
 @pytest.mark.parametrize(
     ("mark", "place", "tempat"),
-    [(1, "top left", "kiri atas"), (3, "bottom right", "kanan bawah")],
+    [
+        (1, "top left", "kiri atas"),
+        (2, "top right", "kanan atas"),
+        (3, "bottom right", "kanan bawah"),
+        (4, "bottom left", "kiri bawah"),
+    ],
 )
 def test_refuses_covered_corner_mark_naming_its_place(reader, ppwp, bank, mark, place, tempat):
     page = _one_page(ppwp, bank, 11, before_photo=_cover_mark(mark))
@@ -272,3 +277,35 @@ def test_refuses_sheet_crumpled_beyond_the_tolerance_naming_it(reader, ppwp, ban
     with pytest.raises(PoorImageError, match=r"not flat \(the boxes of .* at most 5 mm\)") as e:
         reader.read(_frame(page), page.jpeg)
     assert e.value.page == 1 and "ratakan" in e.value.pesan
+
+
+def test_refuses_a_pages_tag_pasted_on_another_pages_body(reader, ppwp, bank):
+    """Without a QR code, the boxes printed on the sheet must be the ones its tag's page has."""
+
+    def paste_tag_of_page_3(image, k):
+        from provisioning.forms.raster import render_page
+
+        other = render_page(ppwp, 3, TPS, ELECTION, k)
+        tag = ppwp.page(2).tag
+        x0, y0 = int((tag.x - tag.quiet) * k), int((tag.y - tag.quiet) * k)
+        size = int((tag.size + 2 * tag.quiet) * k)
+        image[y0 : y0 + size, x0 : x0 + size] = other[y0 : y0 + size, x0 : x0 + size]
+
+    page = _one_page(ppwp, bank, 19, before_photo=paste_tag_of_page_3)
+    with pytest.raises(ForeignFormError, match=r"not those of page 3 .* not a genuine form"):
+        reader.read(_frame(page), page.jpeg)
+
+
+def test_checkerboard_on_the_table_does_not_stand_in_for_a_corner_mark(reader, ppwp, bank):
+    """A checker-like blob outside the sheet is outermost; the fit it gives is skewed, so the
+    tag and the marks it predicts decide instead."""
+    page = _one_page(ppwp, bank, 20)
+    frame = _frame(page)
+    cell = 26  # about a mark's cell at the boom's scale
+    y, x = 80, 80  # the table's corner, beyond the sheet's top-left
+    frame[y - 2 * cell : y + 2 * cell, x - 2 * cell : x + 2 * cell] = 235
+    frame[y - cell : y, x - cell : x] = 20
+    frame[y : y + cell, x : x + cell] = 20
+    reading = reader.read(frame, page.jpeg)
+    right = [reading.fields[k].number.value == v for k, v in page.truth["fields"].items()]
+    assert reading.page == 2 and sum(right) >= len(right) - 1
