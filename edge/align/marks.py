@@ -22,6 +22,8 @@ CHECKER_MIN_STEP = 50
 # Scales tried per pyramid level: a cell of c px answers a box filter of side 0.7c to 1.4c, so
 # two sides 1.41 apart per octave cover every size.
 CHECKER_SIDES = (3.6, 5.1)
+# Candidates per scale given the quiet-zone test; a page has four marks, a tablecloth many.
+MAX_SADDLES = 64
 
 
 def candidates(
@@ -136,20 +138,26 @@ def _saddles(
         cv2.add(tr, bl, dtype=cv2.CV_16S), cv2.add(tl, br, dtype=cv2.CV_16S), dtype=cv2.CV_16S
     )
     strength = np.abs(step)
+    # Local maxima over a cell's neighbourhood, strong enough, with both dark cells darker
+    # than both light ones by the step: tested as arrays over the strong pixels only, so a
+    # patterned tablecloth costs little more than a plain one.
     ys, xs = np.nonzero(strength >= 2 * CHECKER_MIN_STEP)
+    around = cv2.dilate(strength, np.ones((2 * h + 1, 2 * h + 1), np.uint8))
+    s_at = strength[ys, xs]
+    a, b, c, d = (x[ys, xs].astype(np.int16) for x in (tl, br, tr, bl))
+    positive = step[ys, xs] > 0
+    dark_max = np.where(positive, np.maximum(a, b), np.maximum(c, d))
+    light_min = np.where(positive, np.minimum(c, d), np.minimum(a, b))
+    keep = (s_at == around[ys, xs]) & (dark_max + CHECKER_MIN_STEP <= light_min)
+    ys, xs = ys[keep], xs[keep]
+    dark = np.where(positive, (a + b) / 2, (c + d) / 2)[keep]
+    if len(xs) > MAX_SADDLES:  # only the strongest are worth the quiet-zone test
+        strongest = np.argsort(-strength[ys, xs])[:MAX_SADDLES]
+        ys, xs, dark = ys[strongest], xs[strongest], dark[strongest]
     out = []
-    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-        s = int(strength[y, x])
-        y0, x0 = max(y - h, 0), max(x - h, 0)
-        if s < int(strength[y0 : y + h + 1, x0 : x + h + 1].max()):
-            continue  # not the centre: a neighbour answers more strongly
-        cells = [int(a[y, x]) for a in (tl, br, tr, bl)]
-        dark, light = (cells[:2], cells[2:]) if step[y, x] > 0 else (cells[2:], cells[:2])
-        if max(dark) + CHECKER_MIN_STEP > min(light):
-            continue  # one cell is not like its diagonal twin: an edge or a corner of a table
-        centre = (x / scale, y / scale)
-        if _has_quiet_zone(small, centre, 2 * k / scale, float(np.mean(dark))):
-            out.append((float(x), float(y), float(s)))
+    for x, y, ink in zip(xs.tolist(), ys.tolist(), dark.tolist(), strict=True):
+        if _has_quiet_zone(small, (x / scale, y / scale), 2 * k / scale, ink):
+            out.append((float(x), float(y), float(strength[y, x])))
     return out
 
 
