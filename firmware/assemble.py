@@ -46,7 +46,7 @@ def build_reader(config: KitConfig, *, warm_up: bool = True) -> tuple[PageReader
     as the others (onnxruntime allocates on its first call).
     """
     from edge.recognition.model import DigitModel
-    from protocol.forms.loader import load
+    from protocol.forms.loader import load, load_all
 
     try:
         loaded = [load(form) for form in config.forms.ids]
@@ -56,7 +56,8 @@ def build_reader(config: KitConfig, *, warm_up: bool = True) -> tuple[PageReader
     if warm_up:
         model.warm_up()
     expect = Expectation(config.kit.election, config.kit.tps, tuple(config.forms.ids))
-    reader = PageReader([t.template for t in loaded], model, expect=expect)
+    others = [t.template for t in load_all()]
+    reader = PageReader([t.template for t in loaded], model, expect=expect, others=others)
     return reader, {t.template.id: t.sha256 for t in loaded}
 
 

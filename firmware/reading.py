@@ -47,7 +47,8 @@ def read_pages(
     expect, forms = expectation(config, tps, election)
     loaded = [load(f) for f in forms] if forms else load_all()
     digit_model = DigitModel.load(model)
-    reader = PageReader([t.template for t in loaded], digit_model, expect=expect)
+    others = [t.template for t in load_all()]
+    reader = PageReader([t.template for t in loaded], digit_model, expect=expect, others=others)
     form, frames, outcomes = read_each(reader, paths)
     template = form.template
     shas = {t.template.id: t.sha256 for t in loaded}

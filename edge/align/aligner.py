@@ -16,7 +16,13 @@ from edge.align import identify
 from edge.align import marks as mark_finders
 from edge.align.geometry import PageGeometry
 from edge.align.locate import FoundTag, TagFinder, mm_points, nearest, outer_quad
-from edge.errors import MarkMissingError, PageRefusedError, PoorImageError, TagNotFoundError
+from edge.errors import (
+    ForeignFormError,
+    MarkMissingError,
+    PageRefusedError,
+    PoorImageError,
+    TagNotFoundError,
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,18 @@ class AlignedPage:
 class Aligner:
     """Aligns frames to any of the given template pages (matched by their tag ids)."""
 
-    def __init__(self, pages: Iterable[PageGeometry], config: AlignConfig | None = None) -> None:
+    def __init__(
+        self,
+        pages: Iterable[PageGeometry],
+        config: AlignConfig | None = None,
+        *,
+        others: Iterable[PageGeometry] = (),
+    ) -> None:
+        """``others``: pages of forms this kit does not scan, known only so that a sheet of
+        one (three candidates where this kit's form has two) is not taken for a page of ours
+        that prints part of it."""
         self.pages = {p.tag_key: p for p in pages}
+        self._others = [p for p in others if p.tag_key not in self.pages and not p.tag_known]
         self.config = config or AlignConfig()
         self._tags = TagFinder(self.pages)
         layouts: dict[tuple, list[PageGeometry]] = {}
@@ -311,6 +327,14 @@ class Aligner:
             )
         if best is None:
             return None
+        larger = identify.larger_print(frame, best, self._others, c.min_layout_match)
+        if larger is not None:
+            raise ForeignFormError(
+                f"this sheet prints more than {best.page.form} page {best.page.page}: it is "
+                f"{larger.form} page {larger.page}, a form this kit does not scan",
+                "Formulir ini bukan untuk kit ini",
+                page=larger.page,
+            )
         page = AlignedPage(
             best.page, best.homography, _px_per_mm(best.homography, best.page), 0, 0, 0, 0
         )

@@ -86,3 +86,23 @@ def choose(
         if len(preferred) == 1:
             return preferred[0], []
     return None, close
+
+
+def larger_print(
+    frame: np.ndarray, best: LayoutMatch, others: Sequence[PageGeometry], min_score: float
+) -> PageGeometry | None:
+    """A page of another form that prints all of ``best``'s boxes and more, if those extra
+    boxes are on the sheet too; the one with most boxes. Only the extra fields are looked
+    for: the ones they share were found already."""
+    found = None
+    ours = {box for field in best.page.fields for box in field}
+    for other in sorted(others, key=lambda p: -len(p.fields)):
+        if not _within(best.page, other):
+            continue
+        extra = [f for f in other.fields if not set(f) <= ours]
+        anchors = [box_anchor(f"extra {i}", f, other.box_stroke) for i, f in enumerate(extra)]
+        shifts = find_shifts(frame, best.homography, anchors[:FIELDS_TRIED], REACH_MM)
+        if shifts and min(s.score for s in shifts) >= min_score:
+            found = other
+            break
+    return found

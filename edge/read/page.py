@@ -84,12 +84,19 @@ class PageReader:
         *,
         expect: Expectation | None = None,
         align_config: AlignConfig | None = None,
+        others: Sequence[Template] = (),
     ) -> None:
+        """``others``: every other form the kit knows (the shipped templates), so that a sheet
+        of one is refused as such rather than read as the part of it that one of ``templates``
+        also prints."""
         self.templates = {t.id: t for t in templates}
         self.model = model
         self.expect = expect or Expectation()
         geometries = [g for t in templates for g in template_geometries(t)]
-        self.aligner = Aligner(geometries, align_config)
+        other_pages = [
+            g for t in others if t.id not in self.templates for g in template_geometries(t)
+        ]
+        self.aligner = Aligner(geometries, align_config, others=other_pages)
 
     def read(
         self, frame: np.ndarray, image_bytes: bytes, *, form_hint: str | None = None

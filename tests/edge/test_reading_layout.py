@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.errors import TagNotFoundError
+from edge.errors import ForeignFormError, TagNotFoundError
 from edge.read.page import Expectation, PageReader
-from protocol.forms.loader import load_template
+from protocol.forms.loader import load_all, load_template
 from provisioning.forms.draw import tag_primitive
 from provisioning.synth.forms import synthesize_form
 from provisioning.synth.photo import Conditions
@@ -101,3 +101,17 @@ def test_sheet_of_no_known_layout_is_refused(model, bank, regent):
     reader = PageReader([regent], model)
     with pytest.raises(TagNotFoundError, match="no page tag found"):
         reader.read(_frame(page), page.jpeg)
+
+
+def test_sheet_of_a_form_with_more_options_is_not_read_as_ours(model, bank, regent):
+    """A three-candidate sheet prints every box of the two-candidate page 2 and one block
+    more: a kit that scans only pkwkk-2 must not read it and drop the third candidate."""
+    three = load_template("pkwkk-3")
+    others = [t.template for t in load_all()]
+    reader = PageReader([regent], model, expect=Expectation(forms=("pkwkk-2",)), others=others)
+    page = _pages(three, bank, 6)[1]
+    with pytest.raises(ForeignFormError, match="prints more than pkwkk-2 page 2") as refused:
+        reader.read(_frame(page), page.jpeg)
+    assert "does not scan" in str(refused.value)
+    own = _pages(regent, bank, 7)[1]  # while its own sheet still reads
+    assert reader.read(_frame(own), own.jpeg).template.id == "pkwkk-2"
