@@ -309,3 +309,12 @@ def test_checkerboard_on_the_table_does_not_stand_in_for_a_corner_mark(reader, p
     reading = reader.read(frame, page.jpeg)
     right = [reading.fields[k].number.value == v for k, v in page.truth["fields"].items()]
     assert reading.page == 2 and sum(right) >= len(right) - 1
+
+
+def test_refuses_page_at_a_scale_the_camera_cannot_have(reader, ppwp, bank):
+    """A photo of a photo, or a boom set far too high: the page is smaller than the camera's
+    range allows, and the boxes would be read at too few pixels to trust."""
+    page = _one_page(ppwp, bank, 21)
+    small = cv2.resize(_frame(page), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    with pytest.raises(PoorImageError, match=r"px/mm in the picture, outside the camera's"):
+        reader.read(small, page.jpeg)
