@@ -185,7 +185,8 @@ def _consistent(
     clear = {
         f: w >= support.BOX_CLEAR and out[f].decision != "doubtful" for f, w in weakest.items()
     }
-    for fid in support.unsupported(clear, relations):
+    agrees = support.reserve_confirms(best, template.reserve_permille)
+    for fid in support.unsupported(clear, relations, reserve_agrees=agrees):
         if out[fid].decision != "doubtful":
             why = f"a box was read unclearly (p {weakest[fid]:.2f}) and no rule confirms it"
             out[fid] = _doubt(out[fid], why)

@@ -59,18 +59,38 @@ def weakest_box(probs: np.ndarray, value: int | None) -> float:
     return min(digit_p(row, d) for row, d in zip(probs, digits, strict=True))
 
 
-def unsupported(clear: Mapping[str, bool], relations: Sequence[Relation]) -> set[str]:
+# Ballots received (II.1) are the registered voters (I.A.JML) plus the reserve, rounded up:
+# that is how KPU prints and delivers them (2 % at the general election, 2.5 % at the
+# Pilkada). Paper may depart from it (a box of ballots short), so it is never a rule that
+# flags or corrects; but two fields read apart that agree with it exactly confirm each other.
+BALLOTS, VOTERS = "II.1", "I.A.JML"
+
+
+def reserve_confirms(values: Mapping[str, int | None], reserve_permille: int) -> bool:
+    """Whether ballots received equal the voters plus the reserve, exactly."""
+    voters, ballots = values.get(VOTERS), values.get(BALLOTS)
+    if voters is None or ballots is None:
+        return False
+    return ballots == voters + -(-voters * reserve_permille // 1000)
+
+
+def unsupported(
+    clear: Mapping[str, bool], relations: Sequence[Relation], *, reserve_agrees: bool = False
+) -> set[str]:
     """Fields neither read clearly nor pinned by an equation over supported fields.
 
     ``clear`` holds every decided field (False for one already doubtful: a value a person
     must check pins nothing); relations over fields not in it are ignored. Pinning
-    propagates: a field pinned by one equation can pin the next."""
+    propagates: a field pinned by one equation can pin the next. ``reserve_agrees`` (see
+    ``reserve_confirms``) lets ballots received and voters each pin the other."""
     supported = {f for f, ok in clear.items() if ok}
     equations = [
         set(r.fields)
         for r in relations
         if r.op == "=" and r.limit is None and set(r.fields) <= set(clear)
     ]
+    if reserve_agrees and {BALLOTS, VOTERS} <= set(clear):
+        equations.append({BALLOTS, VOTERS})
     grew = True
     while grew:
         grew = False

@@ -317,3 +317,20 @@ def test_pinning_needs_every_other_field_of_the_equation_supported():
     # An inequality pins nothing.
     le = [Relation("t", "<=", ("L",), ("JML",))]
     assert support.unsupported({"L": False, "JML": True}, le) == {"L"}
+
+
+def test_ballots_received_and_voters_confirm_each_other_only_when_the_reserve_adds_up():
+    # 287 registered voters: 2 % reserve is 5.74, rounded up to 6 ballots.
+    assert support.reserve_confirms({"I.A.JML": 287, "II.1": 293}, 20)
+    assert not support.reserve_confirms({"I.A.JML": 287, "II.1": 292}, 20)
+    assert support.reserve_confirms({"I.A.JML": 600, "II.1": 615}, 25)  # Pilkada: 2.5 %
+    assert not support.reserve_confirms({"I.A.JML": None, "II.1": 6}, 20)
+    clear = {"I.A.JML": True, "II.1": False}
+    assert support.unsupported(clear, [], reserve_agrees=True) == set()
+    # Never more than a confirmation: without agreement the unclear field stays unclear.
+    assert support.unsupported(clear, [], reserve_agrees=False) == {"II.1"}
+    # And an unclear pair confirms nothing.
+    assert support.unsupported({"I.A.JML": False, "II.1": False}, [], reserve_agrees=True) == {
+        "I.A.JML",
+        "II.1",
+    }
