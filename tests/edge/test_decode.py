@@ -18,19 +18,8 @@ from edge.recognition.model import CLASS_X, NUM_CLASSES
 from protocol.forms.loader import load_template
 from protocol.forms.rules import Relation
 from provisioning.synth.handwriting import number_boxes
-from provisioning.synth.values import consistent_values
 
 SURE = 0.99999
-
-
-@pytest.fixture(scope="module")
-def ppwp():
-    return load_template("ppwp-plano")
-
-
-@pytest.fixture()
-def values(ppwp):
-    return consistent_values(ppwp, np.random.default_rng(5))
 
 
 def row(*pairs: tuple[int, float]) -> np.ndarray:

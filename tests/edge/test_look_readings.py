@@ -3,27 +3,14 @@ choice is signed (``chosen``). No images: readings with chosen probabilities."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from edge.decode.decide import decode_fields, look_readings, value_p
 from edge.decode.search import Limits
 from edge.decode.signing import document_fields
 from edge.errors import NotConfirmedError
-from protocol.forms.loader import load_template
 from protocol.forms.rules import evaluate
-from provisioning.synth.values import consistent_values
 from tests.edge.test_decode import readings, with_units
-
-
-@pytest.fixture(scope="module")
-def ppwp():
-    return load_template("ppwp-plano")
-
-
-@pytest.fixture()
-def values(ppwp):
-    return consistent_values(ppwp, np.random.default_rng(5))
 
 
 @pytest.fixture()
