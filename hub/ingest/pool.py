@@ -167,5 +167,14 @@ class JudgePool:
 
     def close(self) -> None:
         # Not waiting: after a process died, a wait could hang on the broken pool.
+        processes = [p for e in (self._executor, self._signing) for p in e._processes.values()]
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._signing.shutdown(wait=False, cancel_futures=True)
+        # A process killed while it held the task queue's lock leaves its siblings waiting on
+        # that lock for ever, and the interpreter joins them at exit: end them. They judge
+        # and sign only; nothing of theirs needs keeping.
+        for process in processes:
+            process.join(timeout=1.0)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=1.0)
