@@ -64,7 +64,14 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
 
 
+# An error names what was asked for; a value longer than any real one (a region code is
+# under 20 characters, a hash 64) is cut, so a request cannot make the hub echo megabytes.
+MAX_DETAIL = 300
+
+
 def _body(status: int, detail: str, parameter: str | None = None) -> JSONResponse:
+    if len(detail) > MAX_DETAIL:
+        detail = detail[: MAX_DETAIL - 1] + "…"
     content = ErrorBody(detail=detail, parameter=parameter).model_dump(exclude_none=True)
     return JSONResponse(content, status_code=status)
 

@@ -20,6 +20,9 @@ from hub.recap.completeness import ratio
 from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
 from protocol.ids import is_training
 
+# The longest region code is a desa's, PP.KK.CC.DDDD (13 characters); TPS codes add 4.
+MAX_REGION = 32
+
 router = APIRouter(tags=["recapitulation"], responses=ERRORS)
 
 
@@ -100,7 +103,10 @@ def region_view(
     ctx: Context,
     store: Store,
     region: Annotated[
-        str, Query(description="PP, PP.KK, PP.KK.CC, PP.KK.CC.DDDD, or '' for all")
+        str,
+        Query(
+            max_length=MAX_REGION, description="PP, PP.KK, PP.KK.CC, PP.KK.CC.DDDD, or '' for all"
+        ),
     ] = "",
 ) -> RegionView:
     reader = RecapReader(store, ctx.expected)

@@ -22,6 +22,10 @@ from hub.translog.proofs import (
     latest_tree_head,
 )
 
+# The largest tree size a database integer holds (SQLite's and PostgreSQL's BIGINT): a larger
+# one is a bad request, not an overflow inside the store.
+MAX_SIZE = 2**63 - 1
+
 router = APIRouter(tags=["transparency log"], responses=ERRORS)
 
 _HEAD = "the signed tree head: base64 of its DSSE envelope (protocol/treehead.py)"
@@ -94,9 +98,12 @@ def tree_head(log: str, store: Store) -> TreeHead:
 def consistency(
     log: str,
     store: Store,
-    old_size: Annotated[int, Query(ge=1, description="the older signed head's tree size")],
+    old_size: Annotated[
+        int, Query(ge=1, le=MAX_SIZE, description="the older signed head's tree size")
+    ],
     new_size: Annotated[
-        int | None, Query(ge=1, description="the newer head's size; default: the latest")
+        int | None,
+        Query(ge=1, le=MAX_SIZE, description="the newer head's size; default: the latest"),
     ] = None,
 ) -> ConsistencyProof:
     tree_head(log, store)  # an unknown log is a 404, not a bad size
@@ -121,7 +128,8 @@ def inclusion(
     sha256: str,
     store: Store,
     tree_size: Annotated[
-        int | None, Query(ge=1, description="prove against this signed head; default: latest")
+        int | None,
+        Query(ge=1, le=MAX_SIZE, description="prove against this signed head; default: latest"),
     ] = None,
 ) -> InclusionProof:
     if store.find_document(check_sha256(sha256)) is None:

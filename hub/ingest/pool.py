@@ -19,6 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
+import select
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +51,7 @@ class _Image:
     hub_id: str
     key: bytes  # the hub's raw Ed25519 private key: pool processes are the hub's own
     cert_pem: bytes
+    hub_pid: int  # the process the pool belongs to: its processes end when it does
 
     @classmethod
     def of(cls, trust: Trust, signer: AckSigner) -> _Image:
@@ -57,6 +62,7 @@ class _Image:
             signer.hub_id,
             signer.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
             signer.certificate.public_bytes(Encoding.PEM),
+            os.getpid(),
         )
 
     def trust(self) -> Trust:
@@ -77,6 +83,43 @@ _SIGNER: AckSigner | None = None
 def _start(image: _Image) -> None:
     global _TRUST, _SIGNER
     _TRUST, _SIGNER = image.trust(), image.signer()
+    _exit_with(image.hub_pid)
+
+
+def _exit_with(hub_pid: int) -> None:
+    """End this process once the hub process is gone.
+
+    A hub killed outright (SIGKILL, the OOM killer) never runs ``close``. Its forkserver
+    would not notice either: every process it starts holds the pipe whose closing tells the
+    forkserver its client is gone. So each judging process watches the hub itself, through
+    a pidfd that becomes readable when the hub exits (polling where there is none).
+    """
+    try:
+        handle = os.pidfd_open(hub_pid)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        handle = None
+
+    def watch() -> None:
+        if handle is not None:
+            select.select([handle], [], [])
+        else:
+            while _running(hub_pid):
+                time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-hub", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def _sign_chunk(values: list[dict[str, Any]]) -> list[bytes]:

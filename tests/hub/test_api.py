@@ -203,6 +203,27 @@ def test_region_errors_name_what_is_wrong(api):
     assert "Not Found" in error(api, "/nothing-here", 404)["detail"]
 
 
+def test_a_huge_region_parameter_is_refused_without_echoing_it(api):
+    huge = "3" * 60_000  # the test client refuses URLs over 64 KiB
+    bad = error(api, f"/contests/{ELECTION}/{FORM}/regions", 400, region=huge)
+    assert bad["parameter"] == "region" and len(bad["detail"]) < 400
+    long_election = error(api, f"/contests/{'e' * 5000}/{FORM}/regions", 404)
+    assert len(long_election["detail"]) <= 300
+
+
+def test_sizes_beyond_a_database_integer_are_bad_requests_not_crashes(api, hub):
+    for size in (2**63, 2**64, 10**30):
+        old = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=size)
+        assert old["parameter"] == "old_size"
+        new = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=1, new_size=size)
+        assert new["parameter"] == "new_size"
+        proof = error(api, f"/documents/{hub.sha('b1')}/inclusion", 400, tree_size=size)
+        assert proof["parameter"] == "tree_size"
+    # The largest size the store holds is asked of it, and answered: no such head.
+    largest = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=2**63 - 1)
+    assert "no tree head" in largest["detail"]
+
+
 # -- one TPS ----------------------------------------------------------------------------------
 
 
