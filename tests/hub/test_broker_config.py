@@ -11,6 +11,7 @@ import pytest
 
 from hub.broker_config import BrokerConfigError, find_dynsec_plugin, render_broker_config
 from provisioning import authority as ca
+from provisioning import enrol
 from tests.fixtures_broker import (
     HUB_ID,
     PASSPHRASE,
@@ -208,6 +209,32 @@ def test_kit_reads_only_its_own_acknowledgements(
 
     received = [(m.topic, m.payload) for m in kit.receive(1) + kit.drain()]
     assert received == [(ack_topic(own), b"yours")]
+
+
+def test_kit_missing_from_the_access_file_may_neither_publish_nor_subscribe(
+    mosquitto_broker: MosquittoBroker, mqtt_connect
+) -> None:
+    # Enrolled after the broker's files were rendered: its certificate is good, but the
+    # dynamic security plugin knows no role for it, and what is not granted is refused.
+    site = mosquitto_broker.site
+    authority = ca.load_ca(site.root / "ca", PASSPHRASE)
+    enrolled = enrol.enrol_kit(
+        authority, tps="31.71.01.1001.003", election="pemilu-2024", out=site.root / "kits"
+    )
+    assert enrolled.directory is not None
+    late = Identity(
+        enrolled.kit_id,
+        enrolled.directory / enrol.CERT_FILE,
+        enrolled.directory / enrol.KEY_FILE,
+        site.ca_cert,
+    )
+    hub = mqtt_connect(mosquitto_broker.hub)
+    hub.wait_suback(hub.subscribe("tps/v1/#"))
+    kit = mqtt_connect(late)
+
+    assert kit.wait_suback(kit.subscribe(ack_topic(late)))[0].value == NOT_AUTHORIZED
+    assert kit.wait_puback(kit.publish(result_topic(late), b"x")).value == NOT_AUTHORIZED
+    assert hub.nothing_received()
 
 
 def test_hub_cannot_write_results(mosquitto_broker: MosquittoBroker, mqtt_connect) -> None:
