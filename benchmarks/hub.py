@@ -70,7 +70,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub import service
-from hub.broker_config import render_broker_config
+from hub.broker_config import ACCESS_FILE, render_broker_config
 from hub.broker_process import BrokerProcess, TlsIdentity, free_port, mosquitto_binary
 from hub.config import load_hub_config
 from hub.ingest import Message
@@ -434,23 +434,25 @@ def make_site(root: Path) -> Site:
     return Site(root, root / "ca", root / "hub", root / "raw", root / "broker")
 
 
-def start_broker(site: Site, binary: str) -> BrokerProcess:
+def start_broker(site: Site, binary: str, kit_ids: list[str]) -> BrokerProcess:
     directory = site.root / "mosquitto"
     (directory / "data").mkdir(parents=True)
     port = free_port()
-    conf, acl = render_broker_config(
+    access = directory / ACCESS_FILE
+    conf, access_json = render_broker_config(
         port=port,
         bind_address="127.0.0.1",
         ca_file=site.ca_dir / ca.CERT_FILE,
         cert_file=site.broker / "broker.cert.pem",
         key_file=site.broker / "broker.key.pem",
-        acl_file=directory / "tps-hub.acl",
+        access_file=access,
         persistence_dir=directory / "data",
         hub_ids=[HUB_ID, RAW_ID],
+        kit_ids=kit_ids,
         run_as_user=pwd.getpwuid(os.geteuid()).pw_name,
     )
     (directory / "tps-hub.conf").write_text(conf)
-    (directory / "tps-hub.acl").write_text(acl)
+    access.write_text(access_json)
     probe = TlsIdentity(
         site.hub / "hub.cert.pem", site.hub / "hub.key.pem", site.ca_dir / ca.CERT_FILE
     )
@@ -595,7 +597,7 @@ def broker_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         cert_path.write_bytes(cert.public_bytes(Encoding.PEM))
         kits.append((name, cert_path, key_path, [data for _, data in results]))
     total = sum(len(k[3]) for k in kits)
-    process = start_broker(site, binary)
+    process = start_broker(site, binary, [k[0] for k in kits])
     hub = None
     try:
         broker = {"host": "127.0.0.1", "port": process.port, "batch": args.batch}

@@ -1,26 +1,33 @@
-"""The hub site's Mosquitto configuration, rendered from systemd/mosquitto/tps-hub.{conf,acl}.
+"""The hub site's Mosquitto configuration, rendered from systemd/mosquitto/tps-hub.conf.
 
-The templates are the documented, operator-facing files; this module only fills their
+The template is the documented, operator-facing file; this module only fills its
 ``${name}`` placeholders, so the tests, the demo and ``tps-hub broker-config`` all run the
-configuration an operator would read. The ACL's hub block is repeated once per hub identity
-because Mosquitto's ACL has no wildcard user names.
+configuration an operator would read. Who may publish, subscribe and read is the dynamic
+security plugin's JSON file, written beside it (hub/broker_access.py says why).
 """
 
 from __future__ import annotations
 
+import glob
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from hub.broker_access import render_access
 from protocol.errors import ProtocolError
 from protocol.ids import check_id
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "systemd" / "mosquitto"
 CONF_TEMPLATE = "tps-hub.conf"
-ACL_TEMPLATE = "tps-hub.acl"
+ACCESS_FILE = "tps-hub-access.json"
+# Where Debian's mosquitto package puts the plugin (the directory names the architecture).
+DYNSEC_GLOBS = (
+    "/usr/lib/*/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
 
 _PLACEHOLDER = re.compile(r"\$\{([a-z_]+)\}")
-_HUB_BLOCK = re.compile(r"^# BEGIN hub block\n(.*?)^# END hub block\n", re.M | re.S)
 
 
 class BrokerConfigError(ValueError):
@@ -33,26 +40,31 @@ def render_broker_config(
     ca_file: Path,
     cert_file: Path,
     key_file: Path,
-    acl_file: Path,
+    access_file: Path,
     persistence_dir: Path,
     hub_ids: Iterable[str],
+    kit_ids: Iterable[str],
     bind_address: str | None = None,
     crl_file: Path | None = None,
     run_as_user: str = "mosquitto",
+    dynsec_plugin: Path | None = None,
     template_dir: Path = TEMPLATE_DIR,
 ) -> tuple[str, str]:
-    """Return (mosquitto.conf text, ACL text) for one hub site.
+    """Return (mosquitto.conf text, access JSON text) for one hub site.
 
-    ``bind_address`` None listens on every interface; ``crl_file`` None leaves the
-    revocation line commented out (see the template for why). Paths are made absolute
-    because mosquitto resolves relative ones against its working directory, not the file.
+    The access JSON goes to ``access_file``; ``kit_ids`` are every kit that may publish
+    (the registry's). ``bind_address`` None listens on every interface; ``crl_file`` None
+    leaves the revocation line commented out (see the template for why); ``dynsec_plugin``
+    None looks for Debian's. Paths are made absolute because mosquitto resolves relative
+    ones against its working directory, not the file.
     """
     values = {
         "listener": _listener(port, bind_address),
         "ca_file": _path(ca_file),
         "cert_file": _path(cert_file),
         "key_file": _path(key_file),
-        "acl_file": _path(acl_file),
+        "dynsec_plugin": _path(dynsec_plugin or find_dynsec_plugin()),
+        "access_file": _path(access_file),
         "persistence_dir": _path(persistence_dir),
         "run_as_user": _word(run_as_user, "run_as_user"),
         "crl_file": _path(crl_file) if crl_file is not None else "/etc/tps/ca/crl.pem",
@@ -60,16 +72,20 @@ def render_broker_config(
     conf = _fill(_read(template_dir / CONF_TEMPLATE), values)
     if crl_file is not None:
         conf = conf.replace("\n#crlfile ", "\ncrlfile ")
-    acl = _render_acl(_read(template_dir / ACL_TEMPLATE), _hub_ids(hub_ids))
-    return conf, acl
+    hubs = _hub_ids(hub_ids)
+    return conf, render_access(hubs, _kit_ids(kit_ids, hubs))
 
 
-def _render_acl(template: str, hub_ids: list[str]) -> str:
-    match = _HUB_BLOCK.search(template)
-    if match is None:
-        raise BrokerConfigError("the ACL template has no '# BEGIN hub block' ... '# END' block")
-    blocks = "".join(_fill(match.group(1), {"hub_id": hub_id}) for hub_id in hub_ids)
-    return _fill(template[: match.start()] + blocks + template[match.end() :], {})
+def find_dynsec_plugin() -> Path:
+    """Debian's mosquitto_dynamic_security.so, or BrokerConfigError naming where it looked."""
+    for pattern in DYNSEC_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return Path(found[0])
+    raise BrokerConfigError(
+        "mosquitto's dynamic security plugin (mosquitto_dynamic_security.so) is not in "
+        f"{', '.join(DYNSEC_GLOBS)}: install Debian's mosquitto package or name it"
+    )
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:
@@ -125,4 +141,17 @@ def _hub_ids(hub_ids: Iterable[str]) -> list[str]:
             raise BrokerConfigError(f"{hub_id!r} is a kit id, not a hub id")
     if len(set(ids)) != len(ids):
         raise BrokerConfigError(f"hub ids are listed twice: {ids}")
+    return ids
+
+
+def _kit_ids(kit_ids: Iterable[str], hub_ids: list[str]) -> list[str]:
+    ids = list(kit_ids)
+    for kit_id in ids:
+        try:
+            check_id(kit_id, "kit id")
+        except ProtocolError as e:
+            raise BrokerConfigError(str(e)) from e
+        # One user name, one client entry: listed twice, which role it gets is unclear.
+        if kit_id in hub_ids:
+            raise BrokerConfigError(f"{kit_id!r} is listed as a hub and as a kit")
     return ids

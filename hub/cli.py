@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hub.broker_config import BrokerConfigError, render_broker_config
+from hub.broker_config import ACCESS_FILE, BrokerConfigError, render_broker_config
 from hub.config import HubConfig, load_hub_config
 from hub.errors import HubError
 
@@ -43,9 +43,20 @@ def main() -> None:
     help="Each hub worker's identity (its certificate CN); repeat per worker.",
 )
 @click.option(
+    "--registry",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="The registry (`tps-provision registry export`): only its kits may publish.",
+)
+@click.option(
     "--crl",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="The region's CRL; the broker then refuses revoked kits at TLS (keep it fresh).",
+)
+@click.option(
+    "--dynsec-plugin",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="mosquitto_dynamic_security.so, if not where Debian's mosquitto puts it.",
 )
 @click.option(
     "--persistence",
@@ -60,33 +71,50 @@ def broker_config(
     bind_address: str | None,
     identity: Path,
     hub_ids: tuple[str, ...],
+    registry: Path,
     crl: Path | None,
+    dynsec_plugin: Path | None,
     persistence: Path,
     user: str,
     out: Path,
 ) -> None:
-    """Write the hub site's mosquitto.conf and ACL (TLS with client certificates)."""
-    out.mkdir(parents=True, exist_ok=True)
-    acl_file = out / "tps-hub.acl"
+    """Write the hub site's mosquitto.conf and access file (who may publish and subscribe).
+
+    Run it again after every registry export (a new or replacement kit) and restart
+    mosquitto: a kit the access file does not list may neither publish nor subscribe.
+    """
+    from hub.trust import load_trust
+
+    ca_file = identity / "ca.cert.pem"
     try:
-        conf, acl = render_broker_config(
+        # The same checks as the hub's: the registry must be for this broker's CA.
+        kits = load_trust(ca_file, None, registry).kits
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    out.mkdir(parents=True, exist_ok=True)
+    access_file = out / ACCESS_FILE
+    try:
+        conf, access = render_broker_config(
             port=port,
-            ca_file=identity / "ca.cert.pem",
+            ca_file=ca_file,
             cert_file=identity / "broker.cert.pem",
             key_file=identity / "broker.key.pem",
-            acl_file=acl_file,
+            access_file=access_file,
             persistence_dir=persistence,
             hub_ids=hub_ids,
+            kit_ids=[kit.kit for kit in kits],
             bind_address=bind_address,
             crl_file=crl,
             run_as_user=user,
+            dynsec_plugin=dynsec_plugin,
         )
     except BrokerConfigError as e:
         raise click.ClickException(str(e)) from e
     (out / "tps-hub.conf").write_text(conf)
-    acl_file.write_text(acl)
+    access_file.write_text(access)
     click.echo(
-        f"wrote {out / 'tps-hub.conf'} and {acl_file}; run: mosquitto -c {out / 'tps-hub.conf'}"
+        f"wrote {out / 'tps-hub.conf'} and {access_file} ({len(kits)} kits, {len(hub_ids)} "
+        f"hub ids); run: mosquitto -c {out / 'tps-hub.conf'}"
     )
 
 

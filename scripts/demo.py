@@ -168,6 +168,8 @@ def start_broker(work: Path, port: int) -> BrokerProcess:
         str(work / "broker"),
         "--hub-id",
         HUB,
+        "--registry",
+        str(work / "hub" / "registry.json"),
         "--persistence",
         str(conf_dir / "data"),
         "--user",
@@ -182,7 +184,7 @@ def start_broker(work: Path, port: int) -> BrokerProcess:
         binary, conf_dir / "tps-hub.conf", conf_dir / "mosquitto.log", "127.0.0.1", port, probe
     )
     broker.start()
-    print(f"mosquitto on 127.0.0.1:{port}: TLS with client certificates, per-kit ACL")
+    print(f"mosquitto on 127.0.0.1:{port}: TLS with client certificates, per-kit access")
     return broker
 
 

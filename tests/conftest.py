@@ -14,7 +14,7 @@ from protocol.document import GENESIS, ResultDocument, parse_document
 from provisioning import authority as ca
 from provisioning import enrol
 
-pytest_plugins = ["tests.fixtures_broker"]
+pytest_plugins = ["tests.fixtures_broker", "tests.fixtures_postgres"]
 
 PASSPHRASE = b"correct horse battery"
 ELECTION = "pemilu-2024"

@@ -32,7 +32,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from hub.broker_config import render_broker_config
+from hub.broker_config import ACCESS_FILE, render_broker_config
 from hub.broker_process import (
     BrokerProcess,
     TlsIdentity,
@@ -79,7 +79,7 @@ class MosquittoBroker:
     binary: str
     port: int
     conf: Path
-    acl: Path
+    access: Path
     persistence_dir: Path
     log: Path
     host: str = HOST
@@ -173,26 +173,27 @@ def configure_broker(
         binary=binary,
         port=port or free_port(),
         conf=directory / "tps-hub.conf",
-        acl=directory / "tps-hub.acl",
+        access=directory / ACCESS_FILE,
         persistence_dir=persistence,
         log=directory / "mosquitto.log",
     )
-    conf, acl = render_broker_config(
+    conf, access = render_broker_config(
         port=broker.port,
         bind_address=HOST,
         ca_file=site.ca_cert,
         cert_file=site.broker.cert,
         key_file=site.broker.key,
-        acl_file=broker.acl,
+        access_file=broker.access,
         persistence_dir=persistence,
         hub_ids=[site.hub.name],
+        kit_ids=[kit.name for kit in site.kits],
         crl_file=crl_file,
         # As root, mosquitto would switch to the `mosquitto` user, who cannot read pytest's
         # private tmp_path; stay the user running the tests.
         run_as_user=pwd.getpwuid(os.geteuid()).pw_name,
     )
     broker.conf.write_text(conf)
-    broker.acl.write_text(acl)
+    broker.access.write_text(access)
     return broker
 
 

@@ -30,3 +30,12 @@ class Backoff:
     def reset(self) -> None:
         """A connection was accepted: the next failure starts from ``initial`` again."""
         self._failures = 0
+
+
+def ack_wait(resends: int, initial: float, maximum: float, rng: random.Random) -> float:
+    """How long to wait for the hub's ack of a result published ``resends`` times before.
+
+    ``initial * 2**resends`` capped at ``maximum``, with the same equal jitter as above.
+    """
+    ceiling = min(maximum, initial * 2 ** min(resends, 32))
+    return ceiling / 2 + rng.random() * ceiling / 2

@@ -17,7 +17,8 @@ Rules it keeps (DESIGN.md "Topics", issue 5, systemd/mosquitto/tps-hub.conf):
   only for results the broker has (the outbox's pending_images()).
 - Only a verified ack finalises a document; after every reconnect the results sent but not
   acknowledged are published again (the hub counts a document once), and while connected
-  again after ``resend_s``, or ``unheard_resend_s`` after a PUBACK 16 (nobody subscribed).
+  again after ``resend_initial_s`` (30-60 s), doubling up to ``resend_s``, or
+  ``unheard_resend_s`` after a PUBACK 16 (nobody subscribed).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge.outbox import AckOutcome, Outbox, OutboxError, State
 from edge.uplink import status
 from edge.uplink.acks import AckRefused, apply_ack
-from edge.uplink.backoff import Backoff
+from edge.uplink.backoff import Backoff, ack_wait
 from edge.uplink.events import EventKind, EventSink, UplinkEvent
 from edge.uplink.settings import UplinkSettings
 from edge.uplink.topics import KitTopics
@@ -98,7 +99,8 @@ class Uplink:
         self._crl = crl
         self._ca_cert = load_certificate(settings.ca_cert.read_bytes())
         self._tls = settings.tls_context()
-        self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s, rng=rng)
+        self._rng = rng or random.Random()
+        self._backoff = Backoff(settings.backoff_initial_s, settings.backoff_max_s, rng=self._rng)
         self._client: mqtt.Client | None = None
         self._connected = False
         self._dropped: str | None = None  # why the current client is finished, if it is
@@ -106,6 +108,7 @@ class Uplink:
         self._next_attempt = 0.0
         self._inflight: dict[int, _InFlight] = {}  # paho mid -> what it carries
         self._resend_at: dict[int, float] = {}  # seq -> when to publish it again, this connection
+        self._resends: dict[int, int] = {}  # seq -> publishes so far on this connection
         self._retry_at: dict[int | str, float] = {}  # seq or image sha -> after a refusal
         self._window = settings.document_window
         self._dirty = True
@@ -245,6 +248,7 @@ class Uplink:
         self._backoff.reset()
         self._inflight.clear()
         self._resend_at.clear()  # so everything unanswered is published again
+        self._resends.clear()
         receive_max = getattr(properties, "ReceiveMaximum", 65_535)
         # Leave room in the broker's receive window for images and the status heartbeat.
         spare = self.settings.image_window + 1
@@ -292,6 +296,7 @@ class Uplink:
                 self._record_failure(item.seq, f"connection lost before the PUBACK ({reason})")
         self._inflight.clear()
         self._resend_at.clear()
+        self._resends.clear()
         if client is not None:
             sock = client.socket()
             if sock is not None:
@@ -345,7 +350,12 @@ class Uplink:
             ):
                 break
             in_flight.add(entry.seq)
-            self._resend_at[entry.seq] = now + self.settings.resend_s
+            resends = self._resends.get(entry.seq, 0)
+            self._resends[entry.seq] = resends + 1
+            wait = ack_wait(
+                resends, self.settings.resend_initial_s, self.settings.resend_s, self._rng
+            )
+            self._resend_at[entry.seq] = now + wait
         return busy
 
     def _publish_images(self, now: float) -> None:

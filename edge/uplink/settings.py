@@ -34,7 +34,11 @@ class UplinkSettings:
     document_window: int = 8  # results published and not yet PUBACKed, at most
     image_window: int = 1  # page images (megabytes each) in flight, at most
     poll_s: float = 1.0  # how often the outbox is looked at when nothing else wakes us
-    resend_s: float = 600.0  # re-publish a sent result whose ack has not come in this long
+    # A result the broker PUBACKed but the hub has not acknowledged (a worker died with it,
+    # or the broker lost it) is published again after resend_initial_s, then after twice
+    # as long each time, up to resend_s; each wait drawn from [w/2, w] so kits spread out.
+    resend_initial_s: float = 60.0
+    resend_s: float = 600.0
     # ...or this soon after a PUBACK 16 "no matching subscribers": no hub worker was listening
     # (measured: mosquitto 2.0.11 loses $share subscriptions over a restart until each worker
     # subscribes again), so that publish reached nobody.

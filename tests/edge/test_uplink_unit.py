@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import random
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge.outbox import Outbox
 from edge.uplink import Backoff, EventKind, Uplink, UplinkSettings, settings_from_config
 from protocol.kitconfig import parse_kit_config
+from protocol.result import sign_result
 from provisioning import authority as ca
+from provisioning.enrol import EnrolledKit
+from tests.conftest import kit_key, make_document
 
 TPS = "31.71.01.1001.001"
 
@@ -31,6 +36,7 @@ class FakeClient:
         self.published: list[str] = []
         self.subscribed: list[tuple[str, int]] = []
         self.answered = False
+        self.answered_mids = 0  # publishes the test has PUBACKed
         self.on_connect: Any = None
 
     def manual_ack_set(self, on: bool) -> None:
@@ -77,8 +83,12 @@ class Clock:
 
 
 @pytest.fixture
-def settings(region, tmp_path: Path) -> UplinkSettings:
-    kit = region.kit(TPS)
+def kit(region) -> EnrolledKit:
+    return region.kit(TPS)
+
+
+@pytest.fixture
+def settings(kit: EnrolledKit, region, tmp_path: Path) -> UplinkSettings:
     return UplinkSettings(
         kit_id=kit.kit_id,
         host="hub.invalid",
@@ -174,3 +184,34 @@ def test_settings_from_kit_config_resolve_paths_against_the_bundle(tmp_path):
     assert settings.keepalive_s == 45 and settings.heartbeat_s == 15
     assert settings.key == tmp_path / "kit.key.pem"
     assert settings.state_dir == tmp_path / "state"
+
+
+def test_result_pubacked_but_never_acknowledged_is_asked_again_soon_then_less_often(
+    settings, kit, tmp_path
+):
+    # A broker's PUBACK is not the hub's ack: a result lost between them (a crashed worker)
+    # is published again after 30-60 s, then twice as long each time, up to resend_s.
+    clock, events = Clock(), []
+    settings = dataclasses.replace(settings, poll_s=1.0)
+    uplink, clients = make_uplink(settings, tmp_path, 0, clock, events)
+    assert (settings.resend_initial_s, settings.resend_s) == (60.0, 600.0)  # the defaults
+    signed = sign_result(make_document(kit), kit_key(kit), kit.certificate)
+    uplink.outbox.add(signed, [b"p2"])
+    result_topic = f"tps/v1/{kit.kit_id}/result"
+    sent_at: list[float] = []
+    while clock.now < 1000 + 3600:
+        uplink.step(0)
+        client = clients[-1]
+        while len(client.published) > client.answered_mids:
+            client.answered_mids += 1
+            if client.published[client.answered_mids - 1] == result_topic:
+                sent_at.append(clock.now)
+            puback = ReasonCode(PacketTypes.PUBACK, identifier=0)
+            uplink._on_publish(client, None, client.answered_mids, puback, None)
+        clock.now += 1.0
+    assert len(clients) == 1  # one connection throughout: these are re-asks, not reconnects
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    ceilings = [60, 120, 240, 480] + [600] * (len(gaps) - 4)
+    assert all(c / 2 <= g <= c + 1 for g, c in zip(gaps, ceilings, strict=True)), gaps
+    assert gaps[0] <= 61 and max(gaps) <= 601  # asked again within a minute, never > resend_s
+    assert 9 <= len(sent_at) <= 15  # in an hour: more than every 600 s, never hundreds

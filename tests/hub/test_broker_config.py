@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 import time
 from pathlib import Path
 
 import pytest
 
-from hub.broker_config import BrokerConfigError, render_broker_config
+from hub.broker_config import BrokerConfigError, find_dynsec_plugin, render_broker_config
 from provisioning import authority as ca
+from provisioning import enrol
 from tests.fixtures_broker import (
     HUB_ID,
     PASSPHRASE,
@@ -43,9 +45,11 @@ def _render(tmp_path: Path, **changes: object) -> tuple[str, str]:
         "ca_file": tmp_path / "ca.cert.pem",
         "cert_file": tmp_path / "broker.cert.pem",
         "key_file": tmp_path / "broker.key.pem",
-        "acl_file": tmp_path / "tps-hub.acl",
+        "access_file": tmp_path / "tps-hub-access.json",
         "persistence_dir": tmp_path / "data",
         "hub_ids": ["hub-3171-a", "hub-3171-b"],
+        "kit_ids": ["kit-3171011001001-1", "kit-3171011001002-1"],
+        "dynsec_plugin": tmp_path / "mosquitto_dynamic_security.so",
     }
     options.update(changes)
     return render_broker_config(**options)  # type: ignore[arg-type]
@@ -73,7 +77,8 @@ def test_rendered_conf_has_the_hub_site_settings(tmp_path: Path) -> None:
         "use_username_as_clientid": "true",
         "tls_version": "tlsv1.2",
         "allow_anonymous": "false",
-        "acl_file": str(tmp_path / "tps-hub.acl"),
+        "plugin": str(tmp_path / "mosquitto_dynamic_security.so"),
+        "plugin_opt_config_file": str(tmp_path / "tps-hub-access.json"),
         "persistence": "true",
         "persistence_location": str(tmp_path / "data"),
         "max_queued_messages": "1000000",
@@ -94,20 +99,43 @@ def test_rendered_conf_optional_crl_and_listener_on_all_interfaces(tmp_path: Pat
     assert settings["listener"] == ["8883"]
 
 
-def test_rendered_acl_confines_kits_and_lists_each_hub(tmp_path: Path) -> None:
-    _, acl = _render(tmp_path)
-    rules = [line for line in acl.splitlines() if line and not line.startswith("#")]
-    assert rules == [
-        "pattern write tps/v1/%u/#",
-        "pattern read hub/v1/%u/#",
-        "user hub-3171-a",
-        "topic read tps/v1/+/#",
-        "topic write hub/v1/+/ack",
-        "user hub-3171-b",
-        "topic read tps/v1/+/#",
-        "topic write hub/v1/+/ack",
-    ]
-    assert "${" not in acl
+def test_rendered_access_confines_kits_and_lists_each_hub(tmp_path: Path) -> None:
+    _, text = _render(tmp_path)
+    access = json.loads(text)
+    assert access["defaultACLAccess"] == {
+        "publishClientSend": False,
+        "publishClientReceive": False,
+        "subscribe": False,
+        "unsubscribe": True,
+    }
+    clients = {c["username"]: [r["rolename"] for r in c["roles"]] for c in access["clients"]}
+    assert clients == {
+        "hub-3171-a": ["hub"],
+        "hub-3171-b": ["hub"],
+        "kit-3171011001001-1": ["kit:kit-3171011001001-1"],
+        "kit-3171011001002-1": ["kit:kit-3171011001002-1"],
+    }
+    roles = {
+        r["rolename"]: {(a["acltype"], a["topic"], a["allow"]) for a in r["acls"]}
+        for r in access["roles"]
+    }
+    assert roles["kit:kit-3171011001001-1"] == {
+        ("publishClientSend", "tps/v1/kit-3171011001001-1/#", True),
+        ("subscribePattern", "hub/v1/kit-3171011001001-1/#", True),
+        ("publishClientReceive", "hub/v1/kit-3171011001001-1/#", True),
+    }
+    assert roles["hub"] == {
+        ("subscribePattern", "$share/+/tps/v1/#", True),
+        ("subscribePattern", "tps/v1/#", True),
+        ("publishClientReceive", "tps/v1/#", True),
+        ("publishClientSend", "hub/v1/+/ack", True),
+    }
+
+
+def test_render_finds_debians_dynamic_security_plugin(tmp_path: Path) -> None:
+    plugin = find_dynsec_plugin()  # the broker tests need it anyway
+    conf, _ = _render(tmp_path, dynsec_plugin=None)
+    assert _settings(conf)["plugin"] == [str(plugin)]
 
 
 @pytest.mark.parametrize(
@@ -117,6 +145,8 @@ def test_rendered_acl_confines_kits_and_lists_each_hub(tmp_path: Path) -> None:
         ({"hub_ids": ["kit-3171011001001-1"]}, "is a kit id"),
         ({"hub_ids": ["hub a"]}, "not a valid id"),
         ({"hub_ids": ["hub-a", "hub-a"]}, "twice"),
+        ({"kit_ids": ["kit/1"]}, "not a valid id"),
+        ({"kit_ids": ["hub-3171-a"]}, "as a hub and as a kit"),
         ({"port": 0}, "not a TCP port"),
         ({"ca_file": Path("/etc/tps ca/ca.cert.pem")}, "spaces"),
     ],
@@ -167,17 +197,44 @@ def test_kit_reads_only_its_own_acknowledgements(
     own, other = mosquitto_broker.kits
     kit = mqtt_connect(own)
     hub = mqtt_connect(mosquitto_broker.hub)
-    # Measured: mosquitto 2.0's acl_file grants every SUBSCRIBE (only plugins can refuse
-    # one); the read ACL is applied to each message instead, so nothing is ever delivered.
-    for topic in (ack_topic(other), "hub/v1/+/ack", "#", ack_topic(own)):
-        assert kit.wait_suback(kit.subscribe(topic))[0].value == 1
+    # The dynamic security plugin refuses a subscription beyond the kit's own acks (its
+    # subscribePattern), and the read ACL is applied to each message besides.
+    for topic in (ack_topic(other), "hub/v1/+/ack", "#"):
+        assert kit.wait_suback(kit.subscribe(topic))[0].value == NOT_AUTHORIZED
+    assert kit.wait_suback(kit.subscribe(ack_topic(own)))[0].value == 1
 
-    assert hub.wait_puback(hub.publish(ack_topic(other), b"for the other kit")).value == 0
+    # 16, "no matching subscribers": the kit's subscriptions to it were never made.
+    assert hub.wait_puback(hub.publish(ack_topic(other), b"for the other kit")).value == 16
     assert hub.wait_puback(hub.publish(ack_topic(own), b"yours")).value == 0
 
-    # Overlapping subscriptions deliver the kit's own ack once per matching subscription.
-    received = {(m.topic, m.payload) for m in kit.receive(1) + kit.drain()}
-    assert received == {(ack_topic(own), b"yours")}
+    received = [(m.topic, m.payload) for m in kit.receive(1) + kit.drain()]
+    assert received == [(ack_topic(own), b"yours")]
+
+
+def test_kit_missing_from_the_access_file_may_neither_publish_nor_subscribe(
+    mosquitto_broker: MosquittoBroker, mqtt_connect
+) -> None:
+    # Enrolled after the broker's files were rendered: its certificate is good, but the
+    # dynamic security plugin knows no role for it, and what is not granted is refused.
+    site = mosquitto_broker.site
+    authority = ca.load_ca(site.root / "ca", PASSPHRASE)
+    enrolled = enrol.enrol_kit(
+        authority, tps="31.71.01.1001.003", election="pemilu-2024", out=site.root / "kits"
+    )
+    assert enrolled.directory is not None
+    late = Identity(
+        enrolled.kit_id,
+        enrolled.directory / enrol.CERT_FILE,
+        enrolled.directory / enrol.KEY_FILE,
+        site.ca_cert,
+    )
+    hub = mqtt_connect(mosquitto_broker.hub)
+    hub.wait_suback(hub.subscribe("tps/v1/#"))
+    kit = mqtt_connect(late)
+
+    assert kit.wait_suback(kit.subscribe(ack_topic(late)))[0].value == NOT_AUTHORIZED
+    assert kit.wait_puback(kit.publish(result_topic(late), b"x")).value == NOT_AUTHORIZED
+    assert hub.nothing_received()
 
 
 def test_hub_cannot_write_results(mosquitto_broker: MosquittoBroker, mqtt_connect) -> None:
@@ -335,3 +392,39 @@ def test_queued_message_survives_a_broker_restart(
     assert hub.session_present
     [message] = hub.receive(1)
     assert (message.topic, message.payload) == (result_topic(own), b"queued")
+
+
+# --- tps-hub broker-config -----------------------------------------------------------------
+
+
+def test_broker_config_command_lets_the_registrys_kits_publish(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+    from provisioning.registry import registry_bytes
+    from tests.fixtures_broker import make_site
+
+    site = make_site(tmp_path / "site")
+    authority = ca.load_ca(site.root / "ca", PASSPHRASE)
+    registry = tmp_path / "registry.json"
+    registry.write_bytes(registry_bytes(authority))
+    out = tmp_path / "out"
+    args = ["broker-config", "--identity", str(site.root / "broker"), "--hub-id", HUB_ID]
+    args += ["--registry", str(registry), "--out", str(out)]
+
+    result = CliRunner().invoke(main, args)
+
+    assert result.exit_code == 0, result.output
+    access = json.loads((out / "tps-hub-access.json").read_text())
+    kits = sorted(c["username"] for c in access["clients"] if c["username"] != HUB_ID)
+    assert kits == sorted(kit.name for kit in site.kits)
+    assert (
+        f"plugin_opt_config_file {out / 'tps-hub-access.json'}"
+        in (out / "tps-hub.conf").read_text()
+    )
+
+    # A registry of another region's CA is refused, as the hub refuses it.
+    other = ca.load_ca(site.root / "other-ca", PASSPHRASE)
+    registry.write_bytes(registry_bytes(other))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code != 0 and "another CA" in result.output

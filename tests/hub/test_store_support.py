@@ -1,15 +1,15 @@
 """Shared fixtures for the hub's store, ingest, worker and import tests (no tests here).
 
-``backend`` runs a test on SQLite and on the real PostgreSQL server (DSN from
-TPS_TEST_POSTGRES_DSN, default the local test database), each PostgreSQL test in a schema
-of its own that is dropped afterwards; it skips, saying why, only if the server is
-unreachable. Import the fixtures by name into a test module to use them.
+``backend`` runs a test on SQLite and on a real PostgreSQL server: the one the test
+session starts (tests/fixtures_postgres.py), or the one TPS_TEST_POSTGRES_DSN names; each
+PostgreSQL test in a schema of its own that is dropped afterwards. A server that cannot be
+started or reached is an error, never a skip. Import the fixtures by name into a test
+module to use them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +26,6 @@ from protocol.result import sign_result
 from provisioning import enrol, services
 from tests.conftest import Region, kit_key, make_document
 
-POSTGRES_DSN = os.environ.get("TPS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 HUB_ID = "hub-uji"
 LOG_ID = "log-uji"
 LIMITS = Limits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
@@ -51,15 +50,17 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "sqlite":
         yield Backend("sqlite", str(tmp_path / "hub.sqlite3"))
         return
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (hub extra)")
+    import psycopg  # the hub extra, which the dev extra installs
+
+    dsn = request.getfixturevalue("postgres_dsn")  # started on first use, once per session
     try:
-        admin = psycopg.connect(POSTGRES_DSN, autocommit=True, connect_timeout=3)
+        admin = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as e:
-        pytest.skip(f"PostgreSQL is unreachable at {POSTGRES_DSN} (TPS_TEST_POSTGRES_DSN): {e}")
+        pytest.fail(f"PostgreSQL is unreachable at {dsn}: {e}", pytrace=False)
     schema = f"tps_hub_test_{uuid.uuid4().hex[:12]}"
     admin.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield Backend("postgres", POSTGRES_DSN, schema)
+        yield Backend("postgres", dsn, schema)
     finally:
         admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
         admin.close()
