@@ -106,7 +106,7 @@ class Waker(Protocol):
 
 
 @dataclass(frozen=True)
-class Message:
+class Notice:
     """A refusal or failure as the screen shows it."""
 
     title: str
@@ -147,7 +147,7 @@ class Kit:
         self.signal: Signal | None = None
         self.recent_signals: collections.deque[Signal] = collections.deque(maxlen=32)
         self.online = False
-        self.message: Message | None = None  # the last refusal or failure shown
+        self.message: Notice | None = None  # the last refusal or failure shown
         self.form = FormReading()
         self.captures: dict[int, Capture] = {}
         self.captured_at: dt.datetime | None = None
@@ -242,25 +242,25 @@ class Kit:
             if page is not None and page.page in self.form.pages:
                 title = f"Halaman {page.page} sudah dipindai: pindai halaman {self._next()}"
                 pesan = f"Halaman {page.page} sudah masuk, tidak perlu dipindai lagi."
-                self._fail(Message(title, pesan), e)
+                self._fail(Notice(title, pesan), e)
             else:
                 title = f"Halaman formulir lain: pindai halaman {self._next()}"
-                self._fail(Message(title, e.pesan), e)
+                self._fail(Notice(title, e.pesan), e)
             return
         except PageRefusedError as e:
             # Only the refused page is scanned again: say which one it was, where known.
             if e.page is None:
-                message = Message("Halaman tidak terbaca: pindai lagi", e.pesan)
+                message = Notice("Halaman tidak terbaca: pindai lagi", e.pesan)
             else:
-                message = Message(f"Halaman {e.page} tidak terbaca: pindai lagi", e.pesan)
+                message = Notice(f"Halaman {e.page} tidak terbaca: pindai lagi", e.pesan)
             self._fail(message, e)
             return
         except CameraError as e:
-            self._fail(Message("Kamera gagal memotret: coba PINDAI lagi", e.pesan), e)
+            self._fail(Notice("Kamera gagal memotret: coba PINDAI lagi", e.pesan), e)
             return
         except Exception as e:  # a bug must not leave the kit stuck mid-scan
             log.exception("reading failed")
-            self._fail(Message("Gagal membaca: hubungi teknisi", "Terjadi kesalahan pada kit."), e)
+            self._fail(Notice("Gagal membaca: hubungi teknisi", "Terjadi kesalahan pada kit."), e)
             return
         self.captures[page.page] = capture
         self.captured_at = self.clock()
@@ -444,7 +444,7 @@ class Kit:
             entry = self.outbox.add(signed, images)
         except (NotConfirmedError, OutboxError, ProtocolError, EdgeError) as e:
             pesan = getattr(e, "pesan", None) or "Gagal menyimpan hasil."
-            self._fail(Message("Gagal menandatangani: hubungi teknisi", pesan), e)
+            self._fail(Notice("Gagal menandatangani: hubungi teknisi", pesan), e)
             return
         if self.uplink is not None:
             self.uplink.wake()
@@ -531,7 +531,7 @@ class Kit:
         elif kind in (EventKind.REJECTED, EventKind.REFUSED) and self.state == State.QUEUED:
             detail = event.detail or kind.value
             self._fail(
-                Message("Ditolak server: hubungi teknisi", f"Hasil ditolak ({detail})."),
+                Notice("Ditolak server: hubungi teknisi", f"Hasil ditolak ({detail})."),
                 RuntimeError(detail),
                 keep_form=False,
             )
@@ -567,7 +567,7 @@ class Kit:
 
     def _fail(
         self,
-        message: Message,
+        message: Notice,
         error: BaseException,
         *,
         keep_form: bool = True,

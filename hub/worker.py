@@ -40,7 +40,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.ack_window import AckWindow, receive_maximum
 from hub.config import BrokerSettings
 from hub.errors import HubError
-from hub.ingest import Ingestor, Message, Outcome
+from hub.ingest import Inbound, Ingestor, Outcome
 from hub.ingest.ingestor import Judging
 from hub.ingest.verdict import valid_kit_id
 from hub.recap.seen import record_status
@@ -96,11 +96,11 @@ class WorkerStats:
 
 
 @dataclass
-class _Batch:
+class _Delivery:
     """Received messages on their way: judged (perhaps still in the pool), then stored."""
 
     items: list[_Received]
-    messages: list[Message]
+    messages: list[Inbound]
     statuses: list[tuple[str, bytes]]  # (kit, payload) of status heartbeats
     now: dt.datetime
     judging: Judging | None
@@ -245,7 +245,7 @@ class Worker:
     def _process(self) -> None:
         # Pipelined: the next batch is judged (in the ingestor's pool) while this one is
         # stored, acknowledged and PUBACKed.
-        pending: _Batch | None = None
+        pending: _Delivery | None = None
         while not self._stop.is_set():
             items = self._take(wait=pending is None)
             batch = self._start(items) if items else None
@@ -269,9 +269,9 @@ class Worker:
                 break
         return batch
 
-    def _start(self, items: list[_Received]) -> _Batch:
+    def _start(self, items: list[_Received]) -> _Delivery:
         self.stats.received += len(items)
-        messages: list[Message] = []
+        messages: list[Inbound] = []
         statuses: list[tuple[str, bytes]] = []
         for item in items:
             parsed = parse_topic(item.topic)
@@ -282,12 +282,12 @@ class Worker:
             if kind == "status":
                 statuses.append((kit, item.payload))
             else:
-                messages.append(Message(kind, kit, item.payload, image))  # type: ignore[arg-type]
+                messages.append(Inbound(kind, kit, item.payload, image))  # type: ignore[arg-type]
         now = self.clock()
         judging = self.ingestor.judge(messages, now) if messages else None
-        return _Batch(items, messages, statuses, now, judging)
+        return _Delivery(items, messages, statuses, now, judging)
 
-    def _finish(self, batch: _Batch) -> None:
+    def _finish(self, batch: _Delivery) -> None:
         outcomes = self._commit(batch) if batch.messages else []
         if outcomes is None:
             return  # stopping while the database is down: the broker redelivers them
@@ -317,7 +317,7 @@ class Worker:
         self.stats.acks_published += 1
         return True
 
-    def _commit(self, batch: _Batch) -> list[Outcome] | None:
+    def _commit(self, batch: _Delivery) -> list[Outcome] | None:
         assert batch.judging is not None
         try:
             return self.ingestor.commit(batch.messages, batch.judging, batch.now)
@@ -346,7 +346,7 @@ class Worker:
             return
         self.stats.statuses += len(valid)
 
-    def _ingest(self, messages: list[Message]) -> list[Outcome] | None:
+    def _ingest(self, messages: list[Inbound]) -> list[Outcome] | None:
         """Ingest with retries: the database being away must not lose or drop anything.
 
         None means "stopping, leave the batch unacknowledged". A message that makes ingest

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,13 +23,13 @@ from protocol import bundle, certs, errors, result, treehead
 from protocol.canonical import canonical_bytes, parse_canonical, sha256_hex
 from protocol.errors import CanonicalError, VerificationError
 from protocol.ids import check_hex64, check_id
+from protocol.utctime import SHAPE, is_utc
 
 PAYLOAD_TYPE = "application/vnd.tps-ack+json"
 FORMAT = "tps-ack/1"
 BUNDLE_FORMAT = "tps-signed-ack/1"
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
-Verdict = Literal["accepted", "rejected"]
+AckVerdict = Literal["accepted", "rejected"]
 
 # Why a document was refused, one code per cause, so kits and dashboards can count them.
 REASON_CODES: dict[type[VerificationError], str] = {
@@ -68,7 +67,7 @@ class Ack(BaseModel):
     kit: str = Field(description="the kit the document came from")
     seq: int = Field(ge=1, description="the document's sequence number")
     document_sha256: str = Field(description="SHA-256 of the document's canonical payload")
-    verdict: Verdict
+    verdict: AckVerdict
     reason_code: str = Field("", description="empty when accepted, else one of REASON_CODES")
     reason: str = Field("", description="the message for people, empty when accepted")
     at: str = Field(description="UTC time of the verdict, YYYY-MM-DDTHH:MM:SSZ")
@@ -89,8 +88,8 @@ class Ack(BaseModel):
     @field_validator("at")
     @classmethod
     def _time(cls, v: str) -> str:
-        if not _TIME.match(v):
-            raise ValueError(f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        if not is_utc(v):
+            raise ValueError(f"{v!r} is not {SHAPE}")
         return v
 
     @model_validator(mode="after")
@@ -113,10 +112,6 @@ class VerifiedAck:
     ack: Ack
     hub: certs.Identity
     tree_head: treehead.TreeHead | None
-
-
-def utc(now: dt.datetime) -> str:
-    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sign_ack(ack: Ack, key: Ed25519PrivateKey, certificate: x509.Certificate) -> bytes:

@@ -25,12 +25,12 @@ from protocol import tps as tps_codes
 from protocol.canonical import canonical_bytes, document_hash, parse_canonical
 from protocol.errors import CanonicalError, FieldError
 from protocol.ids import check_field_id, check_hex64, check_id
+from protocol.utctime import SHAPE, is_utc
 
 FORMAT = "tps-result/1"
 GENESIS = "0" * 64
 MAX_VALUE = 99_999  # five boxes: the overseas and postal variants of the form
 PER_TEN_THOUSAND = 10_000
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # protocol.ids' field id pattern, once per line of the keys joined by newlines, so a
 # document's few dozen keys are checked by one match. Only if no key holds a newline itself
 # (a field id never does): otherwise the keys are checked one by one.
@@ -120,8 +120,8 @@ class ResultDocument(_Strict):
     @field_validator("captured_at")
     @classmethod
     def _time(cls, v: str) -> str:
-        if not _TIME.match(v):
-            raise FieldError("captured_at", f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ (UTC)")
+        if not is_utc(v):
+            raise FieldError("captured_at", f"{v!r} is not {SHAPE} (UTC)")
         return v
 
     @field_validator("model_sha256", "template_sha256", "prev_sha256")

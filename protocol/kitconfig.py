@@ -25,7 +25,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class KitIdentity(_Section):
+class KitSection(_Section):
     id: str = Field(description="the kit id its certificate names (CN and urn:x-tps:kit:)")
     tps: str = Field(description="the TPS code the certificate binds, PP.KK.CC.DDDD.TTT")
     election: str = Field(description="the election id the certificate binds")
@@ -121,7 +121,7 @@ class ScreenSettings(_Section):
 
 
 class KitConfig(_Section):
-    kit: KitIdentity
+    kit: KitSection
     paths: KitPaths = Field(default_factory=KitPaths)
     broker: BrokerSettings
     forms: FormSettings

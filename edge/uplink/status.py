@@ -8,7 +8,6 @@ only, like everything else the kit publishes.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.outbox import OutboxStats
+from protocol.utctime import format_epoch
 
 FORMAT = "tps-status/1"
 
@@ -24,10 +24,6 @@ FORMAT = "tps-status/1"
 class Versions:
     software: str
     model: str  # the digit model's SHA-256 (or name), as the signed documents name it
-
-
-def utc(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def free_disk_bytes(path: Path) -> int | None:
@@ -45,7 +41,7 @@ def online(
         "format": FORMAT,
         "kit": kit_id,
         "state": "online",
-        "at": utc(now),
+        "at": format_epoch(now),
         "software": versions.software,
         "model": versions.model,
         "queue": {
@@ -76,7 +72,7 @@ def offline(
         "model": versions.model,
     }
     if now is not None:
-        status["at"] = utc(now)
+        status["at"] = format_epoch(now)
     return status
 
 

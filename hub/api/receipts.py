@@ -30,8 +30,8 @@ from protocol.receipt import (
 
 router = APIRouter(tags=["receipts"], responses=ERRORS)
 
-Verdict = Literal["counts", "superseded", "not-counting", "mismatch", "unknown"]
-_MESSAGES: dict[Verdict, str] = {
+ReceiptVerdict = Literal["counts", "superseded", "not-counting", "mismatch", "unknown"]
+_MESSAGES: dict[ReceiptVerdict, str] = {
     "counts": "the hub holds exactly this document, and it is the version that counts",
     "superseded": "the hub holds exactly this document, but a newer version of this TPS "
     "counts (a rescan)",
@@ -52,7 +52,9 @@ class ReceiptFields(BaseModel):
 
 class ReceiptCheck(BaseModel):
     receipt: ReceiptFields
-    verdict: Verdict = Field(description=" | ".join(f"{k}: {v}" for k, v in _MESSAGES.items()))
+    verdict: ReceiptVerdict = Field(
+        description=" | ".join(f"{k}: {v}" for k, v in _MESSAGES.items())
+    )
     message: str
     holds_document: bool = Field(
         description="the hub holds a document with this hash, for this TPS and seq"
@@ -88,7 +90,7 @@ def check_receipt(
     mismatches = _mismatches(receipt, held)
     current = [] if counting is None else [counting]
     if mismatches:
-        verdict: Verdict = "mismatch"
+        verdict: ReceiptVerdict = "mismatch"
     elif counting is not None and counting.document_sha256 == held.document_sha256:
         verdict = "counts"
     elif counting is not None and _newer(counting, held):
@@ -153,7 +155,7 @@ def _counting_for_tps(store: ResultStore, receipt: Receipt) -> list[StoredDocume
 
 def _answer(
     store: ResultStore,
-    verdict: Verdict,
+    verdict: ReceiptVerdict,
     receipt: Receipt,
     held: StoredDocument | None,
     counting: list[StoredDocument],

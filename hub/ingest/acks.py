@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import ack as acks
 from protocol import dsse
+from protocol.utctime import format_utc
 
 # An ack must name a seq >= 1, but a message that could not be read has none. The ack
 # then names seq 1 and the hash of the bytes received: the sender's outbox holds no such
@@ -87,7 +88,7 @@ class AckSigner:
             kit=kit,
             seq=seq,
             document_sha256=document_sha256,
-            at=acks.utc(now),
+            at=format_utc(now),
             log_index=log_index,
             proof=proof,
             tree_head=tree_head,
@@ -135,7 +136,7 @@ class AckSigner:
             verdict="rejected",
             reason_code=reason_code,
             reason=reason[:500],
-            at=acks.utc(now),
+            at=format_utc(now),
         )
         return acks.sign_ack(ack, self.key, self.certificate)
 

@@ -92,7 +92,7 @@ class Rejected:
         return self.document_sha256 or self.message_sha256
 
 
-Verdict = Accepted | Rejected
+Judgement = Accepted | Rejected
 
 
 def valid_kit_id(kit: str) -> bool:
@@ -105,7 +105,7 @@ def valid_kit_id(kit: str) -> bool:
 
 def judge_result(
     data: bytes, topic_kit: str, trust: Trust, now: dt.datetime, *, max_bytes: int
-) -> Verdict:
+) -> Judgement:
     """Accept a signed result only if DESIGN's rules hold and it came on its kit's topic."""
     message_sha = hashlib.sha256(data).hexdigest()
     answerable = valid_kit_id(topic_kit)

@@ -27,6 +27,7 @@ from protocol import ack as acks
 from protocol import keys
 from protocol.certs import load_certificate
 from protocol.result import sign_result, verify_result
+from protocol.utctime import format_utc
 from provisioning import authority as ca
 from provisioning.enrol import EnrolledKit
 from provisioning.services import enrol_service
@@ -223,7 +224,7 @@ class Signer:
             "seq": seq,
             "document_sha256": sha,
             "verdict": "accepted",
-            "at": acks.utc(now),
+            "at": format_utc(now),
             "log_index": index,
             "inclusion_proof": [h.hex() for h in self.log.inclusion_proof(index)],
             "tree_head": base64.b64encode(head).decode(),
@@ -241,7 +242,7 @@ class Signer:
             verdict="rejected",
             reason_code=code,
             reason=reason,
-            at=acks.utc(dt.datetime.now(dt.UTC)),
+            at=format_utc(dt.datetime.now(dt.UTC)),
         )
         return acks.sign_ack(ack, self.key, self.cert)
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from hub.ingest import AckSigner, Limits
+from hub.config import SizeLimits
+from hub.ingest import AckSigner
 from hub.recap import recap_hook, record_status
 from hub.store import ResultStore, utc_text
 from hub.trust import RegistryKit, load_trust
@@ -132,7 +133,7 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     store = ResultStore.open(hub.url, now=utcnow())
     # A kit's photo of a plano sheet is a megabyte or two: the hub's default limit, not the
     # 1 MB of the store tests.
-    limits = Limits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
+    limits = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
     ingestor = setup.ingestor(store, trust, hooks=[recap_hook], limits=limits)
     when = now or utcnow()
 

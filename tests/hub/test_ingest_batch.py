@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.store import CurrentChange, ResultStore
 from hub.store.results import NewDocument
 from provisioning import authority as ca
@@ -62,7 +62,7 @@ def test_a_batch_stores_what_one_by_one_stores(hub_setup, store, tmp_path):
         changes: list[CurrentChange] = []
         ingestor = hub_setup.ingestor(target, trust, hooks=[lambda _s, ch: changes.append(ch)])
         for messages in batches:
-            ingestor.ingest_many([Message("result", k.kit_id, d) for k, _, d in messages], now)
+            ingestor.ingest_many([Inbound("result", k.kit_id, d) for k, _, d in messages], now)
         return _recorded(target, changes)
 
     one_by_one = ResultStore.open(str(tmp_path / "one-by-one.sqlite3"), now=now)
@@ -99,7 +99,7 @@ def test_a_batch_runs_as_many_statements_for_six_results_as_for_two(hub_setup, s
     def statements(batch: list[Any]) -> list[str]:
         run.clear()
         outcomes = ingestor.ingest_many(
-            [Message("result", k.kit_id, signed(k)) for k in batch], now
+            [Inbound("result", k.kit_id, signed(k)) for k in batch], now
         )
         assert {o.status for o in outcomes} == {"accepted"}
         return list(run)

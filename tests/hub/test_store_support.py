@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from hub.ingest import AckSigner, Ingestor, Limits
+from hub.config import SizeLimits
+from hub.ingest import AckSigner, Ingestor
 from hub.store import ResultStore
 from hub.trust import Trust
 from protocol import keys
@@ -29,7 +30,7 @@ from tests.conftest import Region, kit_key, make_document
 POSTGRES_DSN = os.environ.get("TPS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 HUB_ID = "hub-uji"
 LOG_ID = "log-uji"
-LIMITS = Limits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
+LIMITS = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
 
 
 def utcnow() -> dt.datetime:

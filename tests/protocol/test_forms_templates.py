@@ -15,7 +15,7 @@ from protocol.forms import (
     load_template,
     template_ids,
 )
-from protocol.forms.loader import canonical_bytes, parse_template, templates_dir
+from protocol.forms.loader import parse_template, template_bytes, templates_dir
 
 EXPECTED = {"ppwp-plano", "ppwp-salinan", "dprd-kabko-example"}
 EXPECTED |= {f"pkwkp-{n}" for n in range(2, 6)} | {f"pkwkk-{n}" for n in range(2, 7)}
@@ -129,4 +129,4 @@ def test_hash_ignores_formatting_but_not_content(tmp_path: Path):
 
 
 def test_canonical_bytes_write_integral_floats_as_integers():
-    assert canonical_bytes({"b": 20.0, "a": [1.5, "x"]}) == b'{"a":[1.5,"x"],"b":20}'
+    assert template_bytes({"b": 20.0, "a": [1.5, "x"]}) == b'{"a":[1.5,"x"],"b":20}'
