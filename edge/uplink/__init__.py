@@ -18,7 +18,6 @@ from edge.uplink.client import ClientFactory, Uplink, paho_client
 from edge.uplink.events import EventKind, EventSink, UplinkEvent
 from edge.uplink.settings import UplinkSettings, settings_from_config
 from edge.uplink.status import Versions
-from edge.uplink.topics import KitTopics
 
 __all__ = [
     "AckRefused",
@@ -27,7 +26,6 @@ __all__ = [
     "ClientFactory",
     "EventKind",
     "EventSink",
-    "KitTopics",
     "Uplink",
     "UplinkEvent",
     "UplinkSettings",

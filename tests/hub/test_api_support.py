@@ -37,6 +37,7 @@ from protocol import keys
 from protocol.forms.loader import load_template
 from protocol.idx import load_digits
 from protocol.receipt import Receipt
+from protocol.status import KitStatus, QueueStatus
 from provisioning import authority as ca
 from provisioning import enrol, services
 from provisioning.registry import registry_bytes
@@ -181,16 +182,16 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     send("t1", trainee, form(6))
 
     stamp = utc_text(when)
-    queue = {"pending_documents": 0, "unsent_documents": 0, "pending_images": 1, "last_seq": 1}
-    record_status(
-        store.db,
-        kit[TPS_B].kit_id,
-        stamp,
-        {"state": "online", "software": "0.1.0", "model": "m", "queue": queue},
+    queue = QueueStatus(
+        pending_documents=0, unsent_documents=0, pending_images=1, pending_bytes=0, last_seq=1
     )
-    record_status(
-        store.db, kit[TPS_C].kit_id, stamp, {"state": "offline", "reason": "connection lost"}
+    b, c = kit[TPS_B].kit_id, kit[TPS_C].kit_id
+    online = KitStatus(kit=b, state="online", software="0.1.0", model="m", queue=queue)
+    record_status(store.db, b, stamp, online)
+    offline = KitStatus(
+        kit=c, state="offline", reason="connection lost", software="0.1.0", model="m"
     )
+    record_status(store.db, c, stamp, offline)
     store.close()
     return hub
 
