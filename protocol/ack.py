@@ -138,12 +138,24 @@ def verify_ack(
     ack = _parse(payload)
     if ack.hub != hub.name:
         raise AckError(f"ack names hub {ack.hub!r} but is signed by {hub.name!r}")
-    if published is not None:
-        _check_document(ack, published)
     head = None
     if ack.verdict == "accepted":
-        head = _check_proof(ack, certificate, ca_cert, at, crl, published)
-    return VerifiedAck(ack, hub, head)
+        head = _tree_head(ack, certificate, ca_cert, at, crl)
+    verified = VerifiedAck(ack, hub, head)
+    if published is not None:
+        check_published(verified, published)
+    return verified
+
+
+def check_published(verified: VerifiedAck, published: bytes) -> None:
+    """That a verified ack is about exactly ``published`` (the signed-result bytes the kit
+    published) and, if accepted, proves those bytes are the leaf at its ``log_index`` of
+    the tree head it carries: what :func:`verify_ack` checks when given ``published``, for a
+    caller that learns which bytes the ack is about only from the ack itself."""
+    ack = verified.ack
+    _check_document(ack, published)
+    if verified.tree_head is not None:
+        treehead.check_inclusion(verified.tree_head, published, ack.log_index or 0, _proof(ack))
 
 
 def _parse(payload: bytes) -> Ack:
@@ -160,20 +172,23 @@ def _check_document(ack: Ack, published: bytes) -> None:
         raise AckError("the ack is about another document than the one published")
 
 
-def _check_proof(
+def _tree_head(
     ack: Ack,
     hub_cert: x509.Certificate,
     ca_cert: x509.Certificate,
     at: dt.datetime,
     crl: x509.CertificateRevocationList | None,
-    published: bytes | None,
 ) -> treehead.TreeHead:
     try:
         head_bytes = base64.b64decode(ack.tree_head or "", validate=True)
-        proof = [bytes.fromhex(h) for h in ack.inclusion_proof or []]
     except (binascii.Error, ValueError) as e:
         raise AckError("the ack's tree head or proof is not well formed") from e
-    verified = treehead.verify_tree_head(head_bytes, hub_cert, ca_cert, at, crl=crl)
-    if published is not None:  # without the leaf bytes only the signatures can be checked
-        treehead.check_inclusion(verified.head, published, ack.log_index or 0, proof)
-    return verified.head
+    _proof(ack)  # a malformed proof is refused with the signatures, not only with the leaf
+    return treehead.verify_tree_head(head_bytes, hub_cert, ca_cert, at, crl=crl).head
+
+
+def _proof(ack: Ack) -> list[bytes]:
+    try:
+        return [bytes.fromhex(h) for h in ack.inclusion_proof or []]
+    except ValueError as e:
+        raise AckError("the ack's tree head or proof is not well formed") from e
