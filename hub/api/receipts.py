@@ -17,6 +17,7 @@ from hub.api.context import Store
 from hub.api.documents import DocumentSummary, counting_sha256, summary
 from hub.api.errors import ERRORS, ApiError, bad_parameter
 from hub.api.translog import InclusionProof
+from hub.ledger import supersedes
 from hub.recap import RecapReader
 from hub.store import ResultStore, StoredDocument
 from hub.translog.proofs import inclusion_document
@@ -93,7 +94,7 @@ def check_receipt(
         verdict: ReceiptVerdict = "mismatch"
     elif counting is not None and counting.document_sha256 == held.document_sha256:
         verdict = "counts"
-    elif counting is not None and _newer(counting, held):
+    elif counting is not None and supersedes(counting, held):
         verdict = "superseded"
     else:
         verdict = "not-counting"
@@ -134,13 +135,6 @@ def _mismatches(receipt: Receipt, held: StoredDocument) -> list[str]:
         if said != signed:
             found.append(f"{what}: the receipt says {said}, the signed document says {signed}")
     return found
-
-
-def _newer(counting: StoredDocument, held: StoredDocument) -> bool:
-    # The hub's own rule for the version that counts (ResultStore.advance_current).
-    if counting.kit == held.kit:
-        return counting.seq > held.seq
-    return counting.captured_at > held.captured_at
 
 
 def _counting_for_tps(store: ResultStore, receipt: Receipt) -> list[StoredDocument]:

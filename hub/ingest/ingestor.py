@@ -30,16 +30,9 @@ from hub.errors import StoreError
 from hub.ingest import verdict as v
 from hub.ingest.acks import AckSigner, accepted_value
 from hub.ingest.pool import JudgePool, Task
-from hub.store.results import (
-    BatchChains,
-    ChainRow,
-    CurrentChange,
-    NewDocument,
-    ResultStore,
-    StoredDocument,
-    settled_successors,
-    utc_text,
-)
+from hub.ledger import BatchChains, ChainRow, CurrentChange, chain_position, settled_successors
+from hub.store.documents import PageRow, StoredDocument
+from hub.store.results import ResultStore, utc_text
 from hub.translog import TranslogError, TransparencyLog
 from hub.trust import Trust
 from protocol.ids import is_training
@@ -366,10 +359,17 @@ class _Transaction:
             for name, members in self._by_log(indexes).items()
             for i, leaf, ack in self._log_and_sign(name, members)
         ]
-        self.store.insert_documents([(p.document_id, p.new) for p in placed])
-        currents = self.store.current_versions(p.new for p in placed)
-        changes = [currents.advance(p.document_id, p.new, self.now_text) for p in placed]
-        currents.write()
+        pages: list[PageRow] = [
+            (p.new.id, page, sha) for p in placed for page, sha in self._accepted(p.index).pages
+        ]
+        self.store.insert_documents([p.new for p in placed], pages)
+        currents = self.store.current_versions(
+            (p.new.election, p.new.tps, p.new.form) for p in placed
+        )
+        changes = [
+            currents.advance(p.new, self._accepted(p.index).fields, self.now_text) for p in placed
+        ]
+        self.store.write_current(currents)
         for p, change in zip(placed, changes, strict=True):
             self.outcomes[p.index] = self._finish_accepted(p, change)
 
@@ -426,13 +426,12 @@ class _Transaction:
         m, doc = self.messages[i], self._accepted(i)
         sha = doc.document_sha256
         neighbours = chains.neighbours(doc.kit, doc.seq)
-        status, anomalies = self.store.chain_position(
-            doc.kit, doc.seq, sha, doc.prev_sha256, neighbours
-        )
+        status, anomalies = chain_position(doc.kit, doc.seq, sha, doc.prev_sha256, neighbours)
         settled = settled_successors(doc.seq, sha, neighbours)
         chains.add(doc.kit, ChainRow(document_id, doc.seq, sha, doc.prev_sha256, status))
         chains.settle(doc.kit, settled)
-        new = NewDocument(
+        new = StoredDocument(
+            id=document_id,
             document_sha256=sha,
             kit=doc.kit,
             seq=doc.seq,
@@ -443,7 +442,7 @@ class _Transaction:
             form_version=doc.form_version,
             captured_at=doc.captured_at,
             prev_sha256=doc.prev_sha256,
-            fields=doc.fields,
+            fields=doc.fields_json,
             signed=m.data,
             cert_serial=format(doc.cert_serial, "x"),
             chain_status=status,
@@ -452,9 +451,8 @@ class _Transaction:
             ack=ack,
             source=m.source,
             received_at=self.now_text,
-            pages=doc.pages,
         )
-        return _Placed(i, document_id, new, anomalies, settled)
+        return _Placed(i, new, anomalies, settled)
 
     def _finish_accepted(self, p: _Placed, change: CurrentChange | None) -> Outcome:
         """What follows a stored document, in storing order: its chain anomalies, the
@@ -468,11 +466,9 @@ class _Transaction:
                 kit=new.kit,
                 election=new.election,
                 tps=new.tps,
-                document_id=p.document_id,
+                document_id=new.id,
             )
-        self.store.settle_successors(
-            new.kit, new.seq, new.document_sha256, self.now_text, p.settled
-        )
+        self.store.store_settled(new.kit, new.seq, new.document_sha256, self.now_text, p.settled)
         if change is not None:
             for hook in self.ing.hooks:
                 hook(self.store, change)
@@ -550,8 +546,7 @@ class _Placed:
     """An accepted document placed in its kit's chain, about to be stored."""
 
     index: int  # its message in the batch
-    document_id: int
-    new: NewDocument
+    new: StoredDocument
     anomalies: list[tuple[str, str]]  # (kind, detail) its chain position shows
     settled: list[ChainRow]  # stored successors whose gap it settles
 

@@ -51,7 +51,8 @@ class Accepted:
     form_version: int
     captured_at: str
     prev_sha256: str
-    fields: str  # canonical JSON of the field values, as the recapitulation reads them
+    fields: dict[str, int]  # the field values, for the recapitulation in this process
+    fields_json: str  # their canonical JSON, as the store keeps them
     pages: tuple[tuple[int, str], ...]
     document_sha256: str
     cert_serial: int
@@ -70,7 +71,8 @@ class Accepted:
             prev_sha256=doc.prev_sha256,
             # protocol.canonical's form: the ids are ASCII (protocol.ids checked them) and
             # the values integers, where sorted compact JSON is the canonical text.
-            fields=orjson.dumps(dict(doc.fields), option=orjson.OPT_SORT_KEYS).decode("ascii"),
+            fields=doc.fields,
+            fields_json=orjson.dumps(doc.fields, option=orjson.OPT_SORT_KEYS).decode("ascii"),
             pages=tuple((p.page, p.sha256) for p in doc.pages),
             document_sha256=verified.document_sha256,
             cert_serial=verified.certificate.serial_number,

@@ -29,8 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from hub.ledger import DocumentFields
 from hub.store.db import Database
-from hub.store.results import DocumentFields, ResultStore
+from hub.store.results import ResultStore
 from protocol.forms import loader
 from protocol.forms.errors import TemplateError
 from protocol.forms.rules import Relation, Violation, compile_rules
