@@ -84,7 +84,7 @@ class CameraSettings(_Section):
     digits: str = Field(
         "",
         description="synth backend: an IDX digit set (base path, as protocol.idx reads it) "
-        "for the handwriting; empty = the test fixture shipped in the source tree",
+        "for the handwriting (needed by that backend)",
     )
     seed: int = Field(0, ge=0, description="synth backend: seed of the synthesized forms")
 

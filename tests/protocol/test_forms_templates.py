@@ -10,7 +10,6 @@ import pytest
 from protocol.forms import (
     TemplateError,
     find_page_by_tag,
-    generate,
     load_all,
     load_template,
     template_ids,
@@ -28,12 +27,6 @@ def test_every_shipped_template_validates():
         t = loaded.template
         assert t.page_count == len(t.pages)
         assert len(loaded.sha256) == 64
-
-
-def test_shipped_files_match_the_generator():
-    for data in generate.all_templates():
-        path = templates_dir() / f"{data['id']}.json"
-        assert path.read_text(encoding="utf-8") == generate.render(data), path.name
 
 
 def test_ppwp_plano_fields_and_measured_geometry():
