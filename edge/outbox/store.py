@@ -4,9 +4,10 @@ Why it is built this way:
 
 - SQLite in WAL mode with ``synchronous=FULL``: a commit returns only once it is on the
   storage, and a power cut at any moment leaves either the whole transaction or none of it.
-- The chain head (last seq, last document hash) lives in the same database and is advanced
-  in the same transaction that stores the document, so a document and the chain that
-  names it can never disagree, and a seq can never hold two versions.
+- The chain head (last seq, last document hash) lives in the same database, and the outbox
+  owns it: sealing a result reads the head, gives the document the next seq and the head's
+  hash, signs it and advances the head in one transaction, so a document and the chain
+  that names it can never disagree, and a seq can never hold two versions.
 - Every write is ``BEGIN IMMEDIATE``: a second process (``tps-kit outbox list`` while the
   daemon runs) waits up to the busy timeout instead of failing half-way or deadlocking.
 - States only move forward (queued → sent → acknowledged | rejected), and nothing is
@@ -210,10 +211,11 @@ class Outbox:
             raise CorruptOutboxError("the outbox has lost its chain head row")
         return int(row[0]), str(row[1]), row[2]
 
-    # -- the chain and adding ---------------------------------------------------------------
+    # -- the chain and sealing --------------------------------------------------------------
 
     def next_chain(self) -> ChainHead:
-        """The seq and prev_sha256 the next signed document must carry."""
+        """The seq and prev_sha256 the next sealed document will carry (to inspect the
+        chain: :meth:`seal` reads the head itself, inside its own transaction)."""
         with self._read("reading the chain head") as conn:
             last_seq, last_sha, _ = self._chain_row(conn)
         return ChainHead(last_seq + 1, last_sha)

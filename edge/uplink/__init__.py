@@ -5,7 +5,7 @@ Typical use on the kit::
     settings = settings_from_config(config, config_dir)
     uplink = Uplink(settings, outbox, software_version="0.1.0", model_version=model_sha,
                     on_event=lights.show)
-    uplink.start()          # its own thread; uplink.wake() after each outbox.add()
+    uplink.start()          # its own thread; uplink.wake() after each outbox.seal()
     ...
     uplink.stop()           # retained offline status, DISCONNECT
 

@@ -194,7 +194,7 @@ def kit_identity(broker: MosquittoBroker, index: int = 0) -> EnrolledKit:
 # --- the fake hub ----------------------------------------------------------------------------
 
 
-Verdict = Callable[[Any], tuple[str, str] | None]  # document -> (reason_code, reason) to refuse
+Refuse = Callable[[Any], tuple[str, str] | None]  # document -> (reason_code, reason) to refuse
 
 
 class Signer:
@@ -249,7 +249,7 @@ class FakeHub:
     ``hold`` keeps results unanswered (a hub worker that died before acking).
     """
 
-    def __init__(self, broker: MosquittoBroker, verdict: Verdict | None = None) -> None:
+    def __init__(self, broker: MosquittoBroker, verdict: Refuse | None = None) -> None:
         hub_dir = broker.site.root / "hub"
         self.signer = Signer(hub_dir / "hub.key.pem", hub_dir / "hub.cert.pem")
         self.ca_cert = load_certificate(broker.site.ca_cert.read_bytes())
