@@ -64,9 +64,16 @@ def insert_sql(row_type: type, table: str) -> str:
     return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
 
 
+def _spelled(annotation: Any) -> str:
+    """A field's type as written (a string under ``from __future__ import annotations``)."""
+    if isinstance(annotation, str):
+        return annotation
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation)
+
+
 @cache
 def _readers(row_type: type) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
-    kinds = [str(f.type) for f in dataclasses.fields(row_type)]
+    kinds = [_spelled(f.type) for f in dataclasses.fields(row_type)]
     return tuple((i, _READ[kind]) for i, kind in enumerate(kinds) if kind in _READ)
 
 
