@@ -18,8 +18,8 @@ from protocol.kitconfig import (
     BrokerSettings,
     FormSettings,
     KitConfig,
-    KitIdentity,
     KitPaths,
+    KitSection,
     dump_kit_config,
     parse_kit_config,
 )
@@ -53,7 +53,7 @@ def write_bundle(
         raise EnrolmentError(f"{kit_dir}: its certificate does not hold: {e}") from e
     host, port = parse_broker(broker)
     config = KitConfig(
-        kit=KitIdentity(
+        kit=KitSection(
             id=identity.name,
             tps=identity.tps or "",
             election=identity.election or "",
