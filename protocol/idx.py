@@ -1,6 +1,6 @@
 """Reading IDX digit files (the MNIST format), gzip or plain.
 
-Both the model trainer (edge.training) and the form synthesizer (provisioning) read
+Both the model trainer (training) and the form synthesizer (provisioning) read
 handwriting from IDX files named ``PREFIX-images-idx3-ubyte.gz`` and
 ``PREFIX-labels-idx1-ubyte.gz``; this is the one reader.
 """
