@@ -564,3 +564,41 @@ def debrief_command(config_path: Path, election: str, as_json: bool) -> None:
         "paper mistakes: not in signed results (a kit never signs one); n/a until kits "
         "report the counter in their status heartbeat"
     )
+
+
+# -- operator decisions: recorded with who and why, never deleted ------------------------------
+
+_BY = click.option("--by", "decided_by", required=True, help="Who decides (name, role).")
+_REASON = click.option("--reason", required=True, help="Why, for the record.")
+
+
+@main.command("declare-compromised")
+@_CONFIG
+@click.option("--kit", required=True, help="The kit id (its certificate's CN).")
+@_BY
+@_REASON
+def declare_compromised_command(config_path: Path, kit: str, decided_by: str, reason: str) -> None:
+    """Declare a kit compromised: none of its results count, before or after its revocation.
+
+    Revoke it as well (`tps-provision revoke`, then the new CRL on the hub and broker);
+    revocation alone keeps what the hub received before it. Each TPS the kit counted for
+    falls back to another kit's newest version, or to no count, and the recapitulation is
+    rebuilt for the elections it touched.
+    """
+    from hub.decide import declare_compromised
+    from hub.store.results import utc_text
+
+    store = _open_store(_load_config(config_path))
+    try:
+        moved = declare_compromised(store, kit, decided_by, reason, utc_text(_now()))
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        store.close()
+    for f in moved:
+        now_counts = "no count" if f.document_id is None else f"document {f.document_id}"
+        click.echo(
+            f"{f.election} {f.tps} {f.form}: was document {f.previous_document_id}, "
+            f"now {now_counts}"
+        )
+    click.echo(f"kit {kit} declared compromised; {len(moved)} counting versions moved")

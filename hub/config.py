@@ -138,6 +138,12 @@ class SizeLimits(_Section):
     rejected_raw_bytes: int = Field(
         64 << 10, ge=0, description="bytes of a rejected message kept as evidence"
     )
+    clock_skew_s: int = Field(
+        600,
+        ge=0,
+        description="seconds a kit's signed capture time may be ahead of the hub's clock "
+        "before the result is flagged (clock-ahead); the time never orders versions",
+    )
 
 
 class ApiSettings(_Section):

@@ -8,9 +8,10 @@ answers receipts with them, and the store (hub/store/) only reads and writes the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from protocol.document import GENESIS
 
@@ -134,19 +135,56 @@ class Version(Protocol):
     @property
     def seq(self) -> int: ...
     @property
-    def captured_at(self) -> str: ...
+    def document_id(self) -> int: ...
+
+
+V = TypeVar("V", bound=Version)
 
 
 def supersedes(candidate: Version, current: Version) -> bool:
     """Whether ``candidate`` replaces ``current`` as the version of a TPS's form that counts.
 
-    A higher seq from the same kit is a rescan. A version from another kit (a replacement
-    kit enrolled for the same TPS) counts if captured later: seqs of two kits do not
-    compare. Arrival order does not matter, so a late old version never replaces a newer one.
+    A higher seq from the same kit is a rescan (a late old version of a kit never replaces
+    its newer one). Between two kits (a replacement kit enrolled for the same TPS) the one
+    the hub stored later counts: the document id only grows, in the order the hub logged
+    them, which the hub vouches for. The signed capture time does not decide: it is the
+    kit's clock, and a kit dating its result 2099 would otherwise outrank every kit after it.
     """
     if candidate.kit == current.kit:
         return candidate.seq > current.seq
-    return candidate.captured_at > current.captured_at
+    return candidate.document_id > current.document_id
+
+
+def counting_version(versions: Iterable[V], excluded: frozenset[str]) -> V | None:
+    """The version that counts among ``versions`` of one TPS's form, leaving out those of
+    ``excluded`` kits (declared compromised): :func:`supersedes` applied in the hub's order,
+    as ingest applied it when they arrived."""
+    best: V | None = None
+    for version in sorted(versions, key=lambda v: v.document_id):
+        if version.kit in excluded:
+            continue
+        if best is None or supersedes(version, best):
+            best = version
+    return best
+
+
+def clock_ahead(captured_at: str, received: dt.datetime, skew_s: int) -> str | None:
+    """The anomaly's words if a signed capture time is more than ``skew_s`` seconds ahead
+    of the hub's receipt time (a kit clock set wrong, or a kit dating its result ahead);
+    None if it is not. The time orders nothing (:func:`supersedes`); the flag shows it."""
+    try:
+        captured = dt.datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+    except ValueError:
+        return f"capture time {captured_at!r} is not a time"
+    if captured.tzinfo is None:
+        captured = captured.replace(tzinfo=dt.UTC)
+    ahead = (captured - received).total_seconds()
+    if ahead <= skew_s:
+        return None
+    return (
+        f"captured at {captured_at}, {int(ahead)} s after the hub received it "
+        f"(allowed skew {skew_s} s)"
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +212,10 @@ class StoredDocument:
     ack: bytes
     source: str
     received_at: str
+
+    @property
+    def document_id(self) -> int:
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -230,8 +272,10 @@ class CurrentVersions:
     stored, in the batch's order; the store reads the rows before and writes the changed
     ones after (one statement for all, not one per document)."""
 
-    def __init__(self, rows: Iterable[Counting]) -> None:
+    def __init__(self, rows: Iterable[Counting], excluded: frozenset[str] = frozenset()) -> None:
+        """``excluded``: kits declared compromised; their versions are stored, never count."""
         self._rows = {row.key: row for row in rows}
+        self._excluded = excluded
 
     def advance(
         self, doc: StoredDocument, fields: Mapping[str, int], now: str
@@ -240,6 +284,10 @@ class CurrentVersions:
         form; the change if it is now the version that counts (:func:`supersedes`)."""
         key = (doc.election, doc.tps, doc.form)
         row = self._rows.get(key)
+        if doc.kit in self._excluded:
+            if row is not None:
+                row.versions, row.updated_at, row.changed = row.versions + 1, now, True
+            return None
         if row is None:  # the first report of the TPS: nearly every document
             self._rows[key] = Counting(
                 key,

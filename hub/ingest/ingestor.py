@@ -30,7 +30,14 @@ from hub.errors import StoreError
 from hub.ingest import verdict as v
 from hub.ingest.acks import AckSigner, accepted_value
 from hub.ingest.pool import JudgePool, Task
-from hub.ledger import BatchChains, ChainRow, CurrentChange, chain_position, settled_successors
+from hub.ledger import (
+    BatchChains,
+    ChainRow,
+    CurrentChange,
+    chain_position,
+    clock_ahead,
+    settled_successors,
+)
 from hub.store.documents import PageRow, StoredDocument
 from hub.store.results import ResultStore, utc_text
 from hub.translog import TranslogError, TransparencyLog
@@ -364,7 +371,8 @@ class _Transaction:
         ]
         self.store.insert_documents([p.new for p in placed], pages)
         currents = self.store.current_versions(
-            (p.new.election, p.new.tps, p.new.form) for p in placed
+            ((p.new.election, p.new.tps, p.new.form) for p in placed),
+            self.store.compromised_kits(),
         )
         changes = [
             currents.advance(p.new, self._accepted(p.index).fields, self.now_text) for p in placed
@@ -427,6 +435,9 @@ class _Transaction:
         sha = doc.document_sha256
         neighbours = chains.neighbours(doc.kit, doc.seq)
         status, anomalies = chain_position(doc.kit, doc.seq, sha, doc.prev_sha256, neighbours)
+        ahead = clock_ahead(doc.captured_at, self.now, self.ing.limits.clock_skew_s)
+        if ahead is not None:
+            anomalies.append(("clock-ahead", f"kit {doc.kit} seq {doc.seq}: {ahead}"))
         settled = settled_successors(doc.seq, sha, neighbours)
         chains.add(doc.kit, ChainRow(document_id, doc.seq, sha, doc.prev_sha256, status))
         chains.settle(doc.kit, settled)

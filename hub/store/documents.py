@@ -105,9 +105,12 @@ class DocumentTable:
 
     # -- the version that counts -------------------------------------------------------------
 
-    def current_versions(self, keys: Iterable[tuple[str, str, str]]) -> CurrentVersions:
+    def current_versions(
+        self, keys: Iterable[tuple[str, str, str]], excluded: frozenset[str] = frozenset()
+    ) -> CurrentVersions:
         """The current_results rows of these (election, tps, form), in a query per few
-        hundred, for hub.ledger to move in memory and :meth:`write_current` to store."""
+        hundred, for hub.ledger to move in memory and :meth:`write_current` to store.
+        ``excluded``: kits declared compromised (the store's ``compromised_kits``)."""
         wanted = list(dict.fromkeys(keys))
         rows = joined_with(
             self.db,
@@ -118,7 +121,7 @@ class DocumentTable:
             "FROM wanted AS w JOIN current_results AS c "
             "ON c.election = w.election AND c.tps = w.tps AND c.form = w.form",
         )
-        return CurrentVersions(_counting(r) for r in rows)
+        return CurrentVersions((_counting(r) for r in rows), excluded)
 
     def write_current(self, versions: CurrentVersions) -> None:
         """Store every row the ledger moved, in two statements."""
@@ -157,6 +160,30 @@ class DocumentTable:
             (election, tps, form),
         )
         return None if row is None else self.document(int(row[0]))
+
+    def forms_of_kit(self, kit: str) -> list[tuple[str, str, str]]:
+        """Every (election, tps, form) a kit has stored versions of."""
+        rows = self.db.all(
+            "SELECT DISTINCT election, tps, form FROM documents WHERE kit = ? "
+            "ORDER BY election, tps, form",
+            (kit,),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def set_counting(self, key: tuple[str, str, str], doc: StoredDocument | None, now: str) -> None:
+        """Point a TPS's form at another counting version (hub.ledger's
+        ``counting_version`` chose it), or at none: the row goes, its history stays in
+        documents."""
+        if doc is None:
+            self.db.execute(
+                "DELETE FROM current_results WHERE election = ? AND tps = ? AND form = ?", key
+            )
+            return
+        self.db.execute(
+            "UPDATE current_results SET document_id = ?, kit = ?, seq = ?, captured_at = ?, "
+            "updated_at = ? WHERE election = ? AND tps = ? AND form = ?",
+            (doc.id, doc.kit, doc.seq, doc.captured_at, now, *key),
+        )
 
     def version_count(self, election: str, tps: str, form: str) -> int:
         row = self.db.one(

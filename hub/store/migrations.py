@@ -292,6 +292,25 @@ CREATE INDEX kit_last_seen_at ON kit_last_seen (last_seen)
         "DROP TABLE translog_entries",
         check=_check_log_entries,
     ),
+    # Schema 4: what an operator decided, with who, when and why: a kit declared
+    # compromised (none of its results count), a result breaking a hard limit released into
+    # the totals or kept out. The ledger and the recapitulation read them; nothing deletes.
+    Migration(
+        4,
+        "operator decisions: compromised kits, held results released or kept out",
+        """
+CREATE TABLE operator_decisions (
+    id {id},
+    kind TEXT NOT NULL,
+    kit TEXT,
+    document_id BIGINT REFERENCES documents (id),
+    decided_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX operator_decisions_kind ON operator_decisions (kind, kit, document_id)
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

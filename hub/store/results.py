@@ -1,6 +1,6 @@
 """The hub's record of results over one :class:`Database`: every version, every rejection,
-images and anomalies, a module per table (documents.py, rejections.py, images.py,
-anomalies.py), and what spans two of them.
+images, anomalies and operator decisions, a module per table (documents.py, rejections.py,
+images.py, anomalies.py, decisions.py), and what spans two of them.
 
 All SQL the ingest path runs lives in those modules, written once for both databases
 (hub/store/db.py); the rules the rows follow are hub/ledger.py's. Writes expect to run inside
@@ -17,6 +17,7 @@ from hub.ledger import ChainRow, settled_fork_detail
 from hub.store import migrations
 from hub.store.anomalies import AnomalyTable
 from hub.store.db import Database
+from hub.store.decisions import DecisionTable
 from hub.store.documents import DocumentTable
 from hub.store.images import ImageTable
 from hub.store.logstorage import DatabaseLogStorage
@@ -28,7 +29,7 @@ def utc_text(now: dt.datetime) -> str:
     return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class ResultStore(DocumentTable, RejectionTable, ImageTable, AnomalyTable):
+class ResultStore(DocumentTable, RejectionTable, ImageTable, AnomalyTable, DecisionTable):
     """The hub's tables over one :class:`Database`."""
 
     def __init__(self, db: Database) -> None:

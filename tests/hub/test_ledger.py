@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hub.ledger import (
     BatchChains,
     ChainRow,
     CurrentVersions,
     StoredDocument,
     chain_position,
+    clock_ahead,
+    counting_version,
     settled_successors,
     supersedes,
 )
@@ -39,12 +43,39 @@ def Doc(document_id: int, kit: str, seq: int, captured_at: str) -> StoredDocumen
     )
 
 
-def test_a_rescan_counts_by_seq_and_another_kit_by_capture_time():
-    first = Doc(1, "kit-a", 2, "2024-02-14T19:00:00Z")
-    assert supersedes(Doc(2, "kit-a", 3, "2024-02-14T18:00:00Z"), first)  # seq, not clock
-    assert not supersedes(Doc(3, "kit-a", 1, "2024-02-14T21:00:00Z"), first)
-    assert supersedes(Doc(4, "kit-b", 1, "2024-02-14T19:30:00Z"), first)  # a replacement kit
-    assert not supersedes(Doc(5, "kit-b", 9, "2024-02-14T18:30:00Z"), first)
+def test_a_rescan_counts_by_seq_and_another_kit_by_the_hubs_order():
+    # Was "by capture time": the kit's clock no longer orders versions, the hub's does.
+    first = Doc(2, "kit-a", 2, "2024-02-14T19:00:00Z")
+    assert supersedes(Doc(3, "kit-a", 3, "2024-02-14T18:00:00Z"), first)  # seq, not clock
+    assert not supersedes(Doc(4, "kit-a", 1, "2024-02-14T21:00:00Z"), first)
+    assert supersedes(Doc(5, "kit-b", 1, "2024-02-14T18:30:00Z"), first)  # stored later
+    assert not supersedes(Doc(1, "kit-b", 9, "2099-01-01T00:00:00Z"), first)  # stored before
+
+
+def test_a_kit_dating_its_result_2099_does_not_outrank_a_later_kit():
+    dated_2099 = Doc(1, "kit-a", 1, "2099-12-31T23:59:59Z")
+    replacement = Doc(2, "kit-b", 1, "2024-02-14T19:30:00Z")
+    assert supersedes(replacement, dated_2099)
+    assert counting_version([replacement, dated_2099], frozenset()) == replacement
+
+
+def test_a_compromised_kit_counts_nowhere_and_its_tps_falls_back():
+    a1, b1, b2 = Doc(1, "kit-a", 1, "t"), Doc(2, "kit-b", 1, "t"), Doc(3, "kit-b", 2, "t")
+    assert counting_version([a1, b1, b2], frozenset()) == b2
+    assert counting_version([a1, b1, b2], frozenset({"kit-b"})) == a1
+    assert counting_version([b1, b2], frozenset({"kit-b"})) is None
+    versions = CurrentVersions([], frozenset({"kit-b"}))
+    assert versions.advance(b1, {}, "now") is None
+    assert versions.take_changed() == ([], [])
+
+
+def test_a_capture_time_ahead_of_the_hub_beyond_the_skew_is_flagged():
+    hub = dt.datetime(2024, 2, 14, 19, 0, tzinfo=dt.UTC)
+    assert clock_ahead("2024-02-14T19:10:00Z", hub, 600) is None  # within the skew
+    assert clock_ahead("2024-02-14T18:00:00Z", hub, 600) is None  # behind is normal
+    detail = clock_ahead("2099-12-31T23:59:59Z", hub, 600)
+    assert detail is not None and "allowed skew 600 s" in detail
+    assert clock_ahead("2024-02-14T19:10:01Z", hub, 600) is not None
 
 
 def test_current_versions_move_only_for_a_newer_version_whatever_the_arrival_order():

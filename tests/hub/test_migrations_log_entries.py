@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from hub.errors import MigrationError, StoreError
-from hub.store import Database, DatabaseLogStorage, migrate, schema_version
+from hub.store import LATEST, Database, DatabaseLogStorage, migrate, schema_version
 from hub.store.migrations import MIGRATIONS
 from hub.translog import LogRangeError, MemoryStorage, TransparencyLog
 from protocol import merkle
@@ -59,8 +59,8 @@ def reference_root(entries: list[bytes]) -> bytes:
 def test_migration_3_keeps_every_entry_and_root(db):
     schema_2_database(db)
     roots = {log: TransparencyLog(DatabaseLogStorage(db, log)).root() for log in LOGS}
-    assert migrate(db, NOW) == [3]
-    assert schema_version(db) == 3
+    assert migrate(db, NOW)[:1] == [3]  # and any later ones
+    assert schema_version(db) == LATEST
     with pytest.raises(StoreError):
         db.one("SELECT COUNT(*) FROM translog_entries")
     for log, entries in LOGS.items():

@@ -142,19 +142,19 @@ def test_a_later_old_version_does_not_replace_a_newer_one(hub_setup, ingestor, s
     assert whole is not None and whole.totals == full_form(2)["fields"]
 
 
-def test_replacement_kits_newer_capture_replaces(hub_setup, ingestor, store):
+def test_a_replacement_kits_result_replaces_whatever_its_clock_says(hub_setup, ingestor, store):
+    # Was "a newer capture replaces": the kit's clock no longer orders two kits' versions,
+    # the hub's storing order does, so even a spare with its clock behind takes over.
     broken = hub_setup.region.kit(TPS[0])
     ingestor.ingest_result(signed(broken, **full_form(5)), broken.kit_id, utcnow())  # 19:03
     ca.revoke(hub_setup.region.authority, broken.kit_id)  # lost or broken: a spare is sent
     spare = hub_setup.region.kit(TPS[0])
     fresh = hub_setup.ingestor(store, hooks=[recap_hook])  # trust with the re-signed CRL
-    # Seqs of two kits do not compare: capture time decides. A capture before the broken
-    # kit's (a wrong clock) is kept but does not count...
     early = signed(spare, captured_at="2024-02-14T18:00:00Z", **full_form(7))
-    assert not fresh.ingest_result(early, spare.kit_id, utcnow()).current
+    assert fresh.ingest_result(early, spare.kit_id, utcnow()).current
     whole = RecapReader(store).region(ELECTION, FORM)
-    assert whole is not None and whole.totals == full_form(5)["fields"]
-    # ...a later one replaces the broken kit's contribution everywhere.
+    assert whole is not None and (whole.tps_reported, whole.totals) == (1, full_form(7)["fields"])
+    # Its rescan replaces it in turn, by seq.
     later = signed(
         spare,
         seq=2,
