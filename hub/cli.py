@@ -602,3 +602,39 @@ def declare_compromised_command(config_path: Path, kit: str, decided_by: str, re
             f"now {now_counts}"
         )
     click.echo(f"kit {kit} declared compromised; {len(moved)} counting versions moved")
+
+
+@main.command("hold")
+@_CONFIG
+@click.option("--document", "document_sha256", required=True, help="The document's SHA-256.")
+@click.option(
+    "--release/--keep-out",
+    required=True,
+    help="Add the held result to the totals, or record that it stays out.",
+)
+@_BY
+@_REASON
+def hold_command(
+    config_path: Path, document_sha256: str, release: bool, decided_by: str, reason: str
+) -> None:
+    """Decide on a result held out of the totals as "perlu verifikasi" (its numbers break a
+    hard limit of its form: a broken sum, above the TPS's size or its registered voters).
+
+    Check it against the paper form first (its photo is on the dashboard). Releasing adds it
+    to the totals; keeping it out leaves its TPS uncounted until a correct version arrives.
+    """
+    from hub.decide import decide_held
+    from hub.store.results import utc_text
+
+    store = _open_store(_load_config(config_path))
+    try:
+        counting = decide_held(
+            store, document_sha256, release, decided_by, reason, utc_text(_now())
+        )
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        store.close()
+    verb = "released into" if release else "kept out of"
+    moved = "; the recapitulation was rebuilt" if counting and release else ""
+    click.echo(f"document {document_sha256[:12]} {verb} the totals{moved}")

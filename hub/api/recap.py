@@ -17,6 +17,7 @@ from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
 from hub.recap import RecapError, RecapReader, RegionTotals
 from hub.recap.completeness import ratio
+from hub.recap.hold import held_tps
 from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
 from protocol.ids import is_training
 
@@ -49,6 +50,12 @@ class Region(BaseModel):
     completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
     totals: dict[str, int] = Field(description="each field's sum over the counting versions")
     updated_at: str = Field(description="when these totals last changed (UTC)")
+    held: bool = Field(
+        False,
+        description="a TPS whose counting result breaks a hard limit of its form (a broken "
+        "sum, above its size or its registered voters): 'perlu verifikasi', held out of "
+        "every total, shown with no numbers, until an operator decides",
+    )
 
 
 class RegionView(BaseModel):
@@ -63,6 +70,10 @@ class RegionView(BaseModel):
         "reported, and those the registry expects that have not (0 reported)"
     )
     form_info: FormInfo = Field(description="the form's fields, labels and headline fields")
+    held_tps: list[str] = Field(
+        description="TPS inside whose counting result is held out of the totals "
+        "('perlu verifikasi') until an operator decides"
+    )
 
 
 @router.get("/contests", response_model=ContestList, summary="Contests with results")
@@ -132,6 +143,7 @@ def region_view(
         children_level=below,
         children=_with_expected(ctx, election, region, below, children),
         form_info=form_info(form, totals.totals),
+        held_tps=held_tps(store, election, form, region),
     )
 
 
@@ -145,6 +157,7 @@ def _region(t: RegionTotals) -> Region:
         completeness=t.completeness,
         totals=t.totals,
         updated_at=t.updated_at,
+        held=t.held,
     )
 
 

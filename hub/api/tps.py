@@ -22,6 +22,7 @@ from hub.api.documents import (
 from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
 from hub.recap.anomalies import changed_fields
+from hub.recap.hold import is_held
 from hub.store import ResultStore, StoredDocument
 from protocol import tps as tps_codes
 from protocol.document import ResultDocument
@@ -64,6 +65,11 @@ class TpsView(BaseModel):
     pages: list[PageImage] = Field(description="the counting version's page images")
     versions: list[Version] = Field(description="every version the hub holds, oldest first")
     anomalies: list[Anomaly] = Field(description="open anomalies of this TPS")
+    held: bool = Field(
+        description="the counting version breaks a hard limit of its form: 'perlu "
+        "verifikasi', held out of every total until an operator decides (its signed "
+        "numbers are shown here, never summed)"
+    )
     form_info: FormInfo
 
 
@@ -100,6 +106,7 @@ def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
         pages=pages(store, counting),
         versions=versions,
         anomalies=_anomalies(store, election, code),
+        held=is_held(store, store.document_fields(current.id)),
         form_info=form_info(form, counting.fields),
     )
 

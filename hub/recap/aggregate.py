@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from hub.ledger import CurrentChange, DocumentFields
 from hub.recap import totals
 from hub.recap.errors import RecapError
+from hub.recap.hold import is_held
 from hub.recap.levels import RecapLevel, regions_of
 from hub.store.db import Database
 from hub.store.results import ResultStore
@@ -44,9 +45,11 @@ def check_training_guard(change: CurrentChange, doc: DocumentFields) -> None:
 def apply_change(
     store: ResultStore, change: CurrentChange, doc: DocumentFields, old: DocumentFields | None
 ) -> None:
-    """Add ``doc`` to every region above its TPS, less ``old`` (the version it replaces)."""
+    """Add ``doc`` to every region above its TPS, less ``old`` (the version it replaces);
+    a held version (hub/recap/hold.py) adds nothing."""
     pending = PendingTotals()
-    pending.add(change, doc, old)
+    old_held = old is not None and is_held(store, old)
+    pending.add(change, doc, old, held=is_held(store, doc), old_held=old_held)
     pending.write(store)
 
 
@@ -89,7 +92,17 @@ class PendingTotals:
     def __bool__(self) -> bool:
         return bool(self._desas)
 
-    def add(self, change: CurrentChange, doc: DocumentFields, old: DocumentFields | None) -> None:
+    def add(
+        self,
+        change: CurrentChange,
+        doc: DocumentFields,
+        old: DocumentFields | None,
+        *,
+        held: bool = False,
+        old_held: bool = False,
+    ) -> None:
+        """``held``/``old_held``: that version is held out of the totals (hub/recap/hold.py):
+        it adds nothing, neither numbers nor its TPS to the count."""
         check_training_guard(change, doc)
         if old is not None:
             check_training_guard(change, old)
@@ -102,8 +115,9 @@ class PendingTotals:
             chain = regions_of(doc.tps)
             known = desas[key] = (chain, _RegionDelta(chain[-1][0], chain[-1][2]))
         chain, entry = known
-        totals.add(entry.sums, totals.delta(doc.fields, None if old is None else old.fields))
-        entry.added_tps += 1 if old is None else 0
+        counted_old = None if old is None or old_held else old.fields
+        totals.add(entry.sums, totals.delta({} if held else doc.fields, counted_old))
+        entry.added_tps += (0 if held else 1) - (0 if counted_old is None else 1)
         entry.order, entry.updated_at = self._changes, doc.received_at
         self._changes += 1
         if old is None:

@@ -21,6 +21,8 @@ from typing import TextIO
 from hub.recap.anomalies import template_for
 from hub.recap.completeness import Expected
 from hub.recap.errors import RecapError
+from hub.recap.hold import LABEL as HELD_LABEL
+from hub.recap.hold import held_tps
 from hub.recap.levels import LEVEL_NAMES, LEVELS, RecapLevel, child_level, level_of
 from hub.recap.read import RecapReader, RegionTotals
 from hub.store.logstorage import DatabaseLogStorage
@@ -64,6 +66,7 @@ def export_csv(
         total = reader.region(election, form, region)
         children = {c.region: c for c in reader.children(election, form, region)}
         log_name, tree_size = _log(store, election)
+        held = held_tps(store, election, form, region)
     if total is None or total.tps_reported == 0:
         raise RecapError(f"no results for {election} {form} in region {region or '(all)'}")
     columns = sorted(set(children) | _expected_children(expected, election, region, below))
@@ -84,6 +87,7 @@ def export_csv(
     writer.writerow(["Log transparansi", log_name or "", "ukuran pohon", tree_size])
     of = "" if total.tps_expected is None else total.tps_expected
     writer.writerow(["TPS dilaporkan", total.tps_reported, "dari", of])
+    writer.writerow(["TPS perlu verifikasi", len(held), *held])
     writer.writerow([])
     writer.writerow(["Kode", "Uraian", *columns, TOTAL_COLUMN])
     for f in fields:
@@ -105,6 +109,8 @@ def export_csv(
 
 
 def _cell(child: RegionTotals | None, field: str) -> int | str:
+    if child is not None and child.held:
+        return HELD_LABEL  # its numbers are not in the totals until an operator decides
     if child is None or field not in child.totals:
         return ""
     return child.totals[field]

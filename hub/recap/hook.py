@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.ledger import CurrentChange
-from hub.recap import aggregate, anomalies, seen
+from hub.recap import aggregate, anomalies, hold, seen
 from hub.store.results import ResultStore
 
 
@@ -32,8 +32,11 @@ class RecapHook:
         doc = change.document or store.document_fields(change.document_id)
         previous = change.previous_document_id
         old = None if previous is None else store.document_fields(previous)
-        self._totals.add(change, doc, old)
-        anomalies.record(store, doc, old)
+        # The hard limits are checked once, by the anomaly check (the hot path).
+        held = hold.held_by(store, doc, anomalies.record(store, doc, old))
+        old_held = old is not None and hold.is_held(store, old)
+        self._totals.add(change, doc, old, held=held, old_held=old_held)
+        hold.record(store, doc, old, held)
         self._seen.add(doc.kit, doc.received_at, doc.election, doc.tps, doc.id)
 
     def flush(self, store: ResultStore) -> None:

@@ -14,6 +14,7 @@ from hub.ledger import DocumentFields
 from hub.recap import totals
 from hub.recap.completeness import Expected, ratio
 from hub.recap.errors import RecapError
+from hub.recap.hold import is_held
 from hub.recap.levels import WHOLE, RecapLevel, child_level, level_of, within
 from hub.store.db import Row
 from hub.store.results import ResultStore
@@ -35,6 +36,9 @@ class RegionTotals:
     field_tps: dict[str, int] = field(default_factory=dict)  # TPS that gave each field
     updated_at: str = ""
     tps_expected: int | None = None
+    # A TPS whose counting version is held out of the totals (hub/recap/hold.py): it shows
+    # no numbers and counts as not reported until an operator decides.
+    held: bool = False
 
     @property
     def completeness(self) -> float | None:
@@ -51,6 +55,7 @@ class RegionTotals:
             "completeness": self.completeness,
             "totals": self.totals,
             "updated_at": self.updated_at,
+            "held": self.held,
         }
 
 
@@ -162,6 +167,18 @@ class RecapReader:
         doc = found.get(code)
         if doc is None or doc.is_training != is_training(election):
             return None
+        if is_held(self.store, doc):
+            return RegionTotals(
+                election,
+                form,
+                "tps",
+                code,
+                0,
+                {},
+                updated_at=doc.received_at,
+                tps_expected=self._expected(election, code),
+                held=True,
+            )
         return RegionTotals(
             election,
             form,

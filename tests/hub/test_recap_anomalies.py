@@ -48,8 +48,10 @@ def test_broken_rule_is_found_and_resolved_by_a_corrected_version(hub_setup, ing
     bad = dict(good, **{"IV.1": good["IV.1"] + 1})  # V.A no longer the sum of IV
     v1 = signed(kit, fields=bad, evidence=_evidence(bad))
     ingestor.ingest_result(v1, kit.kit_id, utcnow())
-    (found,) = list_anomalies(store.db)
+    # Also held out of the totals as "perlu verifikasi" (tests/hub/test_held_results.py).
+    found, held = list_anomalies(store.db)
     assert (found.kind, found.tps, found.kit) == ("rule-broken", TPS[0], kit.kit_id)
+    assert held.kind == "held-for-verification"
     assert found.detail.startswith("V.A.sum: V.A = IV.1 + IV.2 + IV.3 fails")
     v2 = signed(kit, seq=2, prev_sha256=document_sha(v1), **full_form(1))
     ingestor.ingest_result(v2, kit.kit_id, utcnow())
@@ -58,9 +60,10 @@ def test_broken_rule_is_found_and_resolved_by_a_corrected_version(hub_setup, ing
     everything = list_anomalies(store.db, open_only=False)
     assert [(a.kind, a.resolved_at is not None) for a in everything] == [
         ("rule-broken", True),
+        ("held-for-verification", True),
         ("changed-after-first-report", False),
     ]
-    assert everything[1].detail.endswith(f"IV.1 {bad['IV.1']}->{good['IV.1']}")
+    assert everything[2].detail.endswith(f"IV.1 {bad['IV.1']}->{good['IV.1']}")
 
 
 def test_votes_above_registered_voters(hub_setup, ingestor, store):

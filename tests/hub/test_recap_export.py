@@ -16,6 +16,7 @@ from hub import service
 from hub.cli import main
 from hub.config import load_hub_config
 from hub.recap import RecapError, expected_from_registry, export_csv, recap_hook
+from hub.store import ResultStore
 from hub.trust import RegistryKit
 from provisioning import authority as ca
 from provisioning.registry import registry_bytes
@@ -168,7 +169,8 @@ def test_recap_command_prints_totals_and_completeness(hub_toml):
     assert (real["region"]["tps_reported"], real["region"]["tps_expected"]) == (3, 4)
     assert real["region"]["totals"]["V.C"] == sum(full_form(n)["fields"]["V.C"] for n in range(3))
     assert [r["region"] for r in real["regions"]] == ["31"]
-    assert contests[TRAINING]["training"] and contests[TRAINING]["region"]["tps_reported"] == 1
+    # The training result breaks V.C = V.A + V.B: held out of the totals (perlu verifikasi).
+    assert contests[TRAINING]["training"] and contests[TRAINING]["region"]["tps_reported"] == 0
     desa = _run(
         "recap",
         "--config",
@@ -241,9 +243,73 @@ def test_anomalies_command(hub_toml):
     assert f"rule-broken {TRAINING} {TPS[0]}: V.C.sum" in run.output
     # The registry's fourth kit never reported; the others were heard from just now.
     assert f"silent-kit kit-3171022001001-1 {ELECTION} {TPS[3]}: never heard from" in run.output
-    assert run.output.rstrip().endswith("1 anomalies, 1 kits silent over 1 min")
+    assert f"held-for-verification {TRAINING} {TPS[0]}: perlu verifikasi" in run.output
+    assert run.output.rstrip().endswith("2 anomalies, 1 kits silent over 1 min")
     as_json = json.loads(_run("anomalies", "--config", str(hub_toml), "--json").output)
-    assert [a["kind"] for a in as_json["anomalies"]] == ["rule-broken"]
+    kinds = [a["kind"] for a in as_json["anomalies"]]
+    assert kinds == ["rule-broken", "held-for-verification"]
+
+
+def _held_sha(hub_toml: Path) -> str:
+    store = ResultStore.open(load_hub_config(hub_toml).database.url, now=utcnow())
+    try:
+        doc = store.current(TRAINING, TPS[0], FORM)
+        assert doc is not None
+        return doc.document_sha256
+    finally:
+        store.close()
+
+
+def _reported(hub_toml: Path, election: str) -> int:
+    run = _run("recap", "--config", str(hub_toml), "--json")
+    contests = {c["election"]: c for c in json.loads(run.output)["contests"]}
+    return int(contests[election]["region"]["tps_reported"])
+
+
+def test_hold_command_releases_a_held_result_and_records_who(hub_toml):
+    sha = _held_sha(hub_toml)
+    keep = _run(
+        "hold", "--config", str(hub_toml), "--document", sha, "--keep-out",
+        "--by", "operator sari", "--reason", "V.B unreadable",
+    )  # fmt: skip
+    assert keep.exit_code == 0, keep.output
+    assert _reported(hub_toml, TRAINING) == 0
+    release = _run(
+        "hold", "--config", str(hub_toml), "--document", sha, "--release",
+        "--by", "operator sari", "--reason", "the plano says so",
+    )  # fmt: skip
+    assert release.exit_code == 0, release.output
+    assert "released into the totals" in release.output
+    assert _reported(hub_toml, TRAINING) == 1
+    run = _run("anomalies", "--config", str(hub_toml))
+    assert "result-released" in run.output and "operator sari" in run.output
+    unknown = _run(
+        "hold", "--config", str(hub_toml), "--document", "0" * 64, "--release",
+        "--by", "x", "--reason", "y",
+    )  # fmt: skip
+    assert unknown.exit_code != 0 and "no document" in unknown.output
+
+
+def test_declare_compromised_command_takes_a_kits_results_out(hub_toml):
+    before = _reported(hub_toml, ELECTION)
+    store = ResultStore.open(load_hub_config(hub_toml).database.url, now=utcnow())
+    try:
+        doc = store.current(ELECTION, TPS[0], FORM)
+        assert doc is not None
+        kit = doc.kit
+    finally:
+        store.close()
+    run = _run(
+        "declare-compromised", "--config", str(hub_toml), "--kit", kit,
+        "--by", "operator budi", "--reason", "stolen from the PPS office",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert (
+        f"{ELECTION} {TPS[0]} {FORM}: was document" in run.output and "now no count" in run.output
+    )
+    assert _reported(hub_toml, ELECTION) == before - 1
+    anomalies = _run("anomalies", "--config", str(hub_toml)).output
+    assert "kit-compromised" in anomalies and "stolen from the PPS office" in anomalies
 
 
 def test_debrief_command(hub_toml):

@@ -159,6 +159,8 @@ function totalsTable(info, totals, caption) {
   );
 }
 
+const HELD_LABEL = "perlu verifikasi";
+
 async function regionView(election, form, region) {
   const data = await getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`);
   setTraining(data.training);
@@ -169,10 +171,16 @@ async function regionView(election, form, region) {
   const headline = info.headline;
   const childRows = data.children.map((c) => {
     const target = childLevel === "tps" ? `#/tps/${election}/${form}/${c.region}` : `#/rekap/${election}/${form}/${c.region}`;
-    const name = c.tps_reported ? h("a", { href: target }, c.region) : h("span", {}, c.region, " ", h("em", {}, "(belum masuk)"));
+    // A held TPS reported, but its numbers stay out of every total until an operator decides.
+    const name = c.held
+      ? h("a", { href: target }, c.region, " ", h("em", { class: "held" }, HELD_LABEL))
+      : c.tps_reported
+        ? h("a", { href: target }, c.region)
+        : h("span", {}, c.region, " ", h("em", {}, "(belum masuk)"));
+    const open = c.tps_reported || c.held;
     return h(
       "tr",
-      { "data-region": c.region, class: c.tps_reported ? "clickable" : "missing", onclick: c.tps_reported ? () => (location.hash = target) : null },
+      { "data-region": c.region, class: c.held ? "clickable held" : open ? "clickable" : "missing", onclick: open ? () => (location.hash = target) : null },
       h("th", { scope: "row" }, name),
       h("td", {}, completeness(c.tps_reported, c.tps_expected, c.completeness, `Kelengkapan ${c.region}`)),
       headline.map((id) => h("td", { class: "num" }, number(c.totals[id]))),
@@ -182,6 +190,9 @@ async function regionView(election, form, region) {
     breadcrumb(election, form, data.path, title),
     h("h2", {}, title, " ", h("small", {}, `${election} · ${info.title || form}`)),
     h("p", { class: "summary" }, "Kelengkapan ", h("span", { lang: "en" }, "(completeness)"), ": ", completeness(r.tps_reported, r.tps_expected, r.completeness, `Kelengkapan ${title}`)),
+    data.held_tps.length
+      ? h("p", { class: "held", id: "region-held" }, `${number(data.held_tps.length)} TPS ${HELD_LABEL}: `, h("span", { lang: "en" }, "(held out of these totals until an operator decides) "), data.held_tps.join(", "))
+      : null,
     h(
       "dl",
       { class: "headline", id: "region-headline" },
@@ -337,6 +348,9 @@ async function tpsView(election, form, code) {
   show(
     breadcrumb(election, form, path, `TPS ${code}`),
     h("h2", {}, `TPS ${code} `, h("small", {}, `${election} · ${data.form_info.title || form}`)),
+    data.held
+      ? h("p", { class: "held", id: "tps-held" }, `${HELD_LABEL}: angka ini melanggar batas formulir dan tidak dijumlahkan sampai operator memutuskan. `, h("span", { lang: "en" }, "(These numbers break a hard limit of the form and are not summed until an operator decides.)"))
+      : null,
     h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`),
     h("p", { class: "legend" }, h("span", { class: "doubtful" }, "diragukan (doubtful)"), " ", h("span", { class: "corrected" }, "dikoreksi (corrected)"), " ", h("span", { class: "changed" }, "berubah sejak laporan pertama (changed since first report)")),
     h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
