@@ -480,17 +480,31 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
     show_default=True,
     help="Minutes without a word from a kit before it is listed as silent.",
 )
+@click.option(
+    "--images-after",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Minutes after its result before a page image still missing is listed.",
+)
 @click.option("--all", "show_all", is_flag=True, help="Include resolved anomalies.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def anomalies_command(
-    config_path: Path, election: str | None, silent_after: int, show_all: bool, as_json: bool
+    config_path: Path,
+    election: str | None,
+    silent_after: int,
+    images_after: int,
+    show_all: bool,
+    as_json: bool,
 ) -> None:
     """List anomalies (broken rules, votes above the registered, numbers changed after the
-    first report, chain breaks) and kits silent too long."""
+    first report, chain breaks, held results, clocks ahead), kits silent too long, page
+    images still missing, and kits or TPS the registry does not know."""
     import dataclasses
     import json
 
     from hub.recap import list_anomalies, silent_kits
+    from hub.recap.oddities import missing_images, unregistered
 
     config = _load_config(config_path)
     kits = _registry(config)
@@ -504,6 +518,10 @@ def anomalies_command(
             registry=kits,
             election=election,
         )
+        pages = missing_images(
+            store.db, _now(), dt.timedelta(minutes=images_after), election=election
+        )
+        strangers = unregistered(store.db, kits, election=election)
     except HubError as e:
         raise click.ClickException(str(e)) from e
     finally:
@@ -514,6 +532,8 @@ def anomalies_command(
                 {
                     "anomalies": [dataclasses.asdict(a) for a in found],
                     "silent_kits": [dataclasses.asdict(s) for s in silent],
+                    "missing_images": [dataclasses.asdict(p) for p in pages],
+                    "not_in_registry": [dataclasses.asdict(u) for u in strangers],
                 },
                 sort_keys=True,
             )
@@ -527,7 +547,20 @@ def anomalies_command(
     for s in silent:
         since = f"last heard {s.last_seen}" if s.last_seen else "never heard from"
         click.echo(f"silent-kit {s.kit} {s.election or '-'} {s.tps or '-'}: {since}")
+    for p in pages:
+        click.echo(
+            f"images-missing {p.election} {p.tps}: {p.form} seq {p.seq} of kit {p.kit} "
+            f"(received {p.received_at}) names page {p.page} image {p.sha256[:12]}, not here"
+        )
+    for u in strangers:
+        what = "kit not in the registry" if u.reason == "kit" else "TPS the registry lacks"
+        click.echo(f"not-in-registry {u.kit} {u.election} {u.tps}: {what}")
     click.echo(f"{len(found)} anomalies, {len(silent)} kits silent over {silent_after} min")
+    if pages or strangers:
+        click.echo(
+            f"{len(pages)} page images missing over {images_after} min, "
+            f"{len(strangers)} kits not in the registry"
+        )
 
 
 @main.command("debrief")

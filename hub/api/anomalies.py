@@ -31,7 +31,9 @@ class Anomaly(BaseModel):
     kind: str = Field(
         description="rule-broken, votes-above-registered, votes-above-cap, "
         "changed-after-first-report, no-template, template-mismatch, chain-gap, chain-fork, "
-        "seq-reused"
+        "seq-reused, clock-ahead, held-for-verification (perlu verifikasi: out of the "
+        "totals), and the operator's decisions: kit-compromised, result-released, "
+        "result-kept-out"
     )
     election: str | None
     training: bool | None = Field(description="found in a training election; null: unknown")

@@ -62,7 +62,11 @@ def expected_from_registry(kits: Iterable[RegistryKit]) -> Expected:
 
 
 def ratio(reported: int, expected: int | None) -> float | None:
-    """reported / expected, or None when nothing is expected (no registry, or none there)."""
+    """reported / expected, or None when nothing is expected (no registry, or none there).
+
+    At most 1: a TPS the registry does not expect (a kit enrolled after its export) still
+    reports, but never makes a region look more than complete; it is flagged instead
+    (hub/recap/oddities.py)."""
     if not expected:
         return None
-    return reported / expected
+    return min(1.0, reported / expected)

@@ -314,7 +314,9 @@ def test_kits_and_anomalies_page_through_with_more(browser, server, hub, shots):
 
     d = browser
     d.get(server + "/#/kit?limit=2")
-    assert "2 dari 6 kit" in wait_for(d, "#kits-shown").text
+    # Waited for with its text: the view redraws when its data arrives, so an element
+    # found before that may be gone when its text is read.
+    wait_for(d, "#kits-shown", "2 dari 6 kit")
     while d.find_elements(By.CSS_SELECTOR, "#kits-more:not([hidden])"):
         shown = len(d.find_elements(By.CSS_SELECTOR, "table.kits tbody tr"))
         d.find_element(By.ID, "kits-more").click()
@@ -326,7 +328,7 @@ def test_kits_and_anomalies_page_through_with_more(browser, server, hub, shots):
     save(d, shots, "9-kits-paged")
 
     d.get(server + "/#/anomali?limit=1")
-    total = int(wait_for(d, "#anomalies-total").text.split()[0])
+    total = int(wait_for(d, "#anomalies-total", " terbuka").text.split()[0])
     while d.find_elements(By.CSS_SELECTOR, "#anomalies-more:not([hidden])"):
         shown = len(d.find_elements(By.CSS_SELECTOR, "table.anomalies tbody tr"))
         d.find_element(By.ID, "anomalies-more").click()

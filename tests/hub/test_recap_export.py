@@ -4,6 +4,7 @@ SQLite hub configured like a real one (hub.toml with a registry)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from hub import service
 from hub.cli import main
 from hub.config import load_hub_config
 from hub.recap import RecapError, expected_from_registry, export_csv, recap_hook
-from hub.store import ResultStore
+from hub.store import ResultStore, utc_text
 from hub.trust import RegistryKit
 from provisioning import authority as ca
 from provisioning.registry import registry_bytes
@@ -322,3 +323,40 @@ def test_debrief_command(hub_toml):
     assert "n/a" in text.output and "status heartbeat" in text.output
     real = _run("debrief", "--config", str(hub_toml), "--election", ELECTION)
     assert real.exit_code != 0 and "real election" in real.output
+
+
+def test_anomalies_command_lists_missing_images_and_kits_not_in_the_registry(hub_setup, hub_toml):
+    code = "31.71.03.3001.001"
+    late = hub_setup.region.kit(code)  # enrolled after the registry export
+    config = load_hub_config(hub_toml)
+    hub = service.open_hub(config, utcnow())
+    try:  # its page image never follows
+        outcome = hub.ingestor.ingest_result(signed(late, **full_form(9)), late.kit_id, utcnow())
+        assert outcome.status == "accepted"
+    finally:
+        hub.close()
+    # Two hours pass (the hub's trust refuses to judge at a time before its CRL, so the
+    # receipt time is moved back instead).
+    store = ResultStore.open(config.database.url, now=utcnow())
+    try:
+        with store.db.transaction():
+            store.db.execute(
+                "UPDATE documents SET received_at = ? WHERE kit = ?",
+                (utc_text(utcnow() - dt.timedelta(hours=2)), late.kit_id),
+            )
+    finally:
+        store.close()
+    run = _run("anomalies", "--config", str(hub_toml), "--json")
+    assert run.exit_code == 0, run.output
+    found = json.loads(run.output)
+    # The fixture's own results arrived just now: their images are not yet overdue.
+    assert [(p["tps"], p["page"]) for p in found["missing_images"]] == [(code, 2)]
+    assert [(u["kit"], u["reason"]) for u in found["not_in_registry"]] == [(late.kit_id, "kit")]
+    text = _run("anomalies", "--config", str(hub_toml)).output
+    assert f"images-missing {ELECTION} {code}: {FORM} seq 1" in text
+    assert f"not-in-registry {late.kit_id} {ELECTION} {code}: kit not in the registry" in text
+    assert "1 page images missing over 60 min, 1 kits not in the registry" in text
+    recap = json.loads(_run("recap", "--config", str(hub_toml), "--json").output)
+    real = {c["election"]: c for c in recap["contests"]}[ELECTION]["region"]
+    assert (real["tps_reported"], real["tps_expected"]) == (4, 4)
+    assert real["completeness"] == 1.0
