@@ -22,6 +22,7 @@ from cryptography import x509
 
 from protocol import certs, proofs, result, treehead
 from protocol.errors import ProtocolError
+from protocol.manifest_sign import is_signed_manifest
 
 
 @dataclass
@@ -269,7 +270,8 @@ def main(
     as_json: bool,
 ) -> None:
     """Check a signed TPS result: who signed it, for which TPS and election, and whether the
-    signature, the certificate chain, the revocation list and the binding all hold.
+    signature, the certificate chain, the revocation list and the binding all hold. Given
+    the region's signed election manifest instead, check that the region's CA signed it.
 
     With --inclusion, also check that the hub logged this exact result in its transparency
     log. With --consistency (SIGNED_RESULT may then be left out), check that the hub's log
@@ -281,6 +283,12 @@ def main(
         raise click.UsageError("--old-tree-head is checked against a --consistency proof")
     ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
+    if signed_result is not None and is_signed_manifest(signed_result.read_bytes()):
+        from protocol.manifest_cli import check_manifest, print_manifest
+
+        report = check_manifest(signed_result.read_bytes(), ca_cert, at)
+        print_manifest(report, as_json)
+        sys.exit(0 if report.ok else 1)
     report = check(signed_result.read_bytes(), ca_cert, crl, at) if signed_result else Report()
     if hub_cert is not None:
         kept = kept_head_path.read_bytes() if kept_head_path else None

@@ -34,6 +34,9 @@ passphrase_option = click.option(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help=f"Read the CA passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt).",
 )
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar (there is none when not on a terminal)."
+)
 
 
 def _passphrase(path: Path | None, *, confirm: bool = False) -> bytes:
@@ -46,7 +49,7 @@ def _passphrase(path: Path | None, *, confirm: bool = False) -> bytes:
     return click.prompt("CA passphrase", hide_input=True, confirmation_prompt=confirm).encode()
 
 
-def _unlock(ca_dir: Path, passphrase_file: Path | None) -> ca.Authority:
+def unlock(ca_dir: Path, passphrase_file: Path | None) -> ca.Authority:
     return ca.load_ca(ca_dir, _passphrase(passphrase_file))
 
 
@@ -155,7 +158,7 @@ def kit_enroll(
     """Enrol kits: each makes its own key; the CA binds it to one TPS and the election."""
     if sum(x is not None for x in (csv_path, csr_path)) > 1 or (tps is None) == (csv_path is None):
         raise click.UsageError("give either --tps CODE [--csr FILE] or --csv FILE")
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     if csr_path is not None:
         _enroll_csr(authority, csr_path, tps or "", election, out, days)
         return
@@ -224,7 +227,7 @@ def kit_bundle(
     ca_dir: Path, passphrase_file: Path | None, kit_dir: Path, broker: str, forms: tuple[str, ...]
 ) -> None:
     """Complete an enrolled kit directory into its configuration bundle (kit.toml + CA)."""
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     config = bundle.write_bundle(authority, kit_dir, broker=broker, forms=list(forms))
     click.echo(f"bundle for {config.kit.id} (TPS {config.kit.tps}) written to {kit_dir}")
 
@@ -240,7 +243,7 @@ def registry_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def registry_export(ca_dir: Path, passphrase_file: Path | None, out: Path) -> None:
     """Write the region's registry (CA, revocation list, every kit) as JSON for the hub."""
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     data = registry.registry_bytes(authority)
     write_atomic(out, data)
     summary = json.loads(data)
@@ -253,7 +256,7 @@ def registry_export(ca_dir: Path, passphrase_file: Path | None, out: Path) -> No
 @click.argument("name")
 def revoke(ca_dir: Path, passphrase_file: Path | None, name: str) -> None:
     """Revoke a lost or replaced kit (or hub): re-sign the CRL; give the hub the new one."""
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     cert = ca.revoke(authority, name)
     click.echo(f"revoked {name} (serial {cert.serial_number:x}); new CRL: {ca_dir / ca.CRL_FILE}")
     click.echo("export the registry again and load it on the hub so it refuses this kit")
@@ -269,7 +272,7 @@ def crl_group() -> None:
 @passphrase_option
 def crl_refresh(ca_dir: Path, passphrase_file: Path | None) -> None:
     """Re-sign the CRL with a new validity window (do this before it expires)."""
-    crl = ca.refresh_crl(_unlock(ca_dir, passphrase_file))
+    crl = ca.refresh_crl(unlock(ca_dir, passphrase_file))
     click.echo(f"CRL valid until {crl.next_update_utc:%Y-%m-%d}")
 
 
@@ -291,7 +294,7 @@ def _service_command(role: str, help_text: str) -> click.Command:
         out: Path,
         days: int,
     ) -> None:
-        authority = _unlock(ca_dir, passphrase_file)
+        authority = unlock(ca_dir, passphrase_file)
         services.enrol_service(
             authority,
             role=role,
@@ -320,10 +323,13 @@ hub_group.add_command(_service_command("hub", "Make the hub's key and certificat
 broker_group.add_command(_service_command("broker", "Make the broker's TLS key and certificate."))
 
 
-def _register_forms() -> None:
+def _register_groups() -> None:
+    # Their modules take this module's options: imported once it is complete.
+    from provisioning.election_cli import election
     from provisioning.forms.cli import forms
 
     main.add_command(forms)
+    main.add_command(election)
 
 
-_register_forms()
+_register_groups()
