@@ -33,14 +33,21 @@ from protocol.manifest import (
 )
 from provisioning.errors import ProvisioningError
 from provisioning.regions import RegionNames
-from provisioning.rows import BadRow, Outcome, Row, Table, run_rows
+from provisioning.rows import (
+    TPS_COLUMNS,
+    BadRow,
+    Outcome,
+    Row,
+    Table,
+    check_tps_columns,
+    run_rows,
+    tps_of,
+)
 
 # KPU's recapitulation of the DPT per TPS names its columns in several ways; SIREKAP's field
 # names (pemilih_dpt_l ...) are the same numbers.
 DPT_COLUMNS: dict[str, list[str]] = {
-    "tps": ["kode_tps", "tps_code", "kode"],
-    "kode_desa": ["kode_kelurahan", "kode_wilayah", "kode_kel"],
-    "no_tps": ["nomor_tps", "no._tps"],
+    **TPS_COLUMNS,
     "dpt_l": ["pemilih_dpt_l", "l", "laki_laki", "lk"],
     "dpt_p": ["pemilih_dpt_p", "p", "perempuan", "pr"],
     "dpt_jml": ["pemilih_dpt_j", "jml", "jumlah", "l+p", "total", "dpt"],
@@ -84,14 +91,10 @@ def read_dpt(
 ) -> Outcome[tuple[str, Voters]]:
     """Each row's TPS code and voters; rows outside ``region``, with a code Kemendagri's list
     does not hold, or with L + P not the total given, fail with the reason."""
-    if "tps" not in table.columns and not {"kode_desa", "no_tps"} <= table.columns:
-        raise ProvisioningError(
-            f"{table.path}: the header row needs a 'tps' column (the TPS code), or "
-            "'kode_desa' and 'no_tps'"
-        )
+    check_tps_columns(table)
 
     def handle(row: Row) -> tuple[str, Voters]:
-        code = _tps_code(row)
+        code = tps_of(row)
         if not code.startswith(region + "."):
             raise BadRow(f"TPS {code} is outside this CA's region {region}", "tps")
         parsed = tps_codes.parse(code)
@@ -104,20 +107,7 @@ def read_dpt(
                 )
         return code, _voters(row)
 
-    return run_rows(table.rows, handle, key=_tps_code, key_column="tps", progress=progress)
-
-
-def _tps_code(row: Row) -> str:
-    text = row.get("tps")
-    column = "tps"
-    if not text:
-        column = "kode_desa"
-        desa, number = row.get("kode_desa").replace(".", ""), row.get("no_tps")
-        text = desa + number.zfill(3) if number.isdigit() else f"{desa}.{number}"
-    try:
-        return str(tps_codes.parse(text, field=column))
-    except FieldError as e:
-        raise BadRow(e.reason, column) from e
+    return run_rows(table.rows, handle, key=tps_of, key_column="tps", progress=progress)
 
 
 def _voters(row: Row) -> Voters:

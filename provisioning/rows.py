@@ -24,10 +24,18 @@ from typing import Generic, TypeVar
 
 from tqdm import tqdm
 
+from protocol import tps as tps_codes
+from protocol.errors import FieldError
 from provisioning.errors import ProvisioningError
 from provisioning.files import write_atomic
 
 T = TypeVar("T")
+# A TPS list's columns: the code, or KPU's village code and TPS number.
+TPS_COLUMNS: dict[str, list[str]] = {
+    "tps": ["kode_tps", "tps_code", "kode"],
+    "kode_desa": ["kode_kelurahan", "kode_wilayah", "kode_kel"],
+    "no_tps": ["nomor_tps", "no._tps"],
+}
 
 
 class BadRow(ProvisioningError):
@@ -41,7 +49,7 @@ class BadRow(ProvisioningError):
 
 @dataclass(frozen=True)
 class Row:
-    number: int  # line number in the file; the header is 1
+    number: int  # line number in the file; the header is 1; 0: not from a file
     values: dict[str, str]  # by canonical column name, trimmed
     raw: tuple[str, ...]  # the cells as read, for the failed-rows file
 
@@ -65,6 +73,8 @@ class Failure:
     message: str
 
     def __str__(self) -> str:
+        if not self.row.number:  # a TPS of the manifest, not a row of a file
+            return f"TPS {self.row.get('tps')}: {self.message}"
         where = f"row {self.row.number}" + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.message}"
 
@@ -120,6 +130,43 @@ def read_table(
     except csv.Error as e:
         raise ProvisioningError(f"{path}: row {reader.line_num}: {e}") from e
     return Table(path, header, frozenset(columns), delimiter, tuple(rows))
+
+
+def tps_table(codes: Iterable[str], path: Path) -> Table:
+    """A TPS list that is not a file (the manifest's): its rows are named by TPS, and its
+    failed rows go to a file beside ``path`` that the same command takes with --csv."""
+    rows = tuple(Row(0, {"tps": code}, (code,)) for code in codes)
+    return Table(path, ("tps",), frozenset({"tps"}), ",", rows)
+
+
+def read_tps_table(path: Path) -> Table:
+    """A TPS list (the ``tps`` column, or ``kode_desa`` and ``no_tps``)."""
+    table = read_table(path, (), TPS_COLUMNS)
+    check_tps_columns(table)
+    return table
+
+
+def check_tps_columns(table: Table) -> None:
+    if "tps" not in table.columns and not {"kode_desa", "no_tps"} <= table.columns:
+        raise ProvisioningError(
+            f"{table.path}: the header row needs a 'tps' column (the TPS code), or "
+            "'kode_desa' and 'no_tps'"
+        )
+
+
+def tps_of(row: Row) -> str:
+    """The row's TPS code, dotted: from its ``tps`` column, or from ``kode_desa`` and
+    ``no_tps`` (KPU's lists by village); BadRow naming the column otherwise."""
+    text = row.get("tps")
+    column = "tps"
+    if not text:
+        column = "kode_desa"
+        desa, number = row.get("kode_desa").replace(".", ""), row.get("no_tps")
+        text = desa + number.zfill(3) if number.isdigit() else f"{desa}.{number}"
+    try:
+        return str(tps_codes.parse(text, field=column))
+    except FieldError as e:
+        raise BadRow(e.reason, column) from e
 
 
 def run_rows(

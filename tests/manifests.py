@@ -19,6 +19,7 @@ NAMES = {
     "31.71.01.1002": "Cideng",
     "31.71.02": "Sawah Besar",
     "31.71.02.1001": "Pasar Baru",
+    "31.71.02.2001": "Desa Contoh",  # not Kemendagri's: the hub tests' own TPS
 }
 FIXTURES = Path(__file__).parent / "fixtures" / "election"
 PPWP_CONTESTS = FIXTURES / "ppwp.toml"
