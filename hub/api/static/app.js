@@ -127,10 +127,15 @@ async function contestsView() {
   );
 }
 
+// A region's name (from the election's signed manifest, when the hub has one) and its code.
+function place(r) {
+  return r.name ? `${r.name} (${r.region})` : r.region;
+}
+
 function breadcrumb(election, form, path, here) {
   if (!path.length) return null;
   const items = path.map((r) =>
-    h("li", {}, h("a", { href: `#/rekap/${election}/${form}/${r.region}` }, r.region ? `${LEVELS[r.level]} ${r.region}` : LEVELS.nasional)),
+    h("li", {}, h("a", { href: `#/rekap/${election}/${form}/${r.region}` }, r.region ? `${LEVELS[r.level]} ${place(r)}` : LEVELS.nasional)),
   );
   items.push(h("li", { "aria-current": "page" }, here));
   return h("nav", { class: "crumbs", "aria-label": "Wilayah" }, h("ol", {}, items));
@@ -164,12 +169,12 @@ async function regionView(election, form, region) {
   setTraining(data.training);
   const r = data.region;
   const info = data.form_info;
-  const title = r.region ? `${r.level_name} ${r.region}` : "SELURUH WILAYAH";
+  const title = r.region ? `${r.level_name} ${place(r)}` : "SELURUH WILAYAH";
   const childLevel = data.children_level;
   const headline = info.headline;
   const childRows = data.children.map((c) => {
     const target = childLevel === "tps" ? `#/tps/${election}/${form}/${c.region}` : `#/rekap/${election}/${form}/${c.region}`;
-    const name = c.tps_reported ? h("a", { href: target }, c.region) : h("span", {}, c.region, " ", h("em", {}, "(belum masuk)"));
+    const name = c.tps_reported ? h("a", { href: target }, place(c)) : h("span", {}, place(c), " ", h("em", {}, "(belum masuk)"));
     return h(
       "tr",
       { "data-region": c.region, class: c.tps_reported ? "clickable" : "missing", onclick: c.tps_reported ? () => (location.hash = target) : null },
