@@ -131,14 +131,15 @@ class Voters(_Model):
 
 @dataclass(frozen=True)
 class OfficialDpt:
-    """A TPS's official register, as the kit compares the form's row I.A with it."""
+    """A TPS's official register, as the kit compares the form's rows I.A with it (the
+    decoder's edge.decode.official.OfficialDpt has the same fields)."""
 
-    l: int  # noqa: E741 (the form's own column name)
-    p: int
+    men: int
+    women: int
 
     @property
     def total(self) -> int:
-        return self.l + self.p
+        return self.men + self.women
 
 
 class Manifest(_Model):

@@ -10,8 +10,10 @@ import click
 from cryptography import x509
 
 from protocol.forms.loader import load_template
-from protocol.manifest_sign import VerifiedManifest, verify_manifest
+from protocol.manifest_sign import VerifiedManifest, is_signed_manifest, verify_manifest
 from protocol.verify_cli import Report
+
+__all__ = ["check_manifest", "is_signed_manifest", "print_manifest"]
 
 
 def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> Report:

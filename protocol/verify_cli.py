@@ -22,7 +22,6 @@ from cryptography import x509
 
 from protocol import certs, proofs, result, treehead
 from protocol.errors import ProtocolError
-from protocol.manifest_sign import is_signed_manifest
 
 
 @dataclass
@@ -283,9 +282,9 @@ def main(
         raise click.UsageError("--old-tree-head is checked against a --consistency proof")
     ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
-    if signed_result is not None and is_signed_manifest(signed_result.read_bytes()):
-        from protocol.manifest_cli import check_manifest, print_manifest
+    from protocol.manifest_cli import check_manifest, is_signed_manifest, print_manifest
 
+    if signed_result is not None and is_signed_manifest(signed_result.read_bytes()):
         report = check_manifest(signed_result.read_bytes(), ca_cert, at)
         print_manifest(report, as_json)
         sys.exit(0 if report.ok else 1)
