@@ -73,7 +73,7 @@ from hub import service
 from hub.broker_config import ACCESS_FILE, render_broker_config
 from hub.broker_process import BrokerProcess, TlsIdentity, free_port, mosquitto_binary
 from hub.config import load_hub_config
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.recap import RecapReader
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.worker import TlsFiles, Worker
@@ -389,7 +389,7 @@ def cpu_figures(main_s: float, judging_s: float, results: int, cores: int) -> di
     }
 
 
-def pipelined(ingestor: Any, batches: Iterator[list[Message]]) -> Iterator[list[Any]]:
+def pipelined(ingestor: Any, batches: Iterator[list[Inbound]]) -> Iterator[list[Any]]:
     """Ingest batches as the worker does: the next one is judged while this one is stored."""
     pending = None
     for messages in batches:
@@ -786,12 +786,12 @@ def national_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     }
 
 
-def segment_batches(files: list[Path], batch: int) -> Iterator[list[Message]]:
+def segment_batches(files: list[Path], batch: int) -> Iterator[list[Inbound]]:
     for path in files:
         results = read_chunk(path)
         path.unlink()
         for start in range(0, len(results), batch):
-            yield [Message("result", kit, data) for kit, data in results[start : start + batch]]
+            yield [Inbound("result", kit, data) for kit, data in results[start : start + batch]]
 
 
 # --- main ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge.decode.decide import decode_form
+from edge.decode.official import MEN, WOMEN, OfficialDpt
 from edge.read.form import FormReading
 from edge.read.page import PageReader
 from edge.recognition.model import DigitModel
@@ -49,10 +50,12 @@ def pin_one_core() -> None:
 
 
 def make_form(template, n: int, args, bank):
-    """The pages of form ``n`` and its mistake (or None), reproducibly from the seed."""
+    """The pages of form ``n``, its values, its mistake (or None) and the TPS's official voter
+    list (as KPU lists it, so as the KPPS copied it), reproducibly from the seed."""
     rng = np.random.default_rng([args.seed, n])
     tps, election = tps_for("31.71.01.1001.001", n), election_for(template, None)
     values = consistent_values(template, rng)
+    dpt = OfficialDpt(values[MEN], values[WOMEN]) if MEN in values else None
     roll = rng.random()
     mistake, hook = None, None
     if roll < args.bubble_mistakes:
@@ -72,7 +75,7 @@ def make_form(template, n: int, args, bank):
             only_pages=[page.number],
             before_photo=hook_here,
         )
-    return pages, values, mistake
+    return pages, values, mistake, dpt
 
 
 def read_form(reader: PageReader, pages) -> tuple[FormReading, float]:
@@ -119,6 +122,12 @@ def main() -> None:
     parser.add_argument("--sum-mistakes", type=float, default=0.15, help="share of forms")
     parser.add_argument("--bubble-mistakes", type=float, default=0.15, help="share of forms")
     parser.add_argument("--templates", help="comma-separated template ids (default: all real)")
+    parser.add_argument(
+        "--official-dpt",
+        action="store_true",
+        help="the kit knows each TPS's official voter list (the election manifest gives it)",
+    )
+    parser.add_argument("--model", help="an ONNX digit model (default: the shipped one)")
     args = parser.parse_args()
 
     pin_one_core()
@@ -127,7 +136,7 @@ def main() -> None:
     templates = [t.template for t in load_all() if not t.template.example]
     if args.templates:
         templates = [t for t in templates if t.id in args.templates.split(",")]
-    model = DigitModel.load(threads=1)
+    model = DigitModel.load(args.model, threads=1)
     model.warm_up()
     reader = PageReader(templates, model)
     tally, silent, refused = Counter(), [], []
@@ -135,14 +144,14 @@ def main() -> None:
     t0 = time.perf_counter()
     for n in range(1, args.forms + 1):
         template = templates[(n - 1) % len(templates)]
-        pages, values, mistake = make_form(template, n, args, bank)
+        pages, values, mistake, dpt = make_form(template, n, args, bank)
         try:
             form, reading = read_form(reader, pages)
         except Exception as e:  # a refused synthesized page is a failure to report
             refused.append(f"form {n}: {e}")
             continue
         start = time.perf_counter()
-        decoded = decode_form(form)
+        decoded = decode_form(form, dpt=dpt if args.official_dpt else None)
         seconds = time.perf_counter() - start
         decode_s.append(seconds)
         read_s.append(reading)
@@ -161,6 +170,8 @@ def main() -> None:
     decoded_n = len(decode_s)
     injected = {k: tally[f"injected:{k}"] for k in ("sum", "bubble")}
     result = {
+        "model": model.sha256[:12],
+        "official_dpt": args.official_dpt,
         "forms": args.forms,
         "decoded": decoded_n,
         "refused_forms": len(refused),

@@ -64,10 +64,6 @@ class WrongPageError(PageRefusedError):
     """A page already scanned, or not the page the kit asked for."""
 
 
-class ModelError(EdgeError):
-    """The digit model is missing, corrupt or not the expected one."""
-
-
 class NotConfirmedError(EdgeError):
     """A form's numbers cannot go into a signed document yet: a doubtful field the KPPS has
     not confirmed, a paper mistake, a missing page, or values that break a rule."""

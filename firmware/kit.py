@@ -29,7 +29,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import enum
-import hashlib
 import logging
 import queue
 import time
@@ -62,10 +61,9 @@ from firmware.screen.base import (
 )
 from firmware.screen.crop import FieldPhoto, field_photo
 from firmware.screen.words import key_numbers, pages, relations_of, rule_parts
-from protocol.document import ResultDocument, parse_document
+from protocol.document import DecidedResult
 from protocol.errors import ProtocolError
 from protocol.receipt import Receipt
-from protocol.result import sign_result
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +104,7 @@ class Waker(Protocol):
 
 
 @dataclass(frozen=True)
-class Message:
+class Notice:
     """A refusal or failure as the screen shows it."""
 
     title: str
@@ -147,7 +145,7 @@ class Kit:
         self.signal: Signal | None = None
         self.recent_signals: collections.deque[Signal] = collections.deque(maxlen=32)
         self.online = False
-        self.message: Message | None = None  # the last refusal or failure shown
+        self.message: Notice | None = None  # the last refusal or failure shown
         self.form = FormReading()
         self.captures: dict[int, Capture] = {}
         self.captured_at: dt.datetime | None = None
@@ -242,25 +240,25 @@ class Kit:
             if page is not None and page.page in self.form.pages:
                 title = f"Halaman {page.page} sudah dipindai: pindai halaman {self._next()}"
                 pesan = f"Halaman {page.page} sudah masuk, tidak perlu dipindai lagi."
-                self._fail(Message(title, pesan), e)
+                self._fail(Notice(title, pesan), e)
             else:
                 title = f"Halaman formulir lain: pindai halaman {self._next()}"
-                self._fail(Message(title, e.pesan), e)
+                self._fail(Notice(title, e.pesan), e)
             return
         except PageRefusedError as e:
             # Only the refused page is scanned again: say which one it was, where known.
             if e.page is None:
-                message = Message("Halaman tidak terbaca: pindai lagi", e.pesan)
+                message = Notice("Halaman tidak terbaca: pindai lagi", e.pesan)
             else:
-                message = Message(f"Halaman {e.page} tidak terbaca: pindai lagi", e.pesan)
+                message = Notice(f"Halaman {e.page} tidak terbaca: pindai lagi", e.pesan)
             self._fail(message, e)
             return
         except CameraError as e:
-            self._fail(Message("Kamera gagal memotret: coba PINDAI lagi", e.pesan), e)
+            self._fail(Notice("Kamera gagal memotret: coba PINDAI lagi", e.pesan), e)
             return
         except Exception as e:  # a bug must not leave the kit stuck mid-scan
             log.exception("reading failed")
-            self._fail(Message("Gagal membaca: hubungi teknisi", "Terjadi kesalahan pada kit."), e)
+            self._fail(Notice("Gagal membaca: hubungi teknisi", "Terjadi kesalahan pada kit."), e)
             return
         self.captures[page.page] = capture
         self.captured_at = self.clock()
@@ -438,13 +436,15 @@ class Kit:
         self._enter(State.SIGN, Signal.SIGNING)
         self.screen.show(StatusView(Tone.BUSY, "Menandatangani: tunggu sebentar", []))
         try:
-            document = self.build_document(decoded)
-            signed = sign_result(document, self.identity.key, self.identity.certificate)
-            images = [self.captures[p].data for p in sorted(self.captures)]
-            entry = self.outbox.add(signed, images)
+            entry = self.outbox.seal(
+                self.decided_result(decoded),
+                {n: capture.data for n, capture in self.captures.items()},
+                self.identity.key,
+                self.identity.certificate,
+            )
         except (NotConfirmedError, OutboxError, ProtocolError, EdgeError) as e:
             pesan = getattr(e, "pesan", None) or "Gagal menyimpan hasil."
-            self._fail(Message("Gagal menandatangani: hubungi teknisi", pesan), e)
+            self._fail(Notice("Gagal menandatangani: hubungi teknisi", pesan), e)
             return
         if self.uplink is not None:
             self.uplink.wake()
@@ -461,10 +461,10 @@ class Kit:
             )
         )
 
-    def build_document(self, decoded: DecodedForm) -> ResultDocument:
-        """The result as confirmed: next in this kit's chain, fields and evidence from the
+    def decided_result(self, decoded: DecodedForm) -> DecidedResult:
+        """The result as confirmed, for the outbox to seal: fields and evidence from the
         decoder and the look (each doubtful field ``confirmed`` or ``chosen`` as the KPPS
-        answered), the page hashes, and the model and template that read it."""
+        answered), and the model and template that read it."""
         chosen = None
         if decoded.verdict == "needs a look":
             if self.look is None or not self.look.finished or self.look.decoded is not decoded:
@@ -474,30 +474,18 @@ class Kit:
                 )
             chosen = self.look.choices
         fields, evidence = document_fields(decoded, chosen=chosen)
-        head = self.outbox.next_chain()
         template = decoded.template
-        captured = (self.captured_at or self.clock()).astimezone(dt.UTC)
-        pages_ = [
-            {"page": n, "sha256": hashlib.sha256(self.captures[n].data).hexdigest()}
-            for n in sorted(self.captures)
-        ]
-        return parse_document(
-            {
-                "format": "tps-result/1",
-                "election": self.identity.election,
-                "form": template.id,
-                "form_version": template.version,
-                "tps": self.identity.tps,
-                "kit": self.identity.kit_id,
-                "seq": head.seq,
-                "captured_at": captured.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "fields": fields,
-                "evidence": dict(evidence),
-                "pages": pages_,
-                "model_sha256": self.reader.model.sha256,
-                "template_sha256": self.template_sha256[template.id],
-                "prev_sha256": head.prev_sha256,
-            }
+        return DecidedResult(
+            election=self.identity.election,
+            form=template.id,
+            form_version=template.version,
+            tps=self.identity.tps,
+            kit=self.identity.kit_id,
+            captured_at=self.captured_at or self.clock(),
+            fields=fields,
+            evidence=evidence,
+            model_sha256=self.reader.model.sha256,
+            template_sha256=self.template_sha256[template.id],
         )
 
     # -- the uplink's news ----------------------------------------------------------------
@@ -531,7 +519,7 @@ class Kit:
         elif kind in (EventKind.REJECTED, EventKind.REFUSED) and self.state == State.QUEUED:
             detail = event.detail or kind.value
             self._fail(
-                Message("Ditolak server: hubungi teknisi", f"Hasil ditolak ({detail})."),
+                Notice("Ditolak server: hubungi teknisi", f"Hasil ditolak ({detail})."),
                 RuntimeError(detail),
                 keep_form=False,
             )
@@ -567,7 +555,7 @@ class Kit:
 
     def _fail(
         self,
-        message: Message,
+        message: Notice,
         error: BaseException,
         *,
         keep_form: bool = True,

@@ -102,11 +102,10 @@ def _camera(config: KitConfig, base: Path, report: Report) -> None:
             f"camera.files: missing {missing}" if missing else "camera.files names no image",
         )
     elif camera.backend == "synth":
-        from firmware.camera.synth import FIXTURE_DIGITS
-
-        digits = config.resolve(Path(camera.digits), base) if camera.digits else FIXTURE_DIGITS
-        found = list(digits.parent.glob(f"{digits.name}-images-idx3-ubyte*"))
-        report.check(bool(found), f"camera: synth with {digits}", f"camera.digits: no {digits}")
+        digits = config.resolve(Path(camera.digits or "."), base)
+        found = camera.digits and list(digits.parent.glob(f"{digits.name}-images-idx3-ubyte*"))
+        missing = f"camera.digits: no {digits}" if camera.digits else "camera.digits: none named"
+        report.check(bool(found), f"camera: synth with {digits}", missing)
     else:
         try:
             import picamera2  # noqa: F401

@@ -12,6 +12,7 @@ import click
 from hub.broker_config import ACCESS_FILE, BrokerConfigError, render_broker_config
 from hub.config import HubConfig, load_hub_config
 from hub.errors import HubError
+from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
     from hub.api.serve import BackgroundServer
@@ -242,7 +243,7 @@ def migrate(config_path: Path) -> None:
     try:
         db = Database.open(config.database.url)
         try:
-            applied = migrations.migrate(db, _now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+            applied = migrations.migrate(db, format_utc(_now()))
         finally:
             db.close()
     except HubError as e:

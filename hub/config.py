@@ -135,7 +135,7 @@ class BrokerSettings(_Section):
         return check_id(v, "broker.share_group")
 
 
-class Limits(_Section):
+class SizeLimits(_Section):
     max_result_bytes: int = Field(
         MAX_ENVELOPE_BYTES, ge=1024, le=MAX_ENVELOPE_BYTES, description="largest signed result"
     )
@@ -193,7 +193,7 @@ class HubConfig(_Section):
     paths: HubPaths = Field(default_factory=HubPaths)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     broker: BrokerSettings | None = Field(None, description="needed by `tps-hub run` only")
-    limits: Limits = Field(default_factory=Limits)
+    limits: SizeLimits = Field(default_factory=SizeLimits)
     ingest: IngestSettings = Field(
         default_factory=IngestSettings, description="how received results are judged"
     )

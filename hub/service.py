@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hub.config import HubConfig
 from hub.errors import ConfigError, TrustError
-from hub.ingest import AckSigner, Ingestor, Limits
+from hub.ingest import AckSigner, Ingestor
 from hub.ingest.ingestor import CurrentHook
 from hub.recap import RecapHook
 from hub.store import ResultStore
@@ -92,18 +92,13 @@ def open_hub(
         cache_mb=config.database.cache_mb,
         background_checkpoint=True,
     )
-    limits = Limits(
-        max_result_bytes=config.limits.max_result_bytes,
-        max_image_bytes=config.limits.max_image_bytes,
-        rejected_raw_bytes=config.limits.rejected_raw_bytes,
-    )
     ingestor = Ingestor(
         store,
         trust,
         signer,
         log_id=config.hub.log_id,
         training_log_id=config.training_log_id,
-        limits=limits,
+        limits=config.limits,
         hooks=hooks,
         workers=config.ingest.judging_processes if workers is None else workers,
     )

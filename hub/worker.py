@@ -21,7 +21,6 @@ are recorded too (hub/recap/seen.py record_status): the hub's view of which kits
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import queue
 import signal
@@ -40,42 +39,17 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.ack_window import AckWindow, receive_maximum
 from hub.config import BrokerSettings
 from hub.errors import HubError
-from hub.ingest import Ingestor, Message, Outcome
+from hub.ingest import Inbound, Ingestor, Outcome
 from hub.ingest.ingestor import Judging
 from hub.ingest.verdict import valid_kit_id
 from hub.recap.seen import record_status
 from hub.store.results import utc_text
+from protocol.status import KitStatus, StatusError, parse_status
+from protocol.topics import KitTopics, parse_kit_topic, shared_filters
 
 log = logging.getLogger(__name__)
 
 _RETRY_MAX_S = 5.0
-_MAX_STATUS_BYTES = 16 << 10  # a kit's status is a few hundred bytes
-
-
-def result_filter(group: str) -> str:
-    return f"$share/{group}/tps/v1/+/result"
-
-
-def image_filter(group: str) -> str:
-    return f"$share/{group}/tps/v1/+/image/+"
-
-
-def status_filter(group: str) -> str:
-    return f"$share/{group}/tps/v1/+/status"
-
-
-def ack_topic(kit: str) -> str:
-    return f"hub/v1/{kit}/ack"
-
-
-def parse_topic(topic: str) -> tuple[str, str, str | None] | None:
-    """(kind, kit, image hash) of a kit topic, or None for anything else."""
-    parts = topic.split("/")
-    if len(parts) == 4 and parts[:2] == ["tps", "v1"] and parts[3] in ("result", "status"):
-        return parts[3], parts[2], None
-    if len(parts) == 5 and parts[:2] == ["tps", "v1"] and parts[3] == "image":
-        return "image", parts[2], parts[4]
-    return None
 
 
 @dataclass(frozen=True)
@@ -96,11 +70,11 @@ class WorkerStats:
 
 
 @dataclass
-class _Batch:
+class _Delivery:
     """Received messages on their way: judged (perhaps still in the pool), then stored."""
 
     items: list[_Received]
-    messages: list[Message]
+    messages: list[Inbound]
     statuses: list[tuple[str, bytes]]  # (kit, payload) of status heartbeats
     now: dt.datetime
     judging: Judging | None
@@ -212,14 +186,7 @@ class Worker:
         self._connected.set()
         log.info("connected to %s (session present: %s)", self.broker.host, flags.session_present)
         options = SubscribeOptions(qos=1)
-        group = self.broker.share_group
-        client.subscribe(
-            [
-                (result_filter(group), options),
-                (image_filter(group), options),
-                (status_filter(group), options),
-            ]
-        )
+        client.subscribe([(f, options) for f in shared_filters(self.broker.share_group)])
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         failed = [r for r in reasons if r.is_failure]
@@ -245,7 +212,7 @@ class Worker:
     def _process(self) -> None:
         # Pipelined: the next batch is judged (in the ingestor's pool) while this one is
         # stored, acknowledged and PUBACKed.
-        pending: _Batch | None = None
+        pending: _Delivery | None = None
         while not self._stop.is_set():
             items = self._take(wait=pending is None)
             batch = self._start(items) if items else None
@@ -269,25 +236,24 @@ class Worker:
                 break
         return batch
 
-    def _start(self, items: list[_Received]) -> _Batch:
+    def _start(self, items: list[_Received]) -> _Delivery:
         self.stats.received += len(items)
-        messages: list[Message] = []
+        messages: list[Inbound] = []
         statuses: list[tuple[str, bytes]] = []
         for item in items:
-            parsed = parse_topic(item.topic)
-            if parsed is None:
+            topic = parse_kit_topic(item.topic)
+            if topic is None:
                 log.warning("ignoring a message on unexpected topic %r", item.topic[:200])
                 continue
-            kind, kit, image = parsed
-            if kind == "status":
-                statuses.append((kit, item.payload))
+            if topic.kind == "status":
+                statuses.append((topic.kit, item.payload))
             else:
-                messages.append(Message(kind, kit, item.payload, image))  # type: ignore[arg-type]
+                messages.append(Inbound(topic.kind, topic.kit, item.payload, topic.image_sha256))
         now = self.clock()
         judging = self.ingestor.judge(messages, now) if messages else None
-        return _Batch(items, messages, statuses, now, judging)
+        return _Delivery(items, messages, statuses, now, judging)
 
-    def _finish(self, batch: _Batch) -> None:
+    def _finish(self, batch: _Delivery) -> None:
         outcomes = self._commit(batch) if batch.messages else []
         if outcomes is None:
             return  # stopping while the database is down: the broker redelivers them
@@ -307,7 +273,7 @@ class Worker:
         if not self._acks.wait_for_room(self._stop):
             return False
         self._acks.sent()
-        info = self.client.publish(ack_topic(kit), ack, qos=1)
+        info = self.client.publish(KitTopics(kit).ack, ack, qos=1)
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             # Refused by paho itself (no PUBACK will come): not in flight. The ack is
             # stored; the kit's resend gets it.
@@ -317,7 +283,7 @@ class Worker:
         self.stats.acks_published += 1
         return True
 
-    def _commit(self, batch: _Batch) -> list[Outcome] | None:
+    def _commit(self, batch: _Delivery) -> list[Outcome] | None:
         assert batch.judging is not None
         try:
             return self.ingestor.commit(batch.messages, batch.judging, batch.now)
@@ -346,7 +312,7 @@ class Worker:
             return
         self.stats.statuses += len(valid)
 
-    def _ingest(self, messages: list[Message]) -> list[Outcome] | None:
+    def _ingest(self, messages: list[Inbound]) -> list[Outcome] | None:
         """Ingest with retries: the database being away must not lose or drop anything.
 
         None means "stopping, leave the batch unacknowledged". A message that makes ingest
@@ -390,21 +356,21 @@ class Worker:
             )
 
 
-def _status(kit: str, payload: bytes) -> dict[str, Any] | None:
-    """A kit's status as a JSON object, or None (logged) if it is not one.
+def _status(kit: str, payload: bytes) -> KitStatus | None:
+    """A kit's status, or None (logged) if it is not one.
 
     The broker's ACL lets only the kit publish on its topic, so the topic names who is
     alive; a status naming another kit is refused rather than believed.
     """
-    if len(payload) > _MAX_STATUS_BYTES or not valid_kit_id(kit):
-        log.warning("ignoring an oversized status or one on a bad topic (%r)", kit[:80])
+    if not valid_kit_id(kit):
+        log.warning("ignoring a status on a bad topic (%r)", kit[:80])
         return None
     try:
-        value = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        log.warning("ignoring a status of kit %s that is not JSON", kit)
+        value = parse_status(payload)
+    except StatusError as e:
+        log.warning("ignoring a status of kit %s that is not one: %s", kit, e)
         return None
-    if not isinstance(value, dict) or value.get("kit", kit) != kit:
+    if value.kit != kit:
         log.warning("ignoring a status on kit %s's topic that is not that kit's", kit)
         return None
     return value

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,13 +23,13 @@ from protocol import bundle, certs, errors, result, treehead
 from protocol.canonical import canonical_bytes, parse_canonical, sha256_hex
 from protocol.errors import CanonicalError, VerificationError
 from protocol.ids import check_hex64, check_id
+from protocol.utctime import SHAPE, is_utc
 
 PAYLOAD_TYPE = "application/vnd.tps-ack+json"
 FORMAT = "tps-ack/1"
 BUNDLE_FORMAT = "tps-signed-ack/1"
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
-Verdict = Literal["accepted", "rejected"]
+AckVerdict = Literal["accepted", "rejected"]
 
 # Why a document was refused, one code per cause, so kits and dashboards can count them.
 REASON_CODES: dict[type[VerificationError], str] = {
@@ -68,7 +67,7 @@ class Ack(BaseModel):
     kit: str = Field(description="the kit the document came from")
     seq: int = Field(ge=1, description="the document's sequence number")
     document_sha256: str = Field(description="SHA-256 of the document's canonical payload")
-    verdict: Verdict
+    verdict: AckVerdict
     reason_code: str = Field("", description="empty when accepted, else one of REASON_CODES")
     reason: str = Field("", description="the message for people, empty when accepted")
     at: str = Field(description="UTC time of the verdict, YYYY-MM-DDTHH:MM:SSZ")
@@ -89,8 +88,8 @@ class Ack(BaseModel):
     @field_validator("at")
     @classmethod
     def _time(cls, v: str) -> str:
-        if not _TIME.match(v):
-            raise ValueError(f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ")
+        if not is_utc(v):
+            raise ValueError(f"{v!r} is not {SHAPE}")
         return v
 
     @model_validator(mode="after")
@@ -113,10 +112,6 @@ class VerifiedAck:
     ack: Ack
     hub: certs.Identity
     tree_head: treehead.TreeHead | None
-
-
-def utc(now: dt.datetime) -> str:
-    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sign_ack(ack: Ack, key: Ed25519PrivateKey, certificate: x509.Certificate) -> bytes:
@@ -143,12 +138,24 @@ def verify_ack(
     ack = _parse(payload)
     if ack.hub != hub.name:
         raise AckError(f"ack names hub {ack.hub!r} but is signed by {hub.name!r}")
-    if published is not None:
-        _check_document(ack, published)
     head = None
     if ack.verdict == "accepted":
-        head = _check_proof(ack, certificate, ca_cert, at, crl, published)
-    return VerifiedAck(ack, hub, head)
+        head = _tree_head(ack, certificate, ca_cert, at, crl)
+    verified = VerifiedAck(ack, hub, head)
+    if published is not None:
+        check_published(verified, published)
+    return verified
+
+
+def check_published(verified: VerifiedAck, published: bytes) -> None:
+    """That a verified ack is about exactly ``published`` (the signed-result bytes the kit
+    published) and, if accepted, proves those bytes are the leaf at its ``log_index`` of
+    the tree head it carries: what :func:`verify_ack` checks when given ``published``, for a
+    caller that learns which bytes the ack is about only from the ack itself."""
+    ack = verified.ack
+    _check_document(ack, published)
+    if verified.tree_head is not None:
+        treehead.check_inclusion(verified.tree_head, published, ack.log_index or 0, _proof(ack))
 
 
 def _parse(payload: bytes) -> Ack:
@@ -165,20 +172,23 @@ def _check_document(ack: Ack, published: bytes) -> None:
         raise AckError("the ack is about another document than the one published")
 
 
-def _check_proof(
+def _tree_head(
     ack: Ack,
     hub_cert: x509.Certificate,
     ca_cert: x509.Certificate,
     at: dt.datetime,
     crl: x509.CertificateRevocationList | None,
-    published: bytes | None,
 ) -> treehead.TreeHead:
     try:
         head_bytes = base64.b64decode(ack.tree_head or "", validate=True)
-        proof = [bytes.fromhex(h) for h in ack.inclusion_proof or []]
     except (binascii.Error, ValueError) as e:
         raise AckError("the ack's tree head or proof is not well formed") from e
-    verified = treehead.verify_tree_head(head_bytes, hub_cert, ca_cert, at, crl=crl)
-    if published is not None:  # without the leaf bytes only the signatures can be checked
-        treehead.check_inclusion(verified.head, published, ack.log_index or 0, proof)
-    return verified.head
+    _proof(ack)  # a malformed proof is refused with the signatures, not only with the leaf
+    return treehead.verify_tree_head(head_bytes, hub_cert, ca_cert, at, crl=crl).head
+
+
+def _proof(ack: Ack) -> list[bytes]:
+    try:
+        return [bytes.fromhex(h) for h in ack.inclusion_proof or []]
+    except ValueError as e:
+        raise AckError("the ack's tree head or proof is not well formed") from e

@@ -7,7 +7,11 @@ integers and strings, so its canonical bytes (protocol.canonical) are reproducib
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
@@ -25,12 +29,12 @@ from protocol import tps as tps_codes
 from protocol.canonical import canonical_bytes, document_hash, parse_canonical
 from protocol.errors import CanonicalError, FieldError
 from protocol.ids import check_field_id, check_hex64, check_id
+from protocol.utctime import SHAPE, format_utc, is_utc
 
 FORMAT = "tps-result/1"
 GENESIS = "0" * 64
 MAX_VALUE = 99_999  # five boxes: the overseas and postal variants of the form
 PER_TEN_THOUSAND = 10_000
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # protocol.ids' field id pattern, once per line of the keys joined by newlines, so a
 # document's few dozen keys are checked by one match. Only if no key holds a newline itself
 # (a field id never does): otherwise the keys are checked one by one.
@@ -120,8 +124,8 @@ class ResultDocument(_Strict):
     @field_validator("captured_at")
     @classmethod
     def _time(cls, v: str) -> str:
-        if not _TIME.match(v):
-            raise FieldError("captured_at", f"{v!r} is not YYYY-MM-DDTHH:MM:SSZ (UTC)")
+        if not is_utc(v):
+            raise FieldError("captured_at", f"{v!r} is not {SHAPE} (UTC)")
         return v
 
     @field_validator("model_sha256", "template_sha256", "prev_sha256")
@@ -159,6 +163,51 @@ class ResultDocument(_Strict):
 
     def sha256(self) -> str:
         return document_hash(self.to_json_value())
+
+
+@dataclass(frozen=True)
+class DecidedResult:
+    """A form's result as the kit decided it, before it takes its place in the kit's chain:
+    everything a :class:`ResultDocument` holds but the seq and previous hash (the outbox's,
+    read and advanced in one transaction) and the page hashes (of the images stored with it).
+    """
+
+    election: str
+    form: str
+    form_version: int
+    tps: str
+    kit: str
+    captured_at: dt.datetime
+    fields: Mapping[str, int]
+    evidence: Mapping[str, Evidence]
+    model_sha256: str
+    template_sha256: str
+
+    def document(
+        self, *, seq: int, prev_sha256: str, images: Mapping[int, bytes]
+    ) -> ResultDocument:
+        """The document at ``seq`` after ``prev_sha256``, over these page images (by page)."""
+        return parse_document(
+            {
+                "format": FORMAT,
+                "election": self.election,
+                "form": self.form,
+                "form_version": self.form_version,
+                "tps": self.tps,
+                "kit": self.kit,
+                "seq": seq,
+                "captured_at": format_utc(self.captured_at),
+                "fields": dict(self.fields),
+                "evidence": dict(self.evidence),
+                "pages": [
+                    {"page": n, "sha256": hashlib.sha256(images[n]).hexdigest()}
+                    for n in sorted(images)
+                ],
+                "model_sha256": self.model_sha256,
+                "template_sha256": self.template_sha256,
+                "prev_sha256": prev_sha256,
+            }
+        )
 
 
 def parse_document(value: Any) -> ResultDocument:

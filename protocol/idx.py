@@ -1,6 +1,6 @@
 """Reading IDX digit files (the MNIST format), gzip or plain.
 
-Both the model trainer (edge.training) and the form synthesizer (provisioning) read
+Both the model trainer (training) and the form synthesizer (provisioning) read
 handwriting from IDX files named ``PREFIX-images-idx3-ubyte.gz`` and
 ``PREFIX-labels-idx1-ubyte.gz``; this is the one reader.
 """
@@ -56,13 +56,3 @@ def _resolve(prefix: str, kind: str) -> Path:
         if path.exists():
             return path
     raise IdxError(f"no {prefix}-{kind}.gz (or uncompressed) file: check the --digits prefix")
-
-
-def save_digits(prefix: str | Path, images: np.ndarray, labels: np.ndarray) -> None:
-    """Write images and labels as gzip IDX files (used to cut small test fixtures)."""
-    images = np.ascontiguousarray(images, dtype=np.uint8)
-    labels = np.ascontiguousarray(labels, dtype=np.uint8)
-    header = struct.pack(">BBBB", 0, 0, 8, 3) + struct.pack(">3I", *images.shape)
-    Path(f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + images.tobytes()))
-    header = struct.pack(">BBBB", 0, 0, 8, 1) + struct.pack(">I", labels.shape[0])
-    Path(f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + labels.tobytes()))

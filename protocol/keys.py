@@ -20,6 +20,14 @@ class KeyFileError(ProtocolError):
     """A key file is missing, unreadable, too open, or not an Ed25519 key."""
 
 
+class KeyDecodeError(KeyFileError):
+    """The bytes are not a PEM private key this password opens (or none was needed)."""
+
+
+class KeyTypeError(KeyFileError):
+    """A PEM private key, but not Ed25519."""
+
+
 def write_new_key(path: Path) -> Ed25519PrivateKey:
     """Generate an Ed25519 key and write it as PKCS#8 PEM, created with mode 0600.
 
@@ -51,12 +59,21 @@ def load_private_key(path: Path, *, check_mode: bool = True) -> Ed25519PrivateKe
         raise KeyFileError(f"cannot read the kit key {path}: {e.strerror}") from e
     if check_mode and mode & 0o077:
         raise KeyFileError(f"{path} is readable by others (mode {mode:o}): chmod 600 it")
+    return parse_private_key(data, source=str(path))
+
+
+def parse_private_key(
+    data: bytes, *, password: bytes | None = None, source: str = "the key"
+) -> Ed25519PrivateKey:
+    """The Ed25519 key in PEM ``data`` (encrypted under ``password``, if given): the one
+    reader of every private key file, the kit's and the CA's."""
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = serialization.load_pem_private_key(data, password=password)
     except (ValueError, TypeError) as e:
-        raise KeyFileError(f"{path} is not an unencrypted PEM private key") from e
+        what = "an unencrypted" if password is None else "a"
+        raise KeyDecodeError(f"{source} is not {what} PEM private key this opens") from e
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} is not an Ed25519 key")
+        raise KeyTypeError(f"{source} is not an Ed25519 key")
     return key
 
 

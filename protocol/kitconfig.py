@@ -25,7 +25,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class KitIdentity(_Section):
+class KitSection(_Section):
     id: str = Field(description="the kit id its certificate names (CN and urn:x-tps:kit:)")
     tps: str = Field(description="the TPS code the certificate binds, PP.KK.CC.DDDD.TTT")
     election: str = Field(description="the election id the certificate binds")
@@ -84,7 +84,7 @@ class CameraSettings(_Section):
     digits: str = Field(
         "",
         description="synth backend: an IDX digit set (base path, as protocol.idx reads it) "
-        "for the handwriting; empty = the test fixture shipped in the source tree",
+        "for the handwriting (needed by that backend)",
     )
     seed: int = Field(0, ge=0, description="synth backend: seed of the synthesized forms")
 
@@ -121,7 +121,7 @@ class ScreenSettings(_Section):
 
 
 class KitConfig(_Section):
-    kit: KitIdentity
+    kit: KitSection
     paths: KitPaths = Field(default_factory=KitPaths)
     broker: BrokerSettings
     forms: FormSettings

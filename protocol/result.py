@@ -11,7 +11,7 @@ itself: it must chain to the CA the verifier brings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -63,9 +63,26 @@ def verify_result(
     so a forged or revoked kit is named as such, and the document is parsed only once its
     signature holds, so nothing unauthenticated reaches the parser's error messages.
     """
+    return verify_result_with(
+        data, lambda cert: certs.verify_issued(cert, ca_cert, role="kit", at=at, crl=crl)
+    )
+
+
+def verify_result_with(
+    data: bytes,
+    verify_kit: Callable[[x509.Certificate], certs.Identity],
+    *,
+    keys: Callable[[x509.Certificate], Mapping[str, dsse.PublicKey]] | None = None,
+) -> VerifiedResult:
+    """:func:`verify_result`'s steps in its order, with the kit certificate judged by
+    ``verify_kit`` (which raises if it is not trusted) and, if given, the signature checked
+    with ``keys`` of the certificate: a verifier of many results (the hub) remembers the
+    certificates it judged and checks signatures with a faster library."""
     envelope, certificate = parse_bundle(data)
-    signer = certs.verify_issued(certificate, ca_cert, role="kit", at=at, crl=crl)
-    payload = check_signature(envelope, certificate)
+    signer = verify_kit(certificate)
+    payload = check_signature(
+        envelope, certificate, keys=None if keys is None else keys(certificate)
+    )
     document = parse_payload(payload)
     check_binding(document, signer)
     return VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)

@@ -68,14 +68,6 @@ def parse(text: str, *, field: str = "tps") -> TpsCode:
     return TpsCode(*parts)
 
 
-def is_valid(text: str) -> bool:
-    try:
-        parse(text)
-    except FieldError:
-        return False
-    return True
-
-
 def region_prefix_valid(prefix: str) -> bool:
     """True if ``prefix`` is a whole-level prefix of some TPS code (``31``, ``31.71``...)."""
     pieces = prefix.split(".")

@@ -15,7 +15,6 @@ CA certificate, and fails closed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +26,11 @@ from protocol import certs, dsse, merkle
 from protocol.canonical import MAX_SAFE_INT, canonical_bytes, parse_canonical
 from protocol.errors import CanonicalError, CertificateProfileError, FieldError, VerificationError
 from protocol.ids import check_hex64, check_id
+from protocol.utctime import format_utc, is_utc
 
 PAYLOAD_TYPE = "application/vnd.tps-treehead+json"
 FORMAT = "tps-treehead/1"
 _FIELDS = {"format", "log_id", "root_hash", "timestamp", "tree_size"}
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class TreeHeadError(VerificationError):
@@ -67,10 +65,10 @@ class VerifiedTreeHead:
     signer: certs.Identity
 
 
-def utc_timestamp(now: dt.datetime) -> str:
+def _timestamp(now: dt.datetime) -> str:
     if now.tzinfo is None:
         raise ValueError("a tree head's time must be timezone-aware (UTC)")
-    return now.astimezone(dt.UTC).strftime(_TIME_FORMAT)
+    return format_utc(now)
 
 
 def make_tree_head(log_id: str, tree_size: int, root_hash: bytes, now: dt.datetime) -> TreeHead:
@@ -80,7 +78,7 @@ def make_tree_head(log_id: str, tree_size: int, root_hash: bytes, now: dt.dateti
             "format": FORMAT,
             "log_id": log_id,
             "root_hash": root_hash.hex(),
-            "timestamp": utc_timestamp(now),
+            "timestamp": _timestamp(now),
             "tree_size": tree_size,
         }
     )
@@ -109,7 +107,7 @@ def _parse_value(value: Any) -> TreeHead:
     size = value["tree_size"]
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SAFE_INT:
         raise TreeHeadError(f"tree_size {size!r} is not an integer from 0 to 2**53 - 1")
-    if not isinstance(value["timestamp"], str) or not _TIME.match(value["timestamp"]):
+    if not isinstance(value["timestamp"], str) or not is_utc(value["timestamp"]):
         raise TreeHeadError(f"timestamp {value['timestamp']!r} is not YYYY-MM-DDTHH:MM:SSZ (UTC)")
     try:
         log_id = check_id(value["log_id"], "log_id")

@@ -22,6 +22,7 @@ from cryptography import x509
 
 from protocol import certs, proofs, result, treehead
 from protocol.errors import ProtocolError
+from protocol.utctime import SHAPE, parse_utc
 
 
 @dataclass
@@ -369,9 +370,9 @@ def _print_log_facts(report: Report) -> None:
 
 def _parse_time(text: str) -> dt.datetime:
     try:
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        return parse_utc(text)
     except ValueError as e:
-        raise click.BadParameter(f"{text!r} is not YYYY-MM-DDTHH:MM:SSZ", param_hint="--at") from e
+        raise click.BadParameter(f"{text!r} is not {SHAPE}", param_hint="--at") from e
 
 
 def _as_json(report: Report) -> dict[str, Any]:

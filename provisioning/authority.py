@@ -20,6 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from protocol import certs
 from protocol.errors import CertificateError
+from protocol.keys import KeyDecodeError, KeyTypeError, parse_private_key
 from provisioning.errors import CaStateError, PassphraseError, ProvisioningError
 from provisioning.files import write_atomic
 
@@ -111,11 +112,11 @@ def load_ca(directory: Path, passphrase: bytes, *, at: dt.datetime | None = None
             f"{directory} holds no CA ({e.filename} missing): run `tps-provision ca init` first"
         ) from e
     try:
-        key = serialization.load_pem_private_key(key_pem, password=passphrase)
-    except (ValueError, TypeError) as e:
+        key = parse_private_key(key_pem, password=passphrase, source=str(directory / KEY_FILE))
+    except KeyDecodeError as e:
         raise PassphraseError(f"wrong passphrase for the CA key in {directory}") from e
-    if not isinstance(key, Ed25519PrivateKey):
-        raise CaStateError(f"{directory / KEY_FILE} is not an Ed25519 key")
+    except KeyTypeError as e:
+        raise CaStateError(str(e)) from e
     try:
         certs.check_ca(cert, at or utc_now())
     except CertificateError as e:

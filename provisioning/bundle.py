@@ -19,8 +19,8 @@ from protocol.kitconfig import (
     BrokerSettings,
     FormSettings,
     KitConfig,
-    KitIdentity,
     KitPaths,
+    KitSection,
     dump_kit_config,
     parse_kit_config,
 )
@@ -67,7 +67,7 @@ def write_bundle(
     host, port = parse_broker(broker)
     forms, cut = choose_forms(identity.tps or "", identity.election or "", forms, manifest)
     config = KitConfig(
-        kit=KitIdentity(
+        kit=KitSection(
             id=identity.name,
             tps=identity.tps or "",
             election=identity.election or "",

@@ -8,6 +8,7 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import certs
+from protocol.utctime import format_utc
 from provisioning.authority import Authority
 
 REGISTRY_FORMAT = "tps-registry/1"
@@ -21,7 +22,7 @@ def export_registry(authority: Authority) -> dict[str, Any]:
         names = certs.urns(cert)
         entry = {
             "serial": format(cert.serial_number, "x"),
-            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "not_after": format_utc(cert.not_valid_after_utc),
             "revoked": cert.serial_number in revoked,
             "certificate": cert.public_bytes(Encoding.PEM).decode("ascii"),
         }

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge.outbox import Entry, Outbox
 from protocol import keys
-from protocol.document import GENESIS, ResultDocument, parse_document
+from protocol.document import GENESIS, DecidedResult, ResultDocument, evidence, parse_document
 from provisioning import authority as ca
 from provisioning import enrol
 
@@ -71,3 +74,30 @@ def make_document(kit: enrol.EnrolledKit, **changes: Any) -> ResultDocument:
 def kit_key(kit: enrol.EnrolledKit) -> Any:
     assert kit.directory is not None
     return keys.load_private_key(kit.directory / enrol.KEY_FILE)
+
+
+def make_decided(kit: enrol.EnrolledKit, **changes: Any) -> DecidedResult:
+    """:func:`make_document`'s result before the outbox seals it (no seq, previous hash or
+    page hashes); keyword arguments override fields."""
+    fields = {"IV.1": 112, "IV.2": 97, "IV.3": 41, "V.A": 250, "V.B": 6, "V.C": 256}
+    value: dict[str, Any] = {
+        "election": kit.election,
+        "form": "ppwp-plano",
+        "form_version": 1,
+        "tps": kit.tps,
+        "kit": kit.kit_id,
+        "captured_at": dt.datetime(2024, 2, 14, 19, 3, tzinfo=dt.UTC),
+        "fields": fields,
+        "evidence": {k: evidence(9990, "read") for k in fields},
+        "model_sha256": hashlib.sha256(b"model").hexdigest(),
+        "template_sha256": hashlib.sha256(b"template").hexdigest(),
+    }
+    value.update(changes)
+    return DecidedResult(**value)
+
+
+def seal_next(
+    outbox: Outbox, kit: enrol.EnrolledKit, images: Mapping[int, bytes], **changes: Any
+) -> Entry:
+    """Seal the next result of ``kit``'s chain in ``outbox``, as the firmware does."""
+    return outbox.seal(make_decided(kit, **changes), images, kit_key(kit), kit.certificate)

@@ -38,12 +38,13 @@ let the kit correct a confident misread of a vote.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.decode import names, support
+from edge.decode import names, official, support
 from edge.decode.evidence import FieldEvidence, bubble_clear, field_evidence, model_probs
 from edge.decode.search import DEFAULT_LIMITS, Limits, SearchResult, search
 from edge.read.form import FormReading
@@ -105,12 +106,21 @@ class DecodedForm:
         return [f for f, d in self.fields.items() if d.decision == "corrected"]
 
 
-def decode_form(form: FormReading, *, limits: Limits = DEFAULT_LIMITS) -> DecodedForm:
-    """Decide every field read so far; the verdict waits for all pages (``incomplete``)."""
+def decode_form(
+    form: FormReading,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    dpt: official.OfficialDpt | None = None,
+) -> DecodedForm:
+    """Decide every field read so far; the verdict waits for all pages (``incomplete``).
+
+    ``dpt``: the TPS's official voter list, when the kit has it (``official.py``)."""
     template = form.template
     if template is None:
         raise ValueError("no page was read")
-    return decode_fields(template, form.fields(), missing_pages=form.missing, limits=limits)
+    return decode_fields(
+        template, form.fields(), missing_pages=form.missing, limits=limits, dpt=dpt
+    )
 
 
 def decode_fields(
@@ -119,7 +129,9 @@ def decode_fields(
     *,
     missing_pages: Sequence[int] = (),
     limits: Limits = DEFAULT_LIMITS,
+    dpt: official.OfficialDpt | None = None,
 ) -> DecodedForm:
+    listed = {f: v for f, v in (dpt.fields() if dpt else {}).items() if f in readings}
     relations = [r for r in compile_rules(template) if all(f in readings for f in r.fields)]
     joint = [r for r in relations if not _unary(r)]
     evidence, result = _search(readings, relations, joint, PAPER_NATS, limits)
@@ -133,7 +145,13 @@ def decode_fields(
     if result.best is None:
         fields, problems = _inconsistent(template, relations, evidence, result)
     else:
-        fields, problems = _consistent(template, evidence, result, limits.margin, joint)
+        confirmed = official.agrees(result.solutions[0][1], listed)
+        if confirmed and listed:
+            kept = [(c, s) for c, s in result.solutions if official.agrees(s, listed)]
+            result = dataclasses.replace(result, solutions=kept)
+        fields, problems = _consistent(
+            template, evidence, result, limits.margin, joint, listed, confirmed=confirmed
+        )
     problems += _bubble_problems(template, readings, fields)
     return _judge(template, fields, problems, result, missing_pages)
 
@@ -173,17 +191,28 @@ def _consistent(
     result: SearchResult,
     margin: float,
     relations: Sequence[Relation],
+    listed: Mapping[str, int],
+    *,
+    confirmed: bool,
 ) -> tuple[dict[str, FieldDecision], list[Problem]]:
+    """``listed``: the official voter list's rows; ``confirmed``: the best reading has them
+    all as listed (and ``result`` holds only readings that do)."""
     best = result.solutions[0][1]
-    rivals = _rivals(evidence, result, margin)
+    rivals = _rivals(evidence, result, margin, fixed=tuple(listed) if confirmed else ())
     p = consistent_p(result)
     out = {}
     for fid, ev in evidence.items():
         value = best[fid]
         out[fid] = _field(template, ev, value, p[fid], rivals.get(fid, set()))
+        if fid in listed and value != listed[fid]:
+            why = f"the official DPT lists {listed[fid]}, the paper was read as {value}"
+            out[fid] = _doubt(out[fid], why)
+        elif fid in listed and out[fid].decision == "read":
+            out[fid] = dataclasses.replace(out[fid], reason="as the official DPT lists it")
     weakest = {f: support.weakest_box(e.box_probs, best[f]) for f, e in evidence.items()}
     clear = {
-        f: w >= support.BOX_CLEAR and out[f].decision != "doubtful" for f, w in weakest.items()
+        f: (w >= support.BOX_CLEAR or (confirmed and f in listed)) and out[f].decision != "doubtful"
+        for f, w in weakest.items()
     }
     agrees = support.reserve_confirms(best, template.reserve_permille)
     for fid in support.unsupported(clear, relations, reserve_agrees=agrees):
@@ -194,7 +223,10 @@ def _consistent(
 
 
 def _rivals(
-    evidence: Mapping[str, FieldEvidence], result: SearchResult, margin: float
+    evidence: Mapping[str, FieldEvidence],
+    result: SearchResult,
+    margin: float,
+    fixed: Collection[str] = (),
 ) -> dict[str, set[int]]:
     """Other values each field takes in a consistent reading within the margin.
 
@@ -212,14 +244,17 @@ def _rivals(
             if v != best[fid]:
                 rivals.setdefault(fid, set()).add(v)
     reach = best_cost + margin
+    # A field the official list settles has no unseen reading: one would contradict the list.
     cut = {
         f: e.dropped_cost
         for f, e in evidence.items()
-        if e.dropped_cost is not None and e.dropped_cost <= reach
+        if e.dropped_cost is not None and e.dropped_cost <= reach and f not in fixed
     }
     if result.complete and not cut:
         return rivals
     for fid, ev in evidence.items():
+        if fid in fixed:
+            continue
         near: set[int] = {-1} if fid in cut else set()
         others = [c for f, c in cut.items() if f != fid]
         limit = reach if not result.complete else reach - min(others, default=math.inf)

@@ -3,9 +3,7 @@
 Typical use on the kit::
 
     outbox = Outbox.open(state_dir / "outbox.sqlite3")
-    head = outbox.next_chain()           # seq and prev_sha256 for the next document
-    signed = sign_result(document, key, cert)
-    outbox.add(signed, page_images)      # durable once this returns
+    entry = outbox.seal(decided, page_images, key, cert)  # chained, signed, durable
     for entry in outbox.pending():       # the uplink publishes these, in seq order
         ...; outbox.mark_sent(entry.seq)
     outbox.acknowledge(sha256, accepted=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge.outbox.errors import OutboxError
 from edge.outbox.records import Entry
+from protocol.utctime import format_utc
 
 if TYPE_CHECKING:
     from edge.outbox.store import Outbox
@@ -41,7 +42,7 @@ def export_outbox(outbox: Outbox, directory: Path) -> Path:
     manifest = {
         "format": FORMAT,
         "kit": kit,
-        "exported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "exported_at": format_utc(dt.datetime.now(dt.UTC)),
         "documents": documents,
         "images": images,
     }

@@ -4,9 +4,10 @@ Why it is built this way:
 
 - SQLite in WAL mode with ``synchronous=FULL``: a commit returns only once it is on the
   storage, and a power cut at any moment leaves either the whole transaction or none of it.
-- The chain head (last seq, last document hash) lives in the same database and is advanced
-  in the same transaction that stores the document, so a document and the chain that
-  names it can never disagree, and a seq can never hold two versions.
+- The chain head (last seq, last document hash) lives in the same database, and the outbox
+  owns it: sealing a result reads the head, gives the document the next seq and the head's
+  hash, signs it and advances the head in one transaction, so a document and the chain
+  that names it can never disagree, and a seq can never hold two versions.
 - Every write is ``BEGIN IMMEDIATE``: a second process (``tps-kit outbox list`` while the
   daemon runs) waits up to the busy timeout instead of failing half-way or deadlocking.
 - States only move forward (queued → sent → acknowledged | rejected), and nothing is
@@ -20,16 +21,18 @@ paho's thread); a lock serialises them on the one connection.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.outbox import schema
 from edge.outbox.errors import (
@@ -50,10 +53,9 @@ from edge.outbox.records import (
     PendingImage,
     State,
 )
-from protocol import result
-from protocol.canonical import sha256_hex
-from protocol.document import ResultDocument
+from protocol.document import DecidedResult, ResultDocument
 from protocol.errors import ProtocolError
+from protocol.result import sign_result
 
 log = logging.getLogger(__name__)
 
@@ -209,46 +211,44 @@ class Outbox:
             raise CorruptOutboxError("the outbox has lost its chain head row")
         return int(row[0]), str(row[1]), row[2]
 
-    # -- the chain and adding ---------------------------------------------------------------
+    # -- the chain and sealing --------------------------------------------------------------
 
     def next_chain(self) -> ChainHead:
-        """The seq and prev_sha256 the next signed document must carry."""
+        """The seq and prev_sha256 the next sealed document will carry (to inspect the
+        chain: :meth:`seal` reads the head itself, inside its own transaction)."""
         with self._read("reading the chain head") as conn:
             last_seq, last_sha, _ = self._chain_row(conn)
         return ChainHead(last_seq + 1, last_sha)
 
-    def add(self, signed: bytes, images: Iterable[bytes]) -> Entry:
-        """Store a signed result and its page images, and advance the chain, atomically.
+    def seal(
+        self,
+        decided: DecidedResult,
+        images: Mapping[int, bytes],
+        key: Ed25519PrivateKey,
+        certificate: x509.Certificate,
+    ) -> Entry:
+        """Give a decided result the next place in the chain, sign it and store it with its
+        page images (by page number), atomically; the stored entry.
 
-        The document is read from the signed bytes themselves (its signature must hold
-        under its bundled certificate) so what is queued is exactly what the chain says.
-        Adding the very same document again returns the stored entry (a retry after an
-        uncertain commit); any other document whose seq is not the next one is refused.
+        The chain head is read, the document signed and the head advanced in one write
+        transaction, so no other writer can take the seq in between and what is queued is
+        exactly what was signed: nothing is parsed back or checked again.
         """
-        document, sha = _read_signed(signed)
-        blobs = _match_images(document, images)
         now = self._clock()
-        with self._write(f"storing document seq {document.seq}") as conn:
-            if conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha,)).fetchone():
-                log.info("document seq %d (%s) is already in the outbox", document.seq, sha)
-            else:
-                self._check_continues(conn, document)
-                _insert(conn, document, sha, signed, blobs, now)
+        with self._write("sealing a result") as conn:
+            last_seq, last_sha, kit = self._chain_row(conn)
+            if kit is not None and decided.kit != kit:
+                raise ChainError(
+                    f"this outbox holds kit {kit}'s chain, not kit {decided.kit}'s: a kit "
+                    "enrolled anew starts its own outbox file"
+                )
+            try:
+                document = decided.document(seq=last_seq + 1, prev_sha256=last_sha, images=images)
+            except ProtocolError as e:
+                raise InvalidDocumentError(f"refusing to seal a result: {e}") from e
+            signed = sign_result(document, key, certificate)
+            _insert(conn, document, document.sha256(), signed, images, now)
         return self.get(document.seq)
-
-    def _check_continues(self, conn: sqlite3.Connection, document: ResultDocument) -> None:
-        last_seq, last_sha, kit = self._chain_row(conn)
-        if kit is not None and document.kit != kit:
-            raise ChainError(
-                f"this outbox holds kit {kit}'s chain, not kit {document.kit}'s: a kit "
-                "enrolled anew starts its own outbox file"
-            )
-        if document.seq != last_seq + 1 or document.prev_sha256 != last_sha:
-            raise ChainError(
-                f"document seq {document.seq} (prev {document.prev_sha256[:12]}…) does not "
-                f"continue the chain at seq {last_seq} ({last_sha[:12]}…); sign it again "
-                "with the seq and prev_sha256 from next_chain()"
-            )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -456,36 +456,12 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _read_signed(signed: bytes) -> tuple[ResultDocument, str]:
-    try:
-        envelope, certificate = result.parse_bundle(signed)
-        payload = result.check_signature(envelope, certificate)
-        document = result.parse_payload(payload)
-    except ProtocolError as e:
-        raise InvalidDocumentError(f"refusing to queue a signed result: {e}") from e
-    return document, sha256_hex(payload)
-
-
-def _match_images(document: ResultDocument, images: Iterable[bytes]) -> dict[str, bytes]:
-    """The images by hash; exactly the pages the document names, no more, no fewer."""
-    blobs = {hashlib.sha256(data).hexdigest(): bytes(data) for data in images}
-    named = {page.sha256 for page in document.pages}
-    if set(blobs) != named:
-        missing = sorted(p.page for p in document.pages if p.sha256 not in blobs)
-        extra = len(set(blobs) - named)
-        raise InvalidDocumentError(
-            f"document seq {document.seq}: images do not match its pages (missing pages "
-            f"{missing}, {extra} image(s) it does not name); store the images it was signed over"
-        )
-    return blobs
-
-
 def _insert(
     conn: sqlite3.Connection,
     document: ResultDocument,
     sha: str,
     signed: bytes,
-    blobs: dict[str, bytes],
+    images: Mapping[int, bytes],
     now: float,
 ) -> None:
     conn.execute(
@@ -494,8 +470,10 @@ def _insert(
         (document.seq, sha, document.prev_sha256, signed, document.kit, document.form, now),
     )
     # Content-addressed: an image already stored for an earlier version is the same bytes.
+    by_page = {page.page: page.sha256 for page in document.pages}
     conn.executemany(
-        "INSERT OR IGNORE INTO images (sha256, data) VALUES (?, ?)", list(blobs.items())
+        "INSERT OR IGNORE INTO images (sha256, data) VALUES (?, ?)",
+        [(by_page[n], bytes(data)) for n, data in images.items()],
     )
     conn.executemany(
         "INSERT INTO document_images (seq, page, sha256) VALUES (?, ?, ?)",

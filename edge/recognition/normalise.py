@@ -1,6 +1,6 @@
 """Turning one digit box as the camera sees it into the digit model's input.
 
-The same function prepares every training sample (edge.training renders a box, then calls
+The same function prepares every training sample (training renders a box, then calls
 ``normalise``) and every box on the kit, so whatever this does, the model has learnt it.
 
 Steps, all on a small fixed working grid so the cost does not depend on the crop's size:

@@ -5,7 +5,7 @@ Typical use on the kit::
     settings = settings_from_config(config, config_dir)
     uplink = Uplink(settings, outbox, software_version="0.1.0", model_version=model_sha,
                     on_event=lights.show)
-    uplink.start()          # its own thread; uplink.wake() after each outbox.add()
+    uplink.start()          # its own thread; uplink.wake() after each outbox.seal()
     ...
     uplink.stop()           # retained offline status, DISCONNECT
 
@@ -18,7 +18,6 @@ from edge.uplink.client import ClientFactory, Uplink, paho_client
 from edge.uplink.events import EventKind, EventSink, UplinkEvent
 from edge.uplink.settings import UplinkSettings, settings_from_config
 from edge.uplink.status import Versions
-from edge.uplink.topics import KitTopics
 
 __all__ = [
     "AckRefused",
@@ -27,7 +26,6 @@ __all__ = [
     "ClientFactory",
     "EventKind",
     "EventSink",
-    "KitTopics",
     "Uplink",
     "UplinkEvent",
     "UplinkSettings",

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from edge.errors import EdgeError
 from edge.outbox import AckOutcome, Outbox, OutboxError, UnknownDocumentError
-from protocol.ack import verify_ack
+from protocol.ack import check_published, verify_ack
 from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -48,20 +48,21 @@ def apply_ack(
     Raises :class:`AckRefused` (nothing recorded) when it does not verify.
     """
     try:
-        # First pass: is it the hub's at all? Only then is its seq worth looking up.
-        claimed = verify_ack(data, ca_cert, at=at, crl=crl).ack
+        # Is it the hub's at all? Only then is its seq worth looking up.
+        verified = verify_ack(data, ca_cert, at=at, crl=crl)
     except (ProtocolError, ValueError) as e:
         raise AckRefused(f"not a valid signed ack: {e}") from e
-    if claimed.kit != kit_id:
-        raise AckRefused(f"ack is for kit {claimed.kit}, not this kit ({kit_id})")
+    ack = verified.ack
+    if ack.kit != kit_id:
+        raise AckRefused(f"ack is for kit {ack.kit}, not this kit ({kit_id})")
     try:
-        entry = outbox.get(claimed.seq)
+        entry = outbox.get(ack.seq)
     except UnknownDocumentError as e:
-        raise AckRefused(f"ack names seq {claimed.seq}, which this outbox does not hold") from e
+        raise AckRefused(f"ack names seq {ack.seq}, which this outbox does not hold") from e
     try:
-        # Second pass: about exactly the bytes this kit published, and (accepted) proved to
-        # be in the hub's transparency log under a tree head the same hub signed.
-        ack = verify_ack(data, ca_cert, at=at, crl=crl, published=entry.signed).ack
+        # About exactly the bytes this kit published, and (accepted) proved to be in the
+        # hub's transparency log under the tree head the same hub signed.
+        check_published(verified, entry.signed)
     except (ProtocolError, ValueError) as e:
         raise AckRefused(f"ack does not hold for seq {entry.seq}: {e}") from e
     accepted = ack.verdict == "accepted"

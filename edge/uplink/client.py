@@ -44,8 +44,8 @@ from edge.uplink.acks import AckRefused, apply_ack
 from edge.uplink.backoff import Backoff, ack_wait
 from edge.uplink.events import EventKind, EventSink, UplinkEvent
 from edge.uplink.settings import UplinkSettings
-from edge.uplink.topics import KitTopics
 from protocol.certs import load_certificate
+from protocol.topics import KitTopics
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class Uplink:
             return
         if self._connected:
             goodbye = status.offline(self.settings.kit_id, self._versions, "stopped", self._clock())
-            info = client.publish(self.topics.status, status.encode(goodbye), qos=1, retain=True)
+            info = client.publish(self.topics.status, goodbye.encode(), qos=1, retain=True)
             self._inflight[info.mid] = _InFlight("status")
             deadline = self._monotonic() + _GOODBYE_WAIT_S
             while info.mid in self._inflight and self._monotonic() < deadline:
@@ -205,7 +205,7 @@ class Uplink:
         client.connect_timeout = self.settings.connect_timeout_s
         will = status.offline(self.settings.kit_id, self._versions, "connection lost")
         # Retained, so the hub's "kits online" view shows offline until the kit is back.
-        client.will_set(self.topics.status, status.encode(will), qos=1, retain=True)
+        client.will_set(self.topics.status, will.encode(), qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -381,9 +381,7 @@ class Uplink:
         key = status.change_key(value)
         if now < self._next_heartbeat and key == self._status_key:
             return
-        if self._publish(
-            self.topics.status, status.encode(value), _InFlight("status"), retain=True
-        ):
+        if self._publish(self.topics.status, value.encode(), _InFlight("status"), retain=True):
             self._status_key = key
             self._next_heartbeat = now + self.settings.heartbeat_s
 

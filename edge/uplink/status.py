@@ -1,33 +1,21 @@
-"""The kit's retained status on tps/v1/{kit}/status: the hub's "kits online" view.
-
-Online: queue depth, age of the oldest unanswered result, free disk of the state directory
-and the software and model versions. The last will (set at CONNECT, published by the broker
-when the kit vanishes) and the goodbye of a clean stop say offline. Integers and strings
-only, like everything else the kit publishes.
-"""
+"""The kit's side of its retained status (protocol/status.py): what it says, and when a
+change is worth an immediate heartbeat."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from edge.outbox import OutboxStats
-
-FORMAT = "tps-status/1"
+from protocol.status import KitStatus, QueueStatus
+from protocol.utctime import format_epoch
 
 
 @dataclass(frozen=True)
 class Versions:
     software: str
     model: str  # the digit model's SHA-256 (or name), as the signed documents name it
-
-
-def utc(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def free_disk_bytes(path: Path) -> int | None:
@@ -39,59 +27,49 @@ def free_disk_bytes(path: Path) -> int | None:
 
 def online(
     kit_id: str, versions: Versions, stats: OutboxStats, free: int | None, now: float
-) -> dict[str, Any]:
-    queue = stats.to_json_value()
-    status: dict[str, Any] = {
-        "format": FORMAT,
-        "kit": kit_id,
-        "state": "online",
-        "at": utc(now),
-        "software": versions.software,
-        "model": versions.model,
-        "queue": {
-            "pending_documents": queue["pending_documents"],
-            "unsent_documents": queue["unsent_documents"],
-            "pending_images": queue["pending_images"],
-            "pending_bytes": queue["pending_bytes"],
-            "last_seq": queue["last_seq"],
-        },
-    }
-    if queue["oldest_pending_age_s"] is not None:
-        status["queue"]["oldest_pending_age_s"] = queue["oldest_pending_age_s"]
-    if free is not None:
-        status["disk_free_bytes"] = free
-    return status
-
-
-def offline(
-    kit_id: str, versions: Versions, reason: str, now: float | None = None
-) -> dict[str, Any]:
-    """The last will (no time: it is fixed at CONNECT, the hub stamps its arrival) or goodbye."""
-    status: dict[str, Any] = {
-        "format": FORMAT,
-        "kit": kit_id,
-        "state": "offline",
-        "reason": reason,
-        "software": versions.software,
-        "model": versions.model,
-    }
-    if now is not None:
-        status["at"] = utc(now)
-    return status
-
-
-def change_key(status: dict[str, Any]) -> tuple[Any, ...]:
-    """What counts as a change worth an immediate heartbeat: not the clock, age or disk,
-    which move all the time, but the state and the queue's counts."""
-    queue = status.get("queue", {})
-    return (
-        status["state"],
-        queue.get("pending_documents"),
-        queue.get("unsent_documents"),
-        queue.get("pending_images"),
-        queue.get("last_seq"),
+) -> KitStatus:
+    age = stats.oldest_pending_age_s
+    return KitStatus(
+        kit=kit_id,
+        state="online",
+        at=format_epoch(now),
+        software=versions.software,
+        model=versions.model,
+        queue=QueueStatus(
+            pending_documents=stats.pending_documents,
+            unsent_documents=stats.unsent_documents,
+            pending_images=stats.pending_images,
+            pending_bytes=stats.pending_bytes,
+            last_seq=stats.last_seq,
+            # integers only, like everything else the kit publishes
+            oldest_pending_age_s=None if age is None else int(age),
+        ),
+        disk_free_bytes=free,
     )
 
 
-def encode(status: dict[str, Any]) -> bytes:
-    return json.dumps(status, sort_keys=True, separators=(",", ":")).encode()
+def offline(kit_id: str, versions: Versions, reason: str, now: float | None = None) -> KitStatus:
+    """The last will (no time: it is fixed at CONNECT, the hub stamps its arrival) or goodbye."""
+    return KitStatus(
+        kit=kit_id,
+        state="offline",
+        reason=reason,
+        software=versions.software,
+        model=versions.model,
+        at=None if now is None else format_epoch(now),
+    )
+
+
+def change_key(status: KitStatus) -> tuple[object, ...]:
+    """What counts as a change worth an immediate heartbeat: not the clock, age or disk,
+    which move all the time, but the state and the queue's counts."""
+    queue = status.queue
+    if queue is None:
+        return (status.state, None, None, None, None)
+    return (
+        status.state,
+        queue.pending_documents,
+        queue.unsent_documents,
+        queue.pending_images,
+        queue.last_seq,
+    )

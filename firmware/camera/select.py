@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware.camera.base import Camera
+from firmware.camera.base import Camera, CameraError
 from protocol.kitconfig import KitConfig
 
 
@@ -17,16 +17,14 @@ def open_camera(config: KitConfig, base: Path) -> Camera:
         sources = [config.resolve(p, base) for p in settings.files]
         return FileCamera(sources, loop=settings.loop)
     if settings.backend == "synth":
-        from firmware.camera.synth import SynthCamera
+        from firmware.camera.synth import SynthCamera, load_page_source
 
-        digits = config.resolve(Path(settings.digits), base) if settings.digits else None
-        return SynthCamera(
-            form=config.forms.ids[0],
-            tps=config.kit.tps,
-            election=config.kit.election,
-            digits=digits,
-            seed=settings.seed,
-        )
+        if not settings.digits:
+            raise CameraError("the synth camera needs [camera] digits: an IDX digit set")
+        form, tps, election = config.forms.ids[0], config.kit.tps, config.kit.election
+        digits = config.resolve(Path(settings.digits), base)
+        pages = load_page_source(form=form, tps=tps, election=election, digits=digits)
+        return SynthCamera(form=form, tps=tps, election=election, pages=pages, seed=settings.seed)
     from firmware.camera.picamera import PiCamera
 
     return PiCamera(settings)

@@ -1,47 +1,62 @@
-"""Synthesized, photographed forms for this kit's TPS and election: the demo's camera.
+"""Synthesized, photographed forms for this kit's TPS and election: a development camera.
 
-Each capture is the next page of a form filled with real handwriting (provisioning.synth);
-after its last page a new form begins. ``truth`` keeps the values of the form being served.
+Each capture is the next page of a form; after its last page a new form begins. ``truth``
+keeps the values of the form being served. The pages come from a page source that another
+package registers under the entry point group :data:`PAGE_SOURCES` (the technician's
+``provisioning`` package registers ``synth``, its form synthesizer): the firmware names no
+module of it, and a kit without it installed says so instead of failing on an import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Protocol
 
-from firmware.camera.base import Capture, decode_grey
+from firmware.camera.base import CameraError, Capture, decode_grey
 
-# The held-out digits in the source tree: enough handwriting for a demo.
-FIXTURE_DIGITS = Path(__file__).resolve().parents[2] / "tests/fixtures/digits/heldout-300"
+PAGE_SOURCES = "tps_kit.page_sources"
+
+
+class SynthPage(Protocol):
+    @property
+    def number(self) -> int: ...
+    @property
+    def jpeg(self) -> bytes: ...
+    @property
+    def truth(self) -> Mapping[str, Mapping[str, int]]: ...
+
+
+PageSource = Callable[[int], Sequence[SynthPage]]  # a seed -> one filled form's pages
+
+
+def load_page_source(*, form: str, tps: str, election: str, digits: Path) -> PageSource:
+    """The registered ``synth`` page source for one form, TPS and election, writing with
+    the handwriting of the IDX digit set ``digits``."""
+    found = entry_points(group=PAGE_SOURCES, name="synth")
+    if not found:
+        raise CameraError(
+            "the synth camera needs a page source: install the provisioning extra "
+            "(pip install tps-kit[provision])",
+            "Kamera uji tidak terpasang: hubungi teknisi",
+        )
+    factory = next(iter(found)).load()
+    return factory(form=form, tps=tps, election=election, digits=digits)
 
 
 class SynthCamera:
     def __init__(
-        self, *, form: str, tps: str, election: str, digits: Path | None = None, seed: int = 0
+        self, *, form: str, tps: str, election: str, pages: PageSource, seed: int = 0
     ) -> None:
         self.form, self.tps, self.election = form, tps, election
-        self.digits = digits or FIXTURE_DIGITS
+        self._source = pages
         self._seed = seed
-        self._pages: list = []
-        self._bank = None
+        self._pages: list[SynthPage] = []
         self.truth: dict[str, int] = {}
 
     def _new_form(self) -> None:
-        import numpy as np
-
-        from protocol.forms.loader import load_template
-        from protocol.idx import load_digits
-        from provisioning.synth.forms import synthesize_form
-        from provisioning.synth.handwriting import DigitBank
-
-        if self._bank is None:
-            self._bank = DigitBank(*load_digits(self.digits))
-        pages = synthesize_form(
-            load_template(self.form),
-            tps=self.tps,
-            election=self.election,
-            bank=self._bank,
-            rng=np.random.default_rng(self._seed),
-        )
+        pages = self._source(self._seed)
         self._seed += 1
         self.truth = {k: v for p in pages for k, v in p.truth["fields"].items()}
         self._pages = list(pages)

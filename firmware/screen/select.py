@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware.screen.compose import ComposedScreen
 from protocol.kitconfig import KitConfig
 
 
@@ -18,7 +17,3 @@ def open_display(config: KitConfig, base: Path) -> object:
     from firmware.screen.framebuffer import FramebufferDisplay
 
     return FramebufferDisplay(settings.device, size)
-
-
-def open_screen(config: KitConfig, base: Path, *, training: bool) -> ComposedScreen:
-    return ComposedScreen(open_display(config, base), training=training)

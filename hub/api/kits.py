@@ -21,6 +21,7 @@ from hub.api.paging import DEFAULT_LIMIT, Limit
 from hub.recap.seen import KitRecord, kit_records
 from hub.store import ResultStore
 from protocol.ids import is_training
+from protocol.utctime import format_utc
 
 router = APIRouter(tags=["kits"], responses=ERRORS)
 
@@ -82,7 +83,7 @@ def kits(
         online=counts["online"],
         offline=counts["silent"] + counts["said-offline"],
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
-        now=ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        now=format_utc(ctx.now()),
         next_after=page.next_after,
     )
 

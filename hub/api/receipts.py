@@ -17,6 +17,7 @@ from hub.api.context import Store
 from hub.api.documents import DocumentSummary, counting_sha256, summary
 from hub.api.errors import ERRORS, ApiError, bad_parameter
 from hub.api.translog import InclusionProof
+from hub.ledger import supersedes
 from hub.recap import RecapReader
 from hub.store import ResultStore, StoredDocument
 from hub.translog.proofs import inclusion_document
@@ -30,8 +31,8 @@ from protocol.receipt import (
 
 router = APIRouter(tags=["receipts"], responses=ERRORS)
 
-Verdict = Literal["counts", "superseded", "not-counting", "mismatch", "unknown"]
-_MESSAGES: dict[Verdict, str] = {
+ReceiptVerdict = Literal["counts", "superseded", "not-counting", "mismatch", "unknown"]
+_MESSAGES: dict[ReceiptVerdict, str] = {
     "counts": "the hub holds exactly this document, and it is the version that counts",
     "superseded": "the hub holds exactly this document, but a newer version of this TPS "
     "counts (a rescan)",
@@ -52,7 +53,9 @@ class ReceiptFields(BaseModel):
 
 class ReceiptCheck(BaseModel):
     receipt: ReceiptFields
-    verdict: Verdict = Field(description=" | ".join(f"{k}: {v}" for k, v in _MESSAGES.items()))
+    verdict: ReceiptVerdict = Field(
+        description=" | ".join(f"{k}: {v}" for k, v in _MESSAGES.items())
+    )
     message: str
     holds_document: bool = Field(
         description="the hub holds a document with this hash, for this TPS and seq"
@@ -88,10 +91,10 @@ def check_receipt(
     mismatches = _mismatches(receipt, held)
     current = [] if counting is None else [counting]
     if mismatches:
-        verdict: Verdict = "mismatch"
+        verdict: ReceiptVerdict = "mismatch"
     elif counting is not None and counting.document_sha256 == held.document_sha256:
         verdict = "counts"
-    elif counting is not None and _newer(counting, held):
+    elif counting is not None and supersedes(counting, held):
         verdict = "superseded"
     else:
         verdict = "not-counting"
@@ -134,13 +137,6 @@ def _mismatches(receipt: Receipt, held: StoredDocument) -> list[str]:
     return found
 
 
-def _newer(counting: StoredDocument, held: StoredDocument) -> bool:
-    # The hub's own rule for the version that counts (ResultStore.advance_current).
-    if counting.kit == held.kit:
-        return counting.seq > held.seq
-    return counting.captured_at > held.captured_at
-
-
 def _counting_for_tps(store: ResultStore, receipt: Receipt) -> list[StoredDocument]:
     """What counts for the receipt's TPS, in the elections of its mode (real or training)."""
     found = []
@@ -153,7 +149,7 @@ def _counting_for_tps(store: ResultStore, receipt: Receipt) -> list[StoredDocume
 
 def _answer(
     store: ResultStore,
-    verdict: Verdict,
+    verdict: ReceiptVerdict,
     receipt: Receipt,
     held: StoredDocument | None,
     counting: list[StoredDocument],

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import ack as acks
-from protocol import dsse
+from protocol import bundle
+from protocol.utctime import format_utc
 
 # An ack must name a seq >= 1, but a message that could not be read has none. The ack
 # then names seq 1 and the hash of the bytes received: the sender's outbox holds no such
@@ -57,19 +56,13 @@ class AckSigner:
     hub_id: str
     key: Ed25519PrivateKey
     certificate: x509.Certificate
-    # Computed once: protocol.bundle.make_bundle re-encodes the certificate and re-hashes
-    # the key for every ack, which at thousands of acks a second is a core's worth of work.
-    _pem: str = field(init=False, repr=False, compare=False)
-    _keyid: str = field(init=False, repr=False, compare=False)
-    # The bundle's JSON around its two variable parts (the payload's and the signature's
-    # base64), encoded once: see _bundle.
-    _frame: tuple[bytes, bytes, bytes] = field(init=False, repr=False, compare=False)
+    _bundles: bundle.BundleSigner = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        pem = self.certificate.public_bytes(Encoding.PEM).decode("ascii")
-        object.__setattr__(self, "_pem", pem)
-        object.__setattr__(self, "_keyid", dsse.key_id(self.key.public_key()))
-        object.__setattr__(self, "_frame", _frame(pem, self._keyid))
+        signer = bundle.BundleSigner(
+            acks.BUNDLE_FORMAT, acks.PAYLOAD_TYPE, self.key, self.certificate
+        )
+        object.__setattr__(self, "_bundles", signer)
 
     def accepted(
         self,
@@ -87,7 +80,7 @@ class AckSigner:
             kit=kit,
             seq=seq,
             document_sha256=document_sha256,
-            at=acks.utc(now),
+            at=format_utc(now),
             log_index=log_index,
             proof=proof,
             tree_head=tree_head,
@@ -102,19 +95,7 @@ class AckSigner:
         # ASCII without anything JSON escapes, so sorted compact JSON (orjson's, the same
         # bytes as json.dumps') gives the same bytes at a fraction of the cost
         # (tests/hub/test_ingest_fast.py compares them).
-        payload = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-        return self._bundle(payload)
-
-    def _bundle(self, payload: bytes) -> bytes:
-        """protocol.bundle.make_bundle for an ack, with the key id and PEM computed once.
-
-        The bundle is sorted compact JSON whose only variable parts are two base64 strings
-        (nothing to escape), so it is the fixed frame around them: the same bytes as
-        json.dumps of the whole (tests/hub/test_ingest_fast.py compares them).
-        """
-        sig = self.key.sign(dsse.pae(acks.PAYLOAD_TYPE, payload))
-        head, middle, tail = self._frame
-        return b"".join((head, base64.b64encode(payload), middle, base64.b64encode(sig), tail))
+        return self._bundles.sign(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
 
     def rejected(
         self,
@@ -135,16 +116,6 @@ class AckSigner:
             verdict="rejected",
             reason_code=reason_code,
             reason=reason[:500],
-            at=acks.utc(now),
+            at=format_utc(now),
         )
-        return acks.sign_ack(ack, self.key, self.certificate)
-
-
-def _frame(pem: str, keyid: str) -> tuple[bytes, bytes, bytes]:
-    """The JSON of an ack bundle before, between and after the payload's and signature's
-    base64, in json.dumps(sort_keys=True, separators=(",", ":")) form."""
-    head = '{"certificate":' + json.dumps(pem) + ',"envelope":{"payload":"'
-    middle = '","payloadType":' + json.dumps(acks.PAYLOAD_TYPE)
-    middle += ',"signatures":[{"keyid":' + json.dumps(keyid) + ',"sig":"'
-    tail = '"}]},"format":' + json.dumps(acks.BUNDLE_FORMAT) + "}"
-    return head.encode("ascii"), middle.encode("ascii"), tail.encode("ascii")
+        return self._bundles.sign(ack.payload())

@@ -25,24 +25,18 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
 
+from hub.config import SizeLimits
 from hub.errors import StoreError
 from hub.ingest import verdict as v
 from hub.ingest.acks import AckSigner, accepted_value
 from hub.ingest.pool import JudgePool, Task
-from hub.store.results import (
-    BatchChains,
-    ChainRow,
-    CurrentChange,
-    NewDocument,
-    ResultStore,
-    StoredDocument,
-    settled_successors,
-    utc_text,
-)
+from hub.ledger import BatchChains, ChainRow, CurrentChange, chain_position, settled_successors
+from hub.store.documents import PageRow, StoredDocument
+from hub.store.results import ResultStore, utc_text
 from hub.translog import TranslogError, TransparencyLog
 from hub.trust import Trust
-from protocol import ack as acks
 from protocol.ids import is_training
+from protocol.utctime import format_utc
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +56,7 @@ CurrentHook = Callable[[ResultStore, CurrentChange], None]
 
 
 @dataclass(frozen=True)
-class Limits:
-    max_result_bytes: int
-    max_image_bytes: int
-    rejected_raw_bytes: int
-
-
-@dataclass(frozen=True)
-class Message:
+class Inbound:
     kind: Kind
     kit: str  # the kit id in the topic (or the export's manifest): who gets the ack
     data: bytes
@@ -103,7 +90,7 @@ class Ingestor:
         *,
         log_id: str,
         training_log_id: str,
-        limits: Limits,
+        limits: SizeLimits,
         hooks: Sequence[CurrentHook] = (),
         workers: int = 0,
     ) -> None:
@@ -144,18 +131,18 @@ class Ingestor:
     def ingest_result(
         self, data: bytes, kit: str, now: dt.datetime, *, source: str = "mqtt"
     ) -> Outcome:
-        return self.ingest_many([Message("result", kit, data, source=source)], now)[0]
+        return self.ingest_many([Inbound("result", kit, data, source=source)], now)[0]
 
     def ingest_image(
         self, data: bytes, kit: str, sha256: str, now: dt.datetime, *, source: str = "mqtt"
     ) -> Outcome:
-        return self.ingest_many([Message("image", kit, data, sha256, source)], now)[0]
+        return self.ingest_many([Inbound("image", kit, data, sha256, source)], now)[0]
 
-    def ingest_many(self, messages: Sequence[Message], now: dt.datetime) -> list[Outcome]:
+    def ingest_many(self, messages: Sequence[Inbound], now: dt.datetime) -> list[Outcome]:
         """Judge, then store, log and sign acks for a batch in one transaction."""
         return self.commit(messages, self.judge(messages, now), now)
 
-    def judge(self, messages: Sequence[Message], now: dt.datetime) -> Judging:
+    def judge(self, messages: Sequence[Inbound], now: dt.datetime) -> Judging:
         """Start judging a batch (in the pool, if there is one) before any lock is taken.
 
         A caller may store the previous batch while this one is judged (the worker does);
@@ -165,7 +152,7 @@ class Ingestor:
         pool = self._judge_pool() if len(results) >= _POOL_MIN else None
         if pool is None:
             return Judging([self._judge(m, now) for m in messages])
-        inline: list[v.Verdict | None] = [
+        inline: list[v.Judgement | None] = [
             None if m.kind == "result" else self._judge(m, now) for m in messages
         ]
         items = [(m.data, m.kit) for _, m in results]
@@ -176,13 +163,13 @@ class Ingestor:
             return Judging([self._judge(m, now) for m in messages])
         return Judging(inline, [i for i, _ in results], tasks, partial(self._judge_here, now))
 
-    def _judge_here(self, now: dt.datetime, items: list[tuple[bytes, str]]) -> list[v.Verdict]:
+    def _judge_here(self, now: dt.datetime, items: list[tuple[bytes, str]]) -> list[v.Judgement]:
         """A pool task's results judged in this process (Judging.verdicts)."""
         limit = self.limits.max_result_bytes
         return [v.judge_result(data, kit, self.trust, now, max_bytes=limit) for data, kit in items]
 
     def commit(
-        self, messages: Sequence[Message], judging: Judging, now: dt.datetime
+        self, messages: Sequence[Inbound], judging: Judging, now: dt.datetime
     ) -> list[Outcome]:
         """Store, log and sign acks for a judged batch in one transaction."""
         try:
@@ -192,7 +179,7 @@ class Ingestor:
             verdicts = [self._judge(m, now) for m in messages]
         try:
             with self.store.db.transaction():
-                outcomes = _Batch(self, messages, verdicts, now).run()
+                outcomes = _Transaction(self, messages, verdicts, now).run()
                 for hook in self.hooks:
                     flush = getattr(hook, "flush", None)
                     if flush is not None:
@@ -241,7 +228,7 @@ class Ingestor:
         log.error("a judging process died; judging this batch in the storing process")
         self.close()
 
-    def _judge(self, m: Message, now: dt.datetime) -> v.Verdict | None:
+    def _judge(self, m: Inbound, now: dt.datetime) -> v.Judgement | None:
         if m.kind == "result":
             return v.judge_result(
                 m.data, m.kit, self.trust, now, max_bytes=self.limits.max_result_bytes
@@ -256,10 +243,10 @@ class Judging:
 
     def __init__(
         self,
-        verdicts: list[v.Verdict | None],
+        verdicts: list[v.Judgement | None],
         pending: Sequence[int] = (),
         tasks: Sequence[Task] = (),
-        judge_here: Callable[[list[tuple[bytes, str]]], list[v.Verdict]] | None = None,
+        judge_here: Callable[[list[tuple[bytes, str]]], list[v.Judgement]] | None = None,
     ) -> None:
         self._verdicts = verdicts
         self._pending = pending
@@ -267,7 +254,7 @@ class Judging:
         self._judge_here = judge_here
         self.judged_here = 0  # results of pool tasks judged by the caller instead
 
-    def verdicts(self) -> list[v.Verdict | None]:
+    def verdicts(self) -> list[v.Judgement | None]:
         """The pool's part, its verdicts back in their messages' places.
 
         Tasks the pool has not started by now are judged here, from the last back, while
@@ -276,7 +263,7 @@ class Judging:
         use). The verdicts are the same wherever a result is judged.
         """
         if self._tasks:
-            judged: list[list[v.Verdict] | None] = [None] * len(self._tasks)
+            judged: list[list[v.Judgement] | None] = [None] * len(self._tasks)
             if self._judge_here is not None:
                 for k in reversed(range(len(self._tasks))):
                     if self._tasks[k].future.cancel():
@@ -293,14 +280,14 @@ class Judging:
         return self._verdicts
 
 
-class _Batch:
+class _Transaction:
     """One transaction's work; exists only inside Ingestor.ingest_many."""
 
     def __init__(
         self,
         ingestor: Ingestor,
-        messages: Sequence[Message],
-        verdicts: Sequence[v.Verdict | None],
+        messages: Sequence[Inbound],
+        verdicts: Sequence[v.Judgement | None],
         now: dt.datetime,
     ) -> None:
         self.ing = ingestor
@@ -347,7 +334,7 @@ class _Batch:
         assert all(o is not None for o in self.outcomes)
         return [o for o in self.outcomes if o is not None]
 
-    def _retry_of_accepted(self, m: Message, verdict: v.Rejected) -> Outcome | None:
+    def _retry_of_accepted(self, m: Inbound, verdict: v.Rejected) -> Outcome | None:
         # A document once accepted keeps its verdict: the very same bytes sent again by
         # the same kit (a retry after a lost ack) get the stored ack, even if, say, the
         # kit was revoked since. Anything else is judged afresh.
@@ -372,10 +359,17 @@ class _Batch:
             for name, members in self._by_log(indexes).items()
             for i, leaf, ack in self._log_and_sign(name, members)
         ]
-        self.store.insert_documents([(p.document_id, p.new) for p in placed])
-        currents = self.store.current_versions(p.new for p in placed)
-        changes = [currents.advance(p.document_id, p.new, self.now_text) for p in placed]
-        currents.write()
+        pages: list[PageRow] = [
+            (p.new.id, page, sha) for p in placed for page, sha in self._accepted(p.index).pages
+        ]
+        self.store.insert_documents([p.new for p in placed], pages)
+        currents = self.store.current_versions(
+            (p.new.election, p.new.tps, p.new.form) for p in placed
+        )
+        changes = [
+            currents.advance(p.new, self._accepted(p.index).fields, self.now_text) for p in placed
+        ]
+        self.store.write_current(currents)
         for p, change in zip(placed, changes, strict=True):
             self.outcomes[p.index] = self._finish_accepted(p, change)
 
@@ -397,7 +391,7 @@ class _Batch:
         # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
         ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
         proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
-        at = acks.utc(self.now)
+        at = format_utc(self.now)
         values = [
             accepted_value(
                 self.ing.signer.hub_id,
@@ -432,13 +426,12 @@ class _Batch:
         m, doc = self.messages[i], self._accepted(i)
         sha = doc.document_sha256
         neighbours = chains.neighbours(doc.kit, doc.seq)
-        status, anomalies = self.store.chain_position(
-            doc.kit, doc.seq, sha, doc.prev_sha256, neighbours
-        )
+        status, anomalies = chain_position(doc.kit, doc.seq, sha, doc.prev_sha256, neighbours)
         settled = settled_successors(doc.seq, sha, neighbours)
         chains.add(doc.kit, ChainRow(document_id, doc.seq, sha, doc.prev_sha256, status))
         chains.settle(doc.kit, settled)
-        new = NewDocument(
+        new = StoredDocument(
+            id=document_id,
             document_sha256=sha,
             kit=doc.kit,
             seq=doc.seq,
@@ -449,7 +442,7 @@ class _Batch:
             form_version=doc.form_version,
             captured_at=doc.captured_at,
             prev_sha256=doc.prev_sha256,
-            fields=doc.fields,
+            fields=doc.fields_json,
             signed=m.data,
             cert_serial=format(doc.cert_serial, "x"),
             chain_status=status,
@@ -458,9 +451,8 @@ class _Batch:
             ack=ack,
             source=m.source,
             received_at=self.now_text,
-            pages=doc.pages,
         )
-        return _Placed(i, document_id, new, anomalies, settled)
+        return _Placed(i, new, anomalies, settled)
 
     def _finish_accepted(self, p: _Placed, change: CurrentChange | None) -> Outcome:
         """What follows a stored document, in storing order: its chain anomalies, the
@@ -474,11 +466,9 @@ class _Batch:
                 kit=new.kit,
                 election=new.election,
                 tps=new.tps,
-                document_id=p.document_id,
+                document_id=new.id,
             )
-        self.store.settle_successors(
-            new.kit, new.seq, new.document_sha256, self.now_text, p.settled
-        )
+        self.store.store_settled(new.kit, new.seq, new.document_sha256, self.now_text, p.settled)
         if change is not None:
             for hook in self.ing.hooks:
                 hook(self.store, change)
@@ -494,7 +484,7 @@ class _Batch:
             anomalies=tuple(kind for kind, _ in p.anomalies),
         )
 
-    def _reject(self, m: Message, verdict: v.Rejected) -> Outcome:
+    def _reject(self, m: Inbound, verdict: v.Rejected) -> Outcome:
         cap = self.ing.limits.rejected_raw_bytes
         row = self.store.record_rejection(
             kind=m.kind,
@@ -531,7 +521,7 @@ class _Batch:
             reason=verdict.reason,
         )
 
-    def _image(self, m: Message, verdict: v.Verdict | None) -> Outcome:
+    def _image(self, m: Inbound, verdict: v.Judgement | None) -> Outcome:
         if isinstance(verdict, v.Rejected):
             return self._reject(m, verdict)
         sha = m.image_sha256 or ""
@@ -556,13 +546,12 @@ class _Placed:
     """An accepted document placed in its kit's chain, about to be stored."""
 
     index: int  # its message in the batch
-    document_id: int
-    new: NewDocument
+    new: StoredDocument
     anomalies: list[tuple[str, str]]  # (kind, detail) its chain position shows
     settled: list[ChainRow]  # stored successors whose gap it settles
 
 
-def _named_document(verdict: v.Verdict | None) -> str | None:
+def _named_document(verdict: v.Judgement | None) -> str | None:
     if isinstance(verdict, v.Accepted):
         return verdict.document_sha256
     if isinstance(verdict, v.Rejected):

@@ -133,7 +133,7 @@ def _ready() -> bool:
 
 def _judge_chunk(
     items: list[tuple[bytes, str]], now: dt.datetime, max_bytes: int
-) -> list[v.Verdict]:
+) -> list[v.Judgement]:
     assert _TRUST is not None, "pool process started without its trust"
     return [v.judge_result(data, kit, _TRUST, now, max_bytes=max_bytes) for data, kit in items]
 
@@ -144,7 +144,7 @@ class Task:
     pool has not started yet can be cancelled and judged by the caller instead."""
 
     items: list[tuple[bytes, str]]
-    future: Future[list[v.Verdict]]
+    future: Future[list[v.Judgement]]
 
 
 class JudgePool:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography import x509
 
 from hub.errors import TrustError
 from hub.sodium import sodium_keys
@@ -21,6 +23,8 @@ from hub.trust import Trust
 from protocol import ack as acks
 from protocol import bundle, result
 from protocol.canonical import parse_json, sha256_hex
+from protocol.certs import Identity
+from protocol.dsse import PublicKey
 from protocol.errors import ProtocolError, RevokedError, VerificationError
 from protocol.ids import check_hex64, check_id
 
@@ -51,7 +55,8 @@ class Accepted:
     form_version: int
     captured_at: str
     prev_sha256: str
-    fields: str  # canonical JSON of the field values, as the recapitulation reads them
+    fields: dict[str, int]  # the field values, for the recapitulation in this process
+    fields_json: str  # their canonical JSON, as the store keeps them
     pages: tuple[tuple[int, str], ...]
     document_sha256: str
     cert_serial: int
@@ -70,7 +75,8 @@ class Accepted:
             prev_sha256=doc.prev_sha256,
             # protocol.canonical's form: the ids are ASCII (protocol.ids checked them) and
             # the values integers, where sorted compact JSON is the canonical text.
-            fields=orjson.dumps(dict(doc.fields), option=orjson.OPT_SORT_KEYS).decode("ascii"),
+            fields=doc.fields,
+            fields_json=orjson.dumps(doc.fields, option=orjson.OPT_SORT_KEYS).decode("ascii"),
             pages=tuple((p.page, p.sha256) for p in doc.pages),
             document_sha256=verified.document_sha256,
             cert_serial=verified.certificate.serial_number,
@@ -92,7 +98,7 @@ class Rejected:
         return self.document_sha256 or self.message_sha256
 
 
-Verdict = Accepted | Rejected
+Judgement = Accepted | Rejected
 
 
 def valid_kit_id(kit: str) -> bool:
@@ -105,19 +111,11 @@ def valid_kit_id(kit: str) -> bool:
 
 def judge_result(
     data: bytes, topic_kit: str, trust: Trust, now: dt.datetime, *, max_bytes: int
-) -> Verdict:
+) -> Judgement:
     """Accept a signed result only if DESIGN's rules hold and it came on its kit's topic."""
     message_sha = hashlib.sha256(data).hexdigest()
-    answerable = valid_kit_id(topic_kit)
-    if not answerable:
-        return Rejected(
-            BAD_TOPIC,
-            f"topic kit id {topic_kit[:80]!r} is not a kit id",
-            message_sha,
-            None,
-            None,
-            ackable=False,
-        )
+    if not valid_kit_id(topic_kit):
+        return _unanswerable(BAD_TOPIC, f"topic kit id {topic_kit[:80]!r} is not a kit id", data)
     if len(data) > max_bytes:
         # Not parsed at all: the cap exists so an attacker cannot make the hub parse megabytes.
         return Rejected(
@@ -150,68 +148,50 @@ def judge_result(
 
 
 def _verify(data: bytes, trust: Trust, now: dt.datetime) -> result.VerifiedResult:
-    """protocol.result.verify_result, step for step and in its order (so reasons are
-    the same), with the kit certificate's check remembered (Trust.verify_kit) and the
-    registry's revocations added."""
-    envelope, certificate = result.parse_bundle(data)
-    signer = trust.verify_kit(certificate, now)
-    if certificate.serial_number in trust.revoked_serials:
-        raise RevokedError(
-            f"kit {signer.name!r} (serial {certificate.serial_number:x}) is revoked in the "
-            "hub's registry"
-        )
-    payload = result.check_signature(
-        envelope, certificate, keys=sodium_keys(bundle.signing_keys(certificate))
-    )
-    document = result.parse_payload(payload)
-    result.check_binding(document, signer)
-    return result.VerifiedResult(document, sha256_hex(payload), signer, envelope, certificate)
+    """protocol.result.verify_result (so reasons are the same), with the kit certificate's
+    check remembered (Trust.verify_kit), the registry's revocations added, and signatures
+    checked by libsodium."""
+
+    def verify_kit(certificate: x509.Certificate) -> Identity:
+        signer = trust.verify_kit(certificate, now)
+        if certificate.serial_number in trust.revoked_serials:
+            raise RevokedError(
+                f"kit {signer.name!r} (serial {certificate.serial_number:x}) is revoked in the "
+                "hub's registry"
+            )
+        return signer
+
+    return result.verify_result_with(data, verify_kit, keys=_sodium_keys)
+
+
+def _sodium_keys(certificate: x509.Certificate) -> Mapping[str, PublicKey]:
+    return sodium_keys(bundle.signing_keys(certificate))
 
 
 def judge_image(
     data: bytes, topic_kit: str, topic_sha256: str, *, max_bytes: int
 ) -> Rejected | None:
     """The checks an image passes before the store is asked whether a document names it."""
-    message_sha = hashlib.sha256(data).hexdigest()
     if not valid_kit_id(topic_kit):
-        return Rejected(
-            BAD_TOPIC,
-            f"topic kit id {topic_kit[:80]!r} is not a kit id",
-            message_sha,
-            None,
-            None,
-            ackable=False,
-        )
+        return _unanswerable(BAD_TOPIC, f"topic kit id {topic_kit[:80]!r} is not a kit id", data)
     try:
         check_hex64(topic_sha256, "image hash")
     except ProtocolError:
-        return Rejected(
-            BAD_TOPIC,
-            f"image topic names {topic_sha256[:80]!r}, not a SHA-256",
-            message_sha,
-            None,
-            None,
-            ackable=False,
-        )
+        why = f"image topic names {topic_sha256[:80]!r}, not a SHA-256"
+        return _unanswerable(BAD_TOPIC, why, data)
     if len(data) > max_bytes:
-        return Rejected(
-            OVERSIZED,
-            f"image of {len(data)} bytes is over the {max_bytes} byte limit",
-            message_sha,
-            None,
-            None,
-            ackable=False,
-        )
+        why = f"image of {len(data)} bytes is over the {max_bytes} byte limit"
+        return _unanswerable(OVERSIZED, why, data)
+    message_sha = hashlib.sha256(data).hexdigest()
     if message_sha != topic_sha256:
-        return Rejected(
-            IMAGE_MISMATCH,
-            f"image bytes hash to {message_sha}, not the topic's {topic_sha256}",
-            message_sha,
-            None,
-            None,
-            ackable=False,
-        )
+        why = f"image bytes hash to {message_sha}, not the topic's {topic_sha256}"
+        return _unanswerable(IMAGE_MISMATCH, why, data)
     return None
+
+
+def _unanswerable(reason_code: str, reason: str, data: bytes) -> Rejected:
+    """A refusal no ack answers: no kit to answer, or nothing of a document to name."""
+    return Rejected(reason_code, reason, hashlib.sha256(data).hexdigest(), None, None, False)
 
 
 def _identify(data: bytes) -> tuple[str | None, int | None]:

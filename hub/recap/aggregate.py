@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hub.ledger import CurrentChange, DocumentFields
 from hub.recap import totals
 from hub.recap.errors import RecapError
 from hub.recap.levels import RecapLevel, regions_of
 from hub.store.db import Database
-from hub.store.results import CurrentChange, DocumentFields, ResultStore
+from hub.store.results import ResultStore
 from protocol.ids import is_training
 
 _IN_CHUNK = 400  # regions per IN list: well under both databases' parameter limits

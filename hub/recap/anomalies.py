@@ -29,11 +29,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from hub.ledger import DocumentFields
 from hub.store.db import Database
-from hub.store.results import DocumentFields, ResultStore
+from hub.store.results import ResultStore
 from protocol.forms import loader
 from protocol.forms.errors import TemplateError
-from protocol.forms.rules import Relation, Violation, compile_rules
+from protocol.forms.rules import Relation, Violation, broken, compile_rules
 from protocol.forms.schema import Template
 
 RULE_BROKEN = "rule-broken"
@@ -80,26 +81,7 @@ def _known_fields(form: str) -> frozenset[str]:
 
 def broken_rules(form: str, fields: Mapping[str, int]) -> list[Violation]:
     """What protocol.forms.rules.evaluate reports as violations, from cached relations."""
-    broken = []
-    get = fields.__getitem__
-    for rel, equal in _checks(form):
-        # Relation.holds and .sides, inlined: this runs for every relation of every
-        # document the hub stores. A missing field (KeyError) leaves the rule unchecked.
-        try:
-            left = sum(map(get, rel.lhs))
-            right = rel.limit if rel.limit is not None else sum(map(get, rel.rhs))
-        except KeyError:
-            continue
-        if left == right if equal else left <= right:
-            continue
-        shown = {f: fields[f] for f in rel.fields}
-        broken.append(Violation(rel.rule_id, rel.text(), left, right, shown))
-    return broken
-
-
-@cache
-def _checks(form: str) -> tuple[tuple[Relation, bool], ...]:
-    return tuple((rel, rel.op == "=") for rel in _relations(form))
+    return broken(_relations(form), fields)
 
 
 def check_numbers(form: str, fields: Mapping[str, int]) -> list[tuple[str, str]]:

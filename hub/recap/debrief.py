@@ -26,7 +26,6 @@ from hub.trust import RegistryKit
 from protocol.ids import is_training
 from protocol.result import parse_bundle
 
-PAPER_MISTAKES_KEY = "paper_mistakes"
 DOUBT_DECISIONS = ("confirmed", "chosen", "entered")
 CHANGED_DECISIONS = ("chosen", "entered")  # the KPPS changed the kit's value
 
@@ -92,8 +91,8 @@ class _Tally:
 
 
 def _line(db: Database, kit: str, t: _Tally) -> KitDebrief:
-    status = latest_status(db, kit) or {}
-    mistakes = status.get(PAPER_MISTAKES_KEY)
+    status = latest_status(db, kit)
+    mistakes = None if status is None else status.paper_mistakes
     return KitDebrief(
         kit=kit,
         tps=t.tps,
@@ -102,7 +101,7 @@ def _line(db: Database, kit: str, t: _Tally) -> KitDebrief:
         doubts=t.doubts,
         entered=t.entered,
         corrections=t.corrections,
-        paper_mistakes=mistakes if isinstance(mistakes, int) else None,
+        paper_mistakes=mistakes,
         last_received=t.last_received,
     )
 

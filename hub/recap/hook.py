@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from hub.ledger import CurrentChange
 from hub.recap import aggregate, anomalies, seen
-from hub.store.results import CurrentChange, ResultStore
+from hub.store.results import ResultStore
 
 
 class RecapHook:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hub.ledger import DocumentFields
 from hub.recap import totals
 from hub.recap.completeness import Expected, ratio
 from hub.recap.errors import RecapError
 from hub.recap.levels import WHOLE, RecapLevel, child_level, level_of, within
 from hub.store.db import Row
-from hub.store.results import DocumentFields, ResultStore
+from hub.store.results import ResultStore
 from protocol.ids import is_training
 
 _COLUMNS = "election, form, region, level, tps_reported, totals, updated_at"

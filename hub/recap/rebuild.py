@@ -8,8 +8,9 @@ times are left as they are (they are history, not sums).
 
 from __future__ import annotations
 
+from hub.ledger import CurrentChange
 from hub.recap.aggregate import apply_change
-from hub.store.results import CurrentChange, ResultStore
+from hub.store.results import ResultStore
 from protocol.ids import is_training
 
 

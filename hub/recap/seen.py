@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from hub.store.db import Database
 from hub.store.results import utc_text
 from hub.trust import RegistryKit
+from protocol.status import KitStatus, StatusError, parse_status
 
 _LATER = "CASE WHEN excluded.{c} > kit_last_seen.{c} THEN excluded.{c} ELSE kit_last_seen.{c} END"
 _SEEN_SQL = (
@@ -68,13 +69,13 @@ class PendingSeen:
         self._kits = {}
 
 
-def record_status(db: Database, kit: str, at: str, status: Mapping[str, Any]) -> None:
+def record_status(db: Database, kit: str, at: str, status: KitStatus) -> None:
     """A status heartbeat (tps/v1/{kit}/status) arrived at ``at``: for the worker to call.
 
     Kept whole (its JSON) so later counters need no schema change; an offline last will
     still says the kit was heard from (the broker published it when the kit vanished).
     """
-    text = json.dumps(dict(status), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(status.to_json_value(), sort_keys=True, separators=(",", ":"))
     with db.transaction():
         record_seen(db, kit, at)
         db.execute(
@@ -84,12 +85,14 @@ def record_status(db: Database, kit: str, at: str, status: Mapping[str, Any]) ->
         )
 
 
-def latest_status(db: Database, kit: str) -> dict[str, Any] | None:
+def latest_status(db: Database, kit: str) -> KitStatus | None:
     row = db.one("SELECT status FROM kit_last_seen WHERE kit = ?", (kit,))
     if row is None or row[0] is None:
         return None
-    value = json.loads(row[0])
-    return value if isinstance(value, dict) else None
+    try:
+        return parse_status(row[0])
+    except StatusError:
+        return None  # stored by an older hub that kept any JSON object
 
 
 @dataclass(frozen=True)

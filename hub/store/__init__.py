@@ -1,18 +1,13 @@
 """The hub's storage: SQLite (WAL) or PostgreSQL through one code path, with migrations."""
 
+from hub.ledger import CurrentChange, DocumentFields
+from hub.store.anomalies import Anomaly
 from hub.store.db import Database
+from hub.store.documents import StoredDocument
 from hub.store.logstorage import DatabaseLogStorage
 from hub.store.migrations import LATEST, MIGRATIONS, migrate, schema_version
-from hub.store.results import (
-    Anomaly,
-    CurrentChange,
-    DocumentFields,
-    NewDocument,
-    Rejection,
-    ResultStore,
-    StoredDocument,
-    utc_text,
-)
+from hub.store.rejections import Rejection
+from hub.store.results import ResultStore, utc_text
 
 __all__ = [
     "LATEST",
@@ -22,7 +17,6 @@ __all__ = [
     "Database",
     "DatabaseLogStorage",
     "DocumentFields",
-    "NewDocument",
     "Rejection",
     "ResultStore",
     "StoredDocument",

@@ -8,28 +8,9 @@ corners and the four mark centres can feed one homography directly.
 
 from __future__ import annotations
 
-from protocol.forms.schema import TAG_CELLS, BubbleColumn, FieldSpec, Page, Rect, Tag, Template
+from protocol.forms.schema import BubbleColumn, FieldSpec, Rect, Tag
 
 Point = tuple[float, float]
-
-
-def page_size(page: Page) -> tuple[float, float]:
-    """(width, height) in mm."""
-    return (page.width, page.height)
-
-
-def mark_centres(page: Page) -> list[Point]:
-    """Centres of the corner marks: top-left, top-right, bottom-right, bottom-left."""
-    return [m.centre for m in page.marks]
-
-
-def mark_rects(page: Page) -> list[Rect]:
-    return [Rect(x=m.x, y=m.y, w=m.size, h=m.size) for m in page.marks]
-
-
-def tag_rect(page: Page) -> Rect:
-    t = page.tag
-    return Rect(x=t.x, y=t.y, w=t.size, h=t.size)
 
 
 def tag_corners(tag: Tag) -> list[Point]:
@@ -45,22 +26,6 @@ def tag_corners(tag: Tag) -> list[Point]:
     # page's bottom-left, i.e. one step back along the clockwise list above.
     steps = tag.rotation // 90
     return [square[(i - steps) % 4] for i in range(4)]
-
-
-def tag_cell(tag: Tag) -> float:
-    """Side of one tag cell (the tag is 8 x 8 cells with its black border), mm."""
-    return tag.size / TAG_CELLS
-
-
-def qr_rect(page: Page, *, with_quiet: bool = False) -> Rect:
-    q = page.qr
-    pad = q.quiet if with_quiet else 0.0
-    return Rect(x=q.x - pad, y=q.y - pad, w=q.size + 2 * pad, h=q.size + 2 * pad)
-
-
-def box_rects(field: FieldSpec) -> list[Rect]:
-    """The digit boxes, most significant first."""
-    return list(field.boxes)
 
 
 def box_interior(box: Rect, inset: float) -> Rect:
@@ -79,23 +44,3 @@ def bubble_radius(field: FieldSpec) -> float | None:
 
 def bubble_columns(field: FieldSpec) -> list[BubbleColumn]:
     return list(field.bubbles or [])
-
-
-def page_fields(template: Template, number: int) -> list[FieldSpec]:
-    """The fields read on page ``number``."""
-    return list(template.page(number).fields)
-
-
-def to_px(value: float, px_per_mm: float) -> int:
-    """A length or coordinate in mm as the nearest pixel index."""
-    return round(value * px_per_mm)
-
-
-def rect_px(rect: Rect, px_per_mm: float) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) pixel bounds of a rect, exclusive at the end, for array slicing."""
-    return (
-        to_px(rect.x, px_per_mm),
-        to_px(rect.y, px_per_mm),
-        to_px(rect.right, px_per_mm),
-        to_px(rect.bottom, px_per_mm),
-    )

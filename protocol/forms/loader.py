@@ -55,7 +55,7 @@ def _normalise(value: Any, path: str) -> Any:
     return value
 
 
-def canonical_bytes(data: Any) -> bytes:
+def template_bytes(data: Any) -> bytes:
     """Canonical JSON of a template's parsed content (see the module docstring)."""
     value = _normalise(data, "$")
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -68,7 +68,7 @@ def parse_template(raw: bytes, *, source: str = "template") -> LoadedTemplate:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise TemplateError(f"{source}: not JSON ({e})") from e
-    digest = hashlib.sha256(canonical_bytes(data)).hexdigest()
+    digest = hashlib.sha256(template_bytes(data)).hexdigest()
     try:
         template = Template.model_validate(data)
     except ValidationError as e:

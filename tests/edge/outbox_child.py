@@ -1,11 +1,11 @@
 """Helper processes for the outbox tests (run as a script, never imported by pytest).
 
     outbox_child.py zygote DB KITDIR   read "run SEED" lines; fork a worker per line
-    outbox_child.py writer DB KITDIR N add N documents, retrying when another writer wins
+    outbox_child.py writer DB KITDIR N seal N documents while another writer does too
     outbox_child.py hold DB SECONDS    hold the database's write lock, then release it
 
-A worker is what the kill test SIGKILLs: it signs documents with the kit's real key, adds
-them to the outbox, and moves some through sent and acknowledged. It prints a line before
+A worker is what the kill test SIGKILLs: it seals documents with the kit's real key into
+the outbox, and moves some through sent and acknowledged. It prints a line before
 each step ("phase ...") and one after each commit returns ("committed SEQ SHA", "sent SEQ",
 "final SEQ STATE", "image SHA"), flushed, so the parent knows what it may expect to find.
 The zygote imports everything once and forks, so each of the many runs costs milliseconds
@@ -14,6 +14,7 @@ rather than an interpreter start; the worker opens the outbox only after the for
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import random
@@ -21,15 +22,13 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509 import Certificate
 
-from edge.outbox import ChainError, Outbox, State
+from edge.outbox import Outbox, State
 from protocol import certs, keys
-from protocol.document import parse_document
-from protocol.result import sign_result
+from protocol.document import DecidedResult, evidence
 
 FIELDS = ("IV.1", "IV.2", "IV.3", "V.A", "V.B", "V.C")
 
@@ -45,48 +44,26 @@ def load_kit(kit_dir: Path) -> tuple[Ed25519PrivateKey, Certificate]:
     return key, cert
 
 
-def make_signed(
-    rng: random.Random, outbox: Outbox, key: Ed25519PrivateKey, cert: Certificate
-) -> tuple[bytes, list[bytes]]:
-    """A valid PPWP result (as tests/conftest.py make_document) continuing the chain."""
+def make_decided(rng: random.Random, cert: Certificate) -> tuple[DecidedResult, dict[int, bytes]]:
+    """A valid PPWP result (as tests/conftest.py make_decided) and its page images."""
     names = certs.urns(cert)
-    head = outbox.next_chain()
-    # Stand-ins for page photos: a few KB so an add spans several database pages.
-    images = [rng.randbytes(rng.randint(2_000, 12_000)) for _ in range(rng.randint(1, 3))]
+    # Stand-ins for page photos: a few KB so a seal spans several database pages.
+    images = {p: rng.randbytes(rng.randint(2_000, 12_000)) for p in range(1, rng.randint(2, 4))}
     a, b, c = rng.randint(0, 150), rng.randint(0, 150), rng.randint(0, 150)
     values = {"IV.1": a, "IV.2": b, "IV.3": c, "V.A": a + b + c, "V.B": 3, "V.C": a + b + c + 3}
-    value: dict[str, Any] = {
-        "format": "tps-result/1",
-        "election": names["election"],
-        "form": "ppwp-plano",
-        "form_version": 1,
-        "tps": names["tps"],
-        "kit": names["kit"],
-        "seq": head.seq,
-        "captured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "fields": values,
-        "evidence": {k: {"confidence": 9990, "decision": "read"} for k in FIELDS},
-        "pages": [
-            {"page": i + 1, "sha256": hashlib.sha256(img).hexdigest()}
-            for i, img in enumerate(images)
-        ],
-        "model_sha256": hashlib.sha256(b"model").hexdigest(),
-        "template_sha256": hashlib.sha256(b"template").hexdigest(),
-        "prev_sha256": head.prev_sha256,
-    }
-    return sign_result(parse_document(value), key, cert), images
-
-
-def readd_head(outbox: Outbox) -> None:
-    """What firmware does after a restart when unsure its last add committed: add again."""
-    head = outbox.next_chain()
-    if head.seq == 1:
-        return
-    entry = outbox.get(head.seq - 1)
-    images = [outbox.image(sha) for _, sha in entry.pages]
-    say(f"phase readd {entry.seq}")
-    again = outbox.add(entry.signed, images)
-    assert again.seq == entry.seq and outbox.next_chain() == head, "re-add made a new version"
+    decided = DecidedResult(
+        election=names["election"],
+        form="ppwp-plano",
+        form_version=1,
+        tps=names["tps"],
+        kit=names["kit"],
+        captured_at=dt.datetime.now(dt.UTC),
+        fields=values,
+        evidence={k: evidence(9990, "read") for k in FIELDS},
+        model_sha256=hashlib.sha256(b"model").hexdigest(),
+        template_sha256=hashlib.sha256(b"template").hexdigest(),
+    )
+    return decided, images
 
 
 def bookkeeping(rng: random.Random, outbox: Outbox) -> None:
@@ -113,12 +90,11 @@ def worker(db: Path, kit_dir: Path, seed: int) -> None:
     say("phase open")
     outbox = Outbox.open(db)
     say("ready")
-    readd_head(outbox)
     while True:
-        say("phase sign")
-        signed, images = make_signed(rng, outbox, key, cert)
-        say("phase add")
-        entry = outbox.add(signed, images)
+        say("phase decide")
+        decided, images = make_decided(rng, cert)
+        say("phase seal")
+        entry = outbox.seal(decided, images, key, cert)
         say(f"committed {entry.seq} {entry.sha256}")
         bookkeeping(rng, outbox)
 
@@ -146,15 +122,10 @@ def writer(db: Path, kit_dir: Path, count: int) -> None:
     rng = random.Random(os.getpid())
     key, cert = load_kit(kit_dir)
     outbox = Outbox.open(db, busy_timeout=30)
-    added = 0
-    while added < count:
-        signed, images = make_signed(rng, outbox, key, cert)
-        try:
-            entry = outbox.add(signed, images)
-        except ChainError:
-            continue  # the other writer took this seq: sign again on the new head
+    for _ in range(count):
+        decided, images = make_decided(rng, cert)
+        entry = outbox.seal(decided, images, key, cert)  # the other writer waits its turn
         say(f"committed {entry.seq} {entry.sha256}")
-        added += 1
 
 
 def hold(db: Path, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -28,10 +29,10 @@ from edge.outbox import (
     UnknownDocumentError,
     schema,
 )
-from protocol import verify_cli
-from protocol.document import GENESIS
-from protocol.result import sign_result
-from tests.conftest import kit_key, make_document
+from protocol import result, verify_cli
+from protocol.canonical import sha256_hex
+from protocol.document import FORMAT, GENESIS
+from tests.conftest import seal_next
 
 CHILD = Path(__file__).with_name("outbox_child.py")
 TPS = "31.71.01.1001.001"
@@ -61,25 +62,14 @@ def outbox(tmp_path, clock):
         yield opened
 
 
-def page_images(seq: int, pages: int = 2) -> list[bytes]:
-    return [f"jpeg of page {p} of seq {seq}".encode() * 50 for p in range(1, pages + 1)]
+def page_images(seq: int, pages: int = 2) -> dict[int, bytes]:
+    return {p: f"jpeg of page {p} of seq {seq}".encode() * 50 for p in range(1, pages + 1)}
 
 
-def signed_next(outbox: Outbox, kit, images: list[bytes] | None = None, **changes):
-    """Sign the next document of the chain, as the firmware does."""
-    head = outbox.next_chain()
-    images = page_images(head.seq) if images is None else images
-    pages = [
-        {"page": i + 1, "sha256": hashlib.sha256(data).hexdigest()} for i, data in enumerate(images)
-    ]
-    values = {"seq": head.seq, "prev_sha256": head.prev_sha256, "pages": pages, **changes}
-    document = make_document(kit, **values)
-    return sign_result(document, kit_key(kit), kit.certificate), images, document
-
-
-def add_next(outbox: Outbox, kit, **changes):
-    signed, images, _ = signed_next(outbox, kit, **changes)
-    return outbox.add(signed, images)
+def add_next(outbox: Outbox, kit, images: dict[int, bytes] | None = None, **changes):
+    """Seal the next result of the chain, as the firmware does."""
+    images = page_images(outbox.next_chain().seq) if images is None else images
+    return seal_next(outbox, kit, images, **changes)
 
 
 # -- the file -------------------------------------------------------------------------------
@@ -115,60 +105,39 @@ def test_chain_advances_with_each_document(outbox, kit):
     assert outbox.next_chain().prev_sha256 == second.sha256
 
 
-def test_a_seq_that_is_not_next_is_refused(outbox, kit):
+def test_a_sealed_result_is_what_the_chain_says_and_verifies(outbox, kit, region):
+    first = add_next(outbox, kit)
+    second = add_next(outbox, kit, images={2: b"only page 2"})
+    envelope, certificate = result.parse_bundle(second.signed)
+    payload = result.check_signature(envelope, certificate)
+    document = result.parse_payload(payload)
+    assert (document.seq, document.prev_sha256, sha256_hex(payload)) == (
+        2,
+        first.sha256,
+        second.sha256,
+    )
+    assert document.format == FORMAT and document.captured_at == "2024-02-14T19:03:00Z"
+    assert [(p.page, p.sha256) for p in document.pages] == [
+        (2, hashlib.sha256(b"only page 2").hexdigest())
+    ]
+    assert second.pages == ((2, document.pages[0].sha256),)
+    assert outbox.image(document.pages[0].sha256) == b"only page 2"
+
+
+def test_another_kits_result_is_refused(outbox, kit, region):
     add_next(outbox, kit)
-    signed, images, _ = signed_next(outbox, kit, seq=1)  # a second version of seq 1
-    with pytest.raises(ChainError, match="next_chain"):
-        outbox.add(signed, images)
-    signed, images, _ = signed_next(outbox, kit, seq=3)  # a gap
-    with pytest.raises(ChainError):
-        outbox.add(signed, images)
-    assert [e.seq for e in outbox.documents()] == [1]
+    other = region.kit("31.71.01.1001.002")
+    with pytest.raises(ChainError, match="its own outbox"):
+        add_next(outbox, other)
     assert outbox.next_chain().seq == 2
 
 
-def test_a_wrong_prev_hash_is_refused(outbox, kit):
-    add_next(outbox, kit)
-    signed, images, _ = signed_next(outbox, kit, prev_sha256=GENESIS)
-    with pytest.raises(ChainError):
-        outbox.add(signed, images)
-
-
-def test_adding_the_same_document_again_changes_nothing(outbox, kit):
-    signed, images, _ = signed_next(outbox, kit)
-    first = outbox.add(signed, images)
-    again = outbox.add(signed, images)
-    assert again == first
-    assert len(outbox.documents()) == 1 and outbox.next_chain().seq == 2
-
-
-def test_another_kits_document_is_refused(outbox, kit, region):
-    add_next(outbox, kit)
-    other = region.kit("31.71.01.1001.002")
-    signed, images, _ = signed_next(outbox, other)
-    with pytest.raises(ChainError, match="its own outbox"):
-        outbox.add(signed, images)
-
-
-def test_a_broken_signature_is_refused(outbox, kit):
-    signed, images, _ = signed_next(outbox, kit)
-    bundle = json.loads(signed)
-    sig = bundle["envelope"]["signatures"][0]
-    sig["sig"] = ("A" if sig["sig"][0] != "A" else "B") + sig["sig"][1:]
+def test_a_result_that_is_not_a_document_is_refused_and_nothing_moves(outbox, kit):
+    with pytest.raises(InvalidDocumentError, match="refusing to seal"):
+        add_next(outbox, kit, fields={"IV.1": -1})
     with pytest.raises(InvalidDocumentError):
-        outbox.add(json.dumps(bundle).encode(), images)
-    with pytest.raises(InvalidDocumentError):
-        outbox.add(b"not json", images)
-    assert outbox.documents() == []
-
-
-def test_images_must_be_exactly_the_signed_pages(outbox, kit):
-    signed, images, _ = signed_next(outbox, kit)
-    with pytest.raises(InvalidDocumentError, match=r"missing pages \[2\]"):
-        outbox.add(signed, images[:1])
-    with pytest.raises(InvalidDocumentError, match="does not name"):
-        outbox.add(signed, [*images, b"another photo"])
-    assert outbox.next_chain().seq == 1
+        add_next(outbox, kit, images={})  # a result names at least one page
+    assert outbox.documents() == [] and outbox.next_chain() == ChainHead(1, GENESIS)
 
 
 # -- delivery -------------------------------------------------------------------------------
@@ -241,14 +210,15 @@ def test_images_travel_only_after_the_hub_accepted_their_numbers(outbox, kit):
 
 
 def test_an_image_shared_by_two_versions_is_stored_and_sent_once(outbox, kit):
-    photo = [b"the same photo" * 100]
+    photo = {1: b"the same photo" * 100}
     first = add_next(outbox, kit, images=photo)
-    second = add_next(outbox, kit, images=photo, captured_at="2024-02-14T19:30:00Z")
+    later = dt.datetime(2024, 2, 14, 19, 30, tzinfo=dt.UTC)
+    second = add_next(outbox, kit, images=photo, captured_at=later)
     for entry in (first, second):
         outbox.mark_sent(entry.seq)
         outbox.acknowledge(entry.sha256, accepted=True)
     owed = outbox.pending_images(limit=10)
-    assert [(i.seq, i.data) for i in owed] == [(1, photo[0])]
+    assert [(i.seq, i.data) for i in owed] == [(1, photo[1])]
 
 
 def test_stats_for_the_heartbeat(outbox, kit, clock):
@@ -415,13 +385,12 @@ def test_a_second_process_holding_the_lock_makes_us_wait_not_fail(tmp_path, kit)
 def test_a_lock_held_past_the_timeout_is_reported_and_nothing_is_half_written(tmp_path, kit):
     path = tmp_path / "o.sqlite3"
     with Outbox.open(path, busy_timeout=0.2) as outbox:
-        signed, images, _ = signed_next(outbox, kit)
         holder = hold_lock(path, 0.8)
         with pytest.raises(OutboxBusyError, match="locked by another process"):
-            outbox.add(signed, images)
+            add_next(outbox, kit)
         assert holder.wait(timeout=10) == 0
         assert outbox.next_chain().seq == 1
-        assert outbox.add(signed, images).seq == 1  # and the retry goes through
+        assert add_next(outbox, kit).seq == 1  # and the retry goes through
 
 
 def test_two_processes_adding_at_once_keep_one_chain(tmp_path, kit):

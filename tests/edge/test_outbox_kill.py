@@ -1,7 +1,7 @@
 """Power loss at any moment: SIGKILL a kit process at random points and check the outbox.
 
-A worker (tests/edge/outbox_child.py) signs real documents with an enrolled kit's key, adds
-them to the outbox and moves some through sent and acknowledged, printing each commit after
+A worker (tests/edge/outbox_child.py) seals real documents with an enrolled kit's key into
+the outbox and moves some through sent and acknowledged, printing each commit after
 it returns. The test kills it at a random moment, reopens the outbox and checks everything
 the kit promises, then starts the next worker on the same file. SIGKILL leaves the OS page
 cache intact, so this proves SQLite's transaction and recovery logic under our use of it;
@@ -179,7 +179,7 @@ def test_random_sigkill_loses_nothing(region, tmp_path):
         for run in range(RUNS):
             pid, early = zygote.start(run)
             # A fifth of the kills land while the outbox opens (migration, WAL recovery,
-            # integrity check); the rest anywhere in the sign/add/bookkeeping loop.
+            # integrity check); the rest anywhere in the decide/seal/bookkeeping loop.
             delay = rng.uniform(0, 0.03) if run % 5 == 0 else rng.uniform(0.03, 0.35)
             time.sleep(delay)
             os.kill(pid, signal.SIGKILL)
@@ -195,7 +195,7 @@ def test_random_sigkill_loses_nothing(region, tmp_path):
         zygote.stop()
     total = check_outbox(db, seen)
     print(f"\n{RUNS} kills, {total} documents, kill phases: {dict(sorted(phases.items()))}")
-    # A kill after add's COMMIT but before "committed" was printed leaves a document the
-    # worker never reported: at most one per kill that landed in the add phase.
-    assert len(seen.committed) <= total <= len(seen.committed) + phases["add"]
-    assert phases["add"] >= 3, "too few kills landed during an add to prove anything"
+    # A kill after seal's COMMIT but before "committed" was printed leaves a document the
+    # worker never reported: at most one per kill that landed in the seal phase.
+    assert len(seen.committed) <= total <= len(seen.committed) + phases["seal"]
+    assert phases["seal"] >= 3, "too few kills landed during a seal to prove anything"

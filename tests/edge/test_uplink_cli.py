@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -11,8 +10,7 @@ from click.testing import CliRunner
 from edge.outbox import Outbox
 from firmware.cli import main
 from protocol.kitconfig import dump_kit_config, parse_kit_config
-from protocol.result import sign_result
-from tests.conftest import kit_key, make_document
+from tests.conftest import seal_next
 
 TPS = "31.71.01.1001.001"
 
@@ -33,11 +31,8 @@ def kit_dir(region, tmp_path):
     (directory / "kit.toml").write_bytes(dump_kit_config(config))
     with Outbox.open(directory / "state" / "outbox.sqlite3") as outbox:
         for _ in range(3):
-            head = outbox.next_chain()
-            image = f"page of seq {head.seq}".encode()
-            pages = [{"page": 2, "sha256": hashlib.sha256(image).hexdigest()}]
-            doc = make_document(kit, seq=head.seq, prev_sha256=head.prev_sha256, pages=pages)
-            outbox.add(sign_result(doc, kit_key(kit), kit.certificate), [image])
+            seq = outbox.next_chain().seq
+            seal_next(outbox, kit, {2: f"page of seq {seq}".encode()})
         outbox.mark_sent(1)
         outbox.acknowledge(outbox.get(1).sha256, accepted=True)
         outbox.mark_failed(2, "broker refused the publish: Not authorized (135)")

@@ -17,10 +17,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from edge.outbox import Outbox
 from edge.uplink import Backoff, EventKind, Uplink, UplinkSettings, settings_from_config
 from protocol.kitconfig import parse_kit_config
-from protocol.result import sign_result
 from provisioning import authority as ca
 from provisioning.enrol import EnrolledKit
-from tests.conftest import kit_key, make_document
+from tests.conftest import seal_next
 
 TPS = "31.71.01.1001.001"
 
@@ -195,8 +194,7 @@ def test_result_pubacked_but_never_acknowledged_is_asked_again_soon_then_less_of
     settings = dataclasses.replace(settings, poll_s=1.0)
     uplink, clients = make_uplink(settings, tmp_path, 0, clock, events)
     assert (settings.resend_initial_s, settings.resend_s) == (60.0, 600.0)  # the defaults
-    signed = sign_result(make_document(kit), kit_key(kit), kit.certificate)
-    uplink.outbox.add(signed, [b"p2"])
+    seal_next(uplink.outbox, kit, {2: b"p2"})
     result_topic = f"tps/v1/{kit.kit_id}/result"
     sent_at: list[float] = []
     while clock.now < 1000 + 3600:

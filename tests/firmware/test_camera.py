@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import ClassVar
 
 import cv2
@@ -26,6 +27,8 @@ BASE = {
     "broker": {"host": "hub"},
     "forms": {"ids": ["ppwp-plano"]},
 }
+
+DIGITS = Path(__file__).parents[1] / "fixtures" / "digits" / "heldout-300"
 
 
 def png(path, value: int) -> None:
@@ -55,13 +58,25 @@ def test_config_chooses_the_backend(tmp_path):
     png(tmp_path / "p.png", 5)
     files = parse_kit_config({**BASE, "camera": {"backend": "files", "files": ["p.png"]}})
     assert isinstance(open_camera(files, tmp_path), FileCamera)
-    synth = parse_kit_config({**BASE, "camera": {"backend": "synth", "seed": 3}})
+    synth = parse_kit_config({**BASE, "camera": {"backend": "synth", "digits": str(DIGITS)}})
     camera = open_camera(synth, tmp_path)
     assert (type(camera).__name__, camera.tps, camera.election) == (
         "SynthCamera",
         "31.71.01.1001.001",
         "pemilu-2024",
     )
+    with pytest.raises(CameraError, match="needs \\[camera\\] digits"):
+        open_camera(parse_kit_config({**BASE, "camera": {"backend": "synth"}}), tmp_path)
+
+
+def test_the_synth_camera_serves_a_synthesized_form_page_by_page(tmp_path):
+    synth = parse_kit_config(
+        {**BASE, "camera": {"backend": "synth", "digits": str(DIGITS), "seed": 3}}
+    )
+    camera = open_camera(synth, tmp_path)
+    first = camera.capture()
+    assert first.frame.ndim == 2 and first.data[:2] == b"\xff\xd8"  # a JPEG, read grey
+    assert camera.truth["V.C"] == camera.truth["V.A"] + camera.truth["V.B"]
 
 
 def test_picamera2_is_the_default_and_its_absence_is_a_clear_error(monkeypatch, tmp_path):

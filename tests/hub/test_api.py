@@ -25,6 +25,7 @@ from hub.recap import record_status
 from hub.recap.levels import regions_of
 from hub.store import Database, ResultStore, utc_text
 from protocol import certs, proofs, result
+from protocol.status import KitStatus
 from tests.hub import test_store_support as store_support
 from tests.hub.test_api_support import (
     ELECTION,
@@ -774,8 +775,9 @@ def test_kits_anomalies_and_read_only_stores_on_either_database(backend):
     """The paging SQL and the read-only setting, on SQLite and on PostgreSQL."""
     now = utcnow()
     store = backend.open_store()
-    record_status(store.db, "kit-x", utc_text(now), {"state": "offline"})
-    record_status(store.db, "kit-y", utc_text(now - dt.timedelta(hours=2)), {"state": "online"})
+    said = {k: KitStatus(kit=k, state=s, software="0.1.0", model="m") for k, s in _SAID}
+    record_status(store.db, "kit-x", utc_text(now), said["kit-x"])
+    record_status(store.db, "kit-y", utc_text(now - dt.timedelta(hours=2)), said["kit-y"])
     store.add_anomaly("rule-broken", "real", utc_text(now), election=ELECTION, tps=TPS_A)
     store.add_anomaly("rule-broken", "training", utc_text(now), election=TRAINING, tps=TPS_A)
     store.close()
@@ -814,3 +816,6 @@ def anomaly_details(on: store_support.Backend) -> list[str]:
         return [str(r[0]) for r in store.db.all("SELECT detail FROM anomalies ORDER BY id")]
     finally:
         store.close()
+
+
+_SAID = (("kit-x", "offline"), ("kit-y", "online"))

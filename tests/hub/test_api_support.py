@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from hub.ingest import AckSigner, Limits
+from hub.config import SizeLimits
+from hub.ingest import AckSigner
 from hub.recap import recap_hook, record_status
 from hub.store import ResultStore, utc_text
 from hub.trust import RegistryKit, load_trust
@@ -36,6 +37,7 @@ from protocol import keys
 from protocol.forms.loader import load_template
 from protocol.idx import load_digits
 from protocol.receipt import Receipt
+from protocol.status import KitStatus, QueueStatus
 from provisioning import authority as ca
 from provisioning import enrol, services
 from provisioning.registry import registry_bytes
@@ -132,7 +134,7 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     store = ResultStore.open(hub.url, now=utcnow())
     # A kit's photo of a plano sheet is a megabyte or two: the hub's default limit, not the
     # 1 MB of the store tests.
-    limits = Limits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
+    limits = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
     ingestor = setup.ingestor(store, trust, hooks=[recap_hook], limits=limits)
     when = now or utcnow()
 
@@ -180,16 +182,16 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     send("t1", trainee, form(6))
 
     stamp = utc_text(when)
-    queue = {"pending_documents": 0, "unsent_documents": 0, "pending_images": 1, "last_seq": 1}
-    record_status(
-        store.db,
-        kit[TPS_B].kit_id,
-        stamp,
-        {"state": "online", "software": "0.1.0", "model": "m", "queue": queue},
+    queue = QueueStatus(
+        pending_documents=0, unsent_documents=0, pending_images=1, pending_bytes=0, last_seq=1
     )
-    record_status(
-        store.db, kit[TPS_C].kit_id, stamp, {"state": "offline", "reason": "connection lost"}
+    b, c = kit[TPS_B].kit_id, kit[TPS_C].kit_id
+    online = KitStatus(kit=b, state="online", software="0.1.0", model="m", queue=queue)
+    record_status(store.db, b, stamp, online)
+    offline = KitStatus(
+        kit=c, state="offline", reason="connection lost", software="0.1.0", model="m"
     )
+    record_status(store.db, c, stamp, offline)
     store.close()
     return hub
 

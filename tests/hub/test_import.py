@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from hub.errors import ExportFormatError
 from hub.store import ResultStore
 from hub.usbimport import read_export
 from protocol import ack as acks
-from protocol.result import sign_result
 from provisioning import authority as ca
-from tests.conftest import kit_key, make_document
+from tests.conftest import seal_next
 from tests.hub import test_store_support as support
 from tests.hub.test_store_support import LOG_ID, utcnow
 
@@ -37,14 +35,8 @@ def stick(hub_setup, tmp_path) -> Path:
     kit = hub_setup.region.kit(TPS)
     with Outbox.open(tmp_path / "outbox.sqlite3") as outbox:
         for _ in range(3):
-            head = outbox.next_chain()
-            images = _pages(head.seq)
-            pages = [
-                {"page": i + 1, "sha256": hashlib.sha256(d).hexdigest()}
-                for i, d in enumerate(images)
-            ]
-            document = make_document(kit, seq=head.seq, prev_sha256=head.prev_sha256, pages=pages)
-            outbox.add(sign_result(document, kit_key(kit), kit.certificate), images)
+            images = _pages(outbox.next_chain().seq)
+            seal_next(outbox, kit, dict(enumerate(images, start=1)))
         outbox.export(tmp_path / "usb")
     return tmp_path / "usb"
 

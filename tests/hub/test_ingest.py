@@ -12,7 +12,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.store import CurrentChange
 from hub.translog import TransparencyLog
 from protocol import ack as acks
@@ -176,7 +176,7 @@ def test_same_document_twice_is_stored_once_with_the_same_ack(hub_setup, kits, i
     assert TransparencyLog(store.log_storage(LOG_ID)).size == 1
     # In one batch too (the broker redelivering while the first copy is in hand).
     other = signed(kit, seq=2, prev_sha256=document_sha(data))
-    outcomes = ingestor.ingest_many([Message("result", kit.kit_id, other)] * 2, utcnow())
+    outcomes = ingestor.ingest_many([Inbound("result", kit.kit_id, other)] * 2, utcnow())
     assert [o.status for o in outcomes] == ["accepted", "duplicate"]
     assert outcomes[0].ack == outcomes[1].ack
     assert TransparencyLog(store.log_storage(LOG_ID)).size == 2
@@ -292,10 +292,10 @@ def test_batch_signs_one_head_and_every_ack_proves(hub_setup, kits, ingestor, st
     kit_a, kit_b = kits
     a1, b1 = signed(kit_a), signed(kit_b)
     messages = [
-        Message("result", kit_a.kit_id, a1),
-        Message("result", kit_b.kit_id, b"garbage"),
-        Message("result", kit_b.kit_id, b1),
-        Message("image", kit_a.kit_id, b"p2", P2),  # its document is earlier in the batch
+        Inbound("result", kit_a.kit_id, a1),
+        Inbound("result", kit_b.kit_id, b"garbage"),
+        Inbound("result", kit_b.kit_id, b1),
+        Inbound("image", kit_a.kit_id, b"p2", P2),  # its document is earlier in the batch
     ]
     outcomes = ingestor.ingest_many(messages, utcnow())
     assert [o.status for o in outcomes] == ["accepted", "rejected", "accepted", "accepted"]
@@ -351,7 +351,7 @@ def _evidence() -> dict[str, dict[str, object]]:
 
 
 def test_outcome_is_a_plain_value():
-    assert dataclasses.is_dataclass(Message)
+    assert dataclasses.is_dataclass(Inbound)
 
 
 def test_two_workers_share_one_database_without_forking_the_log(backend, hub_setup, kits):

@@ -8,9 +8,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.store import CurrentChange, ResultStore
-from hub.store.results import NewDocument
+from hub.store.documents import StoredDocument
 from provisioning import authority as ca
 from tests.hub import test_store_support as support
 from tests.hub.test_recap import full_form
@@ -62,7 +62,7 @@ def test_a_batch_stores_what_one_by_one_stores(hub_setup, store, tmp_path):
         changes: list[CurrentChange] = []
         ingestor = hub_setup.ingestor(target, trust, hooks=[lambda _s, ch: changes.append(ch)])
         for messages in batches:
-            ingestor.ingest_many([Message("result", k.kit_id, d) for k, _, d in messages], now)
+            ingestor.ingest_many([Inbound("result", k.kit_id, d) for k, _, d in messages], now)
         return _recorded(target, changes)
 
     one_by_one = ResultStore.open(str(tmp_path / "one-by-one.sqlite3"), now=now)
@@ -99,7 +99,7 @@ def test_a_batch_runs_as_many_statements_for_six_results_as_for_two(hub_setup, s
     def statements(batch: list[Any]) -> list[str]:
         run.clear()
         outcomes = ingestor.ingest_many(
-            [Message("result", k.kit_id, signed(k)) for k in batch], now
+            [Inbound("result", k.kit_id, signed(k)) for k in batch], now
         )
         assert {o.status for o in outcomes} == {"accepted"}
         return list(run)
@@ -109,12 +109,13 @@ def test_a_batch_runs_as_many_statements_for_six_results_as_for_two(hub_setup, s
     assert len(two) <= 12, two  # none of them per document
 
 
-def _document(n: int, kit: str = "kit-uji", seq: int | None = None) -> NewDocument:
-    sha = hashlib.sha256(b"%d" % n).hexdigest()
-    return NewDocument(
+def _document(document_id: int, kit: str = "kit-uji", seq: int | None = None) -> StoredDocument:
+    sha = hashlib.sha256(b"%d" % document_id).hexdigest()
+    return StoredDocument(
+        id=document_id,
         document_sha256=sha,
         kit=kit,
-        seq=n if seq is None else seq,
+        seq=document_id if seq is None else seq,
         election="pemilu-uji",
         is_training=False,
         tps=f"tps-{kit}",
@@ -127,21 +128,27 @@ def _document(n: int, kit: str = "kit-uji", seq: int | None = None) -> NewDocume
         cert_serial="1",
         chain_status="ok",
         log_name="log",
-        log_index=n,
+        log_index=document_id,
         ack=b"ack",
         source="test",
         received_at=_WHEN,
-        pages=((1, sha),),
     )
 
 
-def test_reserved_document_ids_are_those_the_database_would_give(store):
+def _store(store: ResultStore, make: Callable[[int], StoredDocument], count: int) -> list[int]:
+    """Store ``count`` documents as ingest does: ids reserved, then one insert for all."""
     with store.db.transaction():
-        ids = store.next_document_ids(2)
-        store.insert_documents([(ids[0], _document(1)), (ids[1], _document(2))])
-    assert ids == [1, 2]
-    assert store.insert_document(_document(3)) == 3
+        ids = store.next_document_ids(count)
+        docs = [make(i) for i in ids]
+        store.insert_documents(docs, [(d.id, 1, d.document_sha256) for d in docs])
+    return ids
+
+
+def test_reserved_document_ids_are_those_the_database_would_give(store):
+    assert _store(store, _document, 2) == [1, 2]
+    assert _store(store, _document, 1) == [3]
     assert [store.document(i).seq for i in (1, 2, 3)] == [1, 2, 3]
+    assert store.document(2) == _document(2)  # the row type reads back what it wrote
     # The column's own numbering went past them too (on PostgreSQL, its sequence).
     row = store.db.one(
         "INSERT INTO documents (document_sha256, kit, seq, election, is_training, tps, form, "
@@ -154,22 +161,29 @@ def test_reserved_document_ids_are_those_the_database_would_give(store):
     assert row is not None and row[0] == 4
 
 
-def test_batch_reads_match_the_per_document_reads_past_one_query(store):
+def test_batch_reads_past_one_query_find_what_is_stored(store):
     """More places and TPSs than one query's parameters hold (on both databases)."""
     # 400 kits, each with seqs 1, 2 and 4 stored: seq 3 is missing, its place reads 2 and 4.
-    docs = [_document(n, f"kit-{n // 3:03d}", (1, 2, 4)[n % 3]) for n in range(1200)]
+    seqs = (1, 2, 4)
+    ids = _store(store, lambda i: _document(i, f"kit-{(i - 1) // 3:03d}", seqs[(i - 1) % 3]), 1200)
     with store.db.transaction():
-        ids = store.next_document_ids(len(docs))
-        store.insert_documents(list(zip(ids, docs, strict=True)))
-        for document_id, doc in zip(ids, docs, strict=True):
-            store.advance_current(document_id, doc, _WHEN)
+        versions = store.current_versions(
+            ("pemilu-uji", f"tps-kit-{k:03d}", "C1") for k in range(400)
+        )
+        for document_id in ids:
+            versions.advance(store.document(document_id), {}, _WHEN)
+        store.write_current(versions)
     places = [(f"kit-{k:03d}", seq) for k in range(400) for seq in (1, 3, 5)]
     chains = store.batch_chains(places)
-    assert all(chains.neighbours(*p) == store.chain_neighbours(*p) for p in places)
-    versions = store.current_versions(docs[::3])  # one per kit: 400 TPSs
-    rescan = _document(5000, "kit-000", 9)
+    for kit, seq in places:
+        found = [(r.seq, r.id) for r in chains.neighbours(kit, seq)]
+        first = int(kit.removeprefix("kit-")) * 3 + 1  # the id of the kit's seq 1
+        stored = {1: first, 2: first + 1, 4: first + 2}
+        assert found == [(s, stored[s]) for s in (seq - 1, seq, seq + 1) if s in stored]
+    versions = store.current_versions(("pemilu-uji", f"tps-kit-{k:03d}", "C1") for k in range(400))
+    (rescan_id,) = _store(store, lambda i: _document(i, "kit-000", 9), 1)
     with store.db.transaction():
-        moved = versions.advance(store.insert_document(rescan), rescan, _WHEN)
-        versions.write()
+        moved = versions.advance(store.document(rescan_id), {}, _WHEN)
+        store.write_current(versions)
     assert moved is not None and moved.previous_document_id == ids[2]  # kit-000's seq 4
     assert store.version_count("pemilu-uji", "tps-kit-000", "C1") == 4

@@ -16,11 +16,12 @@ import pytest
 
 from hub.config import parse_hub_config
 from hub.errors import ConfigError
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.recap import RecapHook, RecapReader, rebuild
 from hub.store import ResultStore
 from hub.translog import TransparencyLog
 from protocol import ack as acks
+from protocol.utctime import format_utc
 from provisioning import authority as ca
 from tests.hub import test_store_support as support
 from tests.hub.test_recap import ELECTION, FORM, full_form, recap_rows, reference
@@ -31,7 +32,7 @@ backend, store, hub_setup = support.backend, support.store, support.hub_setup
 TPS = ("31.71.01.1001.001", "31.71.01.1001.002", "31.71.01.1002.001", "31.71.02.2001.001")
 
 
-def _batch(kits) -> list[Message]:
+def _batch(kits) -> list[Inbound]:
     """Every kind of message a batch can hold: chains, a rescan, a repeat within the batch,
     another kit's document on a topic, garbage, a tampered signature and an image."""
     a, b, c = kits
@@ -42,15 +43,15 @@ def _batch(kits) -> list[Message]:
     tampered = json.loads(b1)
     tampered["envelope"]["signatures"][0]["sig"] = "A" * 86 + "=="
     return [
-        Message("result", a.kit_id, a1),
-        Message("result", a.kit_id, a2),
-        Message("result", b.kit_id, b1),
-        Message("result", b.kit_id, b1),
-        Message("result", c.kit_id, c2),
-        Message("result", a.kit_id, b1),
-        Message("result", c.kit_id, b"\xff not json"),
-        Message("result", b.kit_id, json.dumps(tampered).encode()),
-        Message("image", a.kit_id, b"p2", hashlib.sha256(b"p2").hexdigest()),
+        Inbound("result", a.kit_id, a1),
+        Inbound("result", a.kit_id, a2),
+        Inbound("result", b.kit_id, b1),
+        Inbound("result", b.kit_id, b1),
+        Inbound("result", c.kit_id, c2),
+        Inbound("result", a.kit_id, b1),
+        Inbound("result", c.kit_id, b"\xff not json"),
+        Inbound("result", b.kit_id, json.dumps(tampered).encode()),
+        Inbound("image", a.kit_id, b"p2", hashlib.sha256(b"p2").hexdigest()),
     ]
 
 
@@ -110,13 +111,13 @@ def test_a_fresh_crl_reaches_the_pool(hub_setup, store):
     kit, other = hub_setup.region.kit(TPS[0]), hub_setup.region.kit(TPS[1])
     ingestor = hub_setup.ingestor(store, workers=2)
     try:
-        first = [Message("result", kit.kit_id, signed(kit, seq=s)) for s in (1, 2)]
-        first += [Message("result", other.kit_id, signed(other, seq=s)) for s in (1, 2)]
+        first = [Inbound("result", kit.kit_id, signed(kit, seq=s)) for s in (1, 2)]
+        first += [Inbound("result", other.kit_id, signed(other, seq=s)) for s in (1, 2)]
         assert {o.status for o in ingestor.ingest_many(first, utcnow())} == {"accepted"}
         ca.revoke(hub_setup.region.authority, kit.kit_id)
         ingestor.trust = hub_setup.trust()  # what a hub restarted with the new CRL holds
-        later = [Message("result", kit.kit_id, signed(kit, seq=s)) for s in (3, 4)]
-        later += [Message("result", other.kit_id, signed(other, seq=s)) for s in (3, 4)]
+        later = [Inbound("result", kit.kit_id, signed(kit, seq=s)) for s in (3, 4)]
+        later += [Inbound("result", other.kit_id, signed(other, seq=s)) for s in (3, 4)]
         outcomes = ingestor.ingest_many(later, utcnow())
     finally:
         ingestor.close()
@@ -132,13 +133,13 @@ def test_a_killed_judging_process_does_not_stop_ingest(hub_setup, store):
     kits = [hub_setup.region.kit(t) for t in TPS]
     ingestor = hub_setup.ingestor(store, workers=2)
     try:
-        first = [Message("result", k.kit_id, signed(k)) for k in kits]
+        first = [Inbound("result", k.kit_id, signed(k)) for k in kits]
         assert {o.status for o in ingestor.ingest_many(first, utcnow())} == {"accepted"}
         os.kill(ingestor.judging_pids()[0], signal.SIGKILL)  # the OOM killer, say
-        later = [Message("result", k.kit_id, signed(k, seq=2)) for k in kits]
+        later = [Inbound("result", k.kit_id, signed(k, seq=2)) for k in kits]
         outcomes = ingestor.ingest_many(later, utcnow())
         assert [o.status for o in outcomes] == ["accepted"] * len(TPS)
-        again = [Message("result", k.kit_id, signed(k, seq=3)) for k in kits]
+        again = [Inbound("result", k.kit_id, signed(k, seq=3)) for k in kits]
         assert {o.status for o in ingestor.ingest_many(again, utcnow())} == {"accepted"}
         assert ingestor.judging_pids(), "a fresh pool took over"
     finally:
@@ -165,7 +166,7 @@ def test_fast_accepted_ack_is_protocols_ack_byte_for_byte(hub_setup):
         seq=7,
         document_sha256="ab" * 32,
         verdict="accepted",
-        at=acks.utc(now),
+        at=format_utc(now),
         log_index=1234,
         inclusion_proof=[h.hex() for h in fields["proof"]],
         tree_head=base64.b64encode(fields["tree_head"]).decode("ascii"),
@@ -179,9 +180,9 @@ def test_batched_recap_equals_the_sum_from_scratch(hub_setup, store):
     kits = [hub_setup.region.kit(t) for t in TPS]
     ingestor = hub_setup.ingestor(store, hooks=[RecapHook()])
     firsts = [signed(k, **full_form(10 + n)) for n, k in enumerate(kits)]
-    batch = [Message("result", k.kit_id, d) for k, d in zip(kits, firsts, strict=True)]
+    batch = [Inbound("result", k.kit_id, d) for k, d in zip(kits, firsts, strict=True)]
     rescan = signed(kits[0], seq=2, prev_sha256=document_sha(firsts[0]), **full_form(20))
-    batch.append(Message("result", kits[0].kit_id, rescan))
+    batch.append(Inbound("result", kits[0].kit_id, rescan))
     assert {o.status for o in ingestor.ingest_many(batch, utcnow())} == {"accepted"}
     assert recap_rows(store, ELECTION, FORM) == reference(store, ELECTION, FORM)
 
@@ -193,7 +194,7 @@ def test_batched_recap_equals_the_sum_from_scratch(hub_setup, store):
         signed(kits[1], seq=2, prev_sha256=document_sha(firsts[1]), **full_form(22)),
     ]
     outcomes = ingestor.ingest_many(
-        [Message("result", kits[n].kit_id, d) for n, d in enumerate(later)], utcnow()
+        [Inbound("result", kits[n].kit_id, d) for n, d in enumerate(later)], utcnow()
     )
     assert {o.status for o in outcomes} == {"accepted"}
     incremental = recap_rows(store, ELECTION, FORM)
@@ -213,11 +214,11 @@ def test_a_failed_batch_leaves_no_recap_behind(hub_setup, store):
 
     failing = hub_setup.ingestor(store, hooks=[hook, refuse])
     with pytest.raises(RuntimeError):
-        failing.ingest_many([Message("result", kit.kit_id, signed(kit, **full_form(1)))], utcnow())
+        failing.ingest_many([Inbound("result", kit.kit_id, signed(kit, **full_form(1)))], utcnow())
     assert store.counts()["documents"] == 0
     working = hub_setup.ingestor(store, hooks=[hook])
     data = signed(kit, **full_form(2))
-    assert working.ingest_many([Message("result", kit.kit_id, data)], utcnow())[0].current
+    assert working.ingest_many([Inbound("result", kit.kit_id, data)], utcnow())[0].current
     assert recap_rows(store, ELECTION, FORM) == reference(store, ELECTION, FORM)
 
 
@@ -253,7 +254,7 @@ def test_a_chain_read_once_per_batch_sees_the_batch_before_it(hub_setup, store, 
     expected = [reference.ingest_result(data, kit.kit_id, now) for data in in_order]
     arrival = [gap, after, fork, v1, reused]  # the batch stores them in chain order
     batched = hub_setup.ingestor(store).ingest_many(
-        [Message("result", kit.kit_id, data) for data in arrival], now
+        [Inbound("result", kit.kit_id, data) for data in arrival], now
     )
     got = {o.document_sha256: o.anomalies for o in batched}
     assert [got[o.document_sha256] for o in expected] == [o.anomalies for o in expected]

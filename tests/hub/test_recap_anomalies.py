@@ -14,6 +14,7 @@ from hub.store import utc_text
 from hub.trust import RegistryKit
 from protocol.forms.loader import load_template
 from protocol.forms.rules import evaluate
+from protocol.status import KitStatus
 from tests.hub import test_store_support as support
 from tests.hub.test_recap import ELECTION, FORM, TPS, TRAINING, full_form
 from tests.hub.test_store_support import document_sha, signed, utcnow
@@ -142,7 +143,7 @@ def test_silent_kits(hub_setup, ingestor, store):
         silent_kits(store.db, now, dt.timedelta(hours=3), registry=registry)[0].kit == never.kit_id
     )
     # A status heartbeat (the worker, later) is a sign of life too.
-    record_status(store.db, quiet.kit_id, utc_text(now), {"state": "online"})
+    record_status(store.db, quiet.kit_id, utc_text(now), _status(quiet.kit_id, "online"))
     silent = silent_kits(store.db, now, dt.timedelta(hours=1), registry=registry)
     assert [s.kit for s in silent] == [never.kit_id]
     assert silent_kits(store.db, now, dt.timedelta(hours=1), election="latihan-x") == []
@@ -186,7 +187,9 @@ def test_training_debrief(hub_setup, ingestor, store):
     assert (got.scans, got.rescans, got.doubts, got.entered, got.corrections) == (2, 1, 3, 2, 1)
     assert got.paper_mistakes is None  # not in signed results; the kit has not reported it
     assert (lines[idle.kit_id].scans, lines[idle.kit_id].tps) == (0, TPS[1])
-    record_status(store.db, trainee.kit_id, utc_text(utcnow()), {"paper_mistakes": 3})
+    record_status(
+        store.db, trainee.kit_id, utc_text(utcnow()), _status(trainee.kit_id, paper_mistakes=3)
+    )
     assert debrief(store.db, TRAINING)[0].paper_mistakes == 3
     with pytest.raises(RecapError, match="real election"):
         debrief(store.db, ELECTION)
@@ -201,3 +204,7 @@ def test_cached_rule_check_agrees_with_evaluate():
             field = sorted(values)[int(rng.integers(len(values)))]
             values[field] += int(rng.integers(1, 400))
         assert broken_rules(FORM, values) == evaluate(template, values).violations
+
+
+def _status(kit: str, state: str = "online", **counters: int) -> KitStatus:
+    return KitStatus(kit=kit, state=state, software="0.1.0", model="m", **counters)

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from hub.ingest import AckSigner, Ingestor, Limits
+from hub.config import SizeLimits
+from hub.ingest import AckSigner, Ingestor
 from hub.store import ResultStore
 from hub.trust import Trust
 from protocol import keys
@@ -28,7 +29,7 @@ from tests.conftest import Region, kit_key, make_document
 
 HUB_ID = "hub-uji"
 LOG_ID = "log-uji"
-LIMITS = Limits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
+LIMITS = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
 
 
 def utcnow() -> dt.datetime:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hub.ingest import Message
+from hub.ingest import Inbound
 from hub.translog.proofs import (
     ProofRequestError,
     consistency_document,
@@ -39,7 +39,7 @@ def chain(kit, count: int, first_seq: int = 1, prev: str | None = None) -> list[
 
 def ingest(ingestor, kit, results: list[bytes]) -> None:
     """One batch: one transaction and one signed tree head per log."""
-    outcomes = ingestor.ingest_many([Message("result", kit.kit_id, r) for r in results], utcnow())
+    outcomes = ingestor.ingest_many([Inbound("result", kit.kit_id, r) for r in results], utcnow())
     assert [o.status for o in outcomes] == ["accepted"] * len(results)
 
 

@@ -21,10 +21,11 @@ from hub.recap import silent_kits
 from hub.recap.seen import latest_status
 from hub.store import ResultStore
 from hub.trust import Trust
-from hub.worker import TlsFiles, Worker, parse_topic, wait_until
+from hub.worker import TlsFiles, Worker, wait_until
 from protocol import ack as acks
 from protocol import certs, keys
 from protocol.result import sign_result
+from protocol.topics import KitTopic, KitTopics, parse_kit_topic
 from provisioning import authority as ca
 from provisioning import enrol
 from tests.conftest import make_document
@@ -72,11 +73,15 @@ def site_ca(site):
 
 
 def test_parse_topic():
-    assert parse_topic("tps/v1/kit-a1/result") == ("result", "kit-a1", None)
-    assert parse_topic("tps/v1/kit-a1/image/ab") == ("image", "kit-a1", "ab")
-    assert parse_topic("tps/v1/kit-a1/status") == ("status", "kit-a1", None)
-    assert parse_topic("tps/v1/kit-a1/other") is None
-    assert parse_topic("hub/v1/kit-a1/ack") is None
+    assert parse_kit_topic("tps/v1/kit-a1/result") == KitTopic("result", "kit-a1")
+    assert parse_kit_topic("tps/v1/kit-a1/image/ab") == KitTopic("image", "kit-a1", "ab")
+    assert parse_kit_topic("tps/v1/kit-a1/status") == KitTopic("status", "kit-a1")
+    assert parse_kit_topic("tps/v1/kit-a1/other") is None
+    assert parse_kit_topic("hub/v1/kit-a1/ack") is None
+    # What the kit publishes on is what the hub reads.
+    topics = KitTopics("kit-a1")
+    assert parse_kit_topic(topics.result) == KitTopic("result", "kit-a1")
+    assert parse_kit_topic(topics.image("ab")) == KitTopic("image", "kit-a1", "ab")
 
 
 def test_kit_publishes_worker_stores_and_acks(mosquitto_broker, mqtt_connect, tmp_path):
@@ -135,21 +140,21 @@ def test_kit_status_heartbeats_say_which_kits_are_online(mosquitto_broker, mqtt_
         stats = OutboxStats(3, 1, 0, 0, None, 0, 4096)
         online = status.online(kit_id.name, versions, stats, 10**9, time.time())
         topic = f"tps/v1/{kit_id.name}/status"
-        assert kit.wait_puback(kit.publish(topic, status.encode(online))).value == 0
+        assert kit.wait_puback(kit.publish(topic, online.encode())).value == 0
         seen = lambda: latest_status(store.db, kit_id.name)  # noqa: E731
-        assert wait_until(lambda: (seen() or {}).get("state") == "online", 10)
-        assert seen()["queue"]["pending_documents"] == 1
+        assert wait_until(lambda: getattr(seen(), "state", None) == "online", 10)
+        assert seen().queue.pending_documents == 1
         assert silent_kits(store.db, utcnow(), dt.timedelta(minutes=5)) == []
 
         # Not JSON, or naming another kit: ignored, and the worker keeps going.
         kit.publish(topic, b"\xff not json")
-        kit.publish(topic, status.encode(status.offline(other_id.name, versions, "forged")))
+        kit.publish(topic, status.offline(other_id.name, versions, "forged").encode())
         # The goodbye of a clean stop (the same status as the broker's last will).
         goodbye = status.offline(kit_id.name, versions, "stopped", time.time())
-        kit.publish(topic, status.encode(goodbye))
-        assert wait_until(lambda: (seen() or {}).get("state") == "offline", 10)
+        kit.publish(topic, goodbye.encode())
+        assert wait_until(lambda: getattr(seen(), "state", None) == "offline", 10)
         assert latest_status(store.db, other_id.name) is None
-        assert seen()["reason"] == "stopped"
+        assert seen().reason == "stopped"
         assert worker.stats.statuses == 2
     finally:
         worker.stop()

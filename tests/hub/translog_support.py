@@ -14,8 +14,8 @@ from pathlib import Path
 
 from hub.store import ResultStore
 from hub.store.db import Database
+from hub.store.documents import StoredDocument
 from hub.store.logstorage import DatabaseLogStorage
-from hub.store.results import NewDocument
 from hub.translog.tree import NodeId
 
 _WHEN = "2024-02-14T12:00:00.000000Z"
@@ -25,34 +25,38 @@ def store_leaf_documents(
     db: Database, log: str, first_index: int, entries: Sequence[bytes]
 ) -> None:
     """Store each entry as the signed bytes of a (placeholder) document at its leaf."""
-    store = ResultStore(db)
-    for offset, entry in enumerate(entries):
-        index = first_index + offset
-        sha = hashlib.sha256(b"%s/%d/%s" % (log.encode(), index, entry)).hexdigest()
-        store.insert_document(
-            NewDocument(
-                document_sha256=sha,
-                kit="kit-uji",
-                seq=index + 1,
-                election="pemilu-uji",
-                is_training=False,
-                tps="tps",
-                form="C1",
-                form_version=1,
-                captured_at=_WHEN,
-                prev_sha256="",
-                fields="{}",
-                signed=entry,
-                cert_serial="1",
-                chain_status="ok",
-                log_name=log,
-                log_index=index,
-                ack=b"ack",
-                source="test",
-                received_at=_WHEN,
-                pages=(),
+    with db.transaction():  # the ids reserved are taken by the same transaction
+        store = ResultStore(db)
+        ids = store.next_document_ids(len(entries))
+        docs = []
+        for offset, (entry, document_id) in enumerate(zip(entries, ids, strict=True)):
+            index = first_index + offset
+            sha = hashlib.sha256(b"%s/%d/%s" % (log.encode(), index, entry)).hexdigest()
+            docs.append(
+                StoredDocument(
+                    id=document_id,
+                    document_sha256=sha,
+                    kit="kit-uji",
+                    seq=index + 1,
+                    election="pemilu-uji",
+                    is_training=False,
+                    tps="tps",
+                    form="C1",
+                    form_version=1,
+                    captured_at=_WHEN,
+                    prev_sha256="",
+                    fields="{}",
+                    signed=entry,
+                    cert_serial="1",
+                    chain_status="ok",
+                    log_name=log,
+                    log_index=index,
+                    ack=b"ack",
+                    source="test",
+                    received_at=_WHEN,
+                )
             )
-        )
+        store.insert_documents(docs, ())
 
 
 class LeafDocumentStorage(DatabaseLogStorage):

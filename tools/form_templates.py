@@ -1,9 +1,12 @@
 # ruff: noqa: E501  (label and narrative strings are kept whole, one printed line per source line)
-"""Writes templates/*.json: the measured geometry of the 2024 forms, as data.
+"""How protocol/forms/templates/*.json were first written: the measured geometry of the
+2024 forms, with where each number comes from. A development tool, not shipped.
 
-Run ``python -m protocol.forms.generate`` after changing a number here, and bump the template's
-version. The JSON files are what the kit, the printer and the hub load; this module only
-documents where their numbers come from, and a test checks that the files match it.
+The JSON files are the source of truth (the kit, the printer and the hub load them; the
+schema and geometry tests check them): to change a form, edit its JSON and bump its
+version. ``python tools/form_templates.py OUT_DIR`` writes this tool's version of every
+template into OUT_DIR, to compare with the shipped files (``diff -r``) after a measurement
+here is redone.
 
 Sources of the numbers (mm, origin top-left):
 - PPWP plano: KPU's vector PDF C.HASIL-PPWP (600 x 900 mm), read with pdfplumber. Its boxes,
@@ -29,6 +32,7 @@ Sources of the numbers (mm, origin top-left):
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -1291,8 +1295,7 @@ def render(data: J) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-def write_all(directory: Path | None = None) -> list[Path]:
-    target = directory or templates_dir()
+def write_all(target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     paths = []
     for data in all_templates():
@@ -1303,5 +1306,7 @@ def write_all(directory: Path | None = None) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in write_all():
+    if len(sys.argv) != 2:
+        sys.exit(f"usage: python {sys.argv[0]} OUT_DIR  (compare with {templates_dir()})")
+    for p in write_all(Path(sys.argv[1])):
         print(p)

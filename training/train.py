@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from edge.recognition.normalise import SIDE
-from edge.training import data
+from training import data
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _fit(cfg: TrainConfig, images: np.ndarray, labels: np.ndarray) -> Any:
     import torch
     from torch import nn
 
-    from edge.training.net import build
+    from training.net import build
 
     model = build()
     steps = cfg.epochs * -(-(len(images) + cfg.x_per_epoch + cfg.blank_per_epoch) // cfg.batch)
@@ -138,7 +138,7 @@ def export(model: Any, out: Path, opset: int = 17) -> str:
     import onnx
     import torch
 
-    from edge.training.net import with_softmax
+    from training.net import with_softmax
 
     shipped = with_softmax(model).eval()
     sample = torch.rand(8, 1, SIDE, SIDE)

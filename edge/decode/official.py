@@ -1,0 +1,42 @@
+"""The TPS's official voter list (DPT), and what it says about the form's voter rows.
+
+The KPPS copies the men, women and total of KPU's list for the TPS onto rows I.A of the form.
+A reading of those rows that equals the list is confirmed by a source independent of the
+handwriting: other readings the rules allow, which differ from the list, are dismissed. A
+reading that differs from the list is doubtful: a misread, or a copying mistake a person must
+see. The list never changes a value by itself; the kit signs what the paper says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from edge.decode.support import VOTERS
+
+MEN, WOMEN = "I.A.L", "I.A.P"
+
+
+@dataclass(frozen=True)
+class OfficialDpt:
+    """Registered voters of one TPS as the election manifest lists them."""
+
+    men: int
+    women: int
+
+    def __post_init__(self) -> None:
+        if self.men < 0 or self.women < 0:
+            raise ValueError(f"a voter count cannot be negative: {self.men}, {self.women}")
+
+    @property
+    def total(self) -> int:
+        return self.men + self.women
+
+    def fields(self) -> dict[str, int]:
+        """The value each voter row of the form should hold."""
+        return {MEN: self.men, WOMEN: self.women, VOTERS: self.total}
+
+
+def agrees(values: Mapping[str, int | None], listed: Mapping[str, int]) -> bool:
+    """Whether every listed row has its listed value in ``values``."""
+    return all(values.get(f) == v for f, v in listed.items())
