@@ -3,7 +3,6 @@ real browser."""
 
 from __future__ import annotations
 
-import subprocess
 import tomllib
 from collections.abc import Iterator
 
@@ -17,12 +16,10 @@ from tests.hub.test_api_support import ELECTION, FORM, FilledHub, fill_hub, writ
 from tests.hub.test_dashboard_chromium import (  # noqa: F401 (fixtures)
     CHROMEDRIVER,
     CHROMIUM,
-    TPS_BIN,
-    WAIT_S,
     browser,
+    serving,
     shots,
     wait_for,
-    wait_until_serving,
 )
 from tests.manifests import ppwp_manifest, signed_manifest
 
@@ -44,20 +41,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = tomllib.loads(path.read_text())
     config["paths"]["manifests"] = [str(manifest)]
     path.write_text(tomli_w.dumps(config))
-    log = (hub.root / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [str(TPS_BIN), "serve", "--config", str(path), "--host", "127.0.0.1"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    address = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(address, process, hub.root / "serve.log")
+    with serving(hub, path, port) as address:
         yield address
-    finally:
-        process.terminate()
-        process.wait(timeout=WAIT_S)
-        log.close()
 
 
 def test_region_and_its_children_are_named(server, browser, shots):  # noqa: F811
