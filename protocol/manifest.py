@@ -131,11 +131,15 @@ class Voters(_Model):
 
 @dataclass(frozen=True)
 class OfficialDpt:
-    """A TPS's official register, as the kit compares the form's rows I.A with it (the
-    decoder's edge.decode.official.OfficialDpt has the same fields)."""
+    """A TPS's official register, as the kit's decoder compares the form's rows I.A with it
+    (edge/decode/official.py)."""
 
     men: int
     women: int
+
+    def __post_init__(self) -> None:
+        if self.men < 0 or self.women < 0:
+            raise ValueError(f"a voter count cannot be negative: {self.men}, {self.women}")
 
     @property
     def total(self) -> int:
