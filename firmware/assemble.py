@@ -19,6 +19,8 @@ from firmware.kit import Kit, Press
 from firmware.screen.compose import ComposedScreen
 from protocol.errors import ProtocolError
 from protocol.kitconfig import KitConfig, load_kit_config
+from protocol.manifest import OfficialDpt
+from protocol.tpsslice import SLICE_FILE, load_official_dpt
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,7 @@ def assemble(
     base = config_path.parent
     config = load_config(config_path)
     identity = load_identity(config, base)
+    dpt = load_dpt(base, identity)
     reader, hashes = build_reader(config)
     closers: list[Callable[[], None]] = []
     state_dir = config.resolve(config.paths.state_dir, base)
@@ -143,6 +146,7 @@ def assemble(
             reader=reader,
             template_sha256=hashes,
             outbox=outbox,
+            dpt=dpt,
         )
         kit_ref.append(kit)
         link = _uplink(config, base, outbox, kit, reader, uplink_timers) if uplink else None
@@ -195,3 +199,13 @@ def _uplink(
         model_version=reader.model.sha256,
         on_event=kit.submit,
     )
+
+
+def load_dpt(base: Path, identity: KitIdentity) -> OfficialDpt | None:
+    """The TPS's official voter list from the bundle's tps.json beside kit.toml; None for a
+    bundle made without an election manifest. A tps.json for another TPS or election is a
+    wrong bundle on this kit: refused at start, never read past."""
+    try:
+        return load_official_dpt(base, tps=identity.tps, election=identity.election)
+    except (OSError, ProtocolError) as e:
+        raise StartupError(f"{base / SLICE_FILE}: {e}: bundle this kit again") from e

@@ -63,6 +63,7 @@ from firmware.screen.crop import FieldPhoto, field_photo
 from firmware.screen.words import key_numbers, pages, relations_of, rule_parts
 from protocol.document import DecidedResult
 from protocol.errors import ProtocolError
+from protocol.manifest import OfficialDpt
 from protocol.receipt import Receipt
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,10 @@ class Kit:
         uplink: Waker | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         settle_s: float = CONFIRM_SETTLE_S,
+        dpt: OfficialDpt | None = None,
     ) -> None:
         self.identity = identity
+        self.dpt = dpt  # the TPS's official voter list, when the bundle carries it
         self.camera = camera
         self.screen = screen
         self.lights = lights
@@ -299,7 +302,7 @@ class Kit:
         )
 
     def _review(self) -> None:
-        self.decoded = decoded = decode_form(self.form)
+        self.decoded = decoded = decode_form(self.form, dpt=self.dpt)
         self.state = State.REVIEW
         self.look = None
         if decoded.verdict == "accept":

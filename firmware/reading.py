@@ -17,6 +17,7 @@ from edge.read.report import form_report
 from edge.recognition.model import DigitModel
 from protocol.forms.loader import load, load_all
 from protocol.kitconfig import load_kit_config
+from protocol.tpsslice import load_official_dpt
 
 
 def expectation(
@@ -63,7 +64,11 @@ def read_pages(
     read = {p["page"]: p for p in report["pages"]}
     report["pages"] = [o | read[o["page"]] if o["outcome"] == "read" else o for o in outcomes]
     if form.pages:
-        decoded = decode_form(form)
+        dpt = None
+        if config is not None and tps is None and election is None and expect.tps:
+            # The kit's own TPS: its bundle's official voter list checks rows I.A.
+            dpt = load_official_dpt(config.parent, tps=expect.tps, election=expect.election or "")
+        decoded = decode_form(form, dpt=dpt)
         add_decisions(report, decoded)
         if card is not None:
             report["cards"] = write_cards(card, form, frames, decoded)

@@ -39,6 +39,7 @@ def validate(config_path: Path) -> Report:
     report.ok.append(f"{config_path}: valid ({config.kit.id}, TPS {config.kit.tps})")
     base = config_path.parent
     _identity(config, base, report)
+    _dpt(config, base, report)
     _forms(config, report)
     _state_dir(config, base, report)
     _camera(config, base, report)
@@ -65,6 +66,24 @@ def _identity(config: KitConfig, base: Path, report: Report) -> None:
         report.problems.append(f"the kit's certificate does not hold under {ca_path}: {e}")
     else:
         report.ok.append(f"certificate chains to {ca_path.name} and is valid now")
+
+
+def _dpt(config: KitConfig, base: Path, report: Report) -> None:
+    from firmware.assemble import load_dpt
+
+    try:
+        identity = load_identity(config, base)
+    except StartupError:
+        return  # already reported by _identity
+    try:
+        dpt = load_dpt(base, identity)
+    except StartupError as e:
+        report.problems.append(str(e))
+        return
+    if dpt is None:
+        report.ok.append("no tps.json: the voter rows are checked by the form's rules alone")
+    else:
+        report.ok.append(f"official DPT of TPS {identity.tps}: {dpt.men} L + {dpt.women} P")
 
 
 def _forms(config: KitConfig, report: Report) -> None:

@@ -126,7 +126,7 @@ _CONFIG = click.option(
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="TPS_HUB_CONFIG",
-    default=Path("/etc/tps/hub.toml"),
+    default=Path("/etc/tps-hub/hub.toml"),  # where the units and the README put it
     show_default=True,
     help="The hub's hub.toml (env TPS_HUB_CONFIG).",
 )

@@ -74,6 +74,11 @@ class HubPaths(_Section):
     registry: Path | None = Field(
         None, description="the region's registry (tps-provision registry export)"
     )
+    manifests: list[Path] = Field(
+        default_factory=list,
+        description="the region's signed election manifests (tps-provision election make): "
+        "names of regions and candidates, TPS expected, each TPS's registered voters",
+    )
 
 
 class DatabaseSettings(_Section):
@@ -214,6 +219,7 @@ class HubConfig(_Section):
             for name in HubPaths.model_fields
             if isinstance(value := getattr(self.paths, name), Path) and not value.is_absolute()
         }
+        relative["manifests"] = [base / p for p in self.paths.manifests]  # base / absolute = it
         paths = self.paths.model_copy(update=relative)
         database = self.database
         if not database.is_postgres:

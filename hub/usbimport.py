@@ -60,7 +60,7 @@ def read_export(directory: Path) -> Export:
     except FileNotFoundError as e:
         raise ExportFormatError(
             f"{directory} has no {MANIFEST}: not a kit export, or the export did not finish "
-            "(export again from the kit: `tps-kit export`)"
+            "(export again on the kit: `tps-kit outbox export DIR`)"
         ) from e
     except OSError as e:
         raise ExportFormatError(f"cannot read {path}: {e.strerror}") from e

@@ -69,9 +69,11 @@ def make_bundle(
     return BundleSigner(bundle_format, payload_type, key, certificate).sign(payload)
 
 
-def parse_bundle(data: bytes, bundle_format: str) -> tuple[dsse.Envelope, x509.Certificate]:
+def parse_bundle(
+    data: bytes, bundle_format: str, *, max_bytes: int = dsse.MAX_ENVELOPE_BYTES
+) -> tuple[dsse.Envelope, x509.Certificate]:
     """The envelope and certificate of a bundle; MalformedEnvelopeError if it is not one."""
-    if len(data) > dsse.MAX_ENVELOPE_BYTES:
+    if len(data) > max_bytes:
         raise MalformedEnvelopeError(f"message of {len(data)} bytes is over the limit")
     try:
         value: Any = parse_json(data)

@@ -270,7 +270,8 @@ def main(
     as_json: bool,
 ) -> None:
     """Check a signed TPS result: who signed it, for which TPS and election, and whether the
-    signature, the certificate chain, the revocation list and the binding all hold.
+    signature, the certificate chain, the revocation list and the binding all hold. Given
+    the region's signed election manifest instead, check that the region's CA signed it.
 
     With --inclusion, also check that the hub logged this exact result in its transparency
     log. With --consistency (SIGNED_RESULT may then be left out), check that the hub's log
@@ -282,6 +283,12 @@ def main(
         raise click.UsageError("--old-tree-head is checked against a --consistency proof")
     ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
+    from protocol.manifest_cli import check_manifest, is_signed_manifest, print_manifest
+
+    if signed_result is not None and is_signed_manifest(signed_result.read_bytes()):
+        report = check_manifest(signed_result.read_bytes(), ca_cert, at)
+        print_manifest(report, as_json)
+        sys.exit(0 if report.ok else 1)
     report = check(signed_result.read_bytes(), ca_cert, crl, at) if signed_result else Report()
     if hub_cert is not None:
         kept = kept_head_path.read_bytes() if kept_head_path else None

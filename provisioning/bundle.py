@@ -7,6 +7,7 @@ and is only checked, never copied.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -23,10 +24,13 @@ from protocol.kitconfig import (
     dump_kit_config,
     parse_kit_config,
 )
+from protocol.manifest_sign import VerifiedManifest
+from protocol.tpsslice import SLICE_FILE
 from provisioning.authority import Authority, utc_now
 from provisioning.enrol import CERT_FILE, KEY_FILE
 from provisioning.errors import EnrolmentError
 from provisioning.files import write_atomic
+from provisioning.kitforms import choose_forms
 
 
 def parse_broker(text: str) -> tuple[str, int]:
@@ -37,9 +41,18 @@ def parse_broker(text: str) -> tuple[str, int]:
 
 
 def write_bundle(
-    authority: Authority, kit_dir: Path, *, broker: str, forms: list[str]
+    authority: Authority,
+    kit_dir: Path,
+    *,
+    broker: str,
+    forms: Sequence[str],
+    manifest: VerifiedManifest | None = None,
 ) -> KitConfig:
-    """Complete ``kit_dir`` into a configuration bundle; return the config written."""
+    """Complete ``kit_dir`` into a configuration bundle; return the config written.
+
+    With the election ``manifest``, the forms are its contests' for this TPS (``forms``
+    may only narrow them) and the bundle gets the TPS's slice of it (protocol/tpsslice.py).
+    """
     try:
         cert = certs.load_certificate((kit_dir / CERT_FILE).read_bytes())
         keys.load_private_key(kit_dir / KEY_FILE)
@@ -52,6 +65,7 @@ def write_bundle(
     except ProtocolError as e:
         raise EnrolmentError(f"{kit_dir}: its certificate does not hold: {e}") from e
     host, port = parse_broker(broker)
+    forms, cut = choose_forms(identity.tps or "", identity.election or "", forms, manifest)
     config = KitConfig(
         kit=KitSection(
             id=identity.name,
@@ -61,10 +75,14 @@ def write_bundle(
         ),
         paths=KitPaths(),
         broker=BrokerSettings(host=host, port=port),
-        forms=FormSettings(ids=forms),
+        forms=FormSettings(ids=list(forms)),
     )
     data = dump_kit_config(config)
     parse_kit_config(config.model_dump(mode="json"))  # what we write must read back
     write_atomic(kit_dir / "ca.cert.pem", authority.cert.public_bytes(Encoding.PEM))
     write_atomic(kit_dir / CONFIG_FILE, data)
+    if cut is not None:
+        write_atomic(kit_dir / SLICE_FILE, cut.to_bytes())
+    else:
+        (kit_dir / SLICE_FILE).unlink(missing_ok=True)  # never a slice of another manifest
     return config

@@ -10,14 +10,14 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from tqdm import tqdm
 
 from protocol.errors import ProtocolError
 from provisioning import authority as ca
-from provisioning import bundle, enrol, registry, services
+from provisioning import batch, bundle, enrol, inventory, registry, services
 from provisioning.errors import ProvisioningError
 from provisioning.files import write_atomic
-from provisioning.tpscsv import read_tps_csv
+from provisioning.manifests import read_manifest, read_manifest_for
+from provisioning.rows import progress_bar, read_tps_table, report, tps_table
 
 PASSPHRASE_ENV = "TPS_CA_PASSPHRASE"
 
@@ -34,6 +34,9 @@ passphrase_option = click.option(
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help=f"Read the CA passphrase from this file (else ${PASSPHRASE_ENV}, else a prompt).",
 )
+quiet_option = click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar (there is none when not on a terminal)."
+)
 
 
 def _passphrase(path: Path | None, *, confirm: bool = False) -> bytes:
@@ -46,7 +49,7 @@ def _passphrase(path: Path | None, *, confirm: bool = False) -> bytes:
     return click.prompt("CA passphrase", hide_input=True, confirmation_prompt=confirm).encode()
 
 
-def _unlock(ca_dir: Path, passphrase_file: Path | None) -> ca.Authority:
+def unlock(ca_dir: Path, passphrase_file: Path | None) -> ca.Authority:
     return ca.load_ca(ca_dir, _passphrase(passphrase_file))
 
 
@@ -118,17 +121,32 @@ def kit_group() -> None:
     """Enrol kits and write their configuration bundles."""
 
 
+manifest_option = click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The region's signed election manifest (tps-provision election make).",
+)
+failed_option = click.option(
+    "--failed",
+    "failed_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where failed rows go (default: beside the CSV, or in the kits directory).",
+)
+
+
 @kit_group.command("enroll")
 @ca_dir_option
 @passphrase_option
-@click.option("--election", required=True, help="Election id the kits are bound to.")
+@click.option("--election", help="Election id the kits are bound to (or the manifest's).")
 @click.option("--tps", help="Enrol one kit for this TPS code.")
 @click.option(
     "--csv",
     "csv_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Enrol one kit per row of this CSV (a 'tps' column).",
 )
+@manifest_option
 @click.option(
     "--csr",
     "csr_path",
@@ -142,20 +160,37 @@ def kit_group() -> None:
     help="Directory for kit directories (or, with --csr, the certificate file to write).",
 )
 @click.option("--days", default=enrol.DEFAULT_DAYS, show_default=True, help="Validity.")
+@failed_option
+@quiet_option
 def kit_enroll(
     ca_dir: Path,
     passphrase_file: Path | None,
-    election: str,
+    election: str | None,
     tps: str | None,
     csv_path: Path | None,
+    manifest_path: Path | None,
     csr_path: Path | None,
     out: Path,
     days: int,
+    failed_out: Path | None,
+    quiet: bool,
 ) -> None:
-    """Enrol kits: each makes its own key; the CA binds it to one TPS and the election."""
-    if sum(x is not None for x in (csv_path, csr_path)) > 1 or (tps is None) == (csv_path is None):
-        raise click.UsageError("give either --tps CODE [--csr FILE] or --csv FILE")
-    authority = _unlock(ca_dir, passphrase_file)
+    """Enrol kits: each makes its own key; the CA binds it to one TPS and the election.
+
+    With --manifest alone, a kit for every TPS of the manifest that has none yet (so a
+    rerun does only what is left)."""
+    sources = [x for x in (tps, csv_path) if x is not None]
+    if len(sources) > 1 or (not sources and manifest_path is None) or (csr_path and not tps):
+        raise click.UsageError("give --tps CODE [--csr FILE], --csv FILE, or --manifest FILE")
+    authority = unlock(ca_dir, passphrase_file)
+    manifest = read_manifest(manifest_path, authority.cert) if manifest_path else None
+    if manifest is not None:
+        in_manifest = manifest.manifest.election.id
+        if election not in (None, in_manifest):
+            raise click.UsageError(f"--election {election} but the manifest is of {in_manifest}")
+        election = in_manifest
+    if election is None:
+        raise click.UsageError("give --election (or --manifest)")
     if csr_path is not None:
         _enroll_csr(authority, csr_path, tps or "", election, out, days)
         return
@@ -164,7 +199,26 @@ def kit_enroll(
         kit = enrol.enrol_kit(authority, tps=tps, election=election, out=out, days=days)
         click.echo(f"{kit.kit_id}  TPS {kit.tps}  {election}  -> {kit.directory}")
         return
-    _enroll_csv(authority, csv_path, election, out, days)
+    if csv_path is not None:
+        table = read_tps_table(csv_path)
+    else:
+        assert manifest is not None
+        codes = list(manifest.manifest.tps)
+        todo = batch.without_kits(authority, codes, election)
+        if len(todo) < len(codes):
+            click.echo(f"{len(codes) - len(todo)} TPS of the manifest already have a kit")
+        table = tps_table(todo, out / "enroll.csv")
+    with progress_bar(len(table.rows), "enrolling", "kit", quiet=quiet) as bar:
+        outcome = batch.enrol_rows(
+            authority, table, election=election, out=out, days=days, progress=bar.update
+        )
+    click.echo(f"enrolled {len(outcome.done)} of {len(table.rows)} kits into {out}")
+    if not report(table, outcome, _stderr, failed_out=failed_out):
+        sys.exit(1)
+
+
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _make_out_dir(out: Path) -> None:
@@ -188,45 +242,118 @@ def _enroll_csr(
     click.echo(f"{kit.kit_id}  TPS {kit.tps}  {election}  certificate -> {out}")
 
 
-def _enroll_csv(
-    authority: ca.Authority, csv_path: Path, election: str, out: Path, days: int
-) -> None:
-    rows = read_tps_csv(csv_path)
-    with tqdm(total=len(rows), unit="kit", desc="enrolling", file=sys.stderr) as bar:
-        outcomes = enrol.enrol_batch(
-            authority,
-            rows,
-            election=election,
-            out=out,
-            days=days,
-            progress=lambda _: bar.update(1),
-        )
-    failed = [o for o in outcomes if o.error]
-    done = len(outcomes) - len(failed)
-    click.echo(f"enrolled {done} of {len(outcomes)} kits into {out}")
-    for outcome in failed:
-        click.echo(f"  row {outcome.row} ({outcome.tps!r}): {outcome.error}", err=True)
-    if failed:
-        click.echo(
-            f"{len(failed)} rows were not enrolled; fix them and run again with only those rows",
-            err=True,
-        )
-        sys.exit(1)
-
-
 @kit_group.command("bundle")
 @ca_dir_option
 @passphrase_option
-@click.argument("kit_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "kit_dir", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path)
+)
 @click.option("--broker", required=True, help="The hub site's broker as HOST:PORT.")
-@click.option("--form", "forms", multiple=True, required=True, help="Form template id (repeat).")
+@click.option(
+    "--form",
+    "forms",
+    multiple=True,
+    help="Form template id (repeat); with --manifest, only narrows its contests' forms.",
+)
+@manifest_option
+@click.option("--all", "every", is_flag=True, help="Every TPS of the manifest (needs --kits).")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The TPS of this CSV ('tps' column; a failed-rows file); needs --kits, --manifest.",
+)
+@click.option(
+    "--kits",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The directory kit enroll wrote the kit directories into.",
+)
+@failed_option
+@quiet_option
 def kit_bundle(
-    ca_dir: Path, passphrase_file: Path | None, kit_dir: Path, broker: str, forms: tuple[str, ...]
+    ca_dir: Path,
+    passphrase_file: Path | None,
+    kit_dir: Path | None,
+    broker: str,
+    forms: tuple[str, ...],
+    manifest_path: Path | None,
+    every: bool,
+    csv_path: Path | None,
+    kits: Path | None,
+    failed_out: Path | None,
+    quiet: bool,
 ) -> None:
-    """Complete an enrolled kit directory into its configuration bundle (kit.toml + CA)."""
-    authority = _unlock(ca_dir, passphrase_file)
-    config = bundle.write_bundle(authority, kit_dir, broker=broker, forms=list(forms))
-    click.echo(f"bundle for {config.kit.id} (TPS {config.kit.tps}) written to {kit_dir}")
+    """Complete enrolled kit directories into configuration bundles (kit.toml, the CA
+    certificate and, with --manifest, the TPS's slice of it: names, DPT, forms).
+
+    One KIT_DIR, or with --manifest and --kits: --all (every TPS of the manifest) or
+    --csv FILE (a failed-rows file of an earlier run)."""
+    if (kit_dir is not None) + every + (csv_path is not None) != 1:
+        raise click.UsageError("give one KIT_DIR, --all or --csv FILE")
+    if kit_dir is None and (kits is None or manifest_path is None):
+        raise click.UsageError("--all and --csv need --kits DIR and --manifest FILE")
+    authority = unlock(ca_dir, passphrase_file)
+    manifest = read_manifest(manifest_path, authority.cert) if manifest_path else None
+    if kit_dir is not None:
+        config = bundle.write_bundle(
+            authority, kit_dir, broker=broker, forms=forms, manifest=manifest
+        )
+        click.echo(
+            f"bundle for {config.kit.id} (TPS {config.kit.tps}; {', '.join(config.forms.ids)}) "
+            f"written to {kit_dir}"
+        )
+        return
+    assert kits is not None and manifest is not None
+    if csv_path is not None:
+        table = read_tps_table(csv_path)
+    else:
+        table = tps_table(list(manifest.manifest.tps), kits / "bundle.csv")
+    with progress_bar(len(table.rows), "bundling", "kit", quiet=quiet) as bar:
+        outcome = batch.bundle_rows(
+            authority,
+            table,
+            kits=kits,
+            broker=broker,
+            forms=forms,
+            manifest=manifest,
+            progress=bar.update,
+        )
+    click.echo(f"bundled {len(outcome.done)} of {len(table.rows)} kits in {kits}")
+    if not report(table, outcome, _stderr, failed_out=failed_out):
+        sys.exit(1)
+
+
+@main.group("kits")
+def kits_group() -> None:
+    """The region's kits: which kit serves which TPS."""
+
+
+@kits_group.command("list")
+@ca_dir_option
+@manifest_option
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the inventory as CSV here instead of printing it.",
+)
+def kits_list(ca_dir: Path, manifest_path: Path | None, csv_out: Path | None) -> None:
+    """Every kit the CA enrolled: its TPS, election, certificate serial, revoked or not (no
+    passphrase). With --manifest, the TPS's names too, and each TPS with no kit yet."""
+    manifest = read_manifest_for(manifest_path, ca_dir).manifest if manifest_path else None
+    records = inventory.kit_records(ca_dir, manifest)
+    if csv_out is not None:
+        write_atomic(csv_out, inventory.records_csv(records))
+    else:
+        for r in records:
+            place = f"  {r.desa}, {r.kecamatan}" if r.desa else ""
+            click.echo(
+                f"{r.tps}  {r.kit or '-':<24} {r.election:<16} {r.serial or '-':<40} "
+                f"{r.status}{place}"
+            )
+    counts = {s: sum(r.status == s for r in records) for s in ("active", "revoked", "missing")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "missing")
+    click.echo(f"{summary}" + (f" -> {csv_out}" if csv_out else ""), err=csv_out is None)
 
 
 @main.group("registry")
@@ -240,7 +367,7 @@ def registry_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def registry_export(ca_dir: Path, passphrase_file: Path | None, out: Path) -> None:
     """Write the region's registry (CA, revocation list, every kit) as JSON for the hub."""
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     data = registry.registry_bytes(authority)
     write_atomic(out, data)
     summary = json.loads(data)
@@ -253,7 +380,7 @@ def registry_export(ca_dir: Path, passphrase_file: Path | None, out: Path) -> No
 @click.argument("name")
 def revoke(ca_dir: Path, passphrase_file: Path | None, name: str) -> None:
     """Revoke a lost or replaced kit (or hub): re-sign the CRL; give the hub the new one."""
-    authority = _unlock(ca_dir, passphrase_file)
+    authority = unlock(ca_dir, passphrase_file)
     cert = ca.revoke(authority, name)
     click.echo(f"revoked {name} (serial {cert.serial_number:x}); new CRL: {ca_dir / ca.CRL_FILE}")
     click.echo("export the registry again and load it on the hub so it refuses this kit")
@@ -269,7 +396,7 @@ def crl_group() -> None:
 @passphrase_option
 def crl_refresh(ca_dir: Path, passphrase_file: Path | None) -> None:
     """Re-sign the CRL with a new validity window (do this before it expires)."""
-    crl = ca.refresh_crl(_unlock(ca_dir, passphrase_file))
+    crl = ca.refresh_crl(unlock(ca_dir, passphrase_file))
     click.echo(f"CRL valid until {crl.next_update_utc:%Y-%m-%d}")
 
 
@@ -291,7 +418,7 @@ def _service_command(role: str, help_text: str) -> click.Command:
         out: Path,
         days: int,
     ) -> None:
-        authority = _unlock(ca_dir, passphrase_file)
+        authority = unlock(ca_dir, passphrase_file)
         services.enrol_service(
             authority,
             role=role,
@@ -320,10 +447,13 @@ hub_group.add_command(_service_command("hub", "Make the hub's key and certificat
 broker_group.add_command(_service_command("broker", "Make the broker's TLS key and certificate."))
 
 
-def _register_forms() -> None:
+def _register_groups() -> None:
+    # Their modules take this module's options: imported once it is complete.
+    from provisioning.election_cli import election
     from provisioning.forms.cli import forms
 
     main.add_command(forms)
+    main.add_command(election)
 
 
-_register_forms()
+_register_groups()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +59,12 @@ def next_kit_id(authority: Authority, tps: str) -> str:
     return f"kit-{digits}-{n}"
 
 
-def _check_request(authority: Authority, tps: str, election: str) -> str:
+Holders = dict[tuple[str, str], str]  # (TPS, election) -> its active kit, as active_kits
+
+
+def _check_request(
+    authority: Authority, tps: str, election: str, holders: Holders | None = None
+) -> str:
     try:
         code = str(tps_codes.parse(tps))
         check_id(election, "election")
@@ -68,7 +72,7 @@ def _check_request(authority: Authority, tps: str, election: str) -> str:
         raise EnrolmentError(str(e)) from e
     if not code.startswith(authority.region + "."):
         raise EnrolmentError(f"TPS {code} is outside this CA's region {authority.region}")
-    holder = active_kits(authority).get((code, election))
+    holder = (active_kits(authority) if holders is None else holders).get((code, election))
     if holder is not None:
         raise EnrolmentError(
             f"TPS {code} already has kit {holder} for {election}; "
@@ -85,9 +89,10 @@ def sign_request(
     election: str,
     kit_id: str | None = None,
     days: int = DEFAULT_DAYS,
+    holders: Holders | None = None,
 ) -> EnrolledKit:
     """Certify a kit's own CSR for one TPS and election (the path for a real kit)."""
-    code = _check_request(authority, tps, election)
+    code = _check_request(authority, tps, election, holders)
     if not csr.is_signature_valid:
         raise EnrolmentError("the CSR's signature does not verify: it was altered or corrupted")
     kit_id = check_id(kit_id, "kit id") if kit_id else next_kit_id(authority, code)
@@ -102,10 +107,19 @@ def sign_request(
 
 
 def enrol_kit(
-    authority: Authority, *, tps: str, election: str, out: Path, days: int = DEFAULT_DAYS
+    authority: Authority,
+    *,
+    tps: str,
+    election: str,
+    out: Path,
+    days: int = DEFAULT_DAYS,
+    holders: Holders | None = None,
 ) -> EnrolledKit:
-    """Make a kit directory ``out/<kit id>/`` with a fresh key, its CSR and its certificate."""
-    code = _check_request(authority, tps, election)
+    """Make a kit directory ``out/<kit id>/`` with a fresh key, its CSR and its certificate.
+
+    ``holders``: :func:`active_kits` read once by a caller enrolling many, kept up to date
+    here (reading every issued certificate per kit made a region's enrolment quadratic)."""
+    code = _check_request(authority, tps, election, holders)
     kit_id = next_kit_id(authority, code)
     final = out / kit_id
     if final.exists():
@@ -119,62 +133,13 @@ def enrol_kit(
         csr = keys.make_csr(key, kit_id)
         write_atomic(staging / CSR_FILE, csr.public_bytes(Encoding.PEM))
         enrolled = sign_request(
-            authority, csr, tps=code, election=election, kit_id=kit_id, days=days
+            authority, csr, tps=code, election=election, kit_id=kit_id, days=days, holders=holders
         )
         write_atomic(staging / CERT_FILE, enrolled.certificate.public_bytes(Encoding.PEM))
         publish_dir(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if holders is not None:
+        holders[(code, election)] = kit_id
     return EnrolledKit(kit_id, code, election, final, enrolled.certificate)
-
-
-@dataclass(frozen=True)
-class RowOutcome:
-    row: int  # line number in the CSV, header = 1
-    tps: str
-    kit: EnrolledKit | None
-    error: str | None
-
-
-def enrol_batch(
-    authority: Authority,
-    rows: Iterable[tuple[int, str]],
-    *,
-    election: str,
-    out: Path,
-    days: int = DEFAULT_DAYS,
-    progress: Callable[[RowOutcome], None] = lambda _: None,
-) -> list[RowOutcome]:
-    """Enrol one kit per row; a bad row is reported and skipped, never undoing the others."""
-    seen: dict[str, int] = {}
-    outcomes = []
-    for line, text in rows:
-        outcome = _enrol_row(authority, line, text, seen, election=election, out=out, days=days)
-        outcomes.append(outcome)
-        progress(outcome)
-    return outcomes
-
-
-def _enrol_row(
-    authority: Authority,
-    line: int,
-    text: str,
-    seen: dict[str, int],
-    *,
-    election: str,
-    out: Path,
-    days: int,
-) -> RowOutcome:
-    try:
-        code = str(tps_codes.parse(text))
-    except ProtocolError as e:
-        return RowOutcome(line, text, None, str(e))
-    if code in seen:
-        return RowOutcome(line, text, None, f"duplicate TPS code {code} (also on row {seen[code]})")
-    seen[code] = line
-    try:
-        kit = enrol_kit(authority, tps=code, election=election, out=out, days=days)
-    except ProvisioningError as e:
-        return RowOutcome(line, text, None, str(e))
-    return RowOutcome(line, code, kit, None)

@@ -131,7 +131,8 @@ def decode_fields(
     limits: Limits = DEFAULT_LIMITS,
     dpt: official.OfficialDpt | None = None,
 ) -> DecodedForm:
-    listed = {f: v for f, v in (dpt.fields() if dpt else {}).items() if f in readings}
+    rows = official.listed_rows(dpt) if dpt else {}
+    listed = {f: v for f, v in rows.items() if f in readings}
     relations = [r for r in compile_rules(template) if all(f in readings for f in r.fields)]
     joint = [r for r in relations if not _unary(r)]
     evidence, result = _search(readings, relations, joint, PAPER_NATS, limits)

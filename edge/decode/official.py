@@ -10,31 +10,18 @@ see. The list never changes a value by itself; the kit signs what the paper says
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from edge.decode.support import VOTERS
+from protocol.manifest import OfficialDpt
 
 MEN, WOMEN = "I.A.L", "I.A.P"
 
+__all__ = ["MEN", "WOMEN", "OfficialDpt", "agrees", "listed_rows"]
 
-@dataclass(frozen=True)
-class OfficialDpt:
-    """Registered voters of one TPS as the election manifest lists them."""
 
-    men: int
-    women: int
-
-    def __post_init__(self) -> None:
-        if self.men < 0 or self.women < 0:
-            raise ValueError(f"a voter count cannot be negative: {self.men}, {self.women}")
-
-    @property
-    def total(self) -> int:
-        return self.men + self.women
-
-    def fields(self) -> dict[str, int]:
-        """The value each voter row of the form should hold."""
-        return {MEN: self.men, WOMEN: self.women, VOTERS: self.total}
+def listed_rows(dpt: OfficialDpt) -> dict[str, int]:
+    """The value each voter row of the form should hold, by the list."""
+    return {MEN: dpt.men, WOMEN: dpt.women, VOTERS: dpt.total}
 
 
 def agrees(values: Mapping[str, int | None], listed: Mapping[str, int]) -> bool:

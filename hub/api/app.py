@@ -9,7 +9,7 @@ writes, so it can run beside the worker or on another machine reading the same d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from importlib import metadata
 from pathlib import Path
@@ -18,12 +18,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, errors, kits, recap, receipts, tps, translog
+from hub.api import anomalies, elections, errors, kits, recap, receipts, tps, translog
 from hub.api.context import ApiContext, utcnow
 from hub.api.documents import API
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
-from hub.recap.completeness import expected_from_registry
+from hub.recap.completeness import expected_from
 from hub.trust import RegistryKit
+from protocol.manifest_sign import VerifiedManifest
 
 STATIC = Path(__file__).parent / "static"
 # The page loads only its own files; images and JSON come from this same origin.
@@ -43,21 +44,25 @@ def create_app(
     hub_certificate: bytes | None = None,
     now: Callable[[], dt.datetime] = utcnow,
     store_pool_size: int = DEFAULT_POOL_SIZE,
+    manifests: Mapping[str, VerifiedManifest] | None = None,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
     read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
     and the kits that should be heard from; without it completeness is unknown (null),
-    never a guess."""
+    never a guess. ``manifests`` (by election id): names of regions and candidates, and
+    the TPS each election expects."""
     kits_known = tuple(registry)
+    by_election = dict(manifests or {})
     context = ApiContext(
         stores=StorePool(open_store, store_pool_size),
         log_id=log_id,
         training_log_id=training_log_id,
         registry=kits_known,
-        expected=expected_from_registry(kits_known) if kits_known else None,
+        expected=expected_from(kits_known, by_election),
         silent_after=silent_after,
         hub_certificate=hub_certificate,
         now=now,
+        manifests=by_election,
     )
 
     @asynccontextmanager
@@ -76,7 +81,7 @@ def create_app(
     )
     app.state.context = context
     errors.install(app)
-    for module in (recap, tps, kits, anomalies, receipts, translog):
+    for module in (recap, tps, kits, anomalies, receipts, translog, elections):
         app.include_router(module.router, prefix=API)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", _index, include_in_schema=False)

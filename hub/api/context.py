@@ -19,6 +19,7 @@ from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
 from hub.store import ResultStore
 from hub.trust import RegistryKit
+from protocol.manifest_sign import VerifiedManifest
 
 
 def utcnow() -> dt.datetime:
@@ -34,6 +35,7 @@ class ApiContext:
     expected: Expected | None = None
     silent_after: dt.timedelta = dt.timedelta(minutes=60)
     hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
+    manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
     @cached_property

@@ -45,6 +45,9 @@ class Region(BaseModel):
     region: str = Field(description="region code (PP, PP.KK, ...) or TPS code; '' is all")
     level: RecapLevel = Field(description="nasional, provinsi, kabkota, kecamatan, desa, tps")
     level_name: str = Field(description="the level's name on the recapitulation forms")
+    name: str | None = Field(
+        None, description="the region's name, from the election's signed manifest; null: none"
+    )
     tps_reported: int = Field(description="TPS inside that reported")
     tps_expected: int | None = Field(description="TPS inside the registry expects")
     completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
@@ -134,7 +137,7 @@ def region_view(
         raise not_found(f"no results in region {region!r} for {election} {form}")
     children = reader.children(election, form, region)
     below = child_level(level)
-    return RegionView(
+    view = RegionView(
         election=election,
         form=form,
         training=is_training(election),
@@ -144,6 +147,21 @@ def region_view(
         children=_with_expected(ctx, election, region, below, children),
         form_info=form_info(form, totals.totals),
         held_tps=held_tps(store, election, form, region),
+    )
+    verified = ctx.manifests.get(election)
+    return view if verified is None else _named(view, verified.manifest.regions)
+
+
+def _named(view: RegionView, names: dict[str, str]) -> RegionView:
+    def named(r: Region) -> Region:
+        return r.model_copy(update={"name": names.get(r.region)})
+
+    return view.model_copy(
+        update={
+            "region": named(view.region),
+            "path": [named(r) for r in view.path],
+            "children": [named(r) for r in view.children],
+        }
     )
 
 

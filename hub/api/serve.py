@@ -20,6 +20,7 @@ from hub.api.app import create_app
 from hub.api.stores import make_read_only
 from hub.config import HubConfig
 from hub.errors import HubError, StoreError
+from hub.manifests import load_manifests
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
@@ -40,6 +41,9 @@ def app_from_config(
     reads, so it never migrates (``tps-hub migrate`` and the worker do)."""
     url = config.database.url
     check_schema(url, schema=schema)
+    manifests = load_manifests(
+        config.paths.manifests, config.paths.ca_certificate, dt.datetime.now(dt.UTC)
+    )
     return create_app(
         lambda: ResultStore(Database.open(url, schema=schema)),
         log_id=config.hub.log_id,
@@ -48,6 +52,7 @@ def app_from_config(
         silent_after=dt.timedelta(minutes=config.api.silent_after),
         hub_certificate=_read_if_there(config.paths.certificate),
         store_pool_size=config.api.store_connections,
+        manifests=manifests,
     )
 
 

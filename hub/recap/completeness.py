@@ -1,4 +1,5 @@
-"""TPS expected per region, from the registry (every kit binds one TPS and election).
+"""TPS expected per region, from the registry (every kit binds one TPS and election) and
+the election manifests (every TPS of the region).
 
 A TPS counts as expected if any kit in the registry is enrolled for it, revoked or not:
 a revoked kit's TPS still owes its result (a replacement kit brings it).
@@ -7,11 +8,12 @@ a revoked kit's TPS still owes its result (a replacement kit brings it).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hub.recap.levels import WHOLE, regions_of, within
 from hub.trust import RegistryKit
+from protocol.manifest_sign import VerifiedManifest
 
 
 @dataclass
@@ -59,6 +61,19 @@ def expected_from_registry(kits: Iterable[RegistryKit]) -> Expected:
     for kit in kits:
         by_election.setdefault(kit.election, set()).add(kit.tps)
     return Expected({e: frozenset(t) for e, t in by_election.items()})
+
+
+def expected_from(
+    kits: Iterable[RegistryKit], manifests: Mapping[str, VerifiedManifest]
+) -> Expected | None:
+    """TPS expected from the registry's kits and, for an election with a manifest, every
+    TPS of the manifest too (a TPS whose kit is not enrolled yet still owes its result);
+    None when neither says anything."""
+    expected = expected_from_registry(kits)
+    tps = dict(expected.tps)
+    for election, verified in manifests.items():
+        tps[election] = tps.get(election, frozenset()) | frozenset(verified.manifest.tps)
+    return Expected(tps) if tps else None
 
 
 def ratio(reported: int, expected: int | None) -> float | None:

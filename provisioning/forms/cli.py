@@ -8,12 +8,24 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from protocol import certs
 from protocol import tps as tps_codes
 from protocol.errors import FieldError
 from protocol.forms import loader
 from protocol.ids import check_id
+from protocol.manifest import Manifest
 from provisioning.errors import ProvisioningError
-from provisioning.tpscsv import read_tps_csv
+from provisioning.manifests import read_manifest_for
+from provisioning.rows import (
+    BadRow,
+    Row,
+    progress_bar,
+    read_tps_table,
+    report,
+    run_rows,
+    tps_of,
+    tps_table,
+)
 
 
 @click.group()
@@ -32,12 +44,31 @@ def list_forms() -> None:
 
 @forms.command("print")
 @click.option("--form", "form_id", required=True, help="Template id (see `forms list`).")
-@click.option("--election", required=True, help="Election id, e.g. pemilu-2024.")
+@click.option("--election", help="Election id, e.g. pemilu-2024 (or the manifest's).")
 @click.option("--tps", "tps_list", multiple=True, help="TPS code PP.KK.CC.DDDD.TTT (repeat).")
 @click.option(
     "--tps-csv",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="CSV with a `tps` column: every TPS of a region.",
+    help="CSV with a `tps` column: every TPS of a region (or a failed-rows file).",
+)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The signed election manifest: names in the header, and only TPS it lists.",
+)
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="With --manifest: every TPS whose contests use this form.",
+)
+@click.option(
+    "--ca",
+    "ca_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TPS_CA_DIR",
+    help="The region's CA directory: checks the manifest, refuses TPS outside the region.",
 )
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write."
@@ -55,23 +86,72 @@ def list_forms() -> None:
     help="Print a QR code naming election, form, page and TPS on every page: an extra check "
     "the kit makes where it finds one. Default: off on plano sheets (KPU prints none), on A4.",
 )
+@click.option(
+    "--failed",
+    "failed_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where failed rows go (default: beside the CSV, NAME.failed.csv).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def print_forms(
     form_id: str,
-    election: str,
+    election: str | None,
     tps_list: tuple[str, ...],
     tps_csv: Path | None,
+    manifest_path: Path | None,
+    every: bool,
+    ca_dir: Path | None,
     out: Path,
     size: str,
     qr: bool | None,
+    failed_out: Path | None,
+    quiet: bool,
 ) -> None:
     """Print every page of a form for each TPS given, into one PDF, in KPU's print: its corner
-    marks, box borders and writing guides, frame and fold line."""
+    marks, box borders and writing guides, frame and fold line; the TPS's names and codes on
+    the header lines. Bad rows of --tps-csv are listed and left out, and written to a file
+    to print them from once fixed (exit 1)."""
     from provisioning.forms.pdf import write_pdf  # reportlab only when printing
 
     template = loader.load_template(form_id)
+    if sum((bool(tps_list), tps_csv is not None, every)) != 1:
+        raise click.UsageError("give --tps (one or more), --tps-csv FILE or --all")
+    if manifest_path is not None and ca_dir is None:
+        raise click.UsageError("--manifest is checked against the CA: give --ca (or TPS_CA_DIR)")
+    manifest = read_manifest_for(manifest_path, ca_dir).manifest if manifest_path else None
+    if manifest is not None:
+        if election not in (None, manifest.election.id):
+            raise click.UsageError(f"--election {election}: the manifest is of another election")
+        election = manifest.election.id
+    elif every:
+        raise click.UsageError("--all prints every TPS of the manifest: give --manifest")
+    if election is None:
+        raise click.UsageError("give --election (or --manifest)")
     check_id(election, "--election")
-    codes = _codes(tps_list, tps_csv)
-    with tqdm(total=len(codes), unit="TPS", desc=form_id, disable=None) as bar:
+    region = _region(ca_dir) if ca_dir is not None else None
+    table = None
+    if tps_list:
+        codes = [str(tps_codes.parse(c, field="--tps")) for c in tps_list]
+        for code in codes:
+            _check_tps(code, form_id, region, manifest)
+    else:
+        if tps_csv is not None:
+            table = read_tps_table(tps_csv)
+        else:
+            assert manifest is not None
+            covered = [t for t in manifest.tps if form_id in _forms_of(manifest, t)]
+            table = tps_table(covered, out.with_name(f"{out.stem}.csv"))
+
+        def check(row: Row) -> str:
+            code = tps_of(row)
+            _check_tps(code, form_id, region, manifest, column="tps")
+            return code
+
+        outcome = run_rows(table.rows, check, key=tps_of, key_column="tps")
+        codes = [code for _, code in outcome.done]
+    if not codes:
+        raise ProvisioningError("no TPS to print")
+    with progress_bar(len(codes), form_id, "TPS", quiet=quiet) as bar:
         pages = write_pdf(
             template,
             codes,
@@ -80,25 +160,47 @@ def print_forms(
             size=size,  # type: ignore[arg-type]
             qr=template.sheet == "a4" if qr is None else qr,
             progress=bar.update,
+            names=manifest.names_of if manifest is not None else lambda _: None,
         )
     click.echo(f"wrote {out}: {pages} pages for {len(codes)} TPS ({form_id} v{template.version})")
+    if table is not None and not report(table, outcome, _stderr, failed_out=failed_out):
+        sys.exit(1)
 
 
-def _codes(tps_list: tuple[str, ...], tps_csv: Path | None) -> list[str]:
-    if bool(tps_list) == bool(tps_csv):
-        raise ProvisioningError("give either --tps (one or more) or --tps-csv, not both or neither")
-    codes = [str(tps_codes.parse(c, field="--tps")) for c in tps_list]
-    return codes or _read_csv(tps_csv)  # type: ignore[arg-type]
+def _stderr(message: str) -> None:
+    click.echo(message, err=True)
 
 
-def _read_csv(path: Path) -> list[str]:
-    codes = []
-    for line, text in read_tps_csv(path):
-        try:
-            codes.append(str(tps_codes.parse(text, field=f"{path.name} row {line}")))
-        except FieldError as e:
-            raise ProvisioningError(str(e)) from e
-    return codes
+def _region(ca_dir: Path) -> str:
+    try:
+        return certs.region_of(certs.load_certificate((ca_dir / "ca.cert.pem").read_bytes()))
+    except OSError as e:
+        raise ProvisioningError(f"{ca_dir} holds no CA certificate: {e.strerror}") from e
+
+
+def _forms_of(manifest: Manifest, tps: str) -> list[str]:
+    return [c.form for c in manifest.contests_for(tps)]
+
+
+def _check_tps(
+    code: str,
+    form_id: str,
+    region: str | None,
+    manifest: Manifest | None,
+    *,
+    column: str | None = None,
+) -> None:
+    """A TPS outside the CA's region, not in the manifest, or not voting with this form is
+    refused (as a bad row, where it is one)."""
+    if region is not None and not code.startswith(region + "."):
+        raise BadRow(f"TPS {code} is outside this CA's region {region}", column)
+    if manifest is None:
+        return
+    if code not in manifest.tps:
+        raise BadRow(f"TPS {code} is not in the manifest of {manifest.election.id}", column)
+    forms = _forms_of(manifest, code)
+    if form_id not in forms:
+        raise BadRow(f"TPS {code} votes with {', '.join(forms) or 'no form'}, not {form_id}")
 
 
 @forms.command("synth")

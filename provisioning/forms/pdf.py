@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from protocol.forms.schema import Template
@@ -24,6 +25,7 @@ from provisioning.forms.draw import (
     PText,
     page_primitives,
 )
+from provisioning.forms.identity import header_names, identity_primitives
 
 SheetSize = Literal["plano", "a4"]
 FONTS = {False: "Helvetica", True: "Helvetica-Bold"}
@@ -38,10 +40,13 @@ def write_pdf(
     size: SheetSize = "plano",
     qr: bool = False,
     progress: Callable[[], None] | None = None,
+    names: Callable[[str], Mapping[str, str] | None] = lambda _: None,
 ) -> int:
     """Write every page of ``template`` for each TPS into ``out``; return the page count.
 
     ``qr`` prints the optional QR code naming election, form, page and TPS on every page.
+    ``names``: a TPS's region names by level (the manifest's), written with their codes
+    in the header; without them, the codes alone.
 
     ``size="plano"`` prints at the template's own size; ``"a4"`` shrinks each page to fit A4
     (proofs on an office printer: the kit's geometry then no longer matches the sheet)."""
@@ -51,8 +56,9 @@ def write_pdf(
         canvas.setTitle(f"{template.title} ({template.id} v{template.version})")
         pages = 0
         for code in tps_codes:
+            lines = header_names(code, names(code))
             for page in template.pages:
-                _draw_page(canvas, template, page.number, code, election, size, qr)
+                _draw_page(canvas, template, page.number, code, election, size, qr, lines)
                 pages += 1
             if progress is not None:
                 progress()
@@ -86,6 +92,7 @@ def _draw_page(
     election: str,
     size: SheetSize,
     qr: bool,
+    lines: Mapping[str, str],
 ) -> None:
     page = template.page(number)
     w, h = page.width * mm, page.height * mm
@@ -98,6 +105,8 @@ def _draw_page(
         canvas.setPageSize((w, h))
     for item in page_primitives(template, number, tps, election, qr=qr):
         draw(canvas, item, page.height)
+    for text in identity_primitives(page, lines, _width):
+        draw(canvas, text, page.height)
     canvas.showPage()
 
 
@@ -141,6 +150,10 @@ def draw(canvas: Canvas, item: Primitive, page_h: float) -> None:
         _text(canvas, item, y)
     else:
         _cells(canvas, item, y)
+
+
+def _width(text: str, size: float, bold: bool) -> float:
+    return stringWidth(text, FONTS[bold], size)
 
 
 def _fill(canvas: Canvas, percent: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from edge.decode.decide import decode_fields, look_readings
-from edge.decode.official import OfficialDpt
+from edge.decode.official import OfficialDpt, listed_rows
 from tests.edge.test_decode import readings, row, with_units
 
 
@@ -33,7 +33,7 @@ def test_the_list_confirms_the_reading_that_equals_it(ppwp, values):
     dpt = OfficialDpt(men=109, women=131)
     decoded = decode_fields(ppwp, readings(ppwp, values, probs), dpt=dpt)
     assert decoded.verdict == "accept"
-    for fid, value in dpt.fields().items():
+    for fid, value in listed_rows(dpt).items():
         d = decoded.fields[fid]
         assert (d.value, d.decision) == (value, "read")
         assert "official DPT" in d.reason

@@ -114,6 +114,10 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/logs/{{log}}/tree-head",
         f"{V1}/logs/{{log}}/consistency",
         f"{V1}/hub-certificate",
+        f"{V1}/elections",
+        f"{V1}/elections/{{election}}",
+        f"{V1}/elections/{{election}}/names",
+        f"{V1}/elections/{{election}}/tps/{{tps}}",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):

@@ -9,6 +9,7 @@ real/training switch. Screenshots go to the test's directory (or TPS_SCREENSHOTS
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -53,9 +54,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
 
 @pytest.fixture(scope="module")
 def server(hub: FilledHub) -> Iterator[str]:
-    """`tps-hub serve` on a free loopback port, as an operator runs it."""
     port = free_port()
-    config = write_hub_toml(hub, port)
+    with serving(hub, write_hub_toml(hub, port), port) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def serving(hub: FilledHub, config: Path, port: int) -> Iterator[str]:
+    """`tps-hub serve` on a free loopback port, as an operator runs it."""
     log = (hub.root / "serve.log").open("wb")
     process = subprocess.Popen(
         [str(TPS_BIN), "serve", "--config", str(config), "--host", "127.0.0.1"],

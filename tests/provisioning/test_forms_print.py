@@ -94,7 +94,7 @@ def test_unknown_form_lists_known_ones(tmp_path: Path):
     assert "unknown form 'nope'" in result.output and "ppwp-plano" in result.output
 
 
-def test_malformed_tps_in_csv_names_the_row(tmp_path: Path):
+def test_malformed_tps_in_csv_names_the_row_and_the_rest_is_printed(tmp_path: Path):
     csv = tmp_path / "region.csv"
     csv.write_text("tps\n31.71.01.1001.001\n31.71.01.1001\n")
     result = run(
@@ -109,8 +109,9 @@ def test_malformed_tps_in_csv_names_the_row(tmp_path: Path):
         str(tmp_path / "x.pdf"),
     )
     assert result.exit_code == 1
-    assert "region.csv row 3" in result.output
-    assert not (tmp_path / "x.pdf").exists()
+    assert "region.csv: row 3, column tps: '31.71.01.1001' is not a TPS code" in result.output
+    assert len(media_boxes((tmp_path / "x.pdf").read_bytes())) == 3  # the good row's pages
+    assert (tmp_path / "region.failed.csv").read_text() == "tps\n31.71.01.1001\n"
 
 
 def test_unwritable_output_is_reported(tmp_path: Path):

@@ -225,10 +225,16 @@ def test_batch_with_bad_rows_keeps_the_good_ones_and_reports_each(technician):
     done = enroll(ca, "--csv", str(csv), "--out", str(root / "kits"))
     assert done.returncode == 1
     assert "enrolled 2 of 4" in done.stdout
-    assert "row 3 ('31.71.1.1001.2')" in done.stderr and "not a TPS code" in done.stderr
-    assert "row 4" in done.stderr and "duplicate TPS code" in done.stderr
+    assert "tps.csv: row 3, column tps: '31.71.1.1001.2' is not a TPS code" in done.stderr
+    assert "tps.csv: row 4, column tps: 31.71.01.1001.001 is already on row 2" in done.stderr
     names = sorted(p.name for p in (root / "kits").iterdir())
     assert names == ["kit-3171011001001-1", "kit-3171011001003-1"]  # nothing half-written
+    failed = root / "tps.failed.csv"
+    assert failed.read_text() == "tps\n31.71.1.1001.2\n31.71.01.1001.001\n"
+    failed.write_text("tps\n31.71.01.1001.002\n")  # fixed: the rerun takes the file as is
+    rerun = enroll(ca, "--csv", str(failed), "--out", str(root / "kits"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert "enrolled 1 of 1" in rerun.stdout
     again = enroll(ca, "--tps", "31.71.01.1001.001", "--out", str(root / "kits"))
     assert again.returncode == 1 and "already has kit kit-3171011001001-1" in again.stderr
 

@@ -74,9 +74,13 @@ const LEVELS = {
   tps: "TPS",
 };
 
-function headlineLabel(info, id) {
+function headlineLabel(info, id, candidates = {}) {
   const field = info.fields.find((f) => f.id === id);
-  if (field && field.option) return `Paslon ${String(field.option).padStart(2, "0")}`;
+  if (field && field.option) {
+    const label = `Paslon ${String(field.option).padStart(2, "0")}`;
+    const names = candidates[field.option];
+    return names ? h("span", {}, label, h("small", { class: "candidates" }, names)) : label;
+  }
   if (id === "V.C") return "Jumlah suara";
   return id;
 }
@@ -127,10 +131,15 @@ async function contestsView() {
   );
 }
 
+// A region's name (from the election's signed manifest, when the hub has one) and its code.
+function place(r) {
+  return r.name ? `${r.name} (${r.region})` : r.region;
+}
+
 function breadcrumb(election, form, path, here) {
   if (!path.length) return null;
   const items = path.map((r) =>
-    h("li", {}, h("a", { href: `#/rekap/${election}/${form}/${r.region}` }, r.region ? `${LEVELS[r.level]} ${r.region}` : LEVELS.nasional)),
+    h("li", {}, h("a", { href: `#/rekap/${election}/${form}/${r.region}` }, r.region ? `${LEVELS[r.level]} ${place(r)}` : LEVELS.nasional)),
   );
   items.push(h("li", { "aria-current": "page" }, here));
   return h("nav", { class: "crumbs", "aria-label": "Wilayah" }, h("ol", {}, items));
@@ -161,22 +170,41 @@ function totalsTable(info, totals, caption) {
 
 const HELD_LABEL = "perlu verifikasi";
 
+// The candidates' names by ballot number, from the election's signed manifest when the hub
+// holds one (404 otherwise: the page then shows the numbers alone).
+async function candidateNames(election, form, region) {
+  let info;
+  try {
+    info = await getJson(`/elections/${enc(election)}`);
+  } catch (error) {
+    if (error.status === 404) return {};
+    throw error;
+  }
+  const contest = info.contests.find(
+    (c) => c.form === form && (!c.region || region.startsWith(c.region) || c.region.startsWith(region)),
+  );
+  return Object.fromEntries((contest ? contest.options : []).map((o) => [o.number, o.names.join(" / ")]));
+}
+
 async function regionView(election, form, region) {
-  const data = await getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`);
+  const [data, candidates] = await Promise.all([
+    getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`),
+    candidateNames(election, form, region),
+  ]);
   setTraining(data.training);
   const r = data.region;
   const info = data.form_info;
-  const title = r.region ? `${r.level_name} ${r.region}` : "SELURUH WILAYAH";
+  const title = r.region ? `${r.level_name} ${place(r)}` : "SELURUH WILAYAH";
   const childLevel = data.children_level;
   const headline = info.headline;
   const childRows = data.children.map((c) => {
     const target = childLevel === "tps" ? `#/tps/${election}/${form}/${c.region}` : `#/rekap/${election}/${form}/${c.region}`;
     // A held TPS reported, but its numbers stay out of every total until an operator decides.
     const name = c.held
-      ? h("a", { href: target }, c.region, " ", h("em", { class: "held" }, HELD_LABEL))
+      ? h("a", { href: target }, place(c), " ", h("em", { class: "held" }, HELD_LABEL))
       : c.tps_reported
-        ? h("a", { href: target }, c.region)
-        : h("span", {}, c.region, " ", h("em", {}, "(belum masuk)"));
+        ? h("a", { href: target }, place(c))
+        : h("span", {}, place(c), " ", h("em", {}, "(belum masuk)"));
     const open = c.tps_reported || c.held;
     return h(
       "tr",
@@ -196,7 +224,7 @@ async function regionView(election, form, region) {
     h(
       "dl",
       { class: "headline", id: "region-headline" },
-      headline.map((id) => h("div", {}, h("dt", {}, headlineLabel(info, id)), h("dd", { "data-field": id }, number(r.totals[id])))),
+      headline.map((id) => h("div", {}, h("dt", {}, headlineLabel(info, id, candidates)), h("dd", { "data-field": id }, number(r.totals[id])))),
     ),
     h(
       "section",

@@ -1,0 +1,44 @@
+"""The region's signed election manifests, as the hub loads them at start (hub.toml
+``[paths] manifests``): checked against the region's CA like every kit's result, so a name
+or a register on the dashboard is exactly what the region's CA signed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from hub.errors import ConfigError
+from protocol import certs
+from protocol.errors import ProtocolError
+from protocol.forms.loader import load_template
+from protocol.manifest_sign import VerifiedManifest, verify_manifest
+
+
+def load_manifests(
+    paths: Iterable[Path], ca_path: Path, at: dt.datetime
+) -> dict[str, VerifiedManifest]:
+    """Each manifest by its election id, checked against the CA certificate at
+    ``ca_path``; ConfigError naming the file that fails."""
+    found: dict[str, VerifiedManifest] = {}
+    paths = list(paths)
+    if not paths:
+        return found
+    try:
+        ca_cert = certs.load_certificate(ca_path.read_bytes())
+    except (OSError, ProtocolError) as e:
+        raise ConfigError("paths.ca_certificate", f"cannot read {ca_path}: {e}") from e
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise ConfigError("paths.manifests", f"cannot read {path}: {e.strerror}") from e
+        try:
+            verified = verify_manifest(data, ca_cert, at=at, load_template=load_template)
+        except ProtocolError as e:
+            raise ConfigError("paths.manifests", f"{path}: {type(e).__name__}: {e}") from e
+        election = verified.manifest.election.id
+        if election in found:
+            raise ConfigError("paths.manifests", f"{path}: a second manifest of {election}")
+        found[election] = verified
+    return found

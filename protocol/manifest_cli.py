@@ -1,0 +1,58 @@
+"""What ``tps-verify`` says of a signed election manifest (it tells one from a result)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import click
+from cryptography import x509
+
+from protocol.forms.loader import load_template
+from protocol.manifest_sign import VerifiedManifest, is_signed_manifest, verify_manifest
+from protocol.verify_cli import Report
+
+__all__ = ["check_manifest", "is_signed_manifest", "print_manifest"]
+
+
+def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> Report:
+    report = Report()
+    verified = report.run(
+        "election manifest signed by the region's CA, for its region, every form known",
+        lambda: verify_manifest(data, ca_cert, at=at, load_template=load_template),
+    )
+    if verified is not None:
+        report.facts["manifest"] = verified
+    return report
+
+
+def print_manifest(report: Report, as_json: bool) -> None:
+    verified: VerifiedManifest | None = report.facts.get("manifest")
+    if as_json:
+        click.echo(json.dumps(_as_json(report, verified), indent=2))
+        return
+    if verified is not None:
+        m = verified.manifest
+        e = m.election
+        click.echo(f"election: {e.id} ({e.kind}), {e.name}, {e.date}")
+        click.echo(f"region:   {m.region} {m.regions.get(m.region, '')} (names: {m.region_source})")
+        for c in m.contests:
+            where = m.regions.get(c.region, "nationwide")
+            names = "; ".join(f"{o.number}. {' / '.join(o.names)}" for o in c.options)
+            click.echo(f"contest:  {c.form} in {where}: {names or '(no options listed)'}")
+        voters = sum(v.dpt_l + v.dpt_p for v in m.tps.values())
+        click.echo(f"TPS:      {len(m.tps)}, {voters} registered voters (DPT)")
+        click.echo(f"sha256:   {verified.sha256}")
+    for name, error in report.checks:
+        click.echo(f"[FAIL] {name}: {error}" if error else f"[ok] {name}")
+    click.echo("VERDICT: " + ("VALID" if report.ok else "NOT VALID"))
+
+
+def _as_json(report: Report, verified: VerifiedManifest | None) -> dict[str, Any]:
+    return {
+        "valid": report.ok,
+        "checks": [{"check": n, "ok": e is None, "error": e} for n, e in report.checks],
+        "manifest": None if verified is None else verified.manifest.to_json_value(),
+        "sha256": None if verified is None else verified.sha256,
+    }

@@ -1,0 +1,69 @@
+"""The kit takes its TPS's official voter list (DPT) from its bundle's tps.json to its decoder;
+a tps.json for another TPS is a wrong bundle, refused at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from firmware import kit as kit_module
+from firmware.assemble import assemble
+from firmware.identity import StartupError
+from protocol.canonical import canonical_bytes
+from protocol.manifest import OfficialDpt
+from protocol.tpsslice import SLICE_FILE
+from tests.firmware.conftest import ELECTION, TPS
+from tests.firmware.kits import SCAN, build, press
+from tests.firmware.test_kit_cli import kit
+
+
+def write_slice(directory: Path, *, tps: str = TPS, men: int = 120, women: int = 131) -> None:
+    value: dict[str, Any] = {
+        "format": "tps-slice/1",
+        "election": {"id": ELECTION, "name": "Pemilu 2024", "date": "2024-02-14", "kind": "real"},
+        "tps": tps,
+        "names": {"provinsi": "DKI Jakarta", "kabkota": "Jakarta Pusat"},
+        "dpt": {"dpt_l": men, "dpt_p": women},
+        "contests": [],
+        "manifest_sha256": "ab" * 32,
+    }
+    (directory / SLICE_FILE).write_bytes(canonical_bytes(value))
+
+
+def test_the_bundles_official_dpt_reaches_the_decoder(kit_config, forms, monkeypatch, mock_pins):
+    config = kit_config()
+    write_slice(config.parent)
+    seen: list[OfficialDpt | None] = []
+    decode = kit_module.decode_form
+
+    def spy(form, **options):
+        seen.append(options.get("dpt"))
+        return decode(form, **options)
+
+    monkeypatch.setattr(kit_module, "decode_form", spy)
+    assembled = build(config, forms["good"].pages)
+    try:
+        assert assembled.kit.dpt == OfficialDpt(120, 131)
+        for _ in forms["good"].pages:
+            press(mock_pins, SCAN, assembled.kit)
+    finally:
+        assembled.close()
+    assert seen == [OfficialDpt(120, 131)]
+
+
+def test_a_tps_json_for_another_tps_is_refused_at_start(kit_config):
+    config = kit_config()
+    write_slice(config.parent, tps="31.71.01.1001.002")
+    with pytest.raises(StartupError, match=r"31\.71\.01\.1001\.002.*bundle this kit again"):
+        assemble(config, uplink=False, lights=object())
+    done = kit("run", "--config", config, "--validate-config")
+    assert done.exit_code == 1 and "bundle this kit again" in done.output
+
+
+def test_validate_config_names_the_official_dpt(kit_config):
+    config = kit_config()
+    write_slice(config.parent)
+    done = kit("run", "--config", config, "--validate-config")
+    assert "official DPT of TPS 31.71.01.1001.001: 120 L + 131 P" in done.output
