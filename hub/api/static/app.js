@@ -219,7 +219,7 @@ async function regionView(election, form, region) {
     h("h2", {}, title, " ", h("small", {}, `${election} · ${info.title || form}`)),
     h("p", { class: "summary" }, "Kelengkapan ", h("span", { lang: "en" }, "(completeness)"), ": ", completeness(r.tps_reported, r.tps_expected, r.completeness, `Kelengkapan ${title}`)),
     data.held_tps.length
-      ? h("p", { class: "held", id: "region-held" }, `${number(data.held_tps.length)} TPS ${HELD_LABEL}: `, h("span", { lang: "en" }, "(held out of these totals until an operator decides) "), data.held_tps.join(", "))
+      ? h("p", { class: "held", id: "region-held" }, `${number(data.held_tps.length)} TPS ${HELD_LABEL}, tidak dijumlahkan di sini sampai operator memutuskan `, h("span", { lang: "en" }, "(held out of these totals until an operator decides)"), ": ", data.held_tps.join(", "))
       : null,
     h(
       "dl",
