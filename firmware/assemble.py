@@ -115,7 +115,7 @@ def assemble(
     base = config_path.parent
     config = load_config(config_path)
     identity = load_identity(config, base)
-    dpt = load_dpt(base, identity)
+    dpt = load_dpt(base, tps=identity.tps, election=identity.election)
     reader, hashes = build_reader(config)
     closers: list[Callable[[], None]] = []
     state_dir = config.resolve(config.paths.state_dir, base)
@@ -201,11 +201,11 @@ def _uplink(
     )
 
 
-def load_dpt(base: Path, identity: KitIdentity) -> OfficialDpt | None:
+def load_dpt(base: Path, *, tps: str, election: str) -> OfficialDpt | None:
     """The TPS's official voter list from the bundle's tps.json beside kit.toml; None for a
     bundle made without an election manifest. A tps.json for another TPS or election is a
     wrong bundle on this kit: refused at start, never read past."""
     try:
-        return load_official_dpt(base, tps=identity.tps, election=identity.election)
+        return load_official_dpt(base, tps=tps, election=election)
     except (OSError, ProtocolError) as e:
         raise StartupError(f"{base / SLICE_FILE}: {e}: bundle this kit again") from e

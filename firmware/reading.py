@@ -65,9 +65,10 @@ def read_pages(
     report["pages"] = [o | read[o["page"]] if o["outcome"] == "read" else o for o in outcomes]
     if form.pages:
         dpt = None
-        if config is not None and tps is None and election is None and expect.tps:
-            # The kit's own TPS: its bundle's official voter list checks rows I.A.
-            dpt = load_official_dpt(config.parent, tps=expect.tps, election=expect.election or "")
+        # The kit's own TPS (not one named by --tps/--election): its bundle's official voter
+        # list checks rows I.A.
+        if config is not None and not (tps or election) and expect.tps and expect.election:
+            dpt = load_official_dpt(config.parent, tps=expect.tps, election=expect.election)
         decoded = decode_form(form, dpt=dpt)
         add_decisions(report, decoded)
         if card is not None:
