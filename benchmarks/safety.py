@@ -1,7 +1,7 @@
 """Safety benchmark: is any wrong number ever accepted without a flag?
 
-    python benchmarks/safety.py --digits ../shared/data/mnist-t10k-dev/t10k-dev --skip 6000 \
-        --forms 200
+    python benchmarks/safety.py --digits ../shared/data/mnist-t10k-dev/t10k-dev --skip 6000 \\
+        --forms 200 --official-dpt
 
 Forms are synthesized from handwriting the model never trained on, cycling through every
 shipped template; a share of them carry a deliberate paper mistake (a total added up wrongly,
@@ -10,8 +10,10 @@ decoded. Reported: the share of forms accepted without a look, needing a look, a
 as a paper mistake; silent errors (a field whose value differs from what the paper says,
 not marked doubtful, in a form not flagged as a paper mistake; the target is 0); injected
 paper mistakes caught; decoding time per form (median, p95) and its ratio to the time spent
-reading the same form's pages, measured in the same run on one pinned core. The last line is
-one JSON object.
+reading the same form's pages, measured in the same run on one pinned core.
+``--official-dpt`` gives the kit each TPS's official voter list, as a bundle made from the
+election manifest does; ``--model`` measures another digit model. The last line is one JSON
+object.
 """
 
 from __future__ import annotations
