@@ -14,6 +14,10 @@ Each field ends as one of:
   weight (a change costing between ``FIX_NATS`` and ``PAPER_NATS``), or a bubble disagrees
   with a box that was not read confidently, or the search hit a limit.
 
+Where the kit has the TPS's official voter list (``official.py``), rows I.A read as the
+list has them are confirmed by it and readings that contradict it are dismissed; a row
+read otherwise is doubtful. The list never supplies a value itself.
+
 Telling a misread from a paper mistake. The KPPS may add up wrongly or blacken a bubble
 other than the digit written. The kit must report what the paper says, not "fix" it. So:
 
