@@ -17,6 +17,7 @@ from protocol.utctime import format_utc
 if TYPE_CHECKING:  # the recap commands import their modules when run
     from hub.api.serve import BackgroundServer
     from hub.recap import Contest, RegionTotals
+    from hub.recap.completeness import Expected
     from hub.store import ResultStore
     from hub.trust import RegistryKit
 
@@ -306,6 +307,20 @@ def _registry(config: HubConfig) -> tuple[RegistryKit, ...]:
         raise click.ClickException(str(e)) from e
 
 
+def _expected(config: HubConfig, kits: tuple[RegistryKit, ...]) -> Expected | None:
+    """The TPS the registry and the election manifests expect (None: neither says), as the
+    API counts them."""
+    from hub.manifests import load_manifests
+    from hub.recap.completeness import expected_from
+
+    paths = config.paths
+    try:
+        manifests = load_manifests(paths.manifests, paths.ca_certificate, _now())
+    except HubError as e:
+        raise click.ClickException(str(e)) from e
+    return expected_from(kits, manifests)
+
+
 def _percent(value: float | None) -> str:
     return "?" if value is None else f"{100 * value:.1f}%"
 
@@ -340,16 +355,17 @@ def recap_command(
     """
     import json
 
-    from hub.recap import RecapError, RecapReader, expected_from_registry
+    from hub.recap import RecapError, RecapReader
     from hub.recap.anomalies import template_for
     from hub.recap.levels import check_level
+    from hub.recap.oddities import stray_tps
 
     config = _load_config(config_path)
     kits = _registry(config)
-    expected = expected_from_registry(kits) if kits else None  # no registry: unknown
+    expected = _expected(config, kits)
     store = _open_store(config)
     try:
-        reader = RecapReader(store, expected)
+        reader = RecapReader(store, expected, stray_tps(store.db, kits, expected))
         contests = [
             c
             for c in reader.contests()
@@ -440,11 +456,12 @@ def recap_rebuild_command(config_path: Path, election: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_csv_command(config_path: Path, election: str, form: str, region: str, out: Path) -> None:
     """Write a region's recapitulation as CSV in the D.HASIL layout (units as columns)."""
-    from hub.recap import RecapError, expected_from_registry, export_csv
+    from hub.recap import RecapError, export_csv
+    from hub.recap.oddities import stray_tps
 
     config = _load_config(config_path)
     kits = _registry(config)
-    expected = expected_from_registry(kits) if kits else None  # no registry: unknown
+    expected = _expected(config, kits)
     store = _open_store(config)
     partial = out.with_name(out.name + ".part")
     try:
@@ -457,6 +474,7 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
                 region=region,
                 now=_now(),
                 expected=expected,
+                strays=stray_tps(store.db, kits, expected),
             )
         partial.replace(out)  # never leave half a form where the whole one is expected
     except RecapError as e:
@@ -483,9 +501,8 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
 @click.option(
     "--images-after",
     type=click.IntRange(min=1),
-    default=60,
-    show_default=True,
-    help="Minutes after its result before a page image still missing is listed.",
+    help="Minutes after its result before a page image still missing is listed "
+    "(default: hub.toml's [api] images_after, 60 unless set).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Include resolved anomalies.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -493,7 +510,7 @@ def anomalies_command(
     config_path: Path,
     election: str | None,
     silent_after: int,
-    images_after: int,
+    images_after: int | None,
     show_all: bool,
     as_json: bool,
 ) -> None:
@@ -508,6 +525,8 @@ def anomalies_command(
 
     config = _load_config(config_path)
     kits = _registry(config)
+    if images_after is None:
+        images_after = config.api.images_after
     store = _open_store(config)
     try:
         found = list_anomalies(store.db, election=election, open_only=not show_all)
@@ -521,7 +540,9 @@ def anomalies_command(
         pages = missing_images(
             store.db, _now(), dt.timedelta(minutes=images_after), election=election
         )
-        strangers = unregistered(store.db, kits, election=election)
+        strangers = unregistered(
+            store.db, kits, expected=_expected(config, kits), election=election
+        )
     except HubError as e:
         raise click.ClickException(str(e)) from e
     finally:

@@ -164,6 +164,13 @@ class ApiSettings(_Section):
         le=7 * 24 * 60,
         description="minutes without a word from a kit before it is shown offline (silent)",
     )
+    images_after: int = Field(
+        60,
+        ge=1,
+        le=7 * 24 * 60,
+        description="minutes after a result before a page photo it names and the hub still "
+        "lacks is listed as missing (the kit sends numbers first, photos when the link allows)",
+    )
     store_connections: int = Field(
         8,
         ge=1,

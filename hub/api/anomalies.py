@@ -8,6 +8,7 @@ report); hub/recap/anomalies.py describes each kind. Both lists are paged
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from hub.api.context import ApiContext, Context, Store
 from hub.api.errors import ERRORS
 from hub.api.kitscan import KitPage, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
+from hub.recap.oddities import count_missing_images, missing_images, unregistered
 from hub.recap.seen import last_heard
 from hub.store import ResultStore
 from hub.store.db import Row
@@ -52,6 +54,28 @@ class SilentKit(BaseModel):
     last_seen: str | None = Field(description="last heard from (UTC); null: never")
 
 
+class MissingImage(BaseModel):
+    election: str
+    tps: str
+    form: str
+    kit: str
+    seq: int
+    page: int = Field(description="the page whose photo never arrived")
+    sha256: str = Field(description="the photo's hash, as the signed result names it")
+    received_at: str = Field(description="when the result naming it arrived (UTC)")
+
+
+class NotInRegistry(BaseModel):
+    kit: str
+    election: str
+    tps: str
+    reason: str = Field(
+        description="kit: the registry does not list the kit (enrolled after its export); "
+        "tps: neither the registry nor the election's manifest expects the TPS"
+    )
+    tps_expected: bool = Field(description="whether its TPS is expected all the same")
+
+
 class AnomalyList(BaseModel):
     anomalies: list[Anomaly] = Field(description="a page of the anomalies, oldest first")
     anomalies_total: int = Field(description="anomalies over every page")
@@ -67,6 +91,19 @@ class AnomalyList(BaseModel):
         description="ask again with silent_kit_after=this for the next page of silent kits"
     )
     silent_after_minutes: int
+    images_missing: list[MissingImage] = Field(
+        description="the first page images a counting result names that have not arrived "
+        "images_after_minutes after it (the kit sends numbers first, photos after): the "
+        "public cannot yet compare the numbers with the form"
+    )
+    images_missing_total: int = Field(description="such pages in all")
+    images_after_minutes: int
+    not_in_registry: list[NotInRegistry] = Field(
+        description="the first kits heard from that the registry does not list, or whose TPS "
+        "nothing expects: their results count, but not in completeness; export the registry "
+        "again (tps-provision registry export) and restart the hub"
+    )
+    not_in_registry_total: int
 
 
 @dataclass(frozen=True)
@@ -141,7 +178,11 @@ def wanted(training: bool | None, election: str | None) -> bool:
     return training is None or election is None or is_training(election) == training
 
 
-@router.get("/anomalies", response_model=AnomalyList, summary="Anomalies and silent kits")
+@router.get(
+    "/anomalies",
+    response_model=AnomalyList,
+    summary="Anomalies, silent kits, page images missing, kits and TPS nothing expects",
+)
 def anomalies(
     ctx: Context,
     store: Store,
@@ -161,6 +202,13 @@ def anomalies(
     which = AnomalyFilter(election, training, open_only=not resolved)
     found, total = anomaly_page(store, which, after, limit + 1)
     silent = _silent(ctx, store, election, training, silent_kit_after, limit)
+    now, late = ctx.now(), ctx.images_after
+    images = missing_images(store.db, now, late, election=election, training=training, limit=limit)
+    strangers = [
+        u
+        for u in unregistered(store.db, ctx.registry, expected=ctx.expected, election=election)
+        if wanted(training, u.election)
+    ]
     return AnomalyList(
         anomalies=found[:limit],
         anomalies_total=total,
@@ -169,6 +217,13 @@ def anomalies(
         silent_kits_total=silent.counts["silent"],
         next_silent_kit_after=silent.next_after,
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
+        images_missing=[MissingImage(**dataclasses.asdict(p)) for p in images],
+        images_missing_total=count_missing_images(
+            store.db, now, late, election=election, training=training
+        ),
+        images_after_minutes=int(late.total_seconds() // 60),
+        not_in_registry=[NotInRegistry(**dataclasses.asdict(u)) for u in strangers[:limit]],
+        not_in_registry_total=len(strangers),
     )
 
 

@@ -17,9 +17,12 @@ from fastapi import Depends, Request
 from hub.api.kitscan import RegistryIndex
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
+from hub.recap.oddities import stray_tps
 from hub.store import ResultStore
 from hub.trust import RegistryKit
 from protocol.manifest_sign import VerifiedManifest
+
+STRAYS_FOR = dt.timedelta(seconds=60)
 
 
 def utcnow() -> dt.datetime:
@@ -34,9 +37,25 @@ class ApiContext:
     registry: tuple[RegistryKit, ...] = ()  # empty: no registry, so nothing is "expected"
     expected: Expected | None = None
     silent_after: dt.timedelta = dt.timedelta(minutes=60)
+    images_after: dt.timedelta = dt.timedelta(minutes=60)
     hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
     manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
     now: Callable[[], dt.datetime] = field(default=utcnow)
+
+    _strays: tuple[dt.datetime, dict[str, frozenset[str]]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def strays(self, store: ResultStore) -> dict[str, frozenset[str]]:
+        """Reported TPS nothing expects, per election (hub.recap.oddities.stray_tps): read
+        again at most once every ``STRAYS_FOR``, since it reads a row per kit heard from and
+        changes only when a kit the registry does not know reports."""
+        now = self.now()
+        cached = self._strays
+        if cached is None or now - cached[0] > STRAYS_FOR or now < cached[0]:
+            cached = (now, stray_tps(store.db, self.registry, self.expected))
+            self._strays = cached  # one assignment: serving threads see old or new, whole
+        return cached[1]
 
     @cached_property
     def registry_index(self) -> RegistryIndex:

@@ -33,8 +33,15 @@ class Contest(BaseModel):
     title: str | None = Field(description="the form's printed name")
     training: bool = Field(description="a training (bimtek) election: never a real result")
     tps_reported: int = Field(description="TPS whose result the hub holds")
-    tps_expected: int | None = Field(description="TPS the registry expects; null: unknown")
-    completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
+    tps_expected: int | None = Field(
+        description="TPS the registry and the election's manifest expect; null: unknown"
+    )
+    tps_unexpected: int = Field(
+        0, description="reported TPS nothing expects: in the totals, not in completeness"
+    )
+    completeness: float | None = Field(
+        description="expected TPS that reported / tps_expected (0..1, never above 1)"
+    )
 
 
 class ContestList(BaseModel):
@@ -49,8 +56,18 @@ class Region(BaseModel):
         None, description="the region's name, from the election's signed manifest; null: none"
     )
     tps_reported: int = Field(description="TPS inside that reported")
-    tps_expected: int | None = Field(description="TPS inside the registry expects")
-    completeness: float | None = Field(description="tps_reported / tps_expected (0..1)")
+    tps_expected: int | None = Field(
+        description="TPS inside the registry and the election's manifest expect; null: unknown"
+    )
+    tps_unexpected: int = Field(
+        0,
+        description="reported TPS inside that nothing expects (a kit enrolled after the "
+        "registry export, a TPS missing from the manifest): in the totals, flagged in the "
+        "anomalies, never in completeness",
+    )
+    completeness: float | None = Field(
+        description="expected TPS that reported / tps_expected (0..1, never above 1)"
+    )
     totals: dict[str, int] = Field(description="each field's sum over the counting versions")
     updated_at: str = Field(description="when these totals last changed (UTC)")
     held: bool = Field(
@@ -88,10 +105,11 @@ def contests(
     ] = None,
 ) -> ContestList:
     """Every election's form the hub holds results for, real and training kept apart."""
-    reader = RecapReader(store, ctx.expected)
+    reader = RecapReader(store, ctx.expected, ctx.strays(store))
     found = []
     for c in reader.contests(training=training):
         expected = None if ctx.expected is None else ctx.expected.count(c.election)
+        unexpected = reader.unexpected(c.election, c.form)
         found.append(
             Contest(
                 election=c.election,
@@ -100,7 +118,8 @@ def contests(
                 training=c.is_training,
                 tps_reported=c.tps_reported,
                 tps_expected=expected,
-                completeness=ratio(c.tps_reported, expected),
+                tps_unexpected=unexpected,
+                completeness=ratio(c.tps_reported - unexpected, expected),
             )
         )
     return ContestList(contests=found)
@@ -123,7 +142,7 @@ def region_view(
         ),
     ] = "",
 ) -> RegionView:
-    reader = RecapReader(store, ctx.expected)
+    reader = RecapReader(store, ctx.expected, ctx.strays(store))
     if not any(c.election == election and c.form == form for c in reader.contests()):
         raise not_found(f"no results for election {election!r}, form {form!r}")
     try:
@@ -172,6 +191,7 @@ def _region(t: RegionTotals) -> Region:
         level_name=LEVEL_NAMES[t.level],
         tps_reported=t.tps_reported,
         tps_expected=t.tps_expected,
+        tps_unexpected=t.tps_unexpected,
         completeness=t.completeness,
         totals=t.totals,
         updated_at=t.updated_at,

@@ -19,6 +19,7 @@ from hub.api.errors import ERRORS, ApiError, bad_parameter
 from hub.api.translog import InclusionProof
 from hub.ledger import supersedes
 from hub.recap import RecapReader
+from hub.recap.hold import is_held
 from hub.store import ResultStore, StoredDocument
 from hub.translog.proofs import inclusion_document
 from protocol.receipt import (
@@ -31,9 +32,12 @@ from protocol.receipt import (
 
 router = APIRouter(tags=["receipts"], responses=ERRORS)
 
-ReceiptVerdict = Literal["counts", "superseded", "not-counting", "mismatch", "unknown"]
+ReceiptVerdict = Literal["counts", "held", "superseded", "not-counting", "mismatch", "unknown"]
 _MESSAGES: dict[ReceiptVerdict, str] = {
     "counts": "the hub holds exactly this document, and it is the version that counts",
+    "held": "the hub holds exactly this document, the latest version of its TPS, but its "
+    "numbers break a hard limit of the form, so it is held out of the totals (perlu "
+    "verifikasi) until an operator checks the paper and decides",
     "superseded": "the hub holds exactly this document, but a newer version of this TPS "
     "counts (a rescan)",
     "not-counting": "the hub holds exactly this document, but another version of this TPS counts",
@@ -61,6 +65,11 @@ class ReceiptCheck(BaseModel):
         description="the hub holds a document with this hash, for this TPS and seq"
     )
     counts: bool = Field(description="that document is the version that counts for its TPS")
+    held: bool = Field(
+        False,
+        description="that document is its TPS's latest version, held out of the totals "
+        "(perlu verifikasi) until an operator decides",
+    )
     newer_version: bool = Field(description="a newer version of this TPS counts instead")
     mismatches: list[str] = Field(description="where the receipt and the held document differ")
     document: DocumentSummary | None = Field(description="the document with this hash, if held")
@@ -93,7 +102,7 @@ def check_receipt(
     if mismatches:
         verdict: ReceiptVerdict = "mismatch"
     elif counting is not None and counting.document_sha256 == held.document_sha256:
-        verdict = "counts"
+        verdict = "held" if is_held(store, store.document_fields(held.id)) else "counts"
     elif counting is not None and supersedes(counting, held):
         verdict = "superseded"
     else:
@@ -169,6 +178,7 @@ def _answer(
         message=_MESSAGES[verdict],
         holds_document=holds,
         counts=verdict == "counts",
+        held=verdict == "held",
         newer_version=verdict == "superseded",
         mismatches=mismatches or [],
         document=None if held is None else summary(held, counting_sha256(store, held)),

@@ -50,6 +50,7 @@ def app_from_config(
         training_log_id=config.training_log_id,
         registry=registry,
         silent_after=dt.timedelta(minutes=config.api.silent_after),
+        images_after=dt.timedelta(minutes=config.api.images_after),
         hub_certificate=_read_if_there(config.paths.certificate),
         store_pool_size=config.api.store_connections,
         manifests=manifests,

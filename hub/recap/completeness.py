@@ -84,4 +84,4 @@ def ratio(reported: int, expected: int | None) -> float | None:
     (hub/recap/oddities.py)."""
     if not expected:
         return None
-    return min(1.0, reported / expected)
+    return max(0.0, min(1.0, reported / expected))

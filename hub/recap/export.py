@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -54,6 +55,7 @@ def export_csv(
     region: str,
     now: dt.datetime,
     expected: Expected | None = None,
+    strays: Mapping[str, frozenset[str]] | None = None,
 ) -> ExportInfo:
     """Write the D.HASIL CSV of ``region`` (a desa, kecamatan, kabupaten/kota, provinsi or
     "" for the whole election) to ``out``; RecapError if there is nothing to export."""
@@ -61,7 +63,7 @@ def export_csv(
     below = child_level(level)
     if below is None:
         raise RecapError(f"{region} is a TPS: its form is its C.HASIL; export its desa instead")
-    reader = RecapReader(store, expected)
+    reader = RecapReader(store, expected, strays)
     with store.db.transaction():  # one snapshot: totals, columns and log size agree
         total = reader.region(election, form, region)
         children = {c.region: c for c in reader.children(election, form, region)}

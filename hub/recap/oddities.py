@@ -6,9 +6,10 @@ kits are, hub/recap/seen.py), never stored:
   missing image is normal for a while, and a flag after that: the public cannot compare
   the numbers with the photo);
 - ``not-in-registry``: a kit whose results the hub holds but the registry does not list
-  (enrolled after the registry export, or a CA that issued beyond it), or a TPS the
-  registry does not expect. Its results are valid and count, but completeness cannot
-  place its TPS: export the registry again (README, "Security").
+  (enrolled after the registry export, or a CA that issued beyond it), or a TPS neither
+  the registry nor the election's manifest expects. Its results are valid and count in
+  the totals, but a TPS nothing expects never counts in completeness (so a region never
+  shows more than 100 %): export the registry again (README, "Security").
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hub.recap.completeness import Expected, expected_from_registry
 from hub.store.db import Database
 from hub.store.results import utc_text
 from hub.trust import RegistryKit
@@ -39,24 +41,30 @@ class Unregistered:
     kit: str
     election: str
     tps: str
-    reason: str  # "kit" (the registry lists no such kit) or "tps" (it expects no such TPS)
+    reason: str  # "kit" (the registry lists no such kit) or "tps" (nothing expects the TPS)
+    tps_expected: bool  # whether the registry or the manifest expects its TPS all the same
 
 
 def missing_images(
-    db: Database, now: dt.datetime, after: dt.timedelta, *, election: str | None = None
+    db: Database,
+    now: dt.datetime,
+    after: dt.timedelta,
+    *,
+    election: str | None = None,
+    training: bool | None = None,
+    limit: int | None = None,
 ) -> list[MissingImage]:
     """Pages of counting versions received before ``now - after`` whose image the hub does
-    not hold, in (election, tps, form, page) order."""
-    where, params = "", [utc_text(now - after)]
-    if election is not None:
-        where, params = " AND c.election = ?", [*params, election]
+    not hold, in (election, tps, form, page) order; the first ``limit`` of them if given.
+    Reads only the pages still awaited (the awaited_images table), never every page."""
+    where, params = _awaited_where(now, after, election, training)
     rows = db.all(
-        "SELECT c.election, c.tps, c.form, d.kit, d.seq, p.page, p.sha256, d.received_at "
-        "FROM current_results AS c JOIN documents AS d ON d.id = c.document_id "
-        "JOIN document_pages AS p ON p.document_id = d.id "
-        "LEFT JOIN images AS i ON i.sha256 = p.sha256 "
-        f"WHERE i.sha256 IS NULL AND d.received_at < ?{where} "
-        "ORDER BY c.election, c.tps, c.form, p.page",
+        "SELECT c.election, c.tps, c.form, d.kit, d.seq, a.page, a.sha256, a.named_at "
+        "FROM awaited_images AS a JOIN current_results AS c ON c.document_id = a.document_id "
+        "JOIN documents AS d ON d.id = a.document_id "
+        f"WHERE a.named_at < ?{where} "
+        "ORDER BY c.election, c.tps, c.form, a.page"
+        + ("" if limit is None else f" LIMIT {int(limit)}"),
         params,
     )
     return [
@@ -65,16 +73,51 @@ def missing_images(
     ]
 
 
+def _awaited_where(
+    now: dt.datetime, after: dt.timedelta, election: str | None, training: bool | None
+) -> tuple[str, list[object]]:
+    where, params = "", [utc_text(now - after)]
+    if election is not None:
+        where, params = f"{where} AND c.election = ?", [*params, election]
+    if training is not None:
+        where, params = f"{where} AND c.is_training = ?", [*params, int(training)]
+    return where, params
+
+
+def count_missing_images(
+    db: Database,
+    now: dt.datetime,
+    after: dt.timedelta,
+    *,
+    election: str | None = None,
+    training: bool | None = None,
+) -> int:
+    """How many pages :func:`missing_images` finds, counted in the database."""
+    where, params = _awaited_where(now, after, election, training)
+    row = db.one(
+        "SELECT COUNT(*) FROM awaited_images AS a "
+        "JOIN current_results AS c ON c.document_id = a.document_id "
+        f"WHERE a.named_at < ?{where}",
+        params,
+    )
+    return int(row[0]) if row else 0
+
+
 def unregistered(
-    db: Database, registry: Iterable[RegistryKit], *, election: str | None = None
+    db: Database,
+    registry: Iterable[RegistryKit],
+    *,
+    expected: Expected | None = None,
+    election: str | None = None,
 ) -> list[Unregistered]:
-    """Kits the hub counted results of that the registry does not list, or whose TPS it
-    does not expect, by kit (read from the kits' last-seen rows: one per kit, not a scan
-    of the documents)."""
+    """Kits the hub counted results of that the registry does not list, or whose TPS
+    nothing expects (the registry, and the election's manifest when ``expected`` has it),
+    by kit (read from the kits' last-seen rows: one per kit, not a scan of the documents)."""
     kits = {k.kit for k in registry}
-    expected = {(k.election, k.tps) for k in registry}
-    if not kits:
-        return []  # no registry given: nothing to compare with
+    if expected is None:
+        expected = expected_from_registry(registry) if kits else None
+    if not kits and expected is None:
+        return []  # no registry or manifest: nothing to compare with
     rows = db.all(
         "SELECT kit, election, tps FROM kit_last_seen "
         "WHERE election IS NOT NULL AND tps IS NOT NULL ORDER BY kit"
@@ -83,7 +126,20 @@ def unregistered(
     for kit, elec, tps in rows:
         if election is not None and elec != election:
             continue
-        reason = "kit" if kit not in kits else "tps" if (elec, tps) not in expected else None
+        tps_expected = expected is not None and tps in expected.tps.get(elec, ())
+        reason = "kit" if kits and kit not in kits else None if tps_expected else "tps"
         if reason is not None:
-            found.append(Unregistered(str(kit), str(elec), str(tps), reason))
+            found.append(Unregistered(str(kit), str(elec), str(tps), reason, tps_expected))
     return found
+
+
+def stray_tps(
+    db: Database, registry: Iterable[RegistryKit], expected: Expected | None
+) -> dict[str, frozenset[str]]:
+    """Per election, the TPS that kits report for but nothing expects: they count in the
+    totals, never in completeness (hub/recap/completeness.py)."""
+    strays: dict[str, set[str]] = {}
+    for odd in unregistered(db, registry, expected=expected):
+        if not odd.tps_expected:
+            strays.setdefault(odd.election, set()).add(odd.tps)
+    return {e: frozenset(t) for e, t in strays.items()}

@@ -8,6 +8,7 @@ a training row even if one were mislabelled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hub.ledger import DocumentFields
@@ -15,7 +16,7 @@ from hub.recap import totals
 from hub.recap.completeness import Expected, ratio
 from hub.recap.errors import RecapError
 from hub.recap.hold import is_held
-from hub.recap.levels import WHOLE, RecapLevel, child_level, level_of, within
+from hub.recap.levels import WHOLE, RecapLevel, child_level, level_of, parent_of, within
 from hub.store.db import Row
 from hub.store.results import ResultStore
 from protocol.ids import is_training
@@ -36,13 +37,16 @@ class RegionTotals:
     field_tps: dict[str, int] = field(default_factory=dict)  # TPS that gave each field
     updated_at: str = ""
     tps_expected: int | None = None
+    # Reported TPS inside that nothing expects (hub/recap/oddities.py): in the totals, but
+    # not in completeness, which counts only the expected TPS that reported.
+    tps_unexpected: int = 0
     # A TPS whose counting version is held out of the totals (hub/recap/hold.py): it shows
     # no numbers and counts as not reported until an operator decides.
     held: bool = False
 
     @property
     def completeness(self) -> float | None:
-        return ratio(self.tps_reported, self.tps_expected)
+        return ratio(self.tps_reported - self.tps_unexpected, self.tps_expected)
 
     def to_json_value(self) -> dict[str, object]:
         return {
@@ -52,6 +56,7 @@ class RegionTotals:
             "region": self.region,
             "tps_reported": self.tps_reported,
             "tps_expected": self.tps_expected,
+            "tps_unexpected": self.tps_unexpected,
             "completeness": self.completeness,
             "totals": self.totals,
             "updated_at": self.updated_at,
@@ -70,10 +75,32 @@ class Contest:
 
 
 class RecapReader:
-    def __init__(self, store: ResultStore, expected: Expected | None = None) -> None:
+    """``expected``: the TPS the registry and manifests expect (None: unknown); ``strays``:
+    per election, reported TPS that nothing expects (hub.recap.oddities.stray_tps)."""
+
+    def __init__(
+        self,
+        store: ResultStore,
+        expected: Expected | None = None,
+        strays: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.store = store
         self.db = store.db
         self.expected = expected
+        self.strays = strays or {}
+
+    def unexpected(self, election: str, form: str, region: str = WHOLE) -> int:
+        """How many TPS inside ``region`` reported ``form`` though nothing expects them."""
+        codes = sorted(t for t in self.strays.get(election, ()) if within(region, t))
+        if not codes:
+            return 0
+        # By the whole key (desa, tps): an index lookup each, never a scan of the election.
+        places = " OR ".join(["(desa = ? AND tps = ?)"] * len(codes))
+        row = self.db.one(
+            f"SELECT COUNT(*) FROM recap_tps WHERE election = ? AND form = ? AND ({places})",
+            (election, form, *(v for code in codes for v in (parent_of(code), code))),
+        )
+        return int(row[0]) if row else 0
 
     def contests(self, *, training: bool | None = None) -> list[Contest]:
         rows = self.db.all(
@@ -159,6 +186,7 @@ class RecapReader:
             {f: v[1] for f, v in sums.items()},
             str(row[6]),
             self._expected(election, region),
+            self.unexpected(election, form, region),
         )
 
     def _tps(
@@ -189,4 +217,5 @@ class RecapReader:
             dict.fromkeys(doc.fields, 1),
             doc.received_at,
             self._expected(election, code),
+            int(code in self.strays.get(election, ())),
         )

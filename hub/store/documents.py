@@ -75,11 +75,18 @@ class DocumentTable:
         return self.db.next_ids("documents", count)
 
     def insert_documents(self, docs: Sequence[StoredDocument], pages: Iterable[PageRow]) -> None:
-        """Store documents under ids from :meth:`next_document_ids`, and their page rows."""
+        """Store documents under ids from :meth:`next_document_ids`, their page rows, and
+        the pages whose image the hub does not hold yet (awaited until it arrives)."""
         self.db.executemany(insert_sql(StoredDocument, "documents"), map(row_values, docs))
+        rows = list(pages)
         self.db.executemany(
-            "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)",
-            list(pages),
+            "INSERT INTO document_pages (document_id, page, sha256) VALUES (?, ?, ?)", rows
+        )
+        received = {d.id: d.received_at for d in docs}
+        self.db.executemany(
+            "INSERT INTO awaited_images (document_id, page, sha256, named_at) "
+            "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM images WHERE sha256 = ?)",
+            [(doc, page, sha, received[doc], sha) for doc, page, sha in rows],
         )
 
     # -- the per-kit hash chain ----------------------------------------------------------------

@@ -10,13 +10,17 @@ class ImageTable:
     db: Database
 
     def insert_image(self, sha256: str, kit: str, data: bytes, source: str, now: str) -> bool:
-        """Store an image; False if it was already stored (the same bytes: its hash)."""
+        """Store an image, no longer awaited; False if it was already stored (the same
+        bytes: its hash)."""
         row = self.db.one(
             "INSERT INTO images (sha256, kit, data, size, source, received_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
             (sha256, kit, data, len(data), source, now),
         )
-        return row is not None
+        if row is None:
+            return False
+        self.db.execute("DELETE FROM awaited_images WHERE sha256 = ?", (sha256,))
+        return True
 
     def image(self, sha256: str) -> bytes | None:
         row = self.db.one("SELECT data FROM images WHERE sha256 = ?", (sha256,))

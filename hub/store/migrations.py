@@ -311,6 +311,28 @@ CREATE TABLE operator_decisions (
 CREATE INDEX operator_decisions_kind ON operator_decisions (kind, kit, document_id)
 """,
     ),
+    # Schema 5: the page images the hub still waits for, kept as they come and go, so "a
+    # counting version's image never arrived" costs the pages still missing, not a join of
+    # every page of every counting version against every image. Filled from what is stored.
+    Migration(
+        5,
+        "page images awaited: named by a stored document, not yet received",
+        """
+CREATE TABLE awaited_images (
+    document_id BIGINT NOT NULL REFERENCES documents (id),
+    page INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    named_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, page)
+);
+CREATE INDEX awaited_images_sha256 ON awaited_images (sha256);
+CREATE INDEX awaited_images_named_at ON awaited_images (named_at);
+INSERT INTO awaited_images (document_id, page, sha256, named_at)
+SELECT p.document_id, p.page, p.sha256, d.received_at
+FROM document_pages AS p JOIN documents AS d ON d.id = p.document_id
+WHERE NOT EXISTS (SELECT 1 FROM images AS i WHERE i.sha256 = p.sha256)
+""",
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -49,6 +49,7 @@ REAL_COUNTING = ("a2", "b1", "c1", "d1")  # a1 was replaced by a rescan; t1 is t
 # d1's votes exceed its registered voters: it counts for its TPS but is held out of the
 # published totals ("perlu verifikasi") until an operator decides, so 3 of 5 TPS are in.
 REAL_PUBLISHED = ("a2", "b1", "c1")
+TPS_ALL = (TPS_A, TPS_B, TPS_C, TPS_D, TPS_E)
 
 
 @pytest.fixture(scope="module")
@@ -385,6 +386,48 @@ def test_kits_silent_for_too_long_are_offline(hub):
         assert hub.kits[TPS_A] in {s["kit"] for s in silent}
 
 
+def test_anomalies_list_a_page_photo_still_missing_after_the_stated_time(api, hub):
+    # b1 names page 1, whose photo never came (its page 2 did); the other results name
+    # photos never sent at all. Just received: not yet due.
+    assert get(api, "/anomalies")["images_missing"] == []
+    later = utcnow() + dt.timedelta(hours=2)
+    with client_for(hub, now=lambda: later, images_after=dt.timedelta(minutes=90)) as client:
+        view = get(client, "/anomalies", training="false")
+        missing = {(p["tps"], p["page"]) for p in view["images_missing"]}
+        assert (TPS_B, 1) in missing and (TPS_B, 2) not in missing  # page 2's photo came
+        assert {p["tps"] for p in view["images_missing"]} <= set(TPS_ALL)  # counting only
+        assert (view["images_missing_total"], view["images_after_minutes"]) == (len(missing), 90)
+        assert {p["election"] for p in view["images_missing"]} == {ELECTION}
+        training = get(client, "/anomalies", training="true")["images_missing"]
+        assert {p["election"] for p in training} == {TRAINING}  # kept apart
+
+
+def test_a_kit_missing_from_the_registry_is_flagged_and_never_counts_in_completeness(hub):
+    # The registry exported before TPS C's kit was enrolled: its result counts in the
+    # totals, but completeness counts only the TPS something expects.
+    earlier = tuple(k for k in hub.registry if k.tps != TPS_C)
+    app = create_app(
+        lambda: ResultStore.open(hub.url, now=utcnow()),
+        log_id=LOG_ID,
+        training_log_id=LOG_ID + "-latihan",
+        registry=earlier,
+    )
+    with TestClient(app) as client:
+        view = get(client, "/anomalies", training="false")
+        assert [
+            (u["kit"], u["tps"], u["reason"], u["tps_expected"]) for u in view["not_in_registry"]
+        ] == [(hub.kits[TPS_C], TPS_C, "kit", False)]
+        assert view["not_in_registry_total"] == 1
+        (real,) = [c for c in get(client, "/contests")["contests"] if c["election"] == ELECTION]
+        assert (real["tps_reported"], real["tps_unexpected"]) == (len(REAL_PUBLISHED), 1)
+        assert real["completeness"] == (len(REAL_PUBLISHED) - 1) / real["tps_expected"]
+        top = get(client, f"/contests/{ELECTION}/{FORM}/regions")
+        assert top["region"]["tps_unexpected"] == 1
+        assert top["region"]["completeness"] == real["completeness"]
+    with client_for(hub) as client:  # the registry as it is now: nothing unexpected
+        assert get(client, "/anomalies")["not_in_registry"] == []
+
+
 def test_anomalies_real_and_training_apart(api, hub):
     real = get(api, "/anomalies", training="false")
     kinds = {(a["kind"], a["tps"]) for a in real["anomalies"]}
@@ -417,6 +460,14 @@ def test_receipt_of_the_version_that_counts(api, hub):
     assert [c["document_sha256"] for c in answer["counting"]] == [hub.sha("a2")]
     document = proofs.inclusion_from_json_value(answer["inclusion"])
     proofs.verify_inclusion(document, hub.signed["a2"], hub_cert(hub), ca_cert(hub), utcnow())
+
+
+def test_receipt_of_a_held_version_says_it_is_out_of_the_totals(api, hub):
+    # d1 breaks a hard limit (votes above the registered): its KPPS must not read "counts".
+    answer = receipt(api, hub.receipt("d1", 1, TPS_D))
+    assert answer["verdict"] == "held" and "perlu verifikasi" in answer["message"]
+    assert (answer["holds_document"], answer["counts"], answer["held"]) == (True, False, True)
+    assert answer["inclusion"]["document_sha256"] == hub.sha("d1")  # logged all the same
 
 
 def test_receipt_of_a_superseded_version(api, hub):

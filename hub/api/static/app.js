@@ -590,6 +590,7 @@ async function checkInclusion(receipt, document, proof) {
 
 const VERDICTS = {
   counts: "Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung.",
+  held: "Hub menyimpan persis dokumen ini, versi terakhir TPS ini, tetapi angkanya melanggar batas formulir: ditahan di luar total (perlu verifikasi) sampai operator memeriksa kertasnya.",
   superseded: "Hub menyimpan persis dokumen ini, tetapi versi yang lebih baru (pindai ulang) yang dihitung.",
   "not-counting": "Hub menyimpan persis dokumen ini, tetapi versi lain TPS ini yang dihitung.",
   mismatch: "Hub menyimpan dokumen dengan hash ini, tetapi bukan untuk TPS, nomor urut atau mode pada tanda terima.",
