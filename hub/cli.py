@@ -15,10 +15,13 @@ from hub.errors import HubError
 from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
+    from collections.abc import Mapping
+
     from hub.api.serve import BackgroundServer
     from hub.recap import Contest, RegionTotals
     from hub.store import ResultStore
     from hub.trust import RegistryKit
+    from protocol.manifest_sign import VerifiedManifest
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -164,6 +167,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
     if validate_config:
         try:
             trust, signer = service.check_config(config, _now())
+            manifests = service.config_manifests(config, _now())
         except HubError as e:
             raise click.ClickException(str(e)) from e
         if config.broker is None:
@@ -171,6 +175,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         click.echo(
             f"{config_path}: valid; hub {signer.hub_id}, region {trust.region}, "
             f"{len(trust.kits)} kits in the registry, {len(trust.revoked_serials)} revoked, "
+            f"{len(manifests)} election manifests, "
             f"database {'postgresql' if config.database.is_postgres else config.database.url}, "
             f"broker {config.broker.host}:{config.broker.port}"
         )
@@ -191,7 +196,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         TlsFiles(paths.ca_certificate, paths.certificate, paths.key),
         client_id=config.hub.id,
     )
-    api = _start_api(config, hub.trust.kits) if with_api else None
+    api = _start_api(config, hub.trust.kits, hub.manifests) if with_api else None
     try:
         worker.run_forever()
     finally:
@@ -200,10 +205,13 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         hub.close()
 
 
-def _start_api(config: HubConfig, kits: tuple[RegistryKit, ...]) -> BackgroundServer:
+def _start_api(
+    config: HubConfig, kits: tuple[RegistryKit, ...], manifests: Mapping[str, VerifiedManifest]
+) -> BackgroundServer:
     from hub.api.serve import BackgroundServer, app_from_config
 
-    api = BackgroundServer(app_from_config(config, kits), config.api.host, config.api.port)
+    app = app_from_config(config, kits, manifests=manifests)
+    api = BackgroundServer(app, config.api.host, config.api.port)
     try:
         api.start()
     except HubError as e:
