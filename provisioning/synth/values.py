@@ -32,15 +32,16 @@ def _voters(
     values: dict[str, int] = {}
     if official is None:
         dpt_total = int(rng.integers(int(template.max_voters * 0.45), template.max_voters + 1))
-        split = _split(rng, dpt_total)
     elif official.total > template.max_voters:
         raise ValueError(
             f"{template.id}: a DPT of {official.total} is above the form's "
             f"{template.max_voters} voters per TPS"
         )
     else:
-        dpt_total, split = official.total, (official.men, official.women)
+        dpt_total = official.total
     turnout = rng.uniform(0.55, 0.95)
+    # Drawn in this order since the first sets were made: a seed gives the same form still.
+    split = _split(rng, dpt_total) if official is None else (official.men, official.women)
     dpt = dict(zip(SEXES, split, strict=True))
     reserve = math.ceil(dpt_total * template.reserve_permille / 1000)
     room = reserve  # movers and KTP voters vote on the reserve ballots

@@ -67,3 +67,16 @@ def test_validate_config_names_the_official_dpt(kit_config):
     write_slice(config.parent)
     done = kit("run", "--config", config, "--validate-config")
     assert "official DPT of TPS 31.71.01.1001.001: 120 L + 131 P" in done.output
+
+
+def test_the_synth_cameras_kpps_copies_the_bundles_official_dpt(kit_config):
+    digits = Path(__file__).parents[1] / "fixtures" / "digits" / "heldout-300"
+    config = kit_config(camera={"backend": "synth", "digits": str(digits), "seed": 4})
+    write_slice(config.parent, men=97, women=104)
+    assembled = assemble(config, uplink=False, lights=object())
+    try:
+        assembled.camera.capture()
+        truth = assembled.camera.truth  # type: ignore[attr-defined]
+    finally:
+        assembled.close()
+    assert (truth["I.A.L"], truth["I.A.P"], truth["I.A.JML"]) == (97, 104, 201)
