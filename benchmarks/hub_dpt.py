@@ -10,8 +10,10 @@ trust, SQLite store, transparency log, the recapitulation hook, batches of ``--b
 judging processes) into fresh databases, without ``[paths] manifests`` (the baseline) and
 with it, each going first in turn, ``--rounds`` times each. Reported: the manifest's size
 and load time (once, at start), the ingest rate of each configuration (best round), their
-ratio, and the anomalies the manifest runs recorded (checked: one per altered TPS). The last
-line of output is one JSON object.
+ratio, and the anomalies the manifest runs recorded (checked: one per altered TPS); and, on
+one core in one process, the comparison's own cost per result beside the recapitulation's
+existing check of the same numbers (steadier than ingest rates on a shared machine). The
+last line of output is one JSON object.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ sys.path.insert(0, str(ROOT))
 from hub import service  # noqa: E402
 from hub.config import load_hub_config  # noqa: E402
 from hub.ingest import Inbound  # noqa: E402
-from hub.manifests import load_manifests  # noqa: E402
+from hub.manifests import load_manifests, official_dpt  # noqa: E402
 from hub.recap import list_anomalies  # noqa: E402
+from hub.recap.anomalies import check_numbers, differs_from_official  # noqa: E402
 from protocol import bundle  # noqa: E402
 from protocol.document import GENESIS  # noqa: E402
 from protocol.forms.loader import load_template, template_sha256  # noqa: E402
@@ -111,15 +114,17 @@ def write_manifest(authority: ca.Authority, dpt: dict[str, OfficialDpt], path: P
 
 def signed_results(
     authority: ca.Authority, dpt: dict[str, OfficialDpt], rng: np.random.Generator
-) -> list[tuple[str, bytes]]:
+) -> tuple[list[tuple[str, bytes]], list[tuple[str, dict[str, int]]]]:
+    """(kit, signed bytes) of each TPS's result, and (TPS, fields) of each."""
     issue_kit = _hub_benchmark().issue_kit
     template = load_template(FORM)
     sha = template_sha256(FORM)
     model = hashlib.sha256(b"benchmark model").hexdigest()
-    out = []
+    out, docs = [], []
     for i, (tps, listed) in enumerate(dpt.items()):
         written = OfficialDpt(listed.men + 1, listed.women) if i % ALTERED_EVERY == 0 else listed
         fields = consistent_values(template, rng, written)
+        docs.append((tps, fields))
         kit = f"kit-{tps.replace('.', '')}-1"
         key = Ed25519PrivateKey.generate()
         cert = issue_kit(authority, key, kit, tps)
@@ -147,7 +152,7 @@ def signed_results(
         }
         payload = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
         out.append((kit, bundle.make_bundle(BUNDLE_FORMAT, PAYLOAD_TYPE, payload, key, cert)))
-    return out
+    return out, docs
 
 
 def hub_toml(root: Path, name: str, manifests: list[Path]) -> Path:
@@ -186,6 +191,36 @@ def ingest(config_path: Path, results: list[tuple[str, bytes]], batch: int) -> t
         hub.close()
 
 
+def check_costs(
+    docs: list[tuple[str, dict[str, int]]], manifest: Path, ca_cert: Path, reps: int = 5
+) -> dict[str, float]:
+    """Microseconds per result of the comparison alone (the lookup and differs_from_official)
+    beside the recapitulation's existing check of the same numbers (check_numbers), on one
+    core in one process: steadier than the ingest rates on a shared machine."""
+    manifests = load_manifests([manifest], ca_cert, dt.datetime.now(dt.UTC))
+    check_numbers(FORM, docs[0][1])  # the template's caches, as after the hub's first result
+
+    def existing() -> None:
+        for _, fields in docs:
+            check_numbers(FORM, fields)
+
+    def comparison() -> None:
+        for tps, fields in docs:
+            listed = official_dpt(manifests, ELECTION, tps)
+            assert listed is not None
+            differs_from_official(FORM, fields, listed)
+
+    best = {}
+    for name, run in (("existing_check_us", existing), ("dpt_comparison_us", comparison)):
+        times = []
+        for _ in range(reps):
+            began = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - began)
+        best[name] = round(min(times) / len(docs) * 1e6, 2)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -214,9 +249,14 @@ def main() -> None:
     load_manifests([manifest], root / "ca" / ca.CERT_FILE, dt.datetime.now(dt.UTC))
     load_s = time.perf_counter() - began
     print(f"manifest: {args.tps} TPS, {manifest.stat().st_size} bytes, loaded in {load_s:.2f} s")
-    results = signed_results(authority, dpt, rng)
+    results, docs = signed_results(authority, dpt, rng)
     times: dict[str, list[float]] = {"baseline": [], "manifest": []}
     found = 0
+    costs = check_costs(docs, manifest, root / "ca" / ca.CERT_FILE)
+    print(
+        f"per result: the DPT comparison {costs['dpt_comparison_us']} us, the existing "
+        f"anomaly check {costs['existing_check_us']} us"
+    )
     configurations = [("baseline", []), ("manifest", [manifest])]
     for n in range(args.rounds):
         # Each goes first in turn: the first run of a round pays for warming caches.
@@ -240,6 +280,10 @@ def main() -> None:
         "baseline_per_s": round(len(results) / best["baseline"]),
         "manifest_per_s": round(len(results) / best["manifest"]),
         "manifest_over_baseline_time": round(best["manifest"] / best["baseline"], 3),
+        **costs,
+        "comparison_over_existing_check": round(
+            costs["dpt_comparison_us"] / costs["existing_check_us"], 3
+        ),
         "dpt_anomalies": found,
         "dpt_anomalies_expected": expected,
     }
