@@ -506,8 +506,9 @@ def anomalies_command(
     as_json: bool,
 ) -> None:
     """List anomalies (broken rules, votes above the registered, numbers changed after the
-    first report, chain breaks, held results, clocks ahead), kits silent too long, page
-    images still missing, and kits or TPS the registry does not know."""
+    first report, a DPT other than the election manifest's, chain breaks, held results,
+    clocks ahead), kits silent too long, page images still missing, and kits or TPS the
+    registry does not know."""
     import dataclasses
     import json
 
