@@ -123,7 +123,7 @@ def assemble(
     outbox = Outbox.open(state_dir / OUTBOX_FILE)
     closers.append(outbox.close)
     try:
-        parts = _devices(config, base, identity, camera, display, closers)
+        parts = _devices(config, base, identity, camera, display, closers, dpt)
         kit_ref: list[Kit] = []
         panel = None
         if lights is None:
@@ -167,11 +167,12 @@ def _devices(
     camera: Camera | None,
     display: Any,
     closers: list[Callable[[], None]],
+    dpt: OfficialDpt | None,
 ) -> tuple[Camera, ComposedScreen]:
     if camera is None:
         from firmware.camera.select import open_camera
 
-        camera = open_camera(config, base)
+        camera = open_camera(config, base, dpt=dpt)
     closers.append(camera.close)
     if display is None:
         from firmware.screen.select import open_display

@@ -15,11 +15,14 @@ from hub.errors import HubError
 from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
+    from collections.abc import Mapping
+
     from hub.api.serve import BackgroundServer
     from hub.recap import Contest, RegionTotals
     from hub.recap.completeness import Expected
     from hub.store import ResultStore
     from hub.trust import RegistryKit
+    from protocol.manifest_sign import VerifiedManifest
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,6 +168,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
     if validate_config:
         try:
             trust, signer = service.check_config(config, _now())
+            manifests = service.config_manifests(config, _now())
         except HubError as e:
             raise click.ClickException(str(e)) from e
         if config.broker is None:
@@ -172,6 +176,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         click.echo(
             f"{config_path}: valid; hub {signer.hub_id}, region {trust.region}, "
             f"{len(trust.kits)} kits in the registry, {len(trust.revoked_serials)} revoked, "
+            f"{len(manifests)} election manifests, "
             f"database {'postgresql' if config.database.is_postgres else config.database.url}, "
             f"broker {config.broker.host}:{config.broker.port}"
         )
@@ -192,7 +197,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         TlsFiles(paths.ca_certificate, paths.certificate, paths.key),
         client_id=config.hub.id,
     )
-    api = _start_api(config, hub.trust.kits) if with_api else None
+    api = _start_api(config, hub.trust.kits, hub.manifests) if with_api else None
     try:
         worker.run_forever()
     finally:
@@ -201,10 +206,13 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         hub.close()
 
 
-def _start_api(config: HubConfig, kits: tuple[RegistryKit, ...]) -> BackgroundServer:
+def _start_api(
+    config: HubConfig, kits: tuple[RegistryKit, ...], manifests: Mapping[str, VerifiedManifest]
+) -> BackgroundServer:
     from hub.api.serve import BackgroundServer, app_from_config
 
-    api = BackgroundServer(app_from_config(config, kits), config.api.host, config.api.port)
+    app = app_from_config(config, kits, manifests=manifests)
+    api = BackgroundServer(app, config.api.host, config.api.port)
     try:
         api.start()
     except HubError as e:
@@ -515,8 +523,9 @@ def anomalies_command(
     as_json: bool,
 ) -> None:
     """List anomalies (broken rules, votes above the registered, numbers changed after the
-    first report, chain breaks, held results, clocks ahead), kits silent too long, page
-    images still missing, and kits or TPS the registry does not know."""
+    first report, a DPT other than the election manifest's, chain breaks, held results,
+    clocks ahead), kits silent too long, page images still missing, and kits or TPS the
+    registry does not know."""
     import dataclasses
     import json
 

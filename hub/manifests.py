@@ -5,13 +5,14 @@ or a register on the dashboard is exactly what the region's CA signed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hub.errors import ConfigError
 from protocol import certs
 from protocol.errors import ProtocolError
 from protocol.forms.loader import load_template
+from protocol.manifest import OfficialDpt
 from protocol.manifest_sign import VerifiedManifest, verify_manifest
 
 
@@ -42,3 +43,15 @@ def load_manifests(
             raise ConfigError("paths.manifests", f"{path}: a second manifest of {election}")
         found[election] = verified
     return found
+
+
+def official_dpt(
+    manifests: Mapping[str, VerifiedManifest], election: str, tps: str
+) -> OfficialDpt | None:
+    """The TPS's official register by its election's manifest; None where the hub holds no
+    manifest of that election or the manifest does not list the TPS. Two dictionary
+    lookups: the ingest path calls it for every counting version."""
+    verified = manifests.get(election)
+    if verified is None or tps not in verified.manifest.tps:
+        return None
+    return verified.manifest.official_dpt(tps)

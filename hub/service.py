@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -11,11 +11,13 @@ from hub.config import HubConfig
 from hub.errors import ConfigError, TrustError
 from hub.ingest import AckSigner, Ingestor
 from hub.ingest.ingestor import CurrentHook
+from hub.manifests import load_manifests
 from hub.recap import RecapHook
 from hub.store import ResultStore
 from hub.trust import Trust, load_trust
 from protocol import certs, keys
 from protocol.errors import ProtocolError
+from protocol.manifest_sign import VerifiedManifest
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Hub:
     signer: AckSigner
     store: ResultStore
     ingestor: Ingestor
+    manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
 
     def close(self) -> None:
         self.ingestor.close()
@@ -67,6 +70,11 @@ def check_config(config: HubConfig, now: dt.datetime) -> tuple[Trust, AckSigner]
     return trust, load_identity(config, trust, now)
 
 
+def config_manifests(config: HubConfig, now: dt.datetime) -> dict[str, VerifiedManifest]:
+    """The election manifests ``[paths] manifests`` names, each checked against the CA."""
+    return load_manifests(config.paths.manifests, config.paths.ca_certificate, now)
+
+
 def open_hub(
     config: HubConfig,
     now: dt.datetime,
@@ -79,12 +87,14 @@ def open_hub(
     """Load trust and identity, open (and migrate) the database, build the ingestor.
 
     The recapitulation's hook runs first (unless ``recap`` is False), so its totals commit
-    in the same transaction as each document that moves a TPS's counting version.
+    in the same transaction as each document that moves a TPS's counting version; it holds
+    the election manifests, read here once, to compare each version with its TPS's DPT.
     ``workers`` overrides ``[ingest] workers`` (the judging processes; 0: none).
     """
-    if recap:
-        hooks = (RecapHook(), *hooks)
     trust, signer = check_config(config, now)
+    manifests = config_manifests(config, now)
+    if recap:
+        hooks = (RecapHook(manifests), *hooks)
     store = ResultStore.open(
         config.database.url,
         now=now,
@@ -102,4 +112,4 @@ def open_hub(
         hooks=hooks,
         workers=config.ingest.judging_processes if workers is None else workers,
     )
-    return Hub(config, trust, signer, store, ingestor)
+    return Hub(config, trust, signer, store, ingestor, manifests)

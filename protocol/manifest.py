@@ -32,6 +32,10 @@ KOLOM_KOSONG = "KOLOM KOSONG"
 NATIONWIDE = ""  # a contest's region: the whole country (PPWP, DPR, DPD)
 # Every number on the form is three boxes: a TPS's register must fit in them.
 MAX_DPT = 999
+# The form's rows I.A, where the KPPS copies the TPS's register: men, women, total. Every
+# template writes them so (the shared field scheme), and the kit and the hub both compare
+# them with the register through :meth:`OfficialDpt.form_rows`.
+DPT_MEN, DPT_WOMEN, DPT_TOTAL = "I.A.L", "I.A.P", "I.A.JML"
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
@@ -144,6 +148,10 @@ class OfficialDpt:
     @property
     def total(self) -> int:
         return self.men + self.women
+
+    def form_rows(self) -> dict[str, int]:
+        """The value each voter row of the form should hold, by the register."""
+        return {DPT_MEN: self.men, DPT_WOMEN: self.women, DPT_TOTAL: self.total}
 
 
 class Manifest(_Model):

@@ -4,12 +4,17 @@
     .venv/bin/python scripts/demo.py --kits 20 [--digits IDX_PREFIX] [--keep DIR]
         [--http-port N] [--serve | --no-serve]
 
-A technician makes a region (CA, kits, hub and broker identities) with the real commands;
+A technician makes a region with the real commands: its CA, the signed election manifest
+(`election make` from a small DPT list and the PPWP contest), a kit for every TPS of it
+(`kit enroll --manifest`), every kit's bundle (`kit bundle --all`: kit.toml and the TPS's
+slice of the manifest, its official DPT among it), the hub and broker identities;
 Mosquitto runs the hub site's TLS + ACL configuration on a free loopback port; the hub
-worker (`tps-hub run`) verifies, stores, logs and acknowledges; each virtual kit scans a
-synthesized, photographed PPWP form (`tps-kit scan`), which it signs and queues in its
-outbox, and its uplink sends it over MQTT until the hub's signed acknowledgement arrives;
-finally the hub's recapitulation is printed with the address of its dashboard (served by
+worker (`tps-hub run`) loads the manifest, verifies, stores, logs and acknowledges; each
+virtual kit scans a synthesized, photographed PPWP form whose rows I.A its KPPS copied from
+the TPS's official DPT (`tps-kit scan`: the kit's DPT rule confirms them), which it signs
+and queues in its outbox, and its uplink sends it over MQTT until the hub's signed
+acknowledgement arrives; finally the hub's recapitulation and its anomalies (none: every
+form agrees with the manifest) are printed with the address of its dashboard (served by
 the worker's process: `tps-hub run --serve`), which keeps serving until Ctrl-C when the
 demo runs in a terminal (--serve), or stops with the rest (--no-serve, as the tests run it).
 """
@@ -44,6 +49,24 @@ REGION, FIRST_TPS, ELECTION, FORM, HUB = (
     "ppwp-plano",
     "hub-demo",
 )
+ELECTION_NAME = "Pemilihan Umum Tahun 2024"
+# The PPWP contest as KPU's decision numbers the pairs (contests.toml, README).
+CONTESTS = f"""[[contest]]
+form = "{FORM}"
+region = ""
+
+[[contest.options]]
+number = 1
+names = ["H. ANIES RASYID BASWEDAN, Ph.D.", "Dr. (H.C.) H. A. MUHAIMIN ISKANDAR"]
+
+[[contest.options]]
+number = 2
+names = ["H. PRABOWO SUBIANTO", "GIBRAN RAKABUMING RAKA"]
+
+[[contest.options]]
+number = 3
+names = ["H. GANJAR PRANOWO, S.H., M.I.P.", "Prof. Dr. H. M. MAHFUD MD"]
+"""
 
 
 def step(text: str) -> None:
@@ -76,9 +99,29 @@ def make_region(work: Path, kits: int, port: int) -> dict[str, Path]:
         "KPU Kota Demo",
         env=env,
     )
-    village = FIRST_TPS.rsplit(".", 1)[0]
-    (work / "tps.csv").write_text(
-        "tps\n" + "".join(f"{village}.{n:03d}\n" for n in range(1, kits + 1))
+    (work / "dpt.csv").write_text(dpt_csv(kits))
+    (work / "contests.toml").write_text(CONTESTS)
+    manifest = work / "election.json"
+    run(
+        "tps-provision",
+        "election",
+        "make",
+        "--ca",
+        str(ca),
+        "--id",
+        ELECTION,
+        "--name",
+        ELECTION_NAME,
+        "--date",
+        "2024-02-14",
+        "--contests",
+        str(work / "contests.toml"),
+        "--dpt",
+        str(work / "dpt.csv"),
+        "--out",
+        str(manifest),
+        "--quiet",
+        env=env,
     )
     run(
         "tps-provision",
@@ -86,28 +129,29 @@ def make_region(work: Path, kits: int, port: int) -> dict[str, Path]:
         "enroll",
         "--ca",
         str(ca),
-        "--election",
-        ELECTION,
-        "--csv",
-        str(work / "tps.csv"),
+        "--manifest",
+        str(manifest),
         "--out",
         str(work / "kits"),
+        "--quiet",
         env=env,
     )
-    for kit_dir in sorted((work / "kits").iterdir()):
-        run(
-            "tps-provision",
-            "kit",
-            "bundle",
-            str(kit_dir),
-            "--ca",
-            str(ca),
-            "--broker",
-            f"127.0.0.1:{port}",
-            "--form",
-            FORM,
-            env=env,
-        )
+    run(
+        "tps-provision",
+        "kit",
+        "bundle",
+        "--ca",
+        str(ca),
+        "--manifest",
+        str(manifest),
+        "--all",
+        "--kits",
+        str(work / "kits"),
+        "--broker",
+        f"127.0.0.1:{port}",
+        "--quiet",
+        env=env,
+    )
     run(
         "tps-provision",
         "hub",
@@ -146,8 +190,22 @@ def make_region(work: Path, kits: int, port: int) -> dict[str, Path]:
         str(work / "hub" / "registry.json"),
         env=env,
     )
-    print(f"region {REGION}: CA, {kits} kits enrolled and bundled, hub and broker identities")
+    print(
+        f"region {REGION}: CA, the signed election manifest ({kits} TPS and their DPT), "
+        f"{kits} kits enrolled and bundled from it, hub and broker identities"
+    )
     return {"ca": ca / "ca.cert.pem", "crl": ca / "crl.pem"}
+
+
+def dpt_csv(kits: int) -> str:
+    """The region's DPT list in the layout KPU's per-TPS recapitulation exports (README,
+    "The election manifest"): TPS code, registered men, women, their sum."""
+    village = FIRST_TPS.rsplit(".", 1)[0]
+    rows = []
+    for n in range(1, kits + 1):
+        men, women = 90 + n * 37 % 60, 90 + n * 53 % 60  # at most 298: a TPS holds 300
+        rows.append(f"{village}.{n:03d};{men};{women};{men + women}\n")
+    return "KODE_TPS;L;P;L+P\n" + "".join(rows)
 
 
 def start_broker(work: Path, port: int) -> BrokerProcess:
@@ -196,7 +254,8 @@ def start_hub(work: Path, port: int, http_port: int) -> tuple[subprocess.Popen[b
     config.write_text(
         f'[hub]\nid = "{HUB}"\nlog_id = "log-3171"\n\n'
         '[paths]\nkey = "hub.key.pem"\ncertificate = "hub.cert.pem"\n'
-        'ca_certificate = "ca.cert.pem"\nregistry = "registry.json"\n\n'
+        'ca_certificate = "ca.cert.pem"\nregistry = "registry.json"\n'
+        f'manifests = ["{work / "election.json"}"]\n\n'
         f'[database]\nurl = "{hub / "hub.sqlite3"}"\n\n'
         f'[broker]\nhost = "127.0.0.1"\nport = {port}\n\n'
         f'[api]\nhost = "127.0.0.1"\nport = {http_port}\n'
@@ -225,11 +284,15 @@ def start_hub(work: Path, port: int, http_port: int) -> tuple[subprocess.Popen[b
 
 
 def dashboard_summary(address: str) -> str:
-    """What the dashboard's API says, read back over HTTP as a browser would."""
+    """What the dashboard's API says, read back over HTTP as a browser would: each contest's
+    count, and each election by the name its manifest gives."""
     with urllib.request.urlopen(address + "api/v1/contests", timeout=10) as answer:
         contests = json.load(answer)["contests"]
+    with urllib.request.urlopen(address + "api/v1/elections", timeout=10) as answer:
+        names = {e["id"]: e["name"] for e in json.load(answer)["elections"]}
     return "; ".join(
-        f"{c['election']} {c['form']}: {c['tps_reported']}/{c['tps_expected']} TPS"
+        f"{c['election']} ({names.get(c['election'], 'no manifest')}) {c['form']}: "
+        f"{c['tps_reported']}/{c['tps_expected']} TPS"
         for c in contests
     )
 
@@ -258,10 +321,17 @@ def scan_forms(work: Path, kits: int, digits: Path, seed: int) -> None:
         FORM,
         "--tps",
         FIRST_TPS,
+        "--manifest",
+        str(work / "election.json"),
+        "--ca",
+        str(work / "ca"),
         "--out",
         str(forms),
     )
-    print(f"{kits} PPWP forms filled with held-out handwriting and photographed (3 pages each)")
+    print(
+        f"{kits} PPWP forms filled with held-out handwriting, rows I.A copied from each TPS's "
+        "official DPT, and photographed (3 pages each)"
+    )
     for n, kit_dir in enumerate(sorted((work / "kits").iterdir()), 1):
         pages = [forms / f"{n:04d}-{p}.jpg" for p in (1, 2, 3)]
         images = [arg for page in pages for arg in ("--image", str(page))]
@@ -349,8 +419,9 @@ def main() -> None:
         step("kits send over MQTT until the hub acknowledges")
         delivered = deliver(work, args.timeout)
         print(f"{delivered} signed results delivered and acknowledged (verified, stored, logged)")
-        step("hub: the recapitulation")
-        print(recap(hub_config), end="")
+        step("hub: the recapitulation, and its anomalies")
+        print(hub_says("recap", hub_config), end="")
+        print(hub_says("anomalies", hub_config), end="")
         print(f"\ndashboard: {address}  (its API reports {dashboard_summary(address)})")
         print(f"OpenAPI description: {address}api/v1/openapi.json")
         if serve:
@@ -364,14 +435,14 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def recap(hub_config: Path) -> str:
+def hub_says(command: str, hub_config: Path) -> str:
     done = subprocess.run(
-        [str(BIN / "tps-hub"), "recap", "--config", str(hub_config)],
+        [str(BIN / "tps-hub"), command, "--config", str(hub_config)],
         capture_output=True,
         text=True,
         check=False,
     )
-    return done.stdout if done.returncode == 0 else f"recap failed:\n{done.stderr}"
+    return done.stdout if done.returncode == 0 else f"{command} failed:\n{done.stderr}"
 
 
 if __name__ == "__main__":

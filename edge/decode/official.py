@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from edge.decode.support import VOTERS
+from protocol.manifest import DPT_MEN as MEN
+from protocol.manifest import DPT_WOMEN as WOMEN
 from protocol.manifest import OfficialDpt
-
-MEN, WOMEN = "I.A.L", "I.A.P"
 
 __all__ = ["MEN", "WOMEN", "OfficialDpt", "agrees", "listed_rows"]
 
 
 def listed_rows(dpt: OfficialDpt) -> dict[str, int]:
     """The value each voter row of the form should hold, by the list."""
-    return {MEN: dpt.men, WOMEN: dpt.women, VOTERS: dpt.total}
+    return dpt.form_rows()
 
 
 def agrees(values: Mapping[str, int | None], listed: Mapping[str, int]) -> bool:

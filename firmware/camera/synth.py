@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from firmware.camera.base import CameraError, Capture, decode_grey
+from protocol.manifest import OfficialDpt
 
 PAGE_SOURCES = "tps_kit.page_sources"
 
@@ -31,9 +32,12 @@ class SynthPage(Protocol):
 PageSource = Callable[[int], Sequence[SynthPage]]  # a seed -> one filled form's pages
 
 
-def load_page_source(*, form: str, tps: str, election: str, digits: Path) -> PageSource:
+def load_page_source(
+    *, form: str, tps: str, election: str, digits: Path, dpt: OfficialDpt | None = None
+) -> PageSource:
     """The registered ``synth`` page source for one form, TPS and election, writing with
-    the handwriting of the IDX digit set ``digits``."""
+    the handwriting of the IDX digit set ``digits`` and the TPS's official register
+    ``dpt`` (the bundle's, where it has one) on rows I.A."""
     found = entry_points(group=PAGE_SOURCES, name="synth")
     if not found:
         raise CameraError(
@@ -42,7 +46,7 @@ def load_page_source(*, form: str, tps: str, election: str, digits: Path) -> Pag
             "Kamera uji tidak terpasang: hubungi teknisi",
         )
     factory = next(iter(found)).load()
-    return factory(form=form, tps=tps, election=election, digits=digits)
+    return factory(form=form, tps=tps, election=election, digits=digits, dpt=dpt)
 
 
 class SynthCamera:

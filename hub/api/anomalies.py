@@ -32,7 +32,9 @@ class Anomaly(BaseModel):
     id: int
     kind: str = Field(
         description="rule-broken, votes-above-registered, votes-above-cap, "
-        "changed-after-first-report, no-template, template-mismatch, chain-gap, chain-fork, "
+        "changed-after-first-report, dpt-differs-from-manifest (rows I.A against the TPS's "
+        "official DPT in the election's manifest), no-template, template-mismatch, chain-gap, "
+        "chain-fork, "
         "seq-reused, clock-ahead, held-for-verification (perlu verifikasi: out of the "
         "totals), and the operator's decisions: kit-compromised, result-released, "
         "result-kept-out"

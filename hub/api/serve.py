@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from hub.manifests import load_manifests
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
+from protocol.manifest_sign import VerifiedManifest
 
 if TYPE_CHECKING:
     import uvicorn
@@ -36,14 +37,17 @@ def app_from_config(
     registry: Iterable[RegistryKit],
     *,
     schema: str | None = None,
+    manifests: Mapping[str, VerifiedManifest] | None = None,
 ) -> FastAPI:
     """The app over hub.toml's database, whose schema must be this software's: the API only
-    reads, so it never migrates (``tps-hub migrate`` and the worker do)."""
+    reads, so it never migrates (``tps-hub migrate`` and the worker do). ``manifests``: the
+    ones the worker of this process loaded (else read here from ``[paths] manifests``)."""
     url = config.database.url
     check_schema(url, schema=schema)
-    manifests = load_manifests(
-        config.paths.manifests, config.paths.ca_certificate, dt.datetime.now(dt.UTC)
-    )
+    if manifests is None:
+        manifests = load_manifests(
+            config.paths.manifests, config.paths.ca_certificate, dt.datetime.now(dt.UTC)
+        )
     return create_app(
         lambda: ResultStore(Database.open(url, schema=schema)),
         log_id=config.hub.log_id,

@@ -13,7 +13,19 @@ does not know must show up here rather than in a published total. Kinds:
 - ``votes-above-cap``: V.C above the TPS's size plus reserve, where the DPT is not given;
 - ``changed-after-first-report``: the counting version's numbers differ from the first
   version the hub received for that TPS (the SIREKAP failure: numbers corrected after
-  publication), with every changed field named.
+  publication), with every changed field named;
+- ``dpt-differs-from-manifest``: rows I.A (men, women, total) differ from the TPS's official
+  DPT in the election's signed manifest, each differing row named with both numbers (and
+  V.C named too where it is above the official DPT plus its reserve ballots). A misread or a
+  copying mistake to look at, not a hard limit: the kit signs what the paper says.
+
+``votes-above-registered`` stays on the form's own I.A.JML, also where a manifest gives the
+official DPT: it is a hard limit that holds a result out of the totals (hub/recap/hold.py),
+and whether a result is held must be decidable from the signed document alone, by every
+reader of it (the API, the totals' rebuild, an operator's release), none of which loads
+manifests. Where the form's DPT is the official one the two bounds are the same; where it
+is not, ``dpt-differs-from-manifest`` is raised and names the votes above the official
+bound, so a DPT written larger to make room for more votes is seen either way.
 
 They go into the hub's ``anomalies`` table beside the ingest's chain anomalies, attached to
 the document they were found in. When a newer version replaces it, that document's open
@@ -36,6 +48,7 @@ from protocol.forms import loader
 from protocol.forms.errors import TemplateError
 from protocol.forms.rules import Relation, Violation, broken, compile_rules
 from protocol.forms.schema import Template
+from protocol.manifest import DPT_TOTAL, OfficialDpt
 
 RULE_BROKEN = "rule-broken"
 NO_TEMPLATE = "no-template"
@@ -43,6 +56,7 @@ TEMPLATE_MISMATCH = "template-mismatch"
 VOTES_ABOVE_REGISTERED = "votes-above-registered"
 VOTES_ABOVE_CAP = "votes-above-cap"
 CHANGED = "changed-after-first-report"
+DPT_DIFFERS = "dpt-differs-from-manifest"
 RECAP_KINDS = (
     RULE_BROKEN,
     NO_TEMPLATE,
@@ -50,8 +64,9 @@ RECAP_KINDS = (
     VOTES_ABOVE_REGISTERED,
     VOTES_ABOVE_CAP,
     CHANGED,
+    DPT_DIFFERS,
 )
-TOTAL, DPT = "V.C", "I.A.JML"
+TOTAL, DPT = "V.C", DPT_TOTAL
 
 
 @cache
@@ -102,7 +117,7 @@ def check_numbers(form: str, fields: Mapping[str, int]) -> list[tuple[str, str]]
         permille = template.reserve_permille if template is not None else 0
         if DPT in fields:
             dpt = fields[DPT]
-            bound = dpt + math.ceil(dpt * permille / 1000)
+            bound = _with_reserve(dpt, permille)
             if total > bound:
                 found.append(
                     (
@@ -116,6 +131,31 @@ def check_numbers(form: str, fields: Mapping[str, int]) -> list[tuple[str, str]]
     return found
 
 
+def _with_reserve(dpt: int, permille: int) -> int:
+    return dpt + math.ceil(dpt * permille / 1000)
+
+
+def differs_from_official(form: str, fields: Mapping[str, int], official: OfficialDpt) -> list[str]:
+    """What of one version's numbers disagrees with the TPS's official register:
+    ``row form-number (manifest official-number)`` for each row I.A the version carries with
+    another number, and V.C where it is above the official DPT plus reserve and the form's
+    own DPT is not the official one (else votes-above-registered says it already)."""
+    found = [
+        f"{row} {fields[row]} (manifest {value})"
+        for row, value in official.form_rows().items()
+        if row in fields and fields[row] != value
+    ]
+    template = template_for(form)
+    if TOTAL in fields and template is not None and fields.get(DPT) != official.total:
+        bound = _with_reserve(official.total, template.reserve_permille)
+        if fields[TOTAL] > bound:
+            found.append(
+                f"{TOTAL} {fields[TOTAL]} above the manifest's {official.total} registered "
+                f"voters plus {bound - official.total} reserve ballots"
+            )
+    return found
+
+
 def changed_fields(first: Mapping[str, int], current: Mapping[str, int]) -> list[str]:
     """``field first->current`` for every field whose number differs (or appears/goes)."""
     out = []
@@ -126,12 +166,26 @@ def changed_fields(first: Mapping[str, int], current: Mapping[str, int]) -> list
     return out
 
 
-def record(store: ResultStore, doc: DocumentFields, previous: DocumentFields | None) -> list[str]:
-    """Check the new counting version ``doc``; resolve what the replaced one (``previous``)
-    had. Returns the kinds recorded."""
+def record(
+    store: ResultStore,
+    doc: DocumentFields,
+    previous: DocumentFields | None,
+    official: OfficialDpt | None = None,
+) -> list[str]:
+    """Check the new counting version ``doc`` (against ``official``, its TPS's register by
+    the election's manifest, where the hub holds one); resolve what the replaced one
+    (``previous``) had. Returns the kinds recorded."""
     db = store.db
     now = doc.received_at
     found = check_numbers(doc.form, doc.fields)
+    if official is not None:
+        differences = differs_from_official(doc.form, doc.fields, official)
+        if differences:
+            detail = (
+                f"{doc.tps} {doc.form}: seq {doc.seq} of kit {doc.kit} differs from the "
+                f"official DPT in {doc.election}'s manifest: " + ", ".join(differences)
+            )
+            found.append((DPT_DIFFERS, detail))
     if previous is not None:
         marks = ", ".join("?" * len(RECAP_KINDS))
         db.execute(

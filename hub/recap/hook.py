@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from hub.ledger import CurrentChange
+from hub.manifests import official_dpt
 from hub.recap import aggregate, anomalies, hold, seen
 from hub.store.results import ResultStore
+from protocol.manifest_sign import VerifiedManifest
 
 
 class RecapHook:
@@ -16,9 +20,13 @@ class RecapHook:
     are checked and stored at once: they read the stored versions, not the totals.
     One hook per Ingestor: what it holds between a call and the flush belongs to that
     Ingestor's transaction.
+
+    ``manifests`` (by election id, as hub/manifests.py loads them at start): each version's
+    rows I.A are compared with its TPS's official DPT, from memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, manifests: Mapping[str, VerifiedManifest] | None = None) -> None:
+        self._manifests: Mapping[str, VerifiedManifest] = dict(manifests or {})
         self._totals = aggregate.PendingTotals()
         self._seen = seen.PendingSeen()
 
@@ -33,7 +41,8 @@ class RecapHook:
         previous = change.previous_document_id
         old = None if previous is None else store.document_fields(previous)
         # The hard limits are checked once, by the anomaly check (the hot path).
-        held = hold.held_by(store, doc, anomalies.record(store, doc, old))
+        official = official_dpt(self._manifests, doc.election, doc.tps)
+        held = hold.held_by(store, doc, anomalies.record(store, doc, old, official))
         old_held = old is not None and hold.is_held(store, old)
         self._totals.add(change, doc, old, held=held, old_held=old_held)
         hold.record(store, doc, old, held)

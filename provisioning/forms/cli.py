@@ -238,6 +238,20 @@ def _check_tps(
     help="Print the optional QR code (election, form, page, TPS) on every page; "
     "KPU's sheet has none.",
 )
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The signed election manifest: each form's rows I.A hold its TPS's official DPT "
+    "(every TPS must be in it), and its election is the default.",
+)
+@click.option(
+    "--ca",
+    "ca_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="TPS_CA_DIR",
+    help="The region's CA directory, to check --manifest against.",
+)
 def synth(
     digits_prefix: str,
     count: int,
@@ -248,15 +262,38 @@ def synth(
     election: str | None,
     fold: bool,
     qr: bool,
+    manifest_path: Path | None,
+    ca_dir: Path | None,
 ) -> None:
     """Fill forms with real handwriting and photograph them as the kit would, keeping the
-    truth: DIR/NNNN-p.jpg and DIR/NNNN-p.json for form n, page p."""
+    truth: DIR/NNNN-p.jpg and DIR/NNNN-p.json for form n, page p. With --manifest, each
+    form's voter rows I.A are its TPS's official DPT, so a kit bundled from the same
+    manifest confirms them."""
     from protocol.idx import IdxError, load_digits
-    from provisioning.synth.dataset import write_set
+    from provisioning.synth.dataset import tps_for, write_set
     from provisioning.synth.handwriting import DigitBank
 
+    if manifest_path is not None and ca_dir is None:
+        raise click.UsageError("--manifest is checked against the CA: give --ca (or TPS_CA_DIR)")
+    manifest = read_manifest_for(manifest_path, ca_dir).manifest if manifest_path else None
     try:
         tps = str(tps_codes.parse(tps))
+        registers = None
+        if manifest is not None:
+            if election not in (None, manifest.election.id):
+                raise click.UsageError(
+                    f"--election {election}: the manifest is of another election"
+                )
+            election = manifest.election.id
+            codes = {tps_for(tps, n) for n in range(1, count + 1)}
+            missing = sorted(codes - set(manifest.tps))
+            if missing:
+                raise ProvisioningError(
+                    f"{len(missing)} of the forms' TPS are not in the manifest of "
+                    f"{election} (first: {missing[0]}): give --tps a TPS it lists, or fewer "
+                    "--forms"
+                )
+            registers = {code: manifest.official_dpt(code) for code in codes}
         if election:
             check_id(election, "election")
         templates = (
@@ -278,6 +315,7 @@ def synth(
             election=election,
             fold=fold,
             qr=qr,
+            registers=registers,
             progress=lambda: bar.update(1),
         )
     click.echo(f"{count} forms, {len(written)} pages written to {out}")

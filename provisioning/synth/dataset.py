@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from protocol.forms.schema import Template
+from protocol.manifest import OfficialDpt
 from provisioning.files import write_atomic
 from provisioning.synth.forms import synthesize_form
 from provisioning.synth.handwriting import DigitBank
@@ -37,24 +38,29 @@ def write_set(
     election: str | None = None,
     fold: bool = False,
     qr: bool = False,
+    registers: Mapping[str, OfficialDpt] | None = None,
     progress: Callable[[], None] = lambda: None,
 ) -> list[Path]:
     """Synthesize ``forms`` forms, cycling through ``templates``; return the JPEG paths.
 
-    ``fold``: photograph folded, curled sheets; ``qr``: print the optional QR code."""
+    ``fold``: photograph folded, curled sheets; ``qr``: print the optional QR code;
+    ``registers`` (TPS code -> its official DPT, from the election manifest): what each
+    form's rows I.A hold, for a TPS listed there."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for n in range(1, forms + 1):
         rng = np.random.default_rng([seed, n])  # each form reproducible on its own
         template = templates[(n - 1) % len(templates)]
+        code = tps_for(tps, n)
         pages = synthesize_form(
             template,
-            tps=tps_for(tps, n),
+            tps=code,
             election=election_for(template, election),
             bank=bank,
             rng=rng,
             fold=fold,
             qr=qr,
+            dpt=(registers or {}).get(code),
         )
         for page in pages:
             stem = out / f"{n:04d}-{page.number}"

@@ -10,6 +10,7 @@ import numpy as np
 
 from protocol.forms import layout
 from protocol.forms.schema import FieldSpec, Template
+from protocol.manifest import OfficialDpt
 from provisioning.forms.raster import render_page
 from provisioning.synth.handwriting import (
     DigitBank,
@@ -101,6 +102,7 @@ def synthesize_form(
     bank: DigitBank,
     rng: np.random.Generator,
     values: dict[str, int] | None = None,
+    dpt: OfficialDpt | None = None,
     geometry: CameraGeometry | None = None,
     conditions: Conditions | None = None,
     only_pages: Sequence[int] | None = None,
@@ -110,7 +112,8 @@ def synthesize_form(
     fold: bool = False,
     max_blur: float = 1.2,
 ) -> list[SynthPage]:
-    """Every page of one filled form, photographed; ``values`` default to a consistent set.
+    """Every page of one filled form, photographed; ``values`` default to a consistent set
+    (whose rows I.A are the TPS's official ``dpt`` where given).
 
     ``before_photo(image, px_per_mm)`` may change the filled page before it is photographed
     (a hand over a corner mark, a coffee stain): the tests use it for the refusals.
@@ -121,7 +124,7 @@ def synthesize_form(
     """
     if qr and blank is not None:
         raise ValueError("qr adds the QR code to our print; a blank page given is printed already")
-    values = values if values is not None else consistent_values(template, rng)
+    values = values if values is not None else consistent_values(template, rng, dpt)
     geometry = geometry or CameraGeometry()
     k = OVERSAMPLE * camera_px_per_mm(template, geometry)
     pages = []

@@ -4,7 +4,8 @@ The story is built the way the day goes: the voter list (DPT) by sex, turnout fr
 movers (DPTb) and KTP-only voters (DPK), ballots received with the reserve, some spoiled and
 returned, the rest unused; then the count, split among the options with some invalid votes.
 Field ids follow the templates' shared scheme (I.A.L ... V.C), so one story fills the
-presidential form and every Pilkada form alike.
+presidential form and every Pilkada form alike. Given the TPS's official register (its
+election manifest's DPT), the story starts from it, as the KPPS copies it onto rows I.A.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from protocol.forms.rules import evaluate
 from protocol.forms.schema import Template
+from protocol.manifest import OfficialDpt
 
 SEXES = ("L", "P")
 
@@ -24,11 +26,23 @@ def _split(rng: np.random.Generator, total: int) -> tuple[int, int]:
     return men, total - men
 
 
-def _voters(rng: np.random.Generator, template: Template) -> dict[str, int]:
+def _voters(
+    rng: np.random.Generator, template: Template, official: OfficialDpt | None
+) -> dict[str, int]:
     values: dict[str, int] = {}
-    dpt_total = int(rng.integers(int(template.max_voters * 0.45), template.max_voters + 1))
+    if official is None:
+        dpt_total = int(rng.integers(int(template.max_voters * 0.45), template.max_voters + 1))
+    elif official.total > template.max_voters:
+        raise ValueError(
+            f"{template.id}: a DPT of {official.total} is above the form's "
+            f"{template.max_voters} voters per TPS"
+        )
+    else:
+        dpt_total = official.total
     turnout = rng.uniform(0.55, 0.95)
-    dpt = dict(zip(SEXES, _split(rng, dpt_total), strict=True))
+    # Drawn in this order since the first sets were made: a seed gives the same form still.
+    split = _split(rng, dpt_total) if official is None else (official.men, official.women)
+    dpt = dict(zip(SEXES, split, strict=True))
     reserve = math.ceil(dpt_total * template.reserve_permille / 1000)
     room = reserve  # movers and KTP voters vote on the reserve ballots
     for sex in SEXES:
@@ -65,9 +79,12 @@ def _votes(rng: np.random.Generator, template: Template, total: int) -> dict[str
     return values
 
 
-def consistent_values(template: Template, rng: np.random.Generator) -> dict[str, int]:
-    """One TPS's numbers for every field of ``template``; raises if any rule would break."""
-    values = _voters(rng, template)
+def consistent_values(
+    template: Template, rng: np.random.Generator, dpt: OfficialDpt | None = None
+) -> dict[str, int]:
+    """One TPS's numbers for every field of ``template``, its rows I.A the official ``dpt``
+    where given (else drawn); raises if any rule would break."""
+    values = _voters(rng, template, dpt)
     values.update(_votes(rng, template, values["II.2"]))
     wanted = {f.id for _, f in template.fields()}
     missing = wanted - set(values)

@@ -67,3 +67,36 @@ def test_validate_config_names_the_official_dpt(kit_config):
     write_slice(config.parent)
     done = kit("run", "--config", config, "--validate-config")
     assert "official DPT of TPS 31.71.01.1001.001: 120 L + 131 P" in done.output
+
+
+def test_the_synth_cameras_kpps_copies_the_bundles_official_dpt(kit_config):
+    digits = Path(__file__).parents[1] / "fixtures" / "digits" / "heldout-300"
+    config = kit_config(camera={"backend": "synth", "digits": str(digits), "seed": 4})
+    write_slice(config.parent, men=97, women=104)
+    assembled = assemble(config, uplink=False, lights=object())
+    try:
+        assembled.camera.capture()
+        truth = assembled.camera.truth  # type: ignore[attr-defined]
+    finally:
+        assembled.close()
+    assert (truth["I.A.L"], truth["I.A.P"], truth["I.A.JML"]) == (97, 104, 201)
+
+
+def test_the_kit_signs_a_form_whose_dpt_is_the_lists_and_asks_a_look_at_one_copied_wrong(
+    kit_config, forms
+):
+    images = [x for page in forms["good"].pages for x in ("--image", page)]
+    men, women = forms["good"].truth["I.A.L"], forms["good"].truth["I.A.P"]
+    config = kit_config()
+    write_slice(config.parent, men=men, women=women)
+    signed = kit("scan", *images, "--config", config, "--yes")
+    assert signed.exit_code == 0 and "receipt: TPSR1|" in signed.output, signed.output
+    assert "Cek 1" not in signed.output  # the list confirms rows I.A: nothing to look at
+    # The register lists one man more than the paper says: the rows that differ are shown
+    # to a person (--yes answers "sama" as the KPPS would after comparing with the paper);
+    # the paper is signed as written, never corrected to the list.
+    write_slice(config.parent, men=men + 1, women=women)
+    looked = kit("scan", *images, "--config", config, "--yes")
+    assert looked.exit_code == 0, looked.output
+    assert "Cek 1 dari 2: DPT (L)" in looked.output and "Cek 2 dari 2: DPT (JML)" in looked.output
+    assert f"Kit membaca: {men}\n" in looked.output

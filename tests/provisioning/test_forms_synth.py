@@ -59,8 +59,8 @@ def test_synth_writes_pages_and_truth_that_obeys_the_rules(tmp_path):
     assert set(bubbles) == {"IV.1", "IV.2", "IV.3"}
 
 
-def _synth(folder, *flags: str, seed: int, form: str = "ppwp-salinan") -> None:
-    """One form through the real command line."""
+def _synth(folder, *flags: str, seed: int, form: str = "ppwp-salinan", forms: int = 1) -> None:
+    """``forms`` forms (one by default) through the real command line."""
     subprocess.run(
         [
             str(BIN / "tps-provision"),
@@ -69,7 +69,7 @@ def _synth(folder, *flags: str, seed: int, form: str = "ppwp-salinan") -> None:
             "--digits",
             str(DIGITS),
             "--forms",
-            "1",
+            str(forms),
             "--seed",
             str(seed),
             "--out",
@@ -160,3 +160,34 @@ def test_synth_help_names_the_new_options():
     )
     assert "--fold" in done.stdout and "folded, curled sheets" in done.stdout
     assert "--qr" in done.stdout and "optional QR code" in done.stdout
+
+
+def test_synth_with_a_manifest_writes_each_tps_official_dpt_on_rows_i_a(tmp_path, region):
+    from tests.manifests import ppwp_manifest, signed_manifest
+
+    registers = {"31.71.01.1001.001": (120, 131), "31.71.01.1001.002": (88, 90)}
+    manifest = tmp_path / "election.json"
+    manifest.write_bytes(signed_manifest(region.authority, ppwp_manifest(registers)))
+    ca = ["--manifest", str(manifest), "--ca", str(region.ca_dir)]
+    out = tmp_path / "set"
+    _synth(out, *ca, seed=1, form="ppwp-plano", forms=2)
+    for n, (men, women) in enumerate(registers.values(), 1):
+        truth = json.loads((out / f"000{n}-1.json").read_text())
+        assert truth["election"] == "pemilu-2024"
+        assert [truth["fields"][f"I.A.{r}"] for r in ("L", "P", "JML")] == [
+            men,
+            women,
+            men + women,
+        ]
+    # A form for a TPS the manifest does not list would carry a DPT from nowhere: refused.
+    done = subprocess.run(
+        [
+            *(str(BIN / "tps-provision"), "forms", "synth", "--digits", str(DIGITS)),
+            *("--forms", "3", "--out", str(tmp_path / "more"), "--form", "ppwp-plano", *ca),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "1 of the forms' TPS are not in the manifest" in done.stderr
+    assert "31.71.01.1001.003" in done.stderr
