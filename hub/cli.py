@@ -318,12 +318,11 @@ def _registry(config: HubConfig) -> tuple[RegistryKit, ...]:
 def _expected(config: HubConfig, kits: tuple[RegistryKit, ...]) -> Expected | None:
     """The TPS the registry and the election manifests expect (None: neither says), as the
     API counts them."""
-    from hub.manifests import load_manifests
+    from hub import service
     from hub.recap.completeness import expected_from
 
-    paths = config.paths
     try:
-        manifests = load_manifests(paths.manifests, paths.ca_certificate, _now())
+        manifests = service.config_manifests(config, _now())
     except HubError as e:
         raise click.ClickException(str(e)) from e
     return expected_from(kits, manifests)
