@@ -52,6 +52,12 @@ class CountingStorage:
     def tree_head(self, tree_size: int | None = None) -> bytes | None:
         return self.inner.tree_head(tree_size)
 
+    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+        self.inner.put_checkpoint(tree_size, signed)
+
+    def checkpoint(self, tree_size: int | None = None) -> bytes | None:
+        return self.inner.checkpoint(tree_size)
+
 
 def _entry(i: int) -> bytes:
     return b'{"payload":"%d","payloadType":"application/vnd.tps-result+json"}' % i
