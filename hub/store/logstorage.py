@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from hub.errors import StoreError
 from hub.store.db import Database
 from hub.translog.storage import LogConflictError, LogRangeError
-from hub.translog.tree import NodeId
+from protocol.subtrees import NodeId
 
 _BATCH = 400  # node ids per query: well under both databases' parameter limits
 

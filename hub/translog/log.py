@@ -3,7 +3,7 @@
 Each leaf is the signed envelope's bytes exactly as published, so anyone holding an
 envelope, an inclusion proof and a signed tree head can check it with protocol.merkle and
 protocol.treehead alone. Appending stores every subtree the new leaf completes; roots and
-proofs are then folds of O(log n) stored hashes read in one batch (hub/translog/tree.py).
+proofs are then folds of O(log n) stored hashes read in one batch (protocol/subtrees.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.translog import tree
 from hub.translog.storage import LogConflictError, LogRangeError, LogStorage, TranslogError
 from protocol import checkpoint, treehead
+from protocol import subtrees as tree
 from protocol.merkle import leaf_hash
 
 _RETRIES = 3

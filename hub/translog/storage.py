@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from hub.translog.tree import NodeId
+from protocol.subtrees import NodeId
 
 
 class TranslogError(Exception):

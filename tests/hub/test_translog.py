@@ -18,9 +18,9 @@ from hub.translog import (
     MemoryStorage,
     TranslogError,
     TransparencyLog,
-    tree,
 )
 from protocol import checkpoint, dsse, merkle, treehead
+from protocol import subtrees as tree
 from tests.hub.translog_support import LeafDocumentStorage, sqlite_log
 
 

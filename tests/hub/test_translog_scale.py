@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hub.translog import LogStorage, MemoryStorage, TransparencyLog
-from hub.translog.tree import NodeId
 from protocol import merkle
+from protocol.subtrees import NodeId
 from tests.hub.translog_support import sqlite_log
 
 N = 100_000
