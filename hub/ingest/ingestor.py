@@ -393,11 +393,14 @@ class _Transaction:
         """Append one log's documents, sign its tree head and their acks: (message index,
         log index, ack) in storing order."""
         log = self.ing.log(name)
+        # Chain order within the batch: a kit's earlier seq first, so fewer false gaps. The
+        # leaves follow the same order as the document ids, so the version rule's order
+        # (protocol/versions.py) is the log's order, which a recount reads from the log.
+        members = sorted(members, key=self._seq_key)
         leaves = log.append_many([self.messages[i].data for i in members])
         head = log.sign_tree_head(self.ing.signer.key, name, self.now)
         size = log.size
-        # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
-        ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
+        ordered = list(zip(members, leaves, strict=True))
         proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
         at = format_utc(self.now)
         values = [
