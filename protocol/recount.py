@@ -17,6 +17,7 @@ log is caught before anything new is read) and reads only the new entries.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,28 @@ WHOLE = ""  # the whole election, as the hub's recapitulation names it
 # Region levels above the TPS, top down, as the hub's recapitulation names them.
 LEVELS = ("nasional", "provinsi", "kabkota", "kecamatan", "desa")
 
+# What judging one entry gives: the facts the recount counts (election, form, TPS, kit,
+# seq, fields), or why the entry is not a valid result. Plain values: judging may run in
+# other processes (:func:`judge_batches`).
+Facts = tuple[str, str, str, str, int, dict[str, int]]
+Outcome = Facts | str
 Judge = Callable[[bytes], VerifiedResult]  # raises a ProtocolError when the entry fails
+JudgeMany = Callable[[Iterator[list[bytes]]], Iterator[list[Outcome]]]
+
+
+def outcome(judge: Judge, entry: bytes) -> Outcome:
+    try:
+        verified = judge(entry)
+    except ProtocolError as e:
+        return f"{type(e).__name__}: {e}"
+    doc = verified.document
+    fields = {k: int(v) for k, v in doc.fields.items()}
+    return (doc.election, doc.form, doc.tps, doc.kit, doc.seq, fields)
+
+
+def in_order(judge: Judge) -> JudgeMany:
+    """Judge every batch in this process, in order."""
+    return lambda batches: ([outcome(judge, e) for e in batch] for batch in batches)
 
 
 class RecountError(VerificationError):
@@ -114,13 +136,14 @@ def update(
     state: State,
     reader: tiles.TileReader,
     hub_key: note.Verifier,
-    judge: Judge,
-    *,
-    batch: int = tiles.WIDTH,
+    judge: JudgeMany,
 ) -> Progress:
     """Bring ``state`` up to the hub's latest checkpoint. Raises :class:`RecountError` (and
     leaves ``state`` as it was) if the checkpoint, the consistency from the kept one, or
-    the entries fail; entries that are not valid results are refused and named."""
+    the entries fail; entries that are not valid results are refused and named.
+
+    ``judge`` judges batches of entries in order (:func:`in_order`, or spread over
+    processes); the leaves are folded and the version rule applied here, in log order."""
     try:
         latest = checkpoint.verify(reader.checkpoint(), [hub_key], origin=state.log_id)
     except ProtocolError as e:
@@ -132,17 +155,26 @@ def update(
     frontier = list(state.frontier)
     counting = dict(state.counting)
     refused: list[tuple[int, str]] = []
-    for start in range(old_size, new.tree_size, batch):
-        end = min(start + batch, new.tree_size)
-        entries = _entries(reader, start, end, new.tree_size)
-        for offset, entry in enumerate(entries):
-            index = start + offset
+    read: deque[list[bytes]] = deque()
+
+    def batches() -> Iterator[list[bytes]]:
+        for start in range(old_size, new.tree_size, tiles.WIDTH):
+            batch = _entries(reader, start, min(start + tiles.WIDTH, new.tree_size), new.tree_size)
+            read.append(batch)  # judged elsewhere, maybe ahead: kept for the leaves
+            yield batch
+
+    index = old_size
+    for outcomes in judge(batches()):
+        for entry, judged in zip(read.popleft(), outcomes, strict=True):
             subtrees.completed_nodes(index, merkle.leaf_hash(entry), frontier)
-            why = _count(counting, index, entry, judge)
-            if why is not None:
-                refused.append((index, why))
-    nodes = [node for node, _ in frontier]
-    root = subtrees.fold(nodes, dict(frontier))
+            if isinstance(judged, str):
+                refused.append((index, judged))
+            else:
+                _count(counting, index, judged)
+            index += 1
+    if index != new.tree_size:
+        raise RecountError(f"read {index - old_size} entries, not {new.tree_size - old_size}")
+    root = subtrees.fold([node for node, _ in frontier], dict(frontier))
     if root != new.root_hash:
         raise RecountError(
             f"the entries read do not hash to the checkpoint's root at size {new.tree_size}: "
@@ -185,21 +217,13 @@ def _entries(reader: tiles.TileReader, start: int, end: int, size: int) -> list[
     return found
 
 
-def _count(
-    counting: dict[tuple[str, str, str], Counted], index: int, entry: bytes, judge: Judge
-) -> str | None:
-    try:
-        verified = judge(entry)
-    except ProtocolError as e:
-        return f"{type(e).__name__}: {e}"
-    doc = verified.document
-    fields = {k: int(v) for k, v in doc.fields.items()}
-    candidate = Counted(doc.kit, doc.seq, index, fields)
-    key = (doc.election, doc.form, doc.tps)
+def _count(counting: dict[tuple[str, str, str], Counted], index: int, facts: Facts) -> None:
+    election, form, tps, kit, seq, fields = facts
+    candidate = Counted(kit, seq, index, fields)
+    key = (election, form, tps)
     current = counting.get(key)
     if current is None or supersedes(candidate, current):
         counting[key] = candidate
-    return None
 
 
 # -- the totals and the comparison ------------------------------------------------------------

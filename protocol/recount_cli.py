@@ -4,14 +4,16 @@ recapitulation (protocol/recount.py), trusting only the region's CA certificate 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import multiprocessing
 import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,33 @@ def judge_with(
     return lambda data: result.verify_result_with(data, verify_kit)
 
 
+_JUDGE: recount.Judge | None = None  # a judging process's own, made once by _start
+
+
+def _start(ca_pem: bytes, crl_pem: bytes | None, at: dt.datetime) -> None:
+    global _JUDGE
+    crl = certs.load_crl(crl_pem) if crl_pem else None
+    _JUDGE = judge_with(certs.load_certificate(ca_pem), crl, at)
+
+
+def _judge_batch(batch: list[bytes]) -> list[recount.Outcome]:
+    assert _JUDGE is not None, "_start was not run"
+    return [recount.outcome(_JUDGE, entry) for entry in batch]
+
+
+@contextlib.contextmanager
+def judging(
+    ca_pem: bytes, crl_pem: bytes | None, at: dt.datetime, jobs: int
+) -> Iterator[recount.JudgeMany]:
+    """Judge batches of entries in ``jobs`` processes (1: in this one), results in order."""
+    if jobs <= 1:
+        _start(ca_pem, crl_pem, at)
+        yield lambda batches: map(_judge_batch, batches)
+        return
+    with multiprocessing.Pool(jobs, _start, (ca_pem, crl_pem, at)) as pool:
+        yield lambda batches: pool.imap(_judge_batch, batches)
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--hub",
@@ -96,6 +125,13 @@ def judge_with(
     "at_text",
     help="Judge certificates at this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=lambda: min(os.cpu_count() or 1, 4),
+    show_default="the cores, at most 4",
+    help="Processes that verify entries.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def recount_command(
     hub_url: str,
@@ -105,6 +141,7 @@ def recount_command(
     hub_cert_path: Path | None,
     state_path: Path | None,
     at_text: str | None,
+    jobs: int,
     as_json: bool,
 ) -> None:
     """Recount a hub's log: mirror it through its tlog tiles, verify every entry's kit
@@ -118,15 +155,17 @@ def recount_command(
     root = hub_url.rstrip("/")
     state_file = state_path or Path(f"recount-{log_id}.json")
     try:
-        ca_cert = certs.load_certificate(ca_path.read_bytes())
-        crl = certs.load_crl(crl_path.read_bytes()) if crl_path else None
+        ca_pem = ca_path.read_bytes()
+        crl_pem = crl_path.read_bytes() if crl_path else None
+        ca_cert = certs.load_certificate(ca_pem)
+        crl = certs.load_crl(crl_pem) if crl_pem else None
         hub_pem = (
             hub_cert_path.read_bytes() if hub_cert_path else http_get(f"{root}/hub-certificate")
         )
         hub_key = checkpoint.hub_verifier(
             log_id, certs.load_certificate(hub_pem), ca_cert, at, crl=crl
         )
-        judge = judge_with(ca_cert, crl, at)
+        certs.anchor(ca_cert, crl, at)  # a bad CA or CRL stops here, not in every process
         state = (
             recount.State.from_bytes(state_file.read_bytes())
             if state_file.exists()
@@ -137,7 +176,8 @@ def recount_command(
                 f"{state_file} is the state of log {state.log_id}, not {log_id}"
             )
         reader = tiles.TileReader(lambda path: http_get(f"{root}/logs/{log_id}/{path}"))
-        progress = recount.update(state, reader, hub_key, judge)
+        with judging(ca_pem, crl_pem, at, jobs) as judge:
+            progress = recount.update(state, reader, hub_key, judge)
         _save(state_file, state.to_bytes())
         published = recount.Published(_json_getter(root), training=log_id.endswith("-latihan"))
         differences, held = recount.compare(state.counting, published)

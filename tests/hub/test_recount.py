@@ -172,9 +172,9 @@ def _fetch(log: TransparencyLog):  # type: ignore[no-untyped-def]
     return fetch
 
 
-def _judge(hub: FilledHub) -> recount.Judge:
+def _judge(hub: FilledHub) -> recount.JudgeMany:
     ca = certs.load_certificate((hub.root / "ca" / "ca.cert.pem").read_bytes())
-    return judge_with(ca, None, dt.datetime.now(dt.UTC))
+    return recount.in_order(judge_with(ca, None, dt.datetime.now(dt.UTC)))
 
 
 def test_a_rewritten_log_is_refused_on_resume(hub):
