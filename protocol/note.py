@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from protocol.errors import VerificationError
 
 ED25519 = 0x01  # the signature type byte signed-note assigns to Ed25519
+COSIGNATURE = 0x04  # timestamped Ed25519 checkpoint cosignatures (tlog-cosignature)
 KEY_ID_SIZE = 4
 MAX_SIGNATURES = 64  # the spec asks verifiers to accept at least 16
 MAX_NOTE_SIZE = 1 << 20
@@ -63,25 +64,48 @@ class Note:
 
 @dataclass(frozen=True)
 class Verifier:
-    """A trusted Ed25519 key under its note key name."""
+    """A trusted Ed25519 key under its note key name, of signature type ``kind``: 0x01, a
+    plain Ed25519 note signature (the log's), or 0x04, a timestamped checkpoint
+    cosignature (a witness's: c2sp.org/tlog-cosignature)."""
 
     name: str
     public_key: Ed25519PublicKey
+    kind: int = ED25519
 
     @property
     def key_id(self) -> bytes:
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.kind)
 
     def vkey(self) -> str:
         raw = _raw(self.public_key)
-        encoded = base64.b64encode(bytes([ED25519]) + raw).decode()
+        encoded = base64.b64encode(bytes([self.kind]) + raw).decode()
         return f"{self.name}+{self.key_id.hex()}+{encoded}"
 
+    def check(self, signature: bytes, text: str) -> None:
+        """Raise InvalidSignature unless ``signature`` (after the key ID) signs ``text``."""
+        if self.kind == COSIGNATURE:
+            if len(signature) != 8 + 64:
+                raise InvalidSignature("a cosignature is 8 bytes of time and 64 of signature")
+            timestamp = int.from_bytes(signature[:8], "big")
+            self.public_key.verify(signature[8:], cosigned_message(timestamp, text))
+        else:
+            self.public_key.verify(signature, text.encode())
 
-def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
-    """The 4-byte key ID the spec recommends for an Ed25519 key of this name."""
+
+def cosigned_message(timestamp: int, text: str) -> bytes:
+    """What an Ed25519 cosignature/v1 signs: its header, its time, the checkpoint's text."""
+    return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
+
+
+def cosignature_time(signature: Signature) -> int:
+    """The POSIX time a cosignature was made, as it states it."""
+    return int.from_bytes(signature.signature[:8], "big")
+
+
+def key_id(name: str, public_key: Ed25519PublicKey, kind: int = ED25519) -> bytes:
+    """The 4-byte key ID the specs give an Ed25519 key of this name and signature type."""
     check_key_name(name)
-    data = name.encode() + b"\n" + bytes([ED25519]) + _raw(public_key)
+    data = name.encode() + b"\n" + bytes([kind]) + _raw(public_key)
     return hashlib.sha256(data).digest()[:KEY_ID_SIZE]
 
 
@@ -93,7 +117,7 @@ def check_key_name(name: str) -> str:
 
 def parse_vkey(text: str) -> Verifier:
     """A verifier key ``name+hexid+base64(0x01 || key)``; its ID must match the key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may itself hold a "+"
     if len(parts) != 3:
         raise NoteError(f"verifier key {text!r} is not <name>+<key id>+<key>")
     name, hex_id, encoded = parts
@@ -102,9 +126,12 @@ def parse_vkey(text: str) -> Verifier:
         wanted = bytes.fromhex(hex_id)
     except (binascii.Error, ValueError) as e:
         raise NoteError(f"verifier key {text!r}: {e}") from e
-    if len(raw) != 33 or raw[0] != ED25519:
-        raise NoteError(f"verifier key {text!r} is not an Ed25519 key (type 0x01, 32 bytes)")
-    verifier = Verifier(check_key_name(name), Ed25519PublicKey.from_public_bytes(raw[1:]))
+    if len(raw) != 33 or raw[0] not in (ED25519, COSIGNATURE):
+        raise NoteError(
+            f"verifier key {text!r} is not an Ed25519 key (type 0x01 or 0x04, 32 bytes)"
+        )
+    public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
+    verifier = Verifier(check_key_name(name), public_key, raw[0])
     if len(wanted) != KEY_ID_SIZE or verifier.key_id != wanted:
         raise NoteError(f"verifier key {text!r}: key ID {hex_id} does not match its key")
     return verifier
@@ -114,6 +141,17 @@ def sign(text: str, name: str, key: Ed25519PrivateKey) -> Signature:
     """The signature line of ``key`` (named ``name``) over the note text ``text``."""
     check_text(text)
     return Signature(name, key_id(name, key.public_key()), key.sign(text.encode()))
+
+
+def cosign(text: str, name: str, key: Ed25519PrivateKey, timestamp: int) -> Signature:
+    """A witness's cosignature/v1 line over a checkpoint's text, made at ``timestamp``."""
+    check_text(text)
+    if not 0 < timestamp < 2**63:
+        raise NoteError(f"cosignature time {timestamp} is not a POSIX time above 0")
+    signed = key.sign(cosigned_message(timestamp, text))
+    return Signature(
+        name, key_id(name, key.public_key(), COSIGNATURE), timestamp.to_bytes(8, "big") + signed
+    )
 
 
 def signed_note(text: str, signatures: Sequence[Signature]) -> bytes:
@@ -182,7 +220,7 @@ def open_note(data: bytes, verifiers: Iterable[Verifier]) -> tuple[Note, list[Ve
         if verifier is None:
             continue  # another party's signature (a witness, a retired key): not ours to judge
         try:
-            verifier.public_key.verify(sig.signature, note.text.encode())
+            verifier.check(sig.signature, note.text)
         except InvalidSignature as e:
             raise NoteError(f"the signature of {sig.name} on this note does not hold") from e
         if verifier not in verified:

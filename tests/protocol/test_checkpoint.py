@@ -86,6 +86,20 @@ def test_unknown_signatures_beside_a_trusted_one_are_ignored():
     assert [s.name for s in signers] == ["PeterNeumann"]
 
 
+# Verifier keys of transparency-dev/formats' note tests: one whose base64 holds a '+', and a
+# witness's cosignature key (type 0x04), whose key ID is computed with that type byte.
+PLUS_VKEY = "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6"
+COSIGNER_VKEY = "remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2"
+
+
+def test_independent_verifier_keys_parse_with_their_key_ids():
+    plus = note.parse_vkey(PLUS_VKEY)
+    assert (plus.name, plus.kind, plus.vkey()) == ("TEST", note.ED25519, PLUS_VKEY)
+    cosigner = note.parse_vkey(COSIGNER_VKEY)
+    assert (cosigner.name, cosigner.kind) == ("remora.n621.de", note.COSIGNATURE)
+    assert cosigner.key_id.hex() == "da77ade7" and cosigner.vkey() == COSIGNER_VKEY
+
+
 @pytest.mark.parametrize(
     "mangled",
     [
