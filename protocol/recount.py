@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from protocol import checkpoint, merkle, note, subtrees, tiles
+from protocol import checkpoint, merkle, note, subtrees, tiles, witnessing
 from protocol import tps as tps_codes
 from protocol.errors import ProtocolError, VerificationError
 from protocol.result import VerifiedResult
@@ -130,6 +130,15 @@ class Progress:
     new_size: int
     checkpoint: checkpoint.Checkpoint
     refused: list[tuple[int, str]]  # entries of this run that do not count, and why
+    cosigned_by: tuple[str, ...] = ()  # the named witnesses whose cosignatures held
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """The witnesses a reader names, and how many of them must have cosigned."""
+
+    witnesses: tuple[note.Verifier, ...]
+    required: int
 
 
 def update(
@@ -137,6 +146,7 @@ def update(
     reader: tiles.TileReader,
     hub_key: note.Verifier,
     judge: JudgeMany,
+    quorum: Quorum | None = None,
 ) -> Progress:
     """Bring ``state`` up to the hub's latest checkpoint. Raises :class:`RecountError` (and
     leaves ``state`` as it was) if the checkpoint, the consistency from the kept one, or
@@ -144,10 +154,18 @@ def update(
 
     ``judge`` judges batches of entries in order (:func:`in_order`, or spread over
     processes); the leaves are folded and the version rule applied here, in log order."""
+    signed = reader.checkpoint()
     try:
-        latest = checkpoint.verify(reader.checkpoint(), [hub_key], origin=state.log_id)
+        latest = checkpoint.verify(signed, [hub_key], origin=state.log_id)
     except ProtocolError as e:
         raise RecountError(f"the hub's checkpoint does not verify: {e}") from e
+    cosigned_by: tuple[str, ...] = ()
+    if quorum is not None:
+        try:
+            found = witnessing.require(signed, quorum.witnesses, quorum.required)
+            cosigned_by = tuple(w.name for w in found)
+        except ProtocolError as e:
+            raise RecountError(f"the hub's checkpoint is not cosigned as required: {e}") from e
     new = latest.checkpoint
     old_size = state.size
     if state.signed_checkpoint is not None:
@@ -180,10 +198,10 @@ def update(
             f"the entries read do not hash to the checkpoint's root at size {new.tree_size}: "
             "the hub served entries that are not its log"
         )
-    state.signed_checkpoint, state.size = latest.note.to_bytes(), new.tree_size
+    state.signed_checkpoint, state.size = signed, new.tree_size
     state.frontier, state.counting = frontier, counting
     state.refused.update(refused)
-    return Progress(old_size, new.tree_size, new, refused)
+    return Progress(old_size, new.tree_size, new, refused, cosigned_by)
 
 
 def _check_extends(

@@ -20,7 +20,7 @@ from typing import Any
 import click
 from cryptography import x509
 
-from protocol import certs, checkpoint, recount, result, tiles
+from protocol import certs, checkpoint, note, recount, result, tiles
 from protocol.errors import ProtocolError
 from protocol.utctime import SHAPE, parse_utc
 
@@ -132,6 +132,19 @@ def judging(
     show_default="the cores, at most 4",
     help="Processes that verify entries.",
 )
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    metavar="VKEY",
+    help="A witness whose cosignature counts (its verifier key, as `tps-hub witness "
+    "--print-vkey` shows it); repeat for each.",
+)
+@click.option(
+    "--witnesses-required",
+    type=click.IntRange(min=1),
+    help="How many of the --witness keys must have cosigned the checkpoint (default: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def recount_command(
     hub_url: str,
@@ -142,6 +155,8 @@ def recount_command(
     state_path: Path | None,
     at_text: str | None,
     jobs: int,
+    witness_keys: tuple[str, ...],
+    witnesses_required: int | None,
     as_json: bool,
 ) -> None:
     """Recount a hub's log: mirror it through its tlog tiles, verify every entry's kit
@@ -176,8 +191,9 @@ def recount_command(
                 f"{state_file} is the state of log {state.log_id}, not {log_id}"
             )
         reader = tiles.TileReader(lambda path: http_get(f"{root}/logs/{log_id}/{path}"))
+        quorum = _quorum(witness_keys, witnesses_required)
         with judging(ca_pem, crl_pem, at, jobs) as judge:
-            progress = recount.update(state, reader, hub_key, judge)
+            progress = recount.update(state, reader, hub_key, judge, quorum)
         _save(state_file, state.to_bytes())
         published = recount.Published(_json_getter(root), training=log_id.endswith("-latihan"))
         differences, held = recount.compare(state.counting, published)
@@ -191,6 +207,20 @@ def recount_command(
     else:
         _print(progress, refused, held, differences, agrees)
     sys.exit(0 if agrees else 1)
+
+
+def _quorum(keys: tuple[str, ...], required: int | None) -> recount.Quorum | None:
+    if not keys:
+        if required is not None:
+            raise click.UsageError("--witnesses-required counts the --witness keys: name them")
+        return None
+    witnesses = tuple(note.parse_vkey(k) for k in keys)
+    if any(w.kind != note.COSIGNATURE for w in witnesses):
+        raise click.UsageError("a --witness key is a cosignature key (type 0x04)")
+    k = len(witnesses) if required is None else required
+    if k > len(witnesses):
+        raise click.UsageError(f"--witnesses-required {k} is more than the {len(witnesses)} named")
+    return recount.Quorum(witnesses, k)
 
 
 def _json_getter(root: str) -> Callable[[str, dict[str, str]], Any]:
@@ -217,6 +247,8 @@ def _print(
 ) -> None:
     cp = progress.checkpoint
     click.echo(f"[ok] checkpoint of {cp.origin} signed by the hub, size {cp.tree_size}")
+    if progress.cosigned_by:
+        click.echo(f"[ok] cosigned by witnesses {', '.join(progress.cosigned_by)}")
     if progress.old_size:
         click.echo(
             f"[ok] the log at size {cp.tree_size} extends the log at size {progress.old_size} "
@@ -260,6 +292,7 @@ def _as_json(
         "tree_size": progress.checkpoint.tree_size,
         "root_hash": progress.checkpoint.root_hash.hex(),
         "read_from": progress.old_size,
+        "cosigned_by": list(progress.cosigned_by),
         "refused": [{"leaf_index": leaf, "reason": why} for leaf, why in refused],
         "held": [{"election": e, "form": f, "tps": codes} for (e, f), codes in held.items()],
         "differences": differences,
