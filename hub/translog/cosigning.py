@@ -92,3 +92,12 @@ class Cosigner:
                 f"HTTP {status}: {answer[:300].decode(errors='replace').strip()}"
             )
         raise witnessing.WitnessRequestError("it keeps answering 409")
+
+
+def cosigners(signed: bytes | None, origin: str) -> list[str]:
+    """The names on a stored checkpoint's signature lines other than the log's own: the
+    witnesses whose cosignatures a round kept (each checked then, against its key)."""
+    if signed is None:
+        return []
+    names = [s.name for s in note.parse(signed).signatures if s.name != origin]
+    return list(dict.fromkeys(names))

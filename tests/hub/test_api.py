@@ -335,6 +335,7 @@ def test_logs_tree_heads_and_consistency(api, hub):
     logs = {entry["log_id"]: entry for entry in get(api, "/logs")["logs"]}
     assert logs[LOG_ID]["training"] is False and logs[LOG_ID + "-latihan"]["training"]
     assert logs[LOG_ID]["latest"]["tree_size"] == 5  # a1, a2, b1, c1, d1
+    assert logs[LOG_ID]["cosigned_by"] == []  # no witness asked (tps-hub cosign) yet
     assert logs[LOG_ID + "-latihan"]["latest"]["tree_size"] == 1
     head = get(api, f"/logs/{LOG_ID}/tree-head")
     assert head == logs[LOG_ID]["latest"] and len(head["root_hash"]) == 64

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from hub.cli import main as hub_cli
 from hub.translog import MemoryStorage, TransparencyLog
-from hub.translog.cosigning import Cosigner, WitnessEndpoint
+from hub.translog.cosigning import Cosigner, WitnessEndpoint, cosigners
 from hub.translog.tiles import tile_bytes
 from hub.witness import Witness, create_app
 from protocol import checkpoint, keys, merkle, note, recount, tiles, witnessing
@@ -153,6 +153,7 @@ def test_hub_collects_cosignatures_over_http_and_serves_them(hub, tmp_path):
     assert checkpoint.verify(served, [hub.verifier]).checkpoint.tree_size == 320
     verifiers = [w.verifier for w in witnesses]
     assert len(witnessing.require(served, verifiers, 2)) == 2
+    assert cosigners(served, LOG) == ["saksi.example/w1", "saksi.example/w2"]  # the API's list
 
     # A reader of the tiles who requires both witnesses recounts this log's checkpoint.
     state = recount.State(LOG)
