@@ -321,7 +321,7 @@ def compare(
     sums = totals(counting, held)
     for contest in sorted(ours & hub_contests):
         differences.extend(_compare_contest(contest, sums.get(contest, {}), published))
-    return differences, {c: sorted(t) for c, t in held.items() if t}  # type: ignore[misc]
+    return differences, {c: sorted(t) for c, t in held.items() if t}
 
 
 def _compare_contest(

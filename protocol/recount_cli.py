@@ -26,6 +26,9 @@ from protocol.utctime import SHAPE, parse_utc
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 TIMEOUT_S = 30.0
+# The largest answer read: a full entry bundle is at most 256 entries of 64 KiB (16 MiB);
+# a hub answering more is refused rather than read into memory.
+MAX_RESPONSE = 32 << 20
 
 
 class FetchError(Exception):
@@ -36,7 +39,9 @@ def http_get(url: str, timeout: float = TIMEOUT_S) -> bytes:
     request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            data: bytes = response.read()
+            data: bytes = response.read(MAX_RESPONSE + 1)
+            if len(data) > MAX_RESPONSE:
+                raise FetchError(f"GET {url}: the answer is over {MAX_RESPONSE} bytes")
             return data
     except urllib.error.HTTPError as e:
         detail = e.read()[:300].decode(errors="replace")
