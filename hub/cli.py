@@ -12,6 +12,7 @@ import click
 from hub.broker_config import ACCESS_FILE, BrokerConfigError, render_broker_config
 from hub.config import HubConfig, load_hub_config
 from hub.errors import HubError
+from hub.witness_cli import cosign_command, witness_command
 from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
@@ -700,3 +701,7 @@ def hold_command(
     verb = "released into" if release else "kept out of"
     moved = "; the recapitulation was rebuilt" if counting and release else ""
     click.echo(f"document {document_sha256[:12]} {verb} the totals{moved}")
+
+
+main.add_command(witness_command)
+main.add_command(cosign_command)

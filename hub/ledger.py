@@ -1,9 +1,10 @@
 """The hub's ledger rules, apart from any SQL: where a document sits in its kit's hash chain,
 and which version of a TPS's result counts.
 
-These are the rules the public audits (a recount recomputes them from the log), so they live
-here once, as plain functions over rows: the ingestor applies them to each batch, the API
-answers receipts with them, and the store (hub/store/) only reads and writes their rows.
+These are the rules the public audits, so they live here once, as plain functions over rows:
+the ingestor applies them to each batch, the API answers receipts with them, and the store
+(hub/store/) only reads and writes their rows. The version rule itself (:func:`supersedes`)
+is protocol/versions.py's, which ``tps-verify recount`` applies to the log.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, TypeVar
 
 from protocol.document import GENESIS
+from protocol.versions import Version, supersedes
 
 ChainStatus = Literal["ok", "gap", "fork"]
 
@@ -127,32 +129,7 @@ class BatchChains:
 # -- the version that counts ------------------------------------------------------------------
 
 
-class Version(Protocol):
-    """What the version rule reads of a stored version."""
-
-    @property
-    def kit(self) -> str: ...
-    @property
-    def seq(self) -> int: ...
-    @property
-    def document_id(self) -> int: ...
-
-
 V = TypeVar("V", bound=Version)
-
-
-def supersedes(candidate: Version, current: Version) -> bool:
-    """Whether ``candidate`` replaces ``current`` as the version of a TPS's form that counts.
-
-    A higher seq from the same kit is a rescan (a late old version of a kit never replaces
-    its newer one). Between two kits (a replacement kit enrolled for the same TPS) the one
-    the hub stored later counts: the document id only grows, in the order the hub logged
-    them, which the hub vouches for. The signed capture time does not decide: it is the
-    kit's clock, and a kit dating its result 2099 would otherwise outrank every kit after it.
-    """
-    if candidate.kit == current.kit:
-        return candidate.seq > current.seq
-    return candidate.document_id > current.document_id
 
 
 def counting_version(versions: Iterable[V], excluded: frozenset[str]) -> V | None:

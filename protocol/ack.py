@@ -1,8 +1,11 @@
-"""The hub's signed verdict on one document, sent back to the kit that signed it.
+"""The hub's verdict on one document, sent back to the kit that signed it.
 
 An acknowledgement says, under the hub's key, that the document with this hash from this kit
 was accepted (with its place in the transparency log: index, inclusion proof and the signed
-tree head it is proved against) or rejected, with a reason code and a message. The kit
+tree head it is proved against) or rejected, with a reason code and a message. An accepted
+ack of a batch (``tps-batched-ack/1``) is not signed on its own: it carries the batch's
+signed checkpoint (protocol/checkpoint.py) and the inclusion proof of the document in it,
+so one hub signature serves the whole batch; rejections stay signed one by one. The kit
 deletes nothing from its outbox until an acknowledgement verifies; a broker's PUBACK is not
 one. Verification is a pure function of bytes, the region's CA certificate and a time.
 """
@@ -12,15 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+import orjson
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from protocol import bundle, certs, errors, result, treehead
-from protocol.canonical import canonical_bytes, parse_canonical, sha256_hex
+from protocol import bundle, certs, checkpoint, dsse, errors, note, result, treehead
+from protocol.canonical import canonical_bytes, parse_canonical, parse_json, sha256_hex
 from protocol.errors import CanonicalError, VerificationError
 from protocol.ids import check_hex64, check_id
 from protocol.utctime import SHAPE, is_utc
@@ -28,6 +33,11 @@ from protocol.utctime import SHAPE, is_utc
 PAYLOAD_TYPE = "application/vnd.tps-ack+json"
 FORMAT = "tps-ack/1"
 BUNDLE_FORMAT = "tps-signed-ack/1"
+# An accepted ack of a batch: not signed on its own. The signed checkpoint it carries is
+# the hub's one signature for the whole batch, and its inclusion proof shows the kit's
+# document is in that checkpoint's tree: being logged is what accepted means.
+BATCH_FORMAT = "tps-batched-ack/1"
+_BATCH_KEYS = {"format", "ack", "certificate"}
 
 AckVerdict = Literal["accepted", "rejected"]
 
@@ -74,6 +84,9 @@ class Ack(BaseModel):
     log_index: int | None = Field(None, ge=0, description="the result's leaf in the log")
     inclusion_proof: list[str] | None = Field(None, description="RFC 9162 proof, hex hashes")
     tree_head: str | None = Field(None, description="base64 of the signed tree head proved to")
+    checkpoint: str | None = Field(
+        None, description="the signed checkpoint (C2SP note) proved to, in a batched ack"
+    )
 
     @field_validator("hub", "kit")
     @classmethod
@@ -94,9 +107,13 @@ class Ack(BaseModel):
 
     @model_validator(mode="after")
     def _shape(self) -> Ack:
-        proof_fields = (self.log_index, self.inclusion_proof, self.tree_head)
-        if self.verdict == "accepted" and None in proof_fields:
-            raise ValueError("an accepted ack carries log_index, inclusion_proof and tree_head")
+        proof_fields = (self.log_index, self.inclusion_proof, self.tree_head, self.checkpoint)
+        heads = (self.tree_head is not None) + (self.checkpoint is not None)
+        if self.verdict == "accepted" and (None in proof_fields[:2] or heads != 1):
+            raise ValueError(
+                "an accepted ack carries log_index, inclusion_proof and one of tree_head "
+                "and checkpoint"
+            )
         if self.verdict == "rejected" and (any(f is not None for f in proof_fields)):
             raise ValueError("a rejected ack carries no log proof")
         if self.verdict == "rejected" and not self.reason_code:
@@ -109,13 +126,26 @@ class Ack(BaseModel):
 
 @dataclass(frozen=True)
 class VerifiedAck:
+    """An ack whose hub certificate and signature held. A batched ack's own fields are not
+    signed: it holds only once :func:`check_published` has bound them to the document."""
+
     ack: Ack
     hub: certs.Identity
     tree_head: treehead.TreeHead | None
+    checkpoint: checkpoint.Checkpoint | None = None
 
 
 def sign_ack(ack: Ack, key: Ed25519PrivateKey, certificate: x509.Certificate) -> bytes:
     return bundle.make_bundle(BUNDLE_FORMAT, PAYLOAD_TYPE, ack.payload(), key, certificate)
+
+
+def batched_ack(value: Mapping[str, Any], certificate_pem: str) -> bytes:
+    """An accepted ack of a batch: ``value`` (an :class:`Ack`'s fields, with the batch's
+    ``checkpoint``) and the hub certificate, unsigned: the checkpoint carries the signature."""
+    return orjson.dumps(
+        {"format": BATCH_FORMAT, "ack": dict(value), "certificate": certificate_pem},
+        option=orjson.OPT_SORT_KEYS,
+    )
 
 
 def verify_ack(
@@ -132,6 +162,12 @@ def verify_ack(
     exactly that document, and an accepted one must prove that those bytes are the leaf at
     ``log_index`` of the tree head it carries, signed by the same hub.
     """
+    batch = _batch_value(data)
+    if batch is not None:
+        verified = _verify_batched(batch, ca_cert, at, crl)
+        if published is not None:
+            check_published(verified, published)
+        return verified
     envelope, certificate = bundle.parse_bundle(data, BUNDLE_FORMAT)
     hub = certs.verify_issued(certificate, ca_cert, role="hub", at=at, crl=crl)
     payload = bundle.check_signature(envelope, certificate, PAYLOAD_TYPE)
@@ -156,6 +192,49 @@ def check_published(verified: VerifiedAck, published: bytes) -> None:
     _check_document(ack, published)
     if verified.tree_head is not None:
         treehead.check_inclusion(verified.tree_head, published, ack.log_index or 0, _proof(ack))
+    if verified.checkpoint is not None:
+        checkpoint.check_inclusion(verified.checkpoint, published, ack.log_index or 0, _proof(ack))
+
+
+def _batch_value(data: bytes) -> dict[str, Any] | None:
+    """The object of a batched ack; None if ``data`` is another kind of message."""
+    if len(data) > dsse.MAX_ENVELOPE_BYTES:
+        return None  # refused as the signed kind, with its own message
+    try:
+        value = parse_json(data)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and value.get("format") == BATCH_FORMAT:
+        return value
+    return None
+
+
+def _verify_batched(
+    value: dict[str, Any],
+    ca_cert: x509.Certificate,
+    at: dt.datetime,
+    crl: x509.CertificateRevocationList | None,
+) -> VerifiedAck:
+    if set(value) != _BATCH_KEYS or not isinstance(value["certificate"], str):
+        raise AckError(f"a {BATCH_FORMAT} is an object with keys {sorted(_BATCH_KEYS)}")
+    hub_cert = certs.load_certificate(value["certificate"].encode("ascii", "replace"))
+    hub = certs.verify_issued(hub_cert, ca_cert, role="hub", at=at, crl=crl)
+    try:
+        ack = Ack.model_validate(value["ack"])
+    except ValidationError as e:
+        raise AckError(f"not a valid acknowledgement: {e}") from e
+    if ack.verdict != "accepted" or ack.checkpoint is None:
+        raise AckError("only an accepted ack proved to a checkpoint comes unsigned in a batch")
+    if ack.hub != hub.name:
+        raise AckError(f"ack names hub {ack.hub!r} but its certificate is {hub.name!r}")
+    public_key = hub_cert.public_key()
+    if not isinstance(public_key, Ed25519PublicKey):  # verify_issued checks; keep mypy honest
+        raise errors.CertificateProfileError("hub certificate key is not Ed25519")
+    signed = ack.checkpoint.encode()
+    origin = checkpoint.parse_text(note.parse(signed).text).origin
+    verified = checkpoint.verify(signed, [checkpoint.verifier_for(origin, public_key)])
+    _proof(ack)  # a malformed proof is refused with the signature, not only with the leaf
+    return VerifiedAck(ack, hub, None, verified.checkpoint)
 
 
 def _parse(payload: bytes) -> Ack:

@@ -277,6 +277,9 @@ def main(
     log. With --consistency (SIGNED_RESULT may then be left out), check that the hub's log
     only grew between two of its signed tree heads.
 
+    `tps-verify recount --help`: recount a hub's whole log and compare with its published
+    recapitulation.
+
     Exits 0 only when every check holds."""
     _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path)
     if kept_head_path is not None and consistency_path is None:
@@ -390,3 +393,13 @@ def _as_json(report: Report) -> dict[str, Any]:
         "inclusion": report.facts.get("inclusion"),
         "consistency": report.facts.get("consistency"),
     }
+
+
+def cli() -> None:
+    """The ``tps-verify`` command: ``tps-verify recount ...`` recounts a hub's log
+    (protocol/recount_cli.py); anything else checks a signed result (:func:`main`)."""
+    if sys.argv[1:2] == ["recount"]:
+        from protocol.recount_cli import recount_command
+
+        recount_command(args=sys.argv[2:], prog_name="tps-verify recount")
+    main()

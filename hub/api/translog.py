@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from hub.api.context import Context, Store
 from hub.api.documents import check_sha256
 from hub.api.errors import ERRORS, NOT_YET, bad_parameter, not_found, not_yet
+from hub.translog.cosigning import cosigners
 from hub.translog.proofs import (
     ProofRequestError,
     consistency_document,
@@ -43,6 +44,11 @@ class Log(BaseModel):
     log_id: str
     training: bool = Field(description="the training results' log, apart from the real one")
     latest: TreeHead | None = Field(description="its latest signed tree head; null: none yet")
+    cosigned_by: list[str] = Field(
+        default_factory=list,
+        description="the witnesses whose cosignatures the hub collected on its latest "
+        "checkpoint (logs/{log}/checkpoint carries them: check them with their keys)",
+    )
 
 
 class LogList(BaseModel):
@@ -75,7 +81,14 @@ def logs(ctx: Context, store: Store) -> LogList:
     for log_id, training in ctx.logs.items():
         head = latest_tree_head(store, log_id)
         latest = None if head is None else TreeHead(**head)
-        found.append(Log(log_id=log_id, training=training, latest=latest))
+        found.append(
+            Log(
+                log_id=log_id,
+                training=training,
+                latest=latest,
+                cosigned_by=cosigners(store.log_storage(log_id).checkpoint(), log_id),
+            )
+        )
     return LogList(logs=found)
 
 

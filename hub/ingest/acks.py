@@ -1,15 +1,18 @@
-"""The hub's signed acknowledgements (protocol/ack.py), made with the hub's identity."""
+"""The hub's acknowledgements (protocol/ack.py), made with the hub's identity: accepted ones
+proved to the batch's signed checkpoint, rejected ones signed one by one."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import ack as acks
 from protocol import bundle
@@ -31,11 +34,13 @@ def accepted_value(
     at: str,
     log_index: int,
     proof: list[bytes],
-    tree_head: bytes,
+    tree_head: bytes | None = None,
+    checkpoint: bytes | None = None,
 ) -> dict[str, Any]:
-    """The payload of an accepted ack, as plain values (signed by AckSigner.sign_accepted,
-    here or in a judging process: hub/ingest/pool.py)."""
-    return {
+    """The payload of an accepted ack, as plain values: proved to a signed ``tree_head``
+    (then signed by AckSigner.sign_accepted), or to the batch's signed ``checkpoint``
+    (AckSigner.batched: what ingest sends)."""
+    value: dict[str, Any] = {
         "format": acks.FORMAT,
         "hub": hub_id,
         "kit": kit,
@@ -47,8 +52,12 @@ def accepted_value(
         "at": at,
         "log_index": log_index,
         "inclusion_proof": [h.hex() for h in proof],
-        "tree_head": base64.b64encode(tree_head).decode("ascii"),
     }
+    if tree_head is not None:
+        value["tree_head"] = base64.b64encode(tree_head).decode("ascii")
+    if checkpoint is not None:
+        value["checkpoint"] = checkpoint.decode("utf-8")
+    return value
 
 
 @dataclass(frozen=True)
@@ -57,12 +66,15 @@ class AckSigner:
     key: Ed25519PrivateKey
     certificate: x509.Certificate
     _bundles: bundle.BundleSigner = field(init=False, repr=False, compare=False)
+    _pem: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         signer = bundle.BundleSigner(
             acks.BUNDLE_FORMAT, acks.PAYLOAD_TYPE, self.key, self.certificate
         )
         object.__setattr__(self, "_bundles", signer)
+        pem = self.certificate.public_bytes(Encoding.PEM).decode("ascii")
+        object.__setattr__(self, "_pem", pem)
 
     def accepted(
         self,
@@ -96,6 +108,13 @@ class AckSigner:
         # bytes as json.dumps') gives the same bytes at a fraction of the cost
         # (tests/hub/test_ingest_fast.py compares them).
         return self._bundles.sign(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+    def batched(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
+        """The accepted acks of a batch, each an :func:`accepted_value` proved to the
+        batch's checkpoint, unsigned: the checkpoint holds the batch's one signature."""
+        for value in values:
+            acks.Ack(**value)  # protocol's own validation of every field
+        return [acks.batched_ack(value, self._pem) for value in values]
 
     def rejected(
         self,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any, Literal
+from typing import Literal
 
 from hub.config import SizeLimits
 from hub.errors import StoreError
@@ -114,7 +114,7 @@ class Ingestor:
         self._pool: JudgePool | None = None
 
     def judging_pids(self) -> list[int]:
-        """The judging and ack-signing processes' ids (none until :meth:`warm_up` or a
+        """The judging processes' ids (none until :meth:`warm_up` or a
         batch started them)."""
         return [] if self._pool is None else self._pool.pids()
 
@@ -218,16 +218,6 @@ class Ingestor:
         if self._pool is None:
             self._pool = JudgePool(self.trust, self.signer, self.workers)
         return self._pool
-
-    def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
-        """Sign accepted acks' payloads, in the pool when there are enough of them."""
-        pool = self._judge_pool() if len(values) >= _POOL_MIN else None
-        if pool is not None:
-            try:
-                return pool.sign_accepted(values)
-            except BrokenProcessPool:
-                self._pool_broke()
-        return [self.signer.sign_accepted(value) for value in values]
 
     def _pool_broke(self) -> None:
         # A judging process died (killed, out of memory): this batch is done here, and
@@ -393,11 +383,18 @@ class _Transaction:
         """Append one log's documents, sign its tree head and their acks: (message index,
         log index, ack) in storing order."""
         log = self.ing.log(name)
+        # Chain order within the batch: a kit's earlier seq first, so fewer false gaps. The
+        # leaves follow the same order as the document ids, so the version rule's order
+        # (protocol/versions.py) is the log's order, which a recount reads from the log.
+        members = sorted(members, key=self._seq_key)
         leaves = log.append_many([self.messages[i].data for i in members])
-        head = log.sign_tree_head(self.ing.signer.key, name, self.now)
+        log.sign_tree_head(self.ing.signer.key, name, self.now)
         size = log.size
-        # Chain order within the batch: a kit's earlier seq first, so fewer false gaps.
-        ordered = sorted(zip(members, leaves, strict=True), key=lambda p: self._seq_key(p[0]))
+        # The batch's one signature: its checkpoint, which every accepted ack carries with
+        # its own inclusion proof (protocol/ack.py, tps-batched-ack/1).
+        signed_checkpoint = log.checkpoint(size)
+        assert signed_checkpoint is not None  # just signed
+        ordered = list(zip(members, leaves, strict=True))
         proofs = log.inclusion_proofs([leaf for _, leaf in ordered], size)
         at = format_utc(self.now)
         values = [
@@ -409,12 +406,12 @@ class _Transaction:
                 at=at,
                 log_index=leaf,
                 proof=proof,
-                tree_head=head,
+                checkpoint=signed_checkpoint,
             )
             for (i, leaf), proof in zip(ordered, proofs, strict=True)
         ]
-        signed = self.ing.sign_accepted(values)
-        return [(i, leaf, ack) for (i, leaf), ack in zip(ordered, signed, strict=True)]
+        acks = self.ing.signer.batched(values)
+        return [(i, leaf, ack) for (i, leaf), ack in zip(ordered, acks, strict=True)]
 
     def _accepted(self, i: int) -> v.Accepted:
         verdict = self.verdicts[i]

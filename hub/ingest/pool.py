@@ -1,15 +1,13 @@
 """Judging results in worker processes: signature checks and parsing use every core.
 
 Judging (hub/ingest/verdict.py) is pure and CPU-bound (Ed25519, X.509, JSON and pydantic
-parsing), while storing is serialized by the database's write lock anyway, so the hub
-judges a batch's results across ``workers`` processes and stores in one. One more process
-signs the batch's accepted acks once the storing process knows each one's log index and
-proof (the ack is still stored with its document and sent only after the commit): an
-Ed25519 signature per result is otherwise a large part of the storing process's work.
-Each process holds its own copy of the Ingestor's :class:`~hub.trust.Trust`, rebuilt from
-the same CA, CRL and revocations; a pool belongs to one Trust, so loading a new CRL means a
-new Trust and with it a new pool (revocation never lags behind in a process that kept an
-old one).
+parsing), while storing is serialized by the database's write lock anyway, so the hub judges
+a batch's results across ``workers`` processes and stores in one. (Accepted acks are no
+longer signed one by one: the batch's checkpoint carries the one signature,
+hub/ingest/acks.py, so no process signs acks any more.) Each process holds its own copy of
+the Ingestor's :class:`~hub.trust.Trust`, rebuilt from the same CA, CRL and revocations; a
+pool belongs to one Trust, so loading a new CRL means a new Trust and with it a new pool
+(revocation never lags behind in a process that kept an old one).
 
 Images are judged in the calling process: their check is one hash, and shipping megabytes
 to another process would cost more than it saves.
@@ -26,7 +24,6 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
@@ -122,11 +119,6 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _sign_chunk(values: list[dict[str, Any]]) -> list[bytes]:
-    assert _SIGNER is not None, "pool process started without its signer"
-    return [_SIGNER.sign_accepted(value) for value in values]
-
-
 def _ready() -> bool:
     return _TRUST is not None and _SIGNER is not None
 
@@ -148,13 +140,7 @@ class Task:
 
 
 class JudgePool:
-    """``workers`` processes judging signed results against one Trust, and one more
-    signing acks with one AckSigner.
-
-    Signing has its own process because the worker judges the next batch while it stores
-    this one: in a shared queue this batch's acks would wait behind the next batch's
-    judging, and storing would stall for it (measured: half the cores idle).
-    """
+    """``workers`` processes judging signed results against one Trust."""
 
     def __init__(self, trust: Trust, signer: AckSigner, workers: int) -> None:
         if workers < 1:
@@ -168,9 +154,6 @@ class JudgePool:
         image = _Image.of(trust, signer)
         self._executor = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start, initargs=(image,)
-        )
-        self._signing = ProcessPoolExecutor(
-            1, mp_context=context, initializer=_start, initargs=(image,)
         )
 
     def submit(
@@ -188,10 +171,6 @@ class JudgePool:
             for chunk in chunks
         ]
 
-    def sign_accepted(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
-        """AckSigner.sign_accepted of every value, in order, in the signing process."""
-        return self._signing.submit(_sign_chunk, list(values)).result()
-
     def warm_up(self) -> None:
         """Start every process now and wait for them, so the first results do not wait for
         processes to start (about a second each)."""
@@ -199,23 +178,20 @@ class JudgePool:
         # no idle process starts one (a fast process may answer two; the others still
         # started, and their initializer runs before they take any work).
         tasks = [self._executor.submit(_ready) for _ in range(self.workers)]
-        tasks.append(self._signing.submit(_ready))
         if not all(t.result() for t in tasks):
             raise RuntimeError("a judging process started without its trust or signer")
 
     def pids(self) -> list[int]:
-        """The judging and signing processes' ids (for watching their memory)."""
-        executors = (self._executor, self._signing)
-        return [p.pid for e in executors for p in e._processes.values() if p.pid is not None]
+        """The judging processes' ids (for watching their memory)."""
+        return [p.pid for p in self._executor._processes.values() if p.pid is not None]
 
     def close(self) -> None:
         # Not waiting: after a process died, a wait could hang on the broken pool.
-        processes = [p for e in (self._executor, self._signing) for p in e._processes.values()]
+        processes = list(self._executor._processes.values())
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._signing.shutdown(wait=False, cancel_futures=True)
         # A process killed while it held the task queue's lock leaves its siblings waiting on
         # that lock for ever, and the interpreter joins them at exit: end them. They judge
-        # and sign only; nothing of theirs needs keeping.
+        # only; nothing of theirs needs keeping.
         for process in processes:
             process.join(timeout=1.0)
             if process.is_alive():

@@ -1,12 +1,13 @@
 """The transparency log's storage in the hub's database (SQLite or PostgreSQL).
 
 Each log is keyed by its name, so a real election's log and a training (bimtek) log share a
-database without mixing. Two tables of its own: the complete subtree hashes
-(``translog_nodes``, level 0 being the leaf hashes) and the signed tree heads
-(``translog_heads``). The entries themselves are not copied here: every leaf is exactly the
-signed bytes of one accepted document, which ``documents`` keeps anyway (``signed``, at
-its ``log_name`` and ``log_index``, unique together), so :meth:`DatabaseLogStorage.entries`
-reads them there. A second copy cost as much space again as the documents (about 5.7 KB a
+database without mixing. Three tables of its own: the complete subtree hashes
+(``translog_nodes``, level 0 being the leaf hashes), the signed tree heads
+(``translog_heads``) and the same heads as C2SP checkpoints (``translog_checkpoints``).
+The entries themselves are not copied here: every leaf is exactly the signed bytes of
+one accepted document, which ``documents`` keeps anyway (``signed``, at its ``log_name``
+and ``log_index``, unique together), so :meth:`DatabaseLogStorage.entries` reads them
+there. A second copy cost as much space again as the documents (about 5.7 KB a
 result, ~23 GB at national scale) and a write per result; migration 3 dropped it after
 checking both copies agreed. The log's size is therefore counted by its leaf hashes, and
 an entry is readable only once its document is stored: the ingestor appends a batch's
@@ -32,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from hub.errors import StoreError
 from hub.store.db import Database
 from hub.translog.storage import LogConflictError, LogRangeError
-from hub.translog.tree import NodeId
+from protocol.subtrees import NodeId
 
 _BATCH = 400  # node ids per query: well under both databases' parameter limits
 
@@ -130,6 +131,28 @@ class DatabaseLogStorage:
         else:
             row = self._db.one(
                 "SELECT head FROM translog_heads WHERE log = ? AND tree_size = ?",
+                (self.log, tree_size),
+            )
+        return None if row is None else bytes(row[0])
+
+    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+        with self._db.transaction():
+            self._db.execute(
+                "INSERT INTO translog_checkpoints (log, tree_size, note) VALUES (?, ?, ?) "
+                "ON CONFLICT (log, tree_size) DO UPDATE SET note = excluded.note",
+                (self.log, tree_size, signed),
+            )
+
+    def checkpoint(self, tree_size: int | None = None) -> bytes | None:
+        if tree_size is None:
+            row = self._db.one(
+                "SELECT note FROM translog_checkpoints WHERE log = ? "
+                "ORDER BY tree_size DESC LIMIT 1",
+                (self.log,),
+            )
+        else:
+            row = self._db.one(
+                "SELECT note FROM translog_checkpoints WHERE log = ? AND tree_size = ?",
                 (self.log, tree_size),
             )
         return None if row is None else bytes(row[0])

@@ -23,7 +23,8 @@ Schema 1 (what ingest needs; the recapitulation adds its own tables in later mig
   reused sequence number); the recapitulation's rule anomalies belong here too.
 - ``translog_*``: the transparency log (hub/store/logstorage.py): ``translog_nodes``, its
   complete subtree hashes (level 0: the leaf hashes, which count its size), and
-  ``translog_heads``, its signed tree heads. Schema 1 also kept every entry in
+  ``translog_heads``, its signed tree heads (and from schema 6 ``translog_checkpoints``, the
+  same heads as C2SP checkpoints). Schema 1 also kept every entry in
   ``translog_entries``; schema 3 dropped that second copy of ``documents.signed`` (see
   ``_check_log_entries``), so a leaf's entry is its document's signed bytes.
 
@@ -331,6 +332,19 @@ INSERT INTO awaited_images (document_id, page, sha256, named_at)
 SELECT p.document_id, p.page, p.sha256, d.received_at
 FROM document_pages AS p JOIN documents AS d ON d.id = p.document_id
 WHERE NOT EXISTS (SELECT 1 FROM images AS i WHERE i.sha256 = p.sha256)
+""",
+    ),
+    # Schema 6: each signed tree head also as a C2SP checkpoint (protocol/checkpoint.py), the
+    # signed note that tlog tooling and witnesses read. Signed with the head, in the same
+    # step; heads signed before this schema have none (the next head brings one).
+    Migration(
+        6,
+        "the transparency log's heads as C2SP checkpoints (signed notes)",
+        """
+CREATE TABLE translog_checkpoints (
+    log TEXT NOT NULL, tree_size BIGINT NOT NULL, note {blob} NOT NULL,
+    PRIMARY KEY (log, tree_size)
+)
 """,
     ),
 )

@@ -3,7 +3,7 @@
 Each leaf is the signed envelope's bytes exactly as published, so anyone holding an
 envelope, an inclusion proof and a signed tree head can check it with protocol.merkle and
 protocol.treehead alone. Appending stores every subtree the new leaf completes; roots and
-proofs are then folds of O(log n) stored hashes read in one batch (hub/translog/tree.py).
+proofs are then folds of O(log n) stored hashes read in one batch (protocol/subtrees.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.translog import tree
 from hub.translog.storage import LogConflictError, LogRangeError, LogStorage, TranslogError
-from protocol import treehead
+from protocol import checkpoint, treehead
+from protocol import subtrees as tree
 from protocol.merkle import leaf_hash
 
 _RETRIES = 3
@@ -110,12 +110,23 @@ class TransparencyLog:
         return self._hashes(tree.consistency_ranges(old, new))
 
     def sign_tree_head(self, key: Ed25519PrivateKey, log_id: str, now: dt.datetime) -> bytes:
-        """Sign and keep a tree head for the log as it is now; return the envelope bytes."""
+        """Sign and keep a head for the log as it is now, in both of its forms: the DSSE tree
+        head (returned: the JSON proofs and acks carry it) and the C2SP checkpoint of the
+        same size and root, whose origin is ``log_id`` (what tlog tools and witnesses read).
+        """
         size = self.size
-        head = treehead.make_tree_head(log_id, size, self.root(size), now)
+        root = self.root(size)
+        head = treehead.make_tree_head(log_id, size, root, now)
         signed = treehead.sign_tree_head(head, key)
         self._storage.put_tree_head(size, signed)
+        self._storage.put_checkpoint(
+            size, checkpoint.sign(checkpoint.make(log_id, size, root), key)
+        )
         return signed
+
+    def checkpoint(self, size: int | None = None) -> bytes | None:
+        """A signed checkpoint kept by :meth:`sign_tree_head` (the latest when None)."""
+        return self._storage.checkpoint(size)
 
     def tree_head(self, size: int | None = None) -> bytes | None:
         """A signed tree head kept by :meth:`sign_tree_head` (the latest when ``size`` is None)."""

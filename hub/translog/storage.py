@@ -1,4 +1,4 @@
-"""Where the log keeps its entries, complete subtree hashes and signed tree heads.
+"""Where the log keeps its entries, complete subtree hashes, signed tree heads and checkpoints.
 
 :class:`LogStorage` is all the log asks of a database, so the hub's storage layer can back
 it with SQLite or PostgreSQL. :class:`MemoryStorage` is the reference implementation (tests,
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from hub.translog.tree import NodeId
+from protocol.subtrees import NodeId
 
 
 class TranslogError(Exception):
@@ -56,6 +56,14 @@ class LogStorage(Protocol):
         """The signed tree head for ``tree_size``, or the largest one when None."""
         ...
 
+    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+        """Keep a signed checkpoint (C2SP note); a newer one for the same size replaces it."""
+        ...
+
+    def checkpoint(self, tree_size: int | None = None) -> bytes | None:
+        """The signed checkpoint for ``tree_size``, or the largest one when None."""
+        ...
+
 
 class MemoryStorage:
     """A :class:`LogStorage` in process memory."""
@@ -64,6 +72,7 @@ class MemoryStorage:
         self._entries: list[bytes] = []
         self._nodes: dict[NodeId, bytes] = {}
         self._heads: dict[int, bytes] = {}
+        self._checkpoints: dict[int, bytes] = {}
 
     def size(self) -> int:
         return len(self._entries)
@@ -93,3 +102,11 @@ class MemoryStorage:
         if tree_size is None:
             tree_size = max(self._heads, default=-1)
         return self._heads.get(tree_size)
+
+    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+        self._checkpoints[tree_size] = signed
+
+    def checkpoint(self, tree_size: int | None = None) -> bytes | None:
+        if tree_size is None:
+            tree_size = max(self._checkpoints, default=-1)
+        return self._checkpoints.get(tree_size)

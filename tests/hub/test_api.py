@@ -24,7 +24,7 @@ from hub.errors import ConfigError, HubError, StoreError
 from hub.recap import record_status
 from hub.recap.levels import regions_of
 from hub.store import Database, ResultStore, utc_text
-from protocol import certs, proofs, result
+from protocol import certs, checkpoint, proofs, result
 from protocol.status import KitStatus
 from tests.hub import test_store_support as store_support
 from tests.hub.test_api_support import (
@@ -114,6 +114,8 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/logs",
         f"{V1}/logs/{{log}}/tree-head",
         f"{V1}/logs/{{log}}/consistency",
+        f"{V1}/logs/{{log}}/checkpoint",
+        f"{V1}/logs/{{log}}/tile/{{path}}",
         f"{V1}/hub-certificate",
         f"{V1}/elections",
         f"{V1}/elections/{{election}}",
@@ -334,6 +336,7 @@ def test_logs_tree_heads_and_consistency(api, hub):
     logs = {entry["log_id"]: entry for entry in get(api, "/logs")["logs"]}
     assert logs[LOG_ID]["training"] is False and logs[LOG_ID + "-latihan"]["training"]
     assert logs[LOG_ID]["latest"]["tree_size"] == 5  # a1, a2, b1, c1, d1
+    assert logs[LOG_ID]["cosigned_by"] == []  # no witness asked (tps-hub cosign) yet
     assert logs[LOG_ID + "-latihan"]["latest"]["tree_size"] == 1
     head = get(api, f"/logs/{LOG_ID}/tree-head")
     assert head == logs[LOG_ID]["latest"] and len(head["root_hash"]) == 64
@@ -352,6 +355,14 @@ def test_logs_tree_heads_and_consistency(api, hub):
     assert too_new["parameter"] == "new_size" and "99" in too_new["detail"]
     backwards = error(api, f"/logs/{LOG_ID}/consistency", 400, old_size=4, new_size=2)
     assert backwards["parameter"] == "old_size" and "grows" in backwards["detail"]
+
+
+def test_checkpoint_is_the_latest_tree_head_as_a_signed_note(api, hub):
+    head = get(api, f"/logs/{LOG_ID}/tree-head")
+    served = api.get(f"{V1}/logs/{LOG_ID}/checkpoint").content
+    verifier = checkpoint.hub_verifier(LOG_ID, hub_cert(hub), ca_cert(hub), utcnow())
+    latest = checkpoint.verify(served, [verifier], origin=LOG_ID).checkpoint
+    assert (latest.tree_size, latest.root_hash.hex()) == (head["tree_size"], head["root_hash"])
 
 
 # -- kits and anomalies ------------------------------------------------------------------------

@@ -51,7 +51,9 @@ def test_accepted_result_is_stored_logged_and_acked(hub_setup, kits, ingestor, s
     assert (outcome.status, outcome.log_index, outcome.current) == ("accepted", 0, True)
     checked = verify(hub_setup, outcome.ack, published=data)  # proof to the signed head
     assert checked.ack.verdict == "accepted" and checked.ack.kit == kit.kit_id
-    assert checked.tree_head is not None and checked.tree_head.log_id == LOG_ID
+    # Accepted acks are batched: proved to the batch's signed checkpoint, not signed alone.
+    assert json.loads(outcome.ack)["format"] == acks.BATCH_FORMAT
+    assert checked.checkpoint is not None and checked.checkpoint.origin == LOG_ID
     stored = store.current("pemilu-2024", TPS_A, "ppwp-plano")
     assert stored is not None and stored.signed == data and stored.ack == outcome.ack
     assert (stored.chain_status, stored.is_training, stored.source) == ("ok", False, "mqtt")
@@ -280,7 +282,7 @@ def test_training_results_go_to_their_own_log_and_rows(hub_setup, store, ingesto
     real = hub_setup.region.kit(TPS_B)
     training = ingestor.ingest_result(signed(trainee), trainee.kit_id, utcnow())
     verified = verify(hub_setup, training.ack, published=signed(trainee))
-    assert verified.tree_head is not None and verified.tree_head.log_id == LOG_ID + "-latihan"
+    assert verified.checkpoint is not None and verified.checkpoint.origin == LOG_ID + "-latihan"
     assert ingestor.ingest_result(signed(real), real.kit_id, utcnow()).log_index == 0
     stored = store.current("latihan-2024", TPS_A, "ppwp-plano")
     assert stored is not None and stored.is_training and stored.log_name == LOG_ID + "-latihan"
@@ -300,10 +302,13 @@ def test_batch_signs_one_head_and_every_ack_proves(hub_setup, kits, ingestor, st
     outcomes = ingestor.ingest_many(messages, utcnow())
     assert [o.status for o in outcomes] == ["accepted", "rejected", "accepted", "accepted"]
     heads = {
-        verify(hub_setup, o.ack, published=d).tree_head
+        verify(hub_setup, o.ack, published=d).checkpoint
         for o, d in ((outcomes[0], a1), (outcomes[2], b1))
     }
     assert len(heads) == 1 and next(iter(heads)).tree_size == 2
+    # One hub signature for the batch: the same signed checkpoint in every accepted ack.
+    notes = {json.loads(outcomes[i].ack)["ack"]["checkpoint"] for i in (0, 2)}
+    assert len(notes) == 1
 
 
 def test_current_hook_runs_in_the_transaction(hub_setup, kits, store):

@@ -18,9 +18,9 @@ from hub.translog import (
     MemoryStorage,
     TranslogError,
     TransparencyLog,
-    tree,
 )
-from protocol import dsse, merkle, treehead
+from protocol import checkpoint, dsse, merkle, treehead
+from protocol import subtrees as tree
 from tests.hub.translog_support import LeafDocumentStorage, sqlite_log
 
 
@@ -157,6 +157,24 @@ def test_tree_heads_are_kept(storage):
     _, payload = dsse.verify(envelope, treehead.PAYLOAD_TYPE, trusted)
     head = treehead.parse_tree_head(payload)
     assert (head.tree_size, head.root_hash) == (4, log.root())
+
+
+def test_each_head_is_also_a_checkpoint_of_the_same_size_and_root(storage):
+    key = Ed25519PrivateKey.generate()
+    log = TransparencyLog(storage)
+    assert log.checkpoint() is None
+    log.append_many(entries(5))
+    now = dt.datetime(2024, 2, 14, 20, 0, tzinfo=dt.UTC)
+    log.sign_tree_head(key, "log-31-71", now)
+    log.append(b"more")
+    log.sign_tree_head(key, "log-31-71", now)
+    verifier = checkpoint.verifier_for("log-31-71", key.public_key())
+    for size in (5, 6):
+        signed = log.checkpoint(size)
+        assert signed is not None
+        verified = checkpoint.verify(signed, [verifier], origin="log-31-71")
+        assert verified.checkpoint == checkpoint.Checkpoint("log-31-71", size, log.root(size))
+    assert log.checkpoint() == log.checkpoint(6)
 
 
 def test_missing_nodes_are_reported_not_guessed():

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hub.translog import LogStorage, MemoryStorage, TransparencyLog
-from hub.translog.tree import NodeId
 from protocol import merkle
+from protocol.subtrees import NodeId
 from tests.hub.translog_support import sqlite_log
 
 N = 100_000
@@ -51,6 +51,12 @@ class CountingStorage:
 
     def tree_head(self, tree_size: int | None = None) -> bytes | None:
         return self.inner.tree_head(tree_size)
+
+    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+        self.inner.put_checkpoint(tree_size, signed)
+
+    def checkpoint(self, tree_size: int | None = None) -> bytes | None:
+        return self.inner.checkpoint(tree_size)
 
 
 def _entry(i: int) -> bytes:

@@ -16,7 +16,7 @@ from hub.store import ResultStore
 from hub.store.db import Database
 from hub.store.documents import StoredDocument
 from hub.store.logstorage import DatabaseLogStorage
-from hub.translog.tree import NodeId
+from protocol.subtrees import NodeId
 
 _WHEN = "2024-02-14T12:00:00.000000Z"
 

@@ -5,9 +5,10 @@ import datetime as dt
 import json
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from protocol import ack as acks
-from protocol import keys, merkle, treehead
+from protocol import checkpoint, keys, merkle, treehead
 from protocol.certs import load_certificate
 from protocol.errors import (
     BadSignatureError,
@@ -15,6 +16,7 @@ from protocol.errors import (
     RevokedError,
     UntrustedIssuerError,
 )
+from protocol.note import NoteError
 from protocol.result import sign_result
 from protocol.utctime import format_utc
 from provisioning import authority as ca
@@ -169,3 +171,97 @@ def test_accepted_ack_must_carry_its_proof():
             verdict="accepted",
             at="2024-02-14T20:00:00Z",
         )
+
+
+# -- batched acks: one signed checkpoint for the batch, an inclusion proof per ack ----------
+
+
+def _batched(hub, kit, doc, published, others=(), *, signer=None, index=None, verdict=None):
+    key, cert = hub
+    entries = [*others, published]
+    leaves = [merkle.leaf_hash(e) for e in entries]
+    leaf = len(entries) - 1
+    note = checkpoint.sign(
+        checkpoint.make("log-3171", len(entries), merkle.root(leaves)), signer or key
+    )
+    value = {
+        "format": "tps-ack/1",
+        "hub": "hub-3171",
+        "kit": kit.kit_id,
+        "seq": doc.seq,
+        "document_sha256": doc.sha256(),
+        "verdict": verdict or "accepted",
+        "reason_code": "",
+        "reason": "",
+        "at": format_utc(NOW),
+        "log_index": leaf if index is None else index,
+        "inclusion_proof": [h.hex() for h in merkle.inclusion_proof(leaf, len(entries), leaves)],
+        "checkpoint": note.decode(),
+    }
+    return acks.batched_ack(value, cert.public_bytes(Encoding.PEM).decode())
+
+
+def test_kit_accepts_a_batched_ack_proved_to_the_signed_checkpoint(region, hub):
+    kit, doc, published = _published(region)
+    _, _, other = _published(region, "31.71.01.1001.002")
+    data = _batched(hub, kit, doc, published, others=[other, other + b" "])
+    assert json.loads(data)["format"] == "tps-batched-ack/1" and b"signatures" not in data
+    verified = acks.verify_ack(data, region.authority.cert, at=NOW, published=published)
+    assert verified.checkpoint is not None and verified.checkpoint.tree_size == 3
+    assert verified.ack.verdict == "accepted" and verified.hub.name == "hub-3171"
+
+
+def test_batched_ack_with_a_checkpoint_not_signed_by_its_hub_is_refused(region, hub):
+    kit, doc, published = _published(region)
+    forged = _batched(hub, kit, doc, published, signer=kit_key(kit))  # kit's key, hub's cert
+    with pytest.raises(NoteError, match="no signature by a trusted key"):
+        acks.verify_ack(forged, region.authority.cert, at=NOW, published=published)
+
+
+def test_batched_ack_from_a_hub_certificate_of_another_region_is_refused(region, hub, tmp_path):
+    kit, doc, published = _published(region)
+    other = ca.init_ca(
+        tmp_path / "other", region="32.73", name="KPU Lain", passphrase=PASSPHRASE, days=30
+    )
+    out = tmp_path / "other-hub"
+    enrol_service(other, role="hub", name="hub-3171", out=out, days=30)
+    impostor = (
+        keys.load_private_key(out / "hub.key.pem"),
+        load_certificate((out / "hub.cert.pem").read_bytes()),
+    )
+    with pytest.raises(UntrustedIssuerError):
+        acks.verify_ack(
+            _batched(impostor, kit, doc, published),
+            region.authority.cert,
+            at=NOW,
+            published=published,
+        )
+
+
+def test_batched_ack_mismatched_to_the_document_or_leaf_is_refused(region, hub):
+    kit, doc, published = _published(region)
+    _, _, other = _published(region, "31.71.01.1001.002")
+    data = _batched(hub, kit, doc, published, others=[other])
+    with pytest.raises(acks.AckError, match="another document"):
+        acks.verify_ack(data, region.authority.cert, at=NOW, published=other)
+    with pytest.raises(merkle.InclusionProofError):  # the proof of leaf 1 claimed for leaf 0
+        acks.verify_ack(
+            _batched(hub, kit, doc, published, others=[other], index=0),
+            region.authority.cert,
+            at=NOW,
+            published=published,
+        )
+    value = json.loads(data)
+    value["ack"]["checkpoint"] = value["ack"]["checkpoint"].replace("\n2\n", "\n3\n")
+    with pytest.raises(NoteError, match="does not hold"):  # its size changed after signing
+        acks.verify_ack(json.dumps(value).encode(), region.authority.cert, at=NOW)
+
+
+def test_an_unsigned_rejection_is_refused(region, hub):
+    kit, doc, published = _published(region)
+    value = json.loads(_batched(hub, kit, doc, published))
+    value["ack"].update(verdict="rejected", reason_code="revoked", reason="x")
+    for name in ("log_index", "inclusion_proof", "checkpoint"):
+        del value["ack"][name]
+    with pytest.raises(acks.AckError):
+        acks.verify_ack(json.dumps(value).encode(), region.authority.cert, at=NOW)

@@ -1,4 +1,8 @@
-"""Which stored subtree hashes make up a root or a proof: pure arithmetic on tree sizes.
+"""Which complete subtree hashes make up a root or a proof: pure arithmetic on tree sizes.
+
+The hub's log (hub/translog) reads them from its database; a reader of the log's tiles
+(protocol/tiles.py) computes them from the tiles. One arithmetic for both, so a proof from
+the tiles is the hub's proof.
 
 A node ``(level, index)`` is the complete subtree over leaves
 ``[index * 2**level, (index + 1) * 2**level)``; level 0 is the leaf hashes. The log stores

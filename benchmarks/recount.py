@@ -1,0 +1,129 @@
+"""Recount benchmark: how fast ``tps-verify recount`` reads and checks a hub's log, beside the
+raw Ed25519 signature verification of the same entries in the same run.
+
+    python benchmarks/recount.py --tps 2000          # 10,000 results (5 ballots per TPS)
+
+The results are real: a region CA, one key and certificate per kit, every document signed
+by its kit (benchmarks/hub.py's generator, in a process pool, not timed). They go into a
+log in memory (hub/translog) whose checkpoint a hub key signs. Then, timed, one process:
+
+1. raw: Ed25519 verification of every entry's DSSE signature with its kit's public key,
+   already extracted: the floor any verifier of these entries pays;
+2. recount, in one process and then in ``--jobs`` judging processes: protocol/recount's
+   update over the log's tiles served from memory (a function, no HTTP): the checkpoint's
+   signature, every entry bundle, each entry parsed, its kit certificate checked against
+   the CA (once per kit), its signature, its document parsed and bound to the
+   certificate, the version rule, and the leaves folded into the checkpoint's root.
+
+Reported: entries/s of each, and the one-process recount's ratio to raw. The last line of
+output is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.hub import chunks, init_worker, make_authority, read_chunk, write_chunk
+from hub.translog import MemoryStorage, TransparencyLog
+from hub.translog.tiles import tile_bytes
+from protocol import certs, checkpoint, dsse, recount, tiles
+from protocol.recount_cli import judging
+
+LOG_ID = "log-31"
+
+
+def sign_results(n_tps: int, work: Path, processes: int) -> tuple[Path, list[bytes]]:
+    authority = make_authority(work / "ca")
+    jobs = list(chunks(n_tps, max(1, n_tps // (processes * 4)), work))
+    with multiprocessing.Pool(processes, init_worker, (authority.directory, 7)) as pool:
+        files = [path for path, _ in pool.imap(write_chunk, jobs)]
+    entries = [data for path in files for _, data in read_chunk(path)]
+    return authority.directory / "ca.cert.pem", entries
+
+
+def raw_rate(entries: list[bytes]) -> float:
+    """Ed25519 verification alone: PAE bytes and kit keys prepared before the clock starts."""
+    prepared = []
+    keys: dict[str, Ed25519PublicKey] = {}
+    for data in entries:
+        value = json.loads(data)
+        envelope = value["envelope"]
+        pem = value["certificate"]
+        key = keys.get(pem)
+        if key is None:
+            public = certs.load_certificate(pem.encode()).public_key()
+            assert isinstance(public, Ed25519PublicKey)
+            keys[pem] = key = public
+        payload = base64.b64decode(envelope["payload"])
+        pae = dsse.pae(envelope["payloadType"], payload)
+        prepared.append((key, base64.b64decode(envelope["signatures"][0]["sig"]), pae))
+    started = time.perf_counter()
+    for key, signature, message in prepared:
+        key.verify(signature, message)
+    return len(prepared) / (time.perf_counter() - started)
+
+
+def recount_rate(entries: list[bytes], ca_path: Path, jobs: int) -> tuple[float, int]:
+    hub_key = Ed25519PrivateKey.generate()
+    log = TransparencyLog(MemoryStorage())
+    log.append_many(entries)
+    log.sign_tree_head(hub_key, LOG_ID, dt.datetime.now(dt.UTC))
+
+    def fetch(path: str) -> bytes:
+        if path == "checkpoint":
+            return log.checkpoint() or b""
+        return tile_bytes(log.storage, tiles.parse_path(path))
+
+    state = recount.State(LOG_ID)
+    verifier = checkpoint.verifier_for(LOG_ID, hub_key.public_key())
+    with judging(ca_path.read_bytes(), None, dt.datetime.now(dt.UTC), jobs) as judge:
+        started = time.perf_counter()  # the judging processes already started
+        progress = recount.update(state, tiles.TileReader(fetch), verifier, judge)
+        elapsed = time.perf_counter() - started
+    if progress.refused:
+        raise AssertionError(f"valid results refused: {progress.refused[:3]}")
+    return len(entries) / elapsed, len(state.counting)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tps", type=int, default=2000, help="TPS (5 results each)")
+    parser.add_argument("--processes", type=int, default=2, help="signing processes (untimed)")
+    parser.add_argument("--jobs", type=int, default=2, help="the recount's judging processes")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="recount-bench-") as tmp:
+        ca_path, entries = sign_results(args.tps, Path(tmp), args.processes)
+        raw = raw_rate(entries)
+        one, counted = recount_rate(entries, ca_path, 1)
+        spread, _ = recount_rate(entries, ca_path, args.jobs)
+    result: dict[str, Any] = {
+        "entries": len(entries),
+        "counted_versions": counted,
+        "raw_ed25519_verify_per_s": round(raw),
+        "recount_1_process_per_s": round(one),
+        f"recount_{args.jobs}_processes_per_s": round(spread),
+        "recount_1_over_raw": round(one / raw, 3),
+    }
+    print(
+        f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s; recount "
+        f"{one:,.0f}/s in one process ({one / raw:.2f} of raw), {spread:,.0f}/s in "
+        f"{args.jobs} processes"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,311 @@
+"""``tps-verify recount``: recount a hub's log from its tiles and compare with its published
+recapitulation (protocol/recount.py), trusting only the region's CA certificate and CRL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import multiprocessing
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from cryptography import x509
+
+from protocol import certs, checkpoint, note, recount, result, tiles
+from protocol.errors import ProtocolError
+from protocol.utctime import SHAPE, parse_utc
+
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+TIMEOUT_S = 30.0
+# The largest answer read: a full entry bundle is at most 256 entries of 64 KiB (16 MiB);
+# a hub answering more is refused rather than read into memory.
+MAX_RESPONSE = 32 << 20
+
+
+class FetchError(Exception):
+    """An HTTP GET that did not answer 200."""
+
+
+def http_get(url: str, timeout: float = TIMEOUT_S) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data: bytes = response.read(MAX_RESPONSE + 1)
+            if len(data) > MAX_RESPONSE:
+                raise FetchError(f"GET {url}: the answer is over {MAX_RESPONSE} bytes")
+            return data
+    except urllib.error.HTTPError as e:
+        detail = e.read()[:300].decode(errors="replace")
+        raise FetchError(f"GET {url}: HTTP {e.code} {detail}") from e
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        raise FetchError(f"GET {url}: {e}") from e
+
+
+def judge_with(
+    ca_cert: x509.Certificate, crl: x509.CertificateRevocationList | None, at: dt.datetime
+) -> recount.Judge:
+    """Verify one entry as ``tps-verify`` verifies a signed result, each kit certificate
+    judged once (a kit signs every one of its results with the same one)."""
+    trusted = certs.anchor(ca_cert, crl, at)
+    judged: dict[x509.Certificate, certs.Identity | ProtocolError] = {}
+
+    def verify_kit(cert: x509.Certificate) -> certs.Identity:
+        found = judged.get(cert)
+        if found is None:
+            try:
+                found = certs.verify_anchored(cert, trusted, role="kit", at=at)
+            except ProtocolError as e:
+                found = e
+            judged[cert] = found
+        if isinstance(found, ProtocolError):
+            raise found
+        return found
+
+    return lambda data: result.verify_result_with(data, verify_kit)
+
+
+_JUDGE: recount.Judge | None = None  # a judging process's own, made once by _start
+
+
+def _start(ca_pem: bytes, crl_pem: bytes | None, at: dt.datetime) -> None:
+    global _JUDGE
+    crl = certs.load_crl(crl_pem) if crl_pem else None
+    _JUDGE = judge_with(certs.load_certificate(ca_pem), crl, at)
+
+
+def _judge_batch(batch: list[bytes]) -> list[recount.Outcome]:
+    assert _JUDGE is not None, "_start was not run"
+    return [recount.outcome(_JUDGE, entry) for entry in batch]
+
+
+@contextlib.contextmanager
+def judging(
+    ca_pem: bytes, crl_pem: bytes | None, at: dt.datetime, jobs: int
+) -> Iterator[recount.JudgeMany]:
+    """Judge batches of entries in ``jobs`` processes (1: in this one), results in order."""
+    if jobs <= 1:
+        _start(ca_pem, crl_pem, at)
+        yield lambda batches: map(_judge_batch, batches)
+        return
+    with multiprocessing.Pool(jobs, _start, (ca_pem, crl_pem, at)) as pool:
+        yield lambda batches: pool.imap(_judge_batch, batches)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--hub",
+    "hub_url",
+    required=True,
+    metavar="URL",
+    help="The hub's API root, e.g. https://hub.example/api/v1.",
+)
+@click.option("--log", "log_id", required=True, metavar="LOG_ID", help="The log to recount.")
+@click.option("--ca", "ca_path", required=True, type=_FILE, help="The region CA certificate (PEM).")
+@click.option("--crl", "crl_path", type=_FILE, help="The region's revocation list (PEM).")
+@click.option(
+    "--hub-cert",
+    "hub_cert_path",
+    type=_FILE,
+    help="The hub's certificate (PEM); default: fetched from the hub (it is checked against "
+    "the CA either way).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the recount keeps what it has read, to resume from it next time; default "
+    "./recount-LOG_ID.json.",
+)
+@click.option(
+    "--at",
+    "at_text",
+    help="Judge certificates at this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=lambda: min(os.cpu_count() or 1, 4),
+    show_default="the cores, at most 4",
+    help="Processes that verify entries.",
+)
+@click.option(
+    "--witness",
+    "witness_keys",
+    multiple=True,
+    metavar="VKEY",
+    help="A witness whose cosignature counts (its verifier key, as `tps-hub witness "
+    "--print-vkey` shows it); repeat for each.",
+)
+@click.option(
+    "--witnesses-required",
+    type=click.IntRange(min=1),
+    help="How many of the --witness keys must have cosigned the checkpoint (default: all).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def recount_command(
+    hub_url: str,
+    log_id: str,
+    ca_path: Path,
+    crl_path: Path | None,
+    hub_cert_path: Path | None,
+    state_path: Path | None,
+    at_text: str | None,
+    jobs: int,
+    witness_keys: tuple[str, ...],
+    witnesses_required: int | None,
+    as_json: bool,
+) -> None:
+    """Recount a hub's log: mirror it through its tlog tiles, verify every entry's kit
+    signature and certificate against the CA (and CRL), choose the version that counts by
+    the hub's rule, sum every region level, and compare with the hub's published
+    recapitulation, naming every difference. Run it again to read only what is new (after
+    checking that the log still extends the one read before).
+
+    Exits 0 only when every entry is a valid result and every total agrees."""
+    at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
+    root = hub_url.rstrip("/")
+    state_file = state_path or Path(f"recount-{log_id}.json")
+    try:
+        ca_pem = ca_path.read_bytes()
+        crl_pem = crl_path.read_bytes() if crl_path else None
+        ca_cert = certs.load_certificate(ca_pem)
+        crl = certs.load_crl(crl_pem) if crl_pem else None
+        hub_pem = (
+            hub_cert_path.read_bytes() if hub_cert_path else http_get(f"{root}/hub-certificate")
+        )
+        hub_key = checkpoint.hub_verifier(
+            log_id, certs.load_certificate(hub_pem), ca_cert, at, crl=crl
+        )
+        certs.anchor(ca_cert, crl, at)  # a bad CA or CRL stops here, not in every process
+        state = (
+            recount.State.from_bytes(state_file.read_bytes())
+            if state_file.exists()
+            else recount.State(log_id)
+        )
+        if state.log_id != log_id:
+            raise click.ClickException(
+                f"{state_file} is the state of log {state.log_id}, not {log_id}"
+            )
+        reader = tiles.TileReader(lambda path: http_get(f"{root}/logs/{log_id}/{path}"))
+        quorum = _quorum(witness_keys, witnesses_required)
+        with judging(ca_pem, crl_pem, at, jobs) as judge:
+            progress = recount.update(state, reader, hub_key, judge, quorum)
+        _save(state_file, state.to_bytes())
+        published = recount.Published(_json_getter(root), training=log_id.endswith("-latihan"))
+        differences, held = recount.compare(state.counting, published)
+    except (ProtocolError, FetchError) as e:
+        click.echo(f"GAGAL / FAILED: {e}", err=True)
+        sys.exit(2)
+    refused = sorted(state.refused.items())
+    agrees = not differences and not refused
+    if as_json:
+        click.echo(json.dumps(_as_json(progress, refused, held, differences, agrees), indent=2))
+    else:
+        _print(progress, refused, held, differences, agrees)
+    sys.exit(0 if agrees else 1)
+
+
+def _quorum(keys: tuple[str, ...], required: int | None) -> recount.Quorum | None:
+    if not keys:
+        if required is not None:
+            raise click.UsageError("--witnesses-required counts the --witness keys: name them")
+        return None
+    witnesses = tuple(note.parse_vkey(k) for k in keys)
+    if any(w.kind != note.COSIGNATURE for w in witnesses):
+        raise click.UsageError("a --witness key is a cosignature key (type 0x04)")
+    k = len(witnesses) if required is None else required
+    if k > len(witnesses):
+        raise click.UsageError(f"--witnesses-required {k} is more than the {len(witnesses)} named")
+    return recount.Quorum(witnesses, k)
+
+
+def _json_getter(root: str) -> Callable[[str, dict[str, str]], Any]:
+    def get(path: str, query: dict[str, str]) -> Any:
+        quoted = "/".join(urllib.parse.quote(part, safe="") for part in path.split("/"))
+        return json.loads(http_get(f"{root}/{quoted}?{urllib.parse.urlencode(query)}"))
+
+    return get
+
+
+def _save(path: Path, data: bytes) -> None:
+    # Written whole, then renamed: a recount killed mid-write keeps the previous state.
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _print(
+    progress: recount.Progress,
+    refused: list[tuple[int, str]],
+    held: dict[tuple[str, str], list[str]],
+    differences: list[str],
+    agrees: bool,
+) -> None:
+    cp = progress.checkpoint
+    click.echo(f"[ok] checkpoint of {cp.origin} signed by the hub, size {cp.tree_size}")
+    if progress.cosigned_by:
+        click.echo(f"[ok] cosigned by witnesses {', '.join(progress.cosigned_by)}")
+    if progress.old_size:
+        click.echo(
+            f"[ok] the log at size {cp.tree_size} extends the log at size {progress.old_size} "
+            "read last time (not rewritten)"
+        )
+    click.echo(
+        f"[ok] entries {progress.old_size}..{cp.tree_size - 1} read from tiles, "
+        f"hashing to the checkpoint's root"
+    )
+    for line in recount.refused_lines(refused):
+        click.echo(f"[FAIL] {line}")
+    for (election, form), codes in sorted(held.items()):
+        click.echo(
+            f"[--] {election} {form}: held by the hub (perlu verifikasi), left out of both "
+            f"totals: {', '.join(codes)}"
+        )
+    for line in differences:
+        click.echo(f"[DIFF] {line}")
+    if agrees:
+        click.echo(
+            "HASIL: rekapitulasi hub SAMA dengan hitung ulang dari log "
+            "(the hub's recapitulation equals the recount at every level)"
+        )
+    else:
+        click.echo(
+            f"HASIL: {len(differences)} perbedaan, {len(refused)} entri tidak sah "
+            f"({len(differences)} differences, {len(refused)} invalid entries: see above)"
+        )
+
+
+def _as_json(
+    progress: recount.Progress,
+    refused: list[tuple[int, str]],
+    held: dict[tuple[str, str], list[str]],
+    differences: list[str],
+    agrees: bool,
+) -> dict[str, Any]:
+    return {
+        "agrees": agrees,
+        "log_id": progress.checkpoint.origin,
+        "tree_size": progress.checkpoint.tree_size,
+        "root_hash": progress.checkpoint.root_hash.hex(),
+        "read_from": progress.old_size,
+        "cosigned_by": list(progress.cosigned_by),
+        "refused": [{"leaf_index": leaf, "reason": why} for leaf, why in refused],
+        "held": [{"election": e, "form": f, "tps": codes} for (e, f), codes in held.items()],
+        "differences": differences,
+    }
+
+
+def _parse_time(text: str) -> dt.datetime:
+    try:
+        return parse_utc(text)
+    except ValueError as e:
+        raise click.BadParameter(f"{text!r} is not {SHAPE}", param_hint="--at") from e

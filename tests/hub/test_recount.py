@@ -1,0 +1,230 @@
+"""`tps-verify recount` against a real hub: results through the real ingest path (a rescan, a
+held result, a training result), `tps-hub serve` on a loopback port, and the recount reading
+only its tiles and its published recapitulation over HTTP, with the region's CA."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.broker_process import free_port
+from hub.translog import MemoryStorage, TransparencyLog
+from hub.translog.tiles import tile_bytes
+from protocol import certs, checkpoint, recount, tiles
+from protocol.recount_cli import judge_with
+from tests.hub.test_api_support import (
+    ELECTION,
+    FORM,
+    TPS_A,
+    TPS_B,
+    TPS_D,
+    FilledHub,
+    fill_hub,
+    form,
+    write_hub_toml,
+)
+from tests.hub.test_dashboard_chromium import serving
+from tests.hub.test_store_support import LOG_ID
+
+VERIFY = Path(sys.executable).parent / "tps-verify"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
+    return fill_hub(tmp_path_factory.mktemp("recount"))
+
+
+@pytest.fixture(scope="module")
+def server(hub: FilledHub) -> Iterator[str]:
+    port = free_port()
+    with serving(hub, write_hub_toml(hub, port), port) as address:
+        yield address + "/api/v1"
+
+
+def run_recount(hub: FilledHub, api: str, state: Path, log: str = LOG_ID) -> tuple[int, dict]:
+    done = subprocess.run(
+        [
+            str(VERIFY),
+            "recount",
+            "--hub",
+            api,
+            "--log",
+            log,
+            "--ca",
+            str(hub.root / "ca" / "ca.cert.pem"),
+            "--state",
+            str(state),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference(
+    hub, server, tmp_path
+):
+    state = tmp_path / "state.json"
+    code, first = run_recount(hub, server, state)
+    assert first["differences"] == [] and first["refused"] == [], first
+    assert code == 0 and first["agrees"] and first["tree_size"] == 5 and first["read_from"] == 0
+    # d1's votes are above its registered voters: the hub holds it out, and says so.
+    assert [h["tps"] for h in first["held"]] == [[TPS_D]]
+
+    # More results: a rescan at TPS B; the second run reads only them, after a
+    # consistency proof from the checkpoint it kept.
+    hub.send("b2", TPS_B, form(11), seq=2, prev_sha256=hub.sha("b1"))
+    code, second = run_recount(hub, server, state)
+    assert code == 0 and second["agrees"], second
+    assert (second["read_from"], second["tree_size"]) == (5, 6)
+
+    # A hub whose published totals are not its log's: one kecamatan's number changed.
+    kecamatan = ".".join(TPS_A.split(".")[:3])
+    with sqlite3.connect(hub.url) as db:
+        (totals,) = db.execute(
+            "SELECT totals FROM recap_totals WHERE region = ? AND is_training = 0", (kecamatan,)
+        ).fetchone()
+        planted = json.loads(totals)
+        field = sorted(planted)[0]
+        honest = planted[field][0]
+        planted[field][0] = honest + 7
+        db.execute(
+            "UPDATE recap_totals SET totals = ? WHERE region = ? AND is_training = 0",
+            (json.dumps(planted), kecamatan),
+        )
+    try:
+        code, third = run_recount(hub, server, state)
+        assert code == 1 and not third["agrees"]
+        assert third["read_from"] == 6  # nothing new to read: only compared again
+        assert any(
+            f"kecamatan {kecamatan}: {field}: hub {honest + 7}, recount {honest}" in line
+            for line in third["differences"]
+        ), third["differences"]
+        assert len(third["differences"]) == 1
+    finally:
+        with sqlite3.connect(hub.url) as db:
+            db.execute(
+                "UPDATE recap_totals SET totals = ? WHERE region = ? AND is_training = 0",
+                (totals, kecamatan),
+            )
+
+
+def test_training_log_recounted_apart(hub, server, tmp_path):
+    code, answer = run_recount(hub, server, tmp_path / "latihan.json", LOG_ID + "-latihan")
+    assert code == 0 and answer["agrees"] and answer["tree_size"] == 1, answer
+
+
+def test_a_hub_counting_a_superseded_version_is_named_at_its_tps(hub, server, tmp_path):
+    # The hub's current version of TPS A set back to a1, which a2 (seq 2) replaced.
+    with sqlite3.connect(hub.url) as db:
+        ids = dict(
+            db.execute(
+                "SELECT document_sha256, id FROM documents WHERE document_sha256 IN (?, ?)",
+                (hub.sha("a1"), hub.sha("a2")),
+            ).fetchall()
+        )
+        db.execute(
+            "UPDATE current_results SET document_id = ? WHERE document_id = ?",
+            (ids[hub.sha("a1")], ids[hub.sha("a2")]),
+        )
+    try:
+        code, answer = run_recount(hub, server, tmp_path / "state.json")
+        assert code == 1
+        changed = [
+            f for f in sorted(hub.fields["a2"]) if hub.fields["a1"][f] != hub.fields["a2"][f]
+        ]
+        named = {
+            d for d in answer["differences"] if d.startswith(f"{ELECTION} {FORM} tps {TPS_A}:")
+        }
+        assert named == {
+            f"{ELECTION} {FORM} tps {TPS_A}: {f}: hub {hub.fields['a1'][f]}, "
+            f"recount {hub.fields['a2'][f]}"
+            for f in changed
+        }
+    finally:
+        with sqlite3.connect(hub.url) as db:
+            db.execute(
+                "UPDATE current_results SET document_id = ? WHERE document_id = ?",
+                (ids[hub.sha("a2")], ids[hub.sha("a1")]),
+            )
+
+
+# -- the log itself: a rewritten log, entries that are not the log's, invalid entries --------
+
+
+def _fetch(log: TransparencyLog):  # type: ignore[no-untyped-def]
+    def fetch(path: str) -> bytes:
+        if path == "checkpoint":
+            return log.checkpoint() or b""
+        return tile_bytes(log.storage, tiles.parse_path(path))
+
+    return fetch
+
+
+def _judge(hub: FilledHub) -> recount.JudgeMany:
+    ca = certs.load_certificate((hub.root / "ca" / "ca.cert.pem").read_bytes())
+    return recount.in_order(judge_with(ca, None, dt.datetime.now(dt.UTC)))
+
+
+def test_a_rewritten_log_is_refused_on_resume(hub):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    now = dt.datetime.now(dt.UTC)
+    honest = TransparencyLog(MemoryStorage())
+    honest.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["c1"]])
+    honest.sign_tree_head(key, "log-x", now)
+    state = recount.State("log-x")
+    recount.update(state, tiles.TileReader(_fetch(honest)), verifier, _judge(hub))
+    assert state.size == 3 and not state.refused
+
+    # The same key signs a log whose first entries differ (c1 dropped), then grown.
+    forked = TransparencyLog(MemoryStorage())
+    forked.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["a2"], hub.signed["d1"]])
+    forked.sign_tree_head(key, "log-x", now)
+    kept = state.to_bytes()
+    with pytest.raises(recount.RecountError, match="does not extend"):
+        recount.update(state, tiles.TileReader(_fetch(forked)), verifier, _judge(hub))
+    assert state.to_bytes() == kept  # nothing of the forked log was taken
+
+
+def test_entries_that_are_not_the_logs_are_refused(hub):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    log.append_many([hub.signed["a1"], hub.signed["b1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    honest = _fetch(log)
+
+    def swapping(path: str) -> bytes:
+        if path.startswith("tile/entries/"):
+            return tiles.encode_bundle([hub.signed["a1"], hub.signed["c1"]])
+        return honest(path)
+
+    with pytest.raises(recount.RecountError, match="not its log"):
+        recount.update(recount.State("log-x"), tiles.TileReader(swapping), verifier, _judge(hub))
+
+
+def test_an_entry_that_is_not_a_valid_result_is_named_and_not_counted(hub):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    forged = json.loads(hub.signed["c1"])  # c1's kit and signature over a1's numbers
+    forged["envelope"]["payload"] = json.loads(hub.signed["a1"])["envelope"]["payload"]
+    log.append_many([hub.signed["a1"], json.dumps(forged).encode(), hub.signed["b1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    state = recount.State("log-x")
+    progress = recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+    assert [leaf for leaf, _ in progress.refused] == [1]
+    assert progress.refused[0][1].startswith("BadSignatureError"), progress.refused
+    assert len(state.counting) == 2 and state.refused == {1: progress.refused[0][1]}
