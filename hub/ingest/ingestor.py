@@ -211,12 +211,10 @@ class Ingestor:
     def _judge_pool(self) -> JudgePool | None:
         if self.workers < 1:
             return None
-        if self._pool is not None and (
-            self._pool.trust is not self.trust or self._pool.signer is not self.signer
-        ):
+        if self._pool is not None and self._pool.trust is not self.trust:
             self.close()  # a new Trust (a fresh CRL, say): its processes must judge with it
         if self._pool is None:
-            self._pool = JudgePool(self.trust, self.signer, self.workers)
+            self._pool = JudgePool(self.trust, self.workers)
         return self._pool
 
     def _pool_broke(self) -> None:

@@ -25,11 +25,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.ingest import verdict as v
-from hub.ingest.acks import AckSigner
 from hub.trust import Trust
 from protocol import certs
 
@@ -40,25 +38,20 @@ _CHUNK = 64
 
 @dataclass(frozen=True)
 class _Image:
-    """A Trust and an AckSigner in picklable form (x509 and key objects are not)."""
+    """A Trust in picklable form (x509 objects are not). No key: judging signs nothing, so
+    the hub's private key never reaches a judging process."""
 
     ca_pem: bytes
     crl_pem: bytes
     revoked: frozenset[int]
-    hub_id: str
-    key: bytes  # the hub's raw Ed25519 private key: pool processes are the hub's own
-    cert_pem: bytes
     hub_pid: int  # the process the pool belongs to: its processes end when it does
 
     @classmethod
-    def of(cls, trust: Trust, signer: AckSigner) -> _Image:
+    def of(cls, trust: Trust) -> _Image:
         return cls(
             trust.ca_cert.public_bytes(Encoding.PEM),
             trust.crl.public_bytes(Encoding.PEM),
             trust.revoked_serials,
-            signer.hub_id,
-            signer.key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-            signer.certificate.public_bytes(Encoding.PEM),
             os.getpid(),
         )
 
@@ -67,19 +60,14 @@ class _Image:
             certs.load_certificate(self.ca_pem), certs.load_crl(self.crl_pem), self.revoked
         )
 
-    def signer(self) -> AckSigner:
-        key = Ed25519PrivateKey.from_private_bytes(self.key)
-        return AckSigner(self.hub_id, key, certs.load_certificate(self.cert_pem))
 
-
-# In a pool process: the Trust and signer its pool was made for.
+# In a pool process: the Trust its pool was made for.
 _TRUST: Trust | None = None
-_SIGNER: AckSigner | None = None
 
 
 def _start(image: _Image) -> None:
-    global _TRUST, _SIGNER
-    _TRUST, _SIGNER = image.trust(), image.signer()
+    global _TRUST
+    _TRUST = image.trust()
     _exit_with(image.hub_pid)
 
 
@@ -120,7 +108,7 @@ def _running(pid: int) -> bool:
 
 
 def _ready() -> bool:
-    return _TRUST is not None and _SIGNER is not None
+    return _TRUST is not None
 
 
 def _judge_chunk(
@@ -142,16 +130,15 @@ class Task:
 class JudgePool:
     """``workers`` processes judging signed results against one Trust."""
 
-    def __init__(self, trust: Trust, signer: AckSigner, workers: int) -> None:
+    def __init__(self, trust: Trust, workers: int) -> None:
         if workers < 1:
             raise ValueError("a judging pool needs at least one worker")
         self.trust = trust
-        self.signer = signer
         self.workers = workers
         # forkserver, not fork: the hub has threads (paho's, the ingest thread) and open
         # database connections that a forked child must not inherit.
         context = multiprocessing.get_context("forkserver")
-        image = _Image.of(trust, signer)
+        image = _Image.of(trust)
         self._executor = ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start, initargs=(image,)
         )
@@ -179,7 +166,7 @@ class JudgePool:
         # started, and their initializer runs before they take any work).
         tasks = [self._executor.submit(_ready) for _ in range(self.workers)]
         if not all(t.result() for t in tasks):
-            raise RuntimeError("a judging process started without its trust or signer")
+            raise RuntimeError("a judging process started without its trust")
 
     def pids(self) -> list[int]:
         """The judging processes' ids (for watching their memory)."""

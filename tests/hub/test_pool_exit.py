@@ -17,21 +17,16 @@ from tests.hub.test_store_support import HubSetup, hub_setup  # noqa: F401 (fixt
 HUB = """
 import json, sys, time
 from pathlib import Path
-from hub.ingest.acks import AckSigner
 from hub.ingest.pool import JudgePool
 from hub.trust import Trust
-from protocol import certs, keys
+from protocol import certs
 
 d = Path(sys.argv[1])
 trust = Trust(
     certs.load_certificate((d / "ca.cert.pem").read_bytes()),
     certs.load_crl((d / "crl.pem").read_bytes()),
 )
-signer = AckSigner(
-    "hub-test", keys.load_private_key(d / "hub.key.pem"),
-    certs.load_certificate((d / "hub.cert.pem").read_bytes()),
-)
-pool = JudgePool(trust, signer, workers=2)
+pool = JudgePool(trust, workers=2)
 pool.warm_up()
 print(json.dumps(pool.pids()), flush=True)
 time.sleep(600)
