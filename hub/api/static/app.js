@@ -50,6 +50,23 @@ function put(node, ...children) {
 
 function show(...nodes) {
   put(view(), ...nodes);
+  cards(view());
+}
+
+// On a phone each table row is a card (style.css): every cell carries its column's name,
+// taken from the table's head, so a number is never shown without what it counts.
+function cards(root) {
+  for (const table of root.querySelectorAll("table")) {
+    const head = table.tHead ? [...table.tHead.rows[0].cells].map((c) => c.textContent.trim()) : [];
+    table.classList.add("cards");
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        [...row.cells].forEach((cell, i) => {
+          if (head[i] && cell.colSpan === 1 && !cell.dataset.label) cell.dataset.label = head[i];
+        });
+      }
+    }
+  }
 }
 
 function failure(error) {
@@ -407,6 +424,7 @@ function moreButton(id, next, fetchPage, append) {
     try {
       const page = await fetchPage(after);
       append(page.items);
+      cards(view());
       after = page.next;
     } catch (error) {
       button.replaceWith(failure(error));
