@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hub.errors import ConfigError
+from hub.recap.levels import within
 from protocol import certs
 from protocol.errors import ProtocolError
 from protocol.forms.loader import load_template
+from protocol.manifest import Manifest
 from protocol.manifest_sign import VerifiedManifest, verify_manifest
 
 
@@ -42,3 +44,15 @@ def load_manifests(
             raise ConfigError("paths.manifests", f"{path}: a second manifest of {election}")
         found[election] = verified
     return found
+
+
+def candidate_names(manifest: Manifest, form: str, region: str) -> dict[int, str]:
+    """Each option's names (the pair joined with " / ") by ballot number, of the contest
+    on ``form`` that covers ``region`` (a region or TPS code; "" the whole election); {}
+    if the manifest has none."""
+    for contest in manifest.contests:
+        if contest.form != form:
+            continue
+        if not contest.region or within(contest.region, region) or within(region, contest.region):
+            return {o.number: " / ".join(o.names) for o in contest.options}
+    return {}

@@ -18,7 +18,18 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, elections, errors, kits, recap, receipts, tps, translog
+from hub.api import (
+    anomalies,
+    charts,
+    elections,
+    errors,
+    kits,
+    recap,
+    receipts,
+    tps,
+    translog,
+    zones,
+)
 from hub.api.context import ApiContext, utcnow
 from hub.api.documents import API
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
@@ -81,7 +92,7 @@ def create_app(
     )
     app.state.context = context
     errors.install(app)
-    for module in (recap, tps, kits, anomalies, receipts, translog, elections):
+    for module in (recap, charts, tps, kits, anomalies, receipts, translog, elections, zones):
         app.include_router(module.router, prefix=API)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", _index, include_in_schema=False)

@@ -103,6 +103,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/contests",
         f"{V1}/contests/{{election}}/{{form}}/regions",
         f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}",
+        f"{V1}/contests/{{election}}/{{form}}/chart.svg",
         f"{V1}/documents/{{sha256}}",
         f"{V1}/documents/{{sha256}}/signed",
         f"{V1}/documents/{{sha256}}/inclusion",
@@ -118,6 +119,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/elections/{{election}}",
         f"{V1}/elections/{{election}}/names",
         f"{V1}/elections/{{election}}/tps/{{tps}}",
+        f"{V1}/time-zones",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):

@@ -120,3 +120,63 @@ def test_screenshot_pages_are_found_through_the_api(server):
     found = {p.name: p.path for p in screen.main_pages(server)}
     assert found["tps"].endswith(f"/{TPS_A}") and found["rekap"] == f"/#/rekap/{ELECTION}/{FORM}/"
     assert found["rekap-kecamatan"].endswith("/31.71.01")
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}".replace(".", ",") + "%"
+
+
+def wait_for(driver, css: str, text: str | None = None):
+    from tests.hub.test_dashboard_chromium import wait_for as found
+
+    return found(driver, css, text)
+
+
+def image_loaded(driver, element) -> bool:
+    return driver.execute_script(
+        "const i = arguments[0]; return i.complete && i.naturalWidth > 0", element
+    )
+
+
+def test_names_shares_and_the_chart_at_every_level(browser, server, hub):
+    d = browser
+    screen.set_viewport(d, *screen.DESKTOP)
+    published = ("a2", "b1", "c1")  # d1 is held: out of every total
+    votes = {f: sum(hub.fields[n][f] for n in published) for f in ("IV.1", "IV.2", "IV.3")}
+    screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
+    expected = share(votes["IV.2"], sum(votes.values()))
+    assert wait_for(d, 'dd[data-share="IV.2"]').text == expected
+    chart = wait_for(d, "#share-chart")
+    assert image_loaded(d, chart)
+    assert "PRABOWO" in chart.get_attribute("alt") and expected in chart.get_attribute("alt")
+    # The TPS in hold 251 + 201 + 290 of the manifest's 1,092 registered voters.
+    dpt_in = sum(DPT[t][0] + DPT[t][1] for t in (TPS_A, TPS_B, "31.71.01.1002.001"))
+    summary = wait_for(d, "#region-summary", "pemilih").text
+    assert f"memuat {share(dpt_in, 1092)} pemilih" in summary and "3/5 TPS" in summary
+    assert "GANJAR" in wait_for(d, "table.children thead").text
+
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    place = wait_for(d, "#tps-place").text
+    assert place.startswith("Kelurahan/Desa Gambir, Kecamatan Gambir, Kota Administrasi")
+    assert "Kota Administrasi Jakarta Pusat" in wait_for(d, "nav.crumbs").text
+    chart = wait_for(d, "#share-chart")
+    assert image_loaded(d, chart)
+    own = hub.fields["b1"]
+    mine = share(own["IV.1"], own["IV.1"] + own["IV.2"] + own["IV.3"])
+    assert mine in chart.get_attribute("alt")
+    assert "ANIES" in wait_for(d, 'tr[data-field="IV.1"]').text
+
+
+def test_the_chart_escapes_what_it_draws_and_serves_svg(server):
+    import urllib.request
+    import xml.etree.ElementTree as ET
+
+    url = f"{server}/api/v1/contests/{ELECTION}/{FORM}/chart.svg?region=31.71.01"
+    with urllib.request.urlopen(url) as answer:
+        assert answer.headers["Content-Type"].startswith("image/svg+xml")
+        svg = ET.fromstring(answer.read())
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{ns}svg" and not svg.findall(f".//{ns}script")
+    bars = [r for r in svg.iter(f"{ns}rect") if r.get("data-option")]
+    assert [b.get("data-option") for b in bars] == ["1", "2", "3"]
+    assert "PRABOWO" in "".join(svg.itertext())
