@@ -476,9 +476,9 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
 @click.option(
     "--silent-after",
     type=click.IntRange(min=1),
-    default=60,
-    show_default=True,
-    help="Minutes without a word from a kit before it is listed as silent.",
+    default=None,
+    help="Minutes without a word from a kit before it is listed as silent "
+    "(default: hub.toml's [api] silent_after, as the dashboard uses).",
 )
 @click.option(
     "--images-after",
@@ -492,7 +492,7 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
 def anomalies_command(
     config_path: Path,
     election: str | None,
-    silent_after: int,
+    silent_after: int | None,
     images_after: int,
     show_all: bool,
     as_json: bool,
@@ -507,6 +507,8 @@ def anomalies_command(
     from hub.recap.oddities import missing_images, unregistered
 
     config = _load_config(config_path)
+    if silent_after is None:
+        silent_after = config.api.silent_after
     kits = _registry(config)
     store = _open_store(config)
     try:

@@ -387,6 +387,34 @@ def test_kits_silent_for_too_long_are_offline(hub):
         assert hub.kits[TPS_A] in {s["kit"] for s in silent}
 
 
+@pytest.mark.parametrize("hours_later", [0, 3])
+def test_the_kits_page_the_anomaly_list_and_the_command_agree_on_silent_kits(hub, hours_later):
+    from hub.recap import silent_kits
+
+    later = utcnow() + dt.timedelta(hours=hours_later)
+    after = dt.timedelta(minutes=60)
+    with client_for(hub, now=lambda: later, silent_after=after) as api:
+        kits = get(api, "/kits", election=ELECTION)
+        anomalies = get(api, "/anomalies", election=ELECTION)
+    by_state = {k["kit"]: k["category"] for k in kits["kits"]}
+    on_page = {k for k, state in by_state.items() if state == "silent"}
+    store = hub.open_store()
+    try:
+        command = silent_kits(store.db, later, after, registry=hub.registry, election=ELECTION)
+    finally:
+        store.close()
+    listed = {s["kit"] for s in anomalies["silent_kits"]}
+    assert on_page == listed == {s.kit for s in command}
+    assert kits["silent"] == anomalies["silent_kits_total"] == len(listed)
+    if hours_later == 0:
+        # C's last will came just now: disconnected (terputus), never "silent".
+        assert by_state[hub.kits[TPS_C]] == "said-offline" and kits["said_offline"] == 1
+        assert listed == {hub.kits["replacement"]}
+    else:
+        assert hub.kits[TPS_C] in listed and kits["said_offline"] == 0
+    assert kits["offline"] == kits["silent"] + kits["said_offline"]
+
+
 def test_anomalies_real_and_training_apart(api, hub):
     real = get(api, "/anomalies", training="false")
     kinds = {(a["kind"], a["tps"]) for a in real["anomalies"]}
@@ -394,6 +422,8 @@ def test_anomalies_real_and_training_apart(api, hub):
     assert ("votes-above-registered", TPS_D) in kinds
     assert all(a["training"] is False for a in real["anomalies"])
     assert [s["kit"] for s in real["silent_kits"]] == [hub.kits["replacement"]]
+    changed = next(a for a in real["anomalies"] if a["kind"] == "changed-after-first-report")
+    assert "setelah laporan pertama" in changed["sentence"]
     assert get(api, "/anomalies", training="true")["anomalies"] == []
     by_election = get(api, "/anomalies", election=ELECTION)["anomalies"]
     assert {a["id"] for a in by_election} == {a["id"] for a in real["anomalies"]}

@@ -169,8 +169,11 @@ async function contests() {
 // -- views -------------------------------------------------------------------------------------
 
 async function contestsView() {
+  const asked = location.hash;
   state.contests = null;
   const all = (await contests()).filter((c) => c.training === state.training);
+  // Another view may have been asked for while the contests loaded: never send it away.
+  if (location.hash !== asked) return;
   if (all.length === 1) {
     location.replace(`#/rekap/${all[0].election}/${all[0].form}/`);
     return;
@@ -472,16 +475,25 @@ function moreButton(id, next, fetchPage, append) {
   return button;
 }
 
+// A kit's state in words; which state it is, the hub decides (one definition for every
+// page and command: hub/recap/seen.py).
+const KIT_STATES = {
+  online: ["online", "online"],
+  "said-offline": ["terputus", "disconnected: its last will, heard recently"],
+  silent: ["tanpa kabar", "silent"],
+  revoked: ["dicabut", "revoked"],
+};
+
 function kitRow(k) {
   const queue = k.status && k.status.queue ? k.status.queue.pending_documents : null;
-  const label = k.revoked ? "dicabut (revoked)" : k.online ? "online" : "offline";
+  const [label, en] = KIT_STATES[k.category] || [k.category, ""];
   return h(
     "tr",
-    { class: k.revoked ? "revoked" : k.online ? "online" : "offline", "data-kit": k.kit },
+    { class: `${k.category === "online" ? "online" : k.category === "revoked" ? "revoked" : "offline"} ${k.category}`, "data-kit": k.kit, "data-state": k.category },
     h("th", { scope: "row" }, k.kit),
     h("td", {}, k.tps || "–"),
     h("td", {}, k.election || "–"),
-    h("td", {}, h("span", { class: "badge" }, label)),
+    h("td", {}, h("span", { class: "badge", title: en }, label)),
     h("td", {}, k.last_seen ? when(k.last_seen, k.tps) : "belum pernah (never)"),
     h("td", { class: "num" }, queue === null || queue === undefined ? "–" : number(queue)),
     h("td", {}, k.status && k.status.software ? k.status.software : "–"),
@@ -510,11 +522,20 @@ async function kitsView(query) {
   );
   show(
     h("h2", {}, "Kit ", h("span", { lang: "en" }, "(kits online and offline)")),
-    h("p", { class: "summary", id: "kit-summary" }, `Online: ${data.online} · Offline: ${data.offline} (tanpa kabar lebih dari ${data.silent_after_minutes} menit) · waktu hub ${when(data.now)} · `, shown),
+    h(
+      "p",
+      { class: "summary", id: "kit-summary" },
+      `Online: ${number(data.online)} · Terputus: ${number(data.said_offline)} `,
+      h("span", { class: "en" }, `(kit melapor offline dalam ${data.silent_after_minutes} menit terakhir)`),
+      ` · Tanpa kabar: ${number(data.silent)} `,
+      h("span", { class: "en" }, `(lebih dari ${data.silent_after_minutes} menit, atau belum pernah)`),
+      ` · Dicabut: ${number(data.revoked)} · waktu hub ${when(data.now)} · `,
+      shown,
+    ),
     h(
       "table",
       { class: "kits" },
-      h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar (UTC)", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
       body,
     ),
     more,
@@ -524,7 +545,7 @@ async function kitsView(query) {
 function anomalyRow(a, formOf) {
   const form = a.election && formOf(a.election);
   const tps = a.tps && form ? h("a", { href: `#/tps/${a.election}/${form}/${a.tps}` }, a.tps) : a.tps || "–";
-  return h("tr", { "data-kind": a.kind, "data-id": String(a.id) }, h("td", { class: "nowrap" }, when(a.detected_at, a.tps)), h("th", { scope: "row" }, a.sentence || a.detail, " ", h("small", { class: "en" }, `(${a.kind})`)), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"));
+  return h("tr", { "data-kind": a.kind, "data-id": String(a.id) }, h("td", { class: "nowrap" }, when(a.detected_at, a.tps)), h("td", { class: "sentence" }, a.sentence || a.detail, " ", h("small", { class: "en" }, `(${a.kind})`)), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"));
 }
 
 const silentItem = (s) => h("li", { "data-kit": s.kit }, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen, s.tps)}` : "belum pernah terdengar");
@@ -561,7 +582,7 @@ async function anomaliesView(query) {
       ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi", "Apa yang terjadi", "TPS", "Kit"].map((t) => h("th", { scope: "col" }, t)))), body)
       : h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)")),
     moreAnomalies,
-    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
+    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit (atau belum pernah) `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
     data.silent_kits_total ? silent : h("p", {}, "Tidak ada."),
     moreSilent,
   );
