@@ -35,6 +35,7 @@ from hub.api.documents import API
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from
 from hub.trust import RegistryKit
+from hub.web import pages
 from protocol.manifest_sign import VerifiedManifest
 
 STATIC = Path(__file__).parent / "static"
@@ -94,6 +95,7 @@ def create_app(
     errors.install(app)
     for module in (recap, charts, tps, kits, anomalies, receipts, translog, elections, zones):
         app.include_router(module.router, prefix=API)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", _index, include_in_schema=False)
     app.middleware("http")(_headers)

@@ -83,7 +83,13 @@ def pages(hub: FilledHub) -> list[screen.Page]:
         screen.Page("anomali", "/#/anomali"),
         screen.Page("tanda-terima", f"/#/tanda-terima?qr={hub.receipt('a2', 2, TPS_A)}"),
     ]
-    return scripted
+    plain = [
+        screen.Page("html-kontes", "/html/", scripted=False),
+        screen.Page("html-rekap", f"/html/rekap/{ELECTION}/{FORM}/", scripted=False),
+        screen.Page("html-desa", f"/html/rekap/{ELECTION}/{FORM}/31.71.01.1001", scripted=False),
+        screen.Page("html-tps", f"/html/tps/{ELECTION}/{FORM}/{TPS_B}", scripted=False),
+    ]
+    return scripted + plain
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))
@@ -180,3 +186,52 @@ def test_the_chart_escapes_what_it_draws_and_serves_svg(server):
     bars = [r for r in svg.iter(f"{ns}rect") if r.get("data-option")]
     assert [b.get("data-option") for b in bars] == ["1", "2", "3"]
     assert "PRABOWO" in "".join(svg.itertext())
+
+
+@pytest.fixture(scope="module")
+def no_script() -> Iterator[object]:
+    with screen.chromium(javascript=False) as driver:
+        yield driver
+
+
+def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, server, hub, shots):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    d = no_script
+    screen.set_viewport(d, *screen.PHONE)
+    screen.open_page(d, server, screen.Page("root", "/", scripted=False))
+    assert d.execute_script("return document.body.dataset.ready") is None  # no script ran
+    d.find_element(By.PARTIAL_LINK_TEXT, "halaman biasa").click()
+    d.find_element(By.PARTIAL_LINK_TEXT, ELECTION).click()
+    published = ("a2", "b1", "c1")
+    total = sum(hub.fields[n]["V.C"] for n in published)
+    assert d.find_element(By.CSS_SELECTOR, 'td[data-field="V.C"]').text == f"{total:,}".replace(
+        ",", "."
+    )
+    summary = d.find_element(By.ID, "region-summary").text
+    assert "3/5 TPS" in summary and "pemilih" in summary
+    shares = d.find_element(By.CSS_SELECTOR, "ul.share-list").text
+    assert "PRABOWO" in shares and "%" in shares
+    assert image_loaded(d, d.find_element(By.ID, "share-chart"))
+    for step in (
+        "Daerah Khusus Ibukota Jakarta",
+        "Kota Administrasi",
+        "Gambir (31.71.01)",
+        "Gambir (31.71.01.1001)",
+        TPS_B,
+    ):
+        d.find_element(By.PARTIAL_LINK_TEXT, step).click()
+    assert d.find_element(By.TAG_NAME, "h2").text.startswith(f"TPS {TPS_B}")
+    assert "Kelurahan/Desa Gambir" in d.find_element(By.ID, "tps-place").text
+    row = d.find_element(By.CSS_SELECTOR, 'tr[data-field="IV.2"]')
+    assert f"{hub.fields['b1']['IV.2']}" in row.text and "terbaca 44" in row.text
+    assert "corrected" in row.get_attribute("class")
+    assert image_loaded(d, d.find_element(By.CSS_SELECTOR, "img.thumb"))
+    assert screen.document_width(d) <= screen.PHONE[0]
+    screen.shoot(d, shots / "html-tps-no-script.png", screen.PHONE)
+
+    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/{TPS_A}")
+    changed = d.find_element(By.CSS_SELECTOR, 'li[data-kind="changed-after-first-report"]').text
+    assert "setelah laporan pertama" in changed and "WIB" in changed
+    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/31.71.01.1001.009")
+    assert "Tidak ditemukan" in d.find_element(By.TAG_NAME, "h2").text
