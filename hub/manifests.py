@@ -22,7 +22,14 @@ def load_manifests(
 ) -> dict[str, VerifiedManifest]:
     """Each manifest by its election id, checked against the CA certificate at
     ``ca_path``; ConfigError naming the file that fails."""
-    found: dict[str, VerifiedManifest] = {}
+    return {e: verified for e, (verified, _) in load_manifest_files(paths, ca_path, at).items()}
+
+
+def load_manifest_files(
+    paths: Iterable[Path], ca_path: Path, at: dt.datetime
+) -> dict[str, tuple[VerifiedManifest, Path]]:
+    """As :func:`load_manifests`, with the file each came from (the hub publishes it)."""
+    found: dict[str, tuple[VerifiedManifest, Path]] = {}
     paths = list(paths)
     if not paths:
         return found
@@ -42,7 +49,7 @@ def load_manifests(
         election = verified.manifest.election.id
         if election in found:
             raise ConfigError("paths.manifests", f"{path}: a second manifest of {election}")
-        found[election] = verified
+        found[election] = (verified, path)
     return found
 
 

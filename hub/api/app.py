@@ -30,8 +30,12 @@ from hub.api import (
     translog,
     zones,
 )
+from hub.api import (
+    published as published_api,
+)
 from hub.api.context import ApiContext, utcnow
 from hub.api.documents import API
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from
 from hub.trust import RegistryKit
@@ -57,12 +61,14 @@ def create_app(
     now: Callable[[], dt.datetime] = utcnow,
     store_pool_size: int = DEFAULT_POOL_SIZE,
     manifests: Mapping[str, VerifiedManifest] | None = None,
+    published: PublishedFiles | None = None,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
     read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
     and the kits that should be heard from; without it completeness is unknown (null),
     never a guess. ``manifests`` (by election id): names of regions and candidates, and
-    the TPS each election expects."""
+    the TPS each election expects. ``published``: the files anyone may fetch to check the
+    hub (its CA certificate, CRL, registry, signed manifests)."""
     kits_known = tuple(registry)
     by_election = dict(manifests or {})
     context = ApiContext(
@@ -75,6 +81,7 @@ def create_app(
         hub_certificate=hub_certificate,
         now=now,
         manifests=by_election,
+        published=published or PublishedFiles(),
     )
 
     @asynccontextmanager
@@ -93,7 +100,18 @@ def create_app(
     )
     app.state.context = context
     errors.install(app)
-    for module in (recap, charts, tps, kits, anomalies, receipts, translog, elections, zones):
+    for module in (
+        recap,
+        charts,
+        tps,
+        kits,
+        anomalies,
+        receipts,
+        translog,
+        elections,
+        zones,
+        published_api,
+    ):
         app.include_router(module.router, prefix=API)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hub.api.kitscan import RegistryIndex
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
 from hub.store import ResultStore
@@ -36,6 +37,8 @@ class ApiContext:
     silent_after: dt.timedelta = dt.timedelta(minutes=60)
     hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
     manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
+    # What the hub publishes for anyone to check it (hub/api/published.py).
+    published: PublishedFiles = field(default_factory=PublishedFiles)
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
     @cached_property

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from hub.api.app import create_app
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import make_read_only
 from hub.config import HubConfig
 from hub.errors import HubError, StoreError
-from hub.manifests import load_manifests
+from hub.manifests import load_manifest_files
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
@@ -41,8 +42,13 @@ def app_from_config(
     reads, so it never migrates (``tps-hub migrate`` and the worker do)."""
     url = config.database.url
     check_schema(url, schema=schema)
-    manifests = load_manifests(
-        config.paths.manifests, config.paths.ca_certificate, dt.datetime.now(dt.UTC)
+    paths = config.paths
+    loaded = load_manifest_files(paths.manifests, paths.ca_certificate, dt.datetime.now(dt.UTC))
+    published = PublishedFiles(
+        ca_certificate=paths.ca_certificate,
+        crl=paths.crl,
+        registry=paths.registry,
+        manifests={election: path for election, (_, path) in loaded.items()},
     )
     return create_app(
         lambda: ResultStore(Database.open(url, schema=schema)),
@@ -52,7 +58,8 @@ def app_from_config(
         silent_after=dt.timedelta(minutes=config.api.silent_after),
         hub_certificate=_read_if_there(config.paths.certificate),
         store_pool_size=config.api.store_connections,
-        manifests=manifests,
+        manifests={election: verified for election, (verified, _) in loaded.items()},
+        published=published,
     )
 
 

@@ -120,6 +120,11 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/elections/{{election}}/names",
         f"{V1}/elections/{{election}}/tps/{{tps}}",
         f"{V1}/time-zones",
+        f"{V1}/trust",
+        f"{V1}/trust/ca.cert.pem",
+        f"{V1}/trust/crl.pem",
+        f"{V1}/trust/registry.json",
+        f"{V1}/trust/manifests/{{election}}.json",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):
