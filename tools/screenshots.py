@@ -1,6 +1,12 @@
 """The dashboard's main pages as PNG, at desktop and phone size, from a running hub.
 
     .venv/bin/python -m tools.screenshots --url http://127.0.0.1:8080 --out docs/screens
+    .venv/bin/python -m tools.screenshots --demo --out docs/screens   # the README's pictures
+
+``--demo`` fills a hub the way the dashboard tests do (a region CA, kits, their signed
+results through the real ingest, a photographed page, a signed election manifest with
+names: tests/hub/test_api_support.py), serves it with `tps-hub serve` on a free loopback
+port, and shoots that.
 
 Drives Debian's headless Chromium (packages chromium and chromium-driver, installed by
 scripts/setup) through Selenium. The pages are found through the hub's JSON API: the first
@@ -106,8 +112,12 @@ def viewport_width(driver: Any) -> int:
     return int(driver.execute_script("return window.innerWidth"))
 
 
-def shoot(driver: Any, path: Path, size: tuple[int, int]) -> Path:
-    """The whole page at ``size``'s width, as one PNG (the viewport stretched to its height)."""
+def shoot(driver: Any, path: Path, size: tuple[int, int], *, full: bool = True) -> Path:
+    """The whole page at ``size``'s width, as one PNG (the viewport stretched to its
+    height); ``full=False``: the first screen only, as a reader first sees it."""
+    if not full:
+        driver.save_screenshot(str(path))
+        return path
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     set_viewport(driver, size[0], max(size[1], min(height, 8000)))
     driver.save_screenshot(str(path))
@@ -118,6 +128,15 @@ def shoot(driver: Any, path: Path, size: tuple[int, int]) -> Path:
 def _json(address: str, path: str) -> Any:
     with urllib.request.urlopen(address.rstrip("/") + "/api/v1" + path, timeout=30) as answer:
         return json.load(answer)
+
+
+def _with_photo(address: str, base: str, codes: list[str]) -> str | None:
+    """The first of ``codes`` whose form photo the hub holds: a TPS page worth showing."""
+    for code in codes[:20]:
+        view = _json(address, f"{base}/tps/{urllib.parse.quote(code)}")
+        if any(p["stored"] for p in view["pages"]):
+            return code
+    return None
 
 
 def main_pages(address: str) -> list[Page]:
@@ -136,7 +155,7 @@ def main_pages(address: str) -> list[Page]:
             raise SystemExit(f"no reported region under {region!r}")
         child = reported[0]["region"]
         if view["children_level"] == "tps":
-            tps = child
+            tps = _with_photo(address, base, [c["region"] for c in reported]) or child
             break
         trail.append(child)
         region = child
@@ -154,24 +173,93 @@ def main_pages(address: str) -> list[Page]:
     return pages
 
 
+@contextlib.contextmanager
+def demo_hub(work: Path) -> Iterator[str]:
+    """A hub filled as the dashboard tests fill theirs, with a signed manifest, served by
+    `tps-hub serve`; its address."""
+    import subprocess
+    import sys
+    import time
+    import tomllib
+
+    import tomli_w
+
+    from hub.broker_process import free_port
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+    from tests.hub.test_api_support import (
+        TPS_A,
+        TPS_B,
+        TPS_C,
+        TPS_D,
+        TPS_E,
+        fill_hub,
+        write_hub_toml,
+    )
+    from tests.manifests import ppwp_manifest, signed_manifest
+
+    hub = fill_hub(work)
+    dpt = {TPS_A: (120, 131), TPS_B: (100, 101), TPS_C: (150, 140), TPS_D: (90, 95)}
+    dpt[TPS_E] = (80, 85)
+    manifest = work / "election.json"
+    manifest.write_bytes(signed_manifest(ca.load_ca(work / "ca", PASSPHRASE), ppwp_manifest(dpt)))
+    port = free_port()
+    path = write_hub_toml(hub, port)
+    config = tomllib.loads(path.read_text())
+    config["paths"]["manifests"] = [str(manifest)]
+    path.write_text(tomli_w.dumps(config))
+    binary = Path(sys.executable).parent / "tps-hub"
+    process = subprocess.Popen(
+        [str(binary), "serve", "--config", str(path), "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    address = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                _json(address, "/contests")
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=WAIT_S)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--url", required=True, help="the hub's address, e.g. http://127.0.0.1:8080"
-    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the hub's address, e.g. http://127.0.0.1:8080")
+    where.add_argument("--demo", action="store_true", help="fill and serve a demo hub first")
     parser.add_argument("--out", type=Path, required=True, help="directory for the PNG files")
     parser.add_argument(
         "--only", action="append", help="only the page of this name (repeatable), e.g. rekap"
     )
+    parser.add_argument(
+        "--full", action="store_true", help="the whole page, not only its first screen"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    pages = [p for p in main_pages(args.url) if not args.only or p.name in args.only]
+    if args.url:
+        shoot_all(args.url, args.out, args.only, args.full)
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tps-screens-") as work, demo_hub(Path(work)) as url:
+        shoot_all(url, args.out, args.only, args.full)
+
+
+def shoot_all(address: str, out: Path, only: list[str] | None, full: bool) -> None:
+    pages = [p for p in main_pages(address) if not only or p.name in only]
     with chromium() as driver:
         for page in pages:
             for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
                 set_viewport(driver, *size)
-                open_page(driver, args.url, page)
-                path = shoot(driver, args.out / f"{page.name}-{label}.png", size)
+                open_page(driver, address, page)
+                path = shoot(driver, out / f"{page.name}-{label}.png", size, full=full)
                 wide = document_width(driver)
                 note = "" if wide <= size[0] else f"  (TOO WIDE: {wide} px)"
                 print(f"{path}  {size[0]}x{size[1]}, page {wide} px wide{note}")

@@ -119,14 +119,14 @@ function shortLabel(info, id) {
 }
 
 // A region's (or TPS's) vote shares: the chart the hub draws (SVG), its words as alt text.
-function shareChart(url, shares, candidates) {
+function shareChart(url, shares, candidates, where = ["di wilayah ini", "here"]) {
   if (!shares.length) return null;
   const words = shares.map((s) => `${paslon(s.number)} ${candidates[s.number] || ""}: ${percent(s.share)} (${number(s.votes)} suara)`).join("; ");
   return h(
     "figure",
     { class: "shares" },
     h("img", { class: "chart", id: "share-chart", src: url, alt: `Perolehan suara: ${words}`, width: "400" }),
-    h("figcaption", { class: "caveat" }, "Persentase dari jumlah suara semua pasangan calon di wilayah ini ", h("span", { lang: "en" }, "(share of the votes all candidates got here)")),
+    h("figcaption", { class: "caveat" }, `Persentase dari jumlah suara semua pasangan calon ${where[0]} `, h("span", { lang: "en" }, `(share of the votes all candidates got ${where[1]})`)),
   );
 }
 
@@ -435,7 +435,7 @@ async function tpsView(election, form, code) {
       ? h("p", { class: "held", id: "tps-held" }, `${HELD_LABEL}: angka ini melanggar batas formulir dan tidak dijumlahkan sampai operator memutuskan. `, h("span", { lang: "en" }, "(These numbers break a hard limit of the form and are not summed until an operator decides.)"))
       : null,
     h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at, code)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`, data.dpt === null || data.dpt === undefined ? null : ` · DPT ${number(data.dpt)} pemilih`),
-    shareChart(data.chart_url, data.held ? [] : data.shares || [], data.candidates || {}),
+    shareChart(data.chart_url, data.held ? [] : data.shares || [], data.candidates || {}, ["di TPS ini", "at this TPS"]),
     h("p", { class: "legend" }, h("span", { class: "doubtful" }, "diragukan (doubtful)"), " ", h("span", { class: "corrected" }, "dikoreksi (corrected)"), " ", h("span", { class: "changed" }, "berubah sejak laporan pertama (changed since first report)")),
     h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
     h("section", { "aria-labelledby": "versions-heading" }, h("h3", { id: "versions-heading" }, "Versi"), versionsTable(data)),
