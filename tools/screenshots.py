@@ -1,7 +1,7 @@
 """The dashboard's main pages as PNG, at desktop and phone size, from a running hub.
 
-    .venv/bin/python -m tools.screenshots --url http://127.0.0.1:8080 --out docs/screens
-    .venv/bin/python -m tools.screenshots --demo --out docs/screens   # the README's pictures
+    .venv/bin/python -m tools.screenshots --url http://127.0.0.1:8080 --out docs/dashboard
+    .venv/bin/python -m tools.screenshots --demo --out docs/dashboard   # the README's pictures
 
 ``--demo`` fills a hub the way the dashboard tests do (a region CA, kits, their signed
 results through the real ingest, a photographed page, a signed election manifest with
