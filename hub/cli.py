@@ -470,6 +470,58 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
     )
 
 
+@main.group("reports")
+def reports_group() -> None:
+    """Citizens' reports that a TPS's photo and numbers disagree (kept apart, never counted)."""
+
+
+def _reports(config_path: Path):  # -> hub.reports.ReportStore
+    from hub.reports import ReportStore
+
+    config = _load_config(config_path)
+    if config.paths.citizen_reports is None:
+        raise click.ClickException(
+            "hub.toml [paths] citizen_reports is not set: this hub takes no citizens' reports"
+        )
+    return ReportStore(config.paths.citizen_reports)
+
+
+@reports_group.command("list")
+@_CONFIG
+@click.option("--all", "show_all", is_flag=True, help="Include resolved reports.")
+def reports_list(config_path: Path, show_all: bool) -> None:
+    """List the reports (open ones only, unless --all)."""
+    store = _reports(config_path)
+    try:
+        found = store.listed(open_only=not show_all, limit=100_000)
+    finally:
+        store.close()
+    for r in found:
+        shown = "-" if r.shown_value is None else r.shown_value
+        state = f" (resolved {r.resolved_at}: {r.resolution})" if r.resolved_at else ""
+        click.echo(
+            f"#{r.id} {r.created_at} {r.election} {r.form} {r.tps} {r.field}: hub shows "
+            f"{shown}, the photo reads {r.read_value}; {r.note or '-'}{state}"
+        )
+    click.echo(f"{len(found)} reports")
+
+
+@reports_group.command("resolve")
+@_CONFIG
+@click.argument("report_id", type=int)
+@click.option("--note", required=True, help="What the operator found (shown to the public).")
+def reports_resolve(config_path: Path, report_id: int, note: str) -> None:
+    """Mark a report resolved, with what was found; the numbers stay as the kit signed them."""
+    store = _reports(config_path)
+    try:
+        done = store.resolve(report_id, note)
+    finally:
+        store.close()
+    if not done:
+        raise click.ClickException(f"no open report #{report_id}")
+    click.echo(f"report #{report_id} resolved")
+
+
 @main.command("anomalies")
 @_CONFIG
 @click.option("--election", help="Only this election.")

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from hub.api import (
     anomalies,
     charts,
+    citizen,
     elections,
     errors,
     kits,
@@ -38,6 +39,7 @@ from hub.api.documents import API
 from hub.api.published_files import PublishedFiles
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from
+from hub.reports import ReportStore
 from hub.trust import RegistryKit
 from hub.web import pages
 from protocol.manifest_sign import VerifiedManifest
@@ -62,6 +64,7 @@ def create_app(
     store_pool_size: int = DEFAULT_POOL_SIZE,
     manifests: Mapping[str, VerifiedManifest] | None = None,
     published: PublishedFiles | None = None,
+    citizen_reports: ReportStore | None = None,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
     read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
@@ -82,12 +85,15 @@ def create_app(
         now=now,
         manifests=by_election,
         published=published or PublishedFiles(),
+        citizen_reports=citizen_reports,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         context.stores.close()
+        if citizen_reports is not None:
+            citizen_reports.close()
 
     app = FastAPI(
         title="TPS hub",
@@ -101,6 +107,7 @@ def create_app(
     app.state.context = context
     errors.install(app)
     for module in (
+        citizen,
         recap,
         charts,
         tps,

@@ -18,6 +18,7 @@ from hub.api.kitscan import RegistryIndex
 from hub.api.published_files import PublishedFiles
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
+from hub.reports import ReportStore
 from hub.store import ResultStore
 from hub.trust import RegistryKit
 from protocol.manifest_sign import VerifiedManifest
@@ -39,6 +40,8 @@ class ApiContext:
     manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
     # What the hub publishes for anyone to check it (hub/api/published.py).
     published: PublishedFiles = field(default_factory=PublishedFiles)
+    # Citizens' reports, stored apart from the results (hub/reports.py); None: not taken.
+    citizen_reports: ReportStore | None = None
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
     @cached_property

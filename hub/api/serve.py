@@ -22,6 +22,7 @@ from hub.api.stores import make_read_only
 from hub.config import HubConfig
 from hub.errors import HubError, StoreError
 from hub.manifests import load_manifest_files
+from hub.reports import ReportStore
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
@@ -60,6 +61,9 @@ def app_from_config(
         store_pool_size=config.api.store_connections,
         manifests={election: verified for election, (verified, _) in loaded.items()},
         published=published,
+        citizen_reports=None
+        if paths.citizen_reports is None
+        else ReportStore(paths.citizen_reports),
     )
 
 

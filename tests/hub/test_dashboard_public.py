@@ -61,6 +61,7 @@ def server(hub: FilledHub) -> Iterator[str]:
     path = write_hub_toml(hub, port)
     config = tomllib.loads(path.read_text())
     config["paths"]["manifests"] = [str(manifest)]
+    config["paths"]["citizen_reports"] = str(hub.root / "citizen-reports.sqlite3")
     path.write_text(tomli_w.dumps(config))
     with serving(hub, path, port) as address:
         yield address
@@ -124,7 +125,8 @@ def test_a_table_on_a_phone_is_cards_with_each_number_named(browser, server, hub
 
 def test_screenshot_pages_are_found_through_the_api(server):
     found = {p.name: p.path for p in screen.main_pages(server)}
-    assert found["tps"].endswith(f"/{TPS_A}") and found["rekap"] == f"/#/rekap/{ELECTION}/{FORM}/"
+    # The first TPS whose form photo the hub holds: a page worth showing.
+    assert found["tps"].endswith(f"/{TPS_B}") and found["rekap"] == f"/#/rekap/{ELECTION}/{FORM}/"
     assert found["rekap-kecamatan"].endswith("/31.71.01")
 
 
@@ -235,3 +237,48 @@ def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, serve
     assert "setelah laporan pertama" in changed and "WIB" in changed
     d.get(f"{server}/html/tps/{ELECTION}/{FORM}/31.71.01.1001.009")
     assert "Tidak ditemukan" in d.find_element(By.TAG_NAME, "h2").text
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_the_form_photo_zooms_to_its_own_size_without_widening_the_page(browser, server, size):
+    d = browser
+    screen.set_viewport(d, *SIZES[size])
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    image = wait_for(d, "#page-image")
+    natural = d.execute_script("return arguments[0].naturalWidth", image)
+    assert image.rect["width"] < natural  # fitted beside the numbers
+    wait_for(d, "#page-zoom").click()
+    assert wait_for(d, "#page-zoom").get_attribute("aria-pressed") == "true"
+    assert abs(image.rect["width"] - natural) <= 2  # its own pixels (and a 1 px border)
+    assert screen.document_width(d) <= SIZES[size][0]  # its box scrolls, not the page
+    assert (
+        wait_for(d, "#page-full").get_attribute("href").endswith(image.get_attribute("src")[-64:])
+    )
+    image.click()
+    assert wait_for(d, "#page-zoom").get_attribute("aria-pressed") == "false"
+
+
+def test_a_citizen_reports_a_photo_that_disagrees_end_to_end(browser, server, hub):
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    screen.set_viewport(d, *screen.PHONE)
+    before = wait_total(d, server)
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    Select(wait_for(d, "#report-field")).select_by_value("IV.2")
+    wait_for(d, "#report-value").send_keys("48")
+    wait_for(d, "#report-note").send_keys("di foto tertulis 48")
+    wait_for(d, "#report-form button").click()
+    assert "tersimpan" in wait_for(d, "#report-result", "Terima kasih").text
+    item = wait_for(d, "#reports-list li.open", "di foto terbaca 48")
+    assert f"hub menampilkan {hub.fields['b1']['IV.2']}" in item.text
+    assert "tidak berubah" in item.text
+    assert screen.document_width(d) <= screen.PHONE[0]
+    screen.open_page(d, server, screen.Page("anomali", "/#/anomali"))
+    assert TPS_B in wait_for(d, "#open-reports", "foto 48").text
+    assert wait_total(d, server) == before  # never a count changed
+
+
+def wait_total(d, server: str) -> str:
+    screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
+    return wait_for(d, '#region-headline dd[data-field="V.C"]').text

@@ -324,15 +324,26 @@ function pageFigure(pages, info, onSelect) {
   const votes = new Set(info.fields.filter((f) => f.option).map((f) => f.page));
   const img = h("img", { id: "page-image", alt: "" });
   const caption = h("figcaption", {});
+  // The photo at its own size, in a box that scrolls, to read the handwriting; again to fit.
+  const viewer = h("div", { class: "viewer" }, img);
+  const zoom = h("button", { type: "button", id: "page-zoom", "aria-pressed": "false" }, "Perbesar ", h("span", { lang: "en" }, "(zoom)"));
+  const setZoom = (on) => {
+    viewer.classList.toggle("zoomed", on);
+    zoom.setAttribute("aria-pressed", String(on));
+  };
+  zoom.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
+  img.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
+  const full = h("a", { id: "page-full", target: "_blank", rel: "noopener" }, "ukuran penuh ", h("span", { lang: "en" }, "(full size)"));
   function select(page) {
     img.src = page.url;
+    full.href = page.url;
     img.alt = `Foto formulir halaman ${page.page}`;
-    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)}`);
+    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)} · `, full);
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.page === String(page.page)));
     onSelect(page.page);
   }
   queueMicrotask(() => select(stored.find((p) => votes.has(p.page)) || stored[0]));
-  return h("figure", { class: "page" }, group, img, caption);
+  return h("figure", { class: "page" }, h("div", { class: "pages" }, group, zoom), viewer, caption);
 }
 
 function fieldRow(info, f, candidates) {
@@ -440,7 +451,85 @@ async function tpsView(election, form, code) {
     h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
     h("section", { "aria-labelledby": "versions-heading" }, h("h3", { id: "versions-heading" }, "Versi"), versionsTable(data)),
     h("section", { "aria-labelledby": "tps-anomalies" }, h("h3", { id: "tps-anomalies" }, "Anomali TPS ini"), anomalyList(data.anomalies)),
+    reportsSection(election, form, code, data),
   );
+}
+
+// -- citizens' reports: the photo says otherwise ---------------------------------------------
+
+function reportItem(r, info) {
+  const label = fieldLabel(info, r.field);
+  const shown = r.shown_value === null ? "–" : number(r.shown_value);
+  return h(
+    "li",
+    { "data-report": String(r.id), class: r.resolved_at ? "resolved" : "open" },
+    `${r.field}${typeof label === "string" && label ? ` (${label})` : ""}: hub menampilkan ${shown}, di foto terbaca ${number(r.read_value)}`,
+    r.note ? ` · “${r.note}”` : "",
+    h("small", { class: "en" }, ` (${when(r.created_at, r.tps)})`),
+    r.resolved_at ? h("div", { class: "resolution" }, `Diselesaikan operator ${when(r.resolved_at, r.tps)}: ${r.resolution}`) : h("div", { class: "caveat" }, "Menunggu pemeriksaan operator; angka tidak berubah karena laporan."),
+  );
+}
+
+// Listed, and a form to add one; a report is stored apart and never changes a number.
+function reportsSection(election, form, code, data) {
+  const base = `/contests/${enc(election)}/${enc(form)}/tps/${enc(code)}/reports`;
+  const list = h("ul", { id: "reports-list", class: "reports" });
+  const out = h("p", { id: "report-result", role: "status" });
+  const section = h(
+    "section",
+    { "aria-labelledby": "reports-heading", id: "reports" },
+    h("h3", { id: "reports-heading" }, "Laporan warga ", h("span", { lang: "en" }, "(citizens' reports)")),
+    h("p", { class: "caveat" }, "Foto dan angka tidak cocok? Laporkan kolomnya dan angka yang Anda baca di foto. Laporan disimpan terpisah, diperiksa operator, dan tidak pernah mengubah angka."),
+    list,
+  );
+  const fill = (reports) => {
+    list.replaceChildren(...reports.map((r) => reportItem(r, data.form_info)));
+    if (!reports.length) list.replaceChildren(h("li", { class: "none" }, "Belum ada laporan."));
+  };
+  getJson(base)
+    .then((answer) => {
+      fill(answer.reports);
+      if (!answer.accepting) return;
+      const field = h("select", { id: "report-field", name: "field", required: true }, data.fields.map((f) => h("option", { value: f.id }, `${f.id} · ${number(f.value)}`)));
+      const value = h("input", { id: "report-value", name: "read_value", type: "number", min: "0", max: "999", required: true, inputmode: "numeric" });
+      const note = h("input", { id: "report-note", name: "note", type: "text", maxlength: "500" });
+      const submit = h("button", { type: "submit" }, "Kirim laporan ", h("span", { lang: "en" }, "(send)"));
+      const formNode = h(
+        "form",
+        {
+          id: "report-form",
+          onsubmit: async (event) => {
+            event.preventDefault();
+            submit.disabled = true;
+            try {
+              const response = await fetch(API + base, {
+                method: "POST",
+                headers: { "Content-Type": "application/json", Accept: "application/json" },
+                body: JSON.stringify({ field: field.value, read_value: Number(value.value), note: note.value }),
+              });
+              const body = await response.json().catch(() => ({ detail: response.statusText }));
+              if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+              put(out, h("span", { class: "yes" }, `Terima kasih: laporan #${body.id} tersimpan untuk diperiksa operator.`));
+              fill((await getJson(base)).reports);
+            } catch (error) {
+              put(out, h("span", { class: "no" }, `Laporan tidak tersimpan: ${error.message}`));
+            }
+            submit.disabled = false;
+          },
+        },
+        h("label", { for: "report-field" }, "Kolom "),
+        field,
+        h("label", { for: "report-value" }, " Angka di foto "),
+        value,
+        h("label", { for: "report-note" }, " Catatan "),
+        note,
+        " ",
+        submit,
+      );
+      section.append(formNode, out);
+    })
+    .catch((error) => list.replaceChildren(h("li", { class: "error" }, `Gagal memuat laporan: ${error.message}`)));
+  return section;
 }
 
 // -- long lists, a page at a time -------------------------------------------------------------
@@ -576,6 +665,10 @@ async function anomaliesView(query) {
     },
     (kits) => silent.append(...kits.map(silentItem)),
   );
+  const reports = await getJson("/reports");
+  const reportRows = reports.reports.map((r) =>
+    h("li", { "data-report": String(r.id) }, h("a", { href: `#/tps/${r.election}/${r.form}/${r.tps}` }, `TPS ${r.tps}`), `: ${r.field} hub ${r.shown_value === null ? "–" : number(r.shown_value)}, foto ${number(r.read_value)}`, r.note ? ` · “${r.note}”` : "", h("small", { class: "en" }, ` (${when(r.created_at, r.tps)})`)),
+  );
   show(
     h("h2", {}, "Anomali ", h("span", { lang: "en" }, "(anomalies)"), " ", h("small", { id: "anomalies-total" }, `${number(data.anomalies_total)} terbuka`)),
     data.anomalies_total
@@ -585,6 +678,8 @@ async function anomaliesView(query) {
     h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit (atau belum pernah) `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
     data.silent_kits_total ? silent : h("p", {}, "Tidak ada."),
     moreSilent,
+    reports.accepting ? h("h3", {}, "Laporan warga terbuka ", h("small", { id: "reports-total" }, `(${number(reportRows.length)})`)) : null,
+    reports.accepting ? (reportRows.length ? h("ul", { id: "open-reports" }, reportRows) : h("p", {}, "Tidak ada.")) : null,
   );
 }
 
