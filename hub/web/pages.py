@@ -16,12 +16,13 @@ import jinja2
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from hub.api import recap, tps
+from hub.api import recap, receipts, tps
 from hub.api.context import Context, Store
 from hub.api.errors import ApiError, bad_parameter
 from hub.recap.levels import LEVEL_NAMES
 from hub.web.numbers import number, percent
 from protocol import timezones
+from protocol.receipt import RECEIPT_PAGE
 
 HTML = "/html"  # these pages' prefix: /html/rekap/..., /html/tps/...
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -101,6 +102,26 @@ def tps_page(election: str, form: str, code: str, ctx: Context, store: Store) ->
         for i, level in enumerate(("provinsi", "kabkota", "kecamatan", "desa"), start=1)
     ]
     return render("tps.html", view=view, crumbs=crumbs)
+
+
+@router.get(RECEIPT_PAGE, response_class=HTMLResponse)
+def receipt_page(
+    store: Store,
+    qr: str | None = None,
+    tps: str | None = None,
+    seq: str | None = None,
+    sha256: str | None = None,
+    latihan: bool = False,
+) -> HTMLResponse:
+    """A kit receipt's answer as a plain page: the address a receipt's QR may carry
+    (protocol/receipt.py), so a phone camera opens it; with nothing asked, a form."""
+    if qr is None and (tps is None or seq is None or sha256 is None):
+        return render("receipt.html", check=None, asked=qr or "", error=None)
+    try:
+        check = receipts.check_receipt(store, qr, tps, seq, sha256, latihan)
+    except ApiError as e:
+        return render("receipt.html", status=e.status, check=None, asked=qr or "", error=e.detail)
+    return render("receipt.html", check=check, asked=check.receipt.text, error=None)
 
 
 def error_page(error: ApiError) -> HTMLResponse:

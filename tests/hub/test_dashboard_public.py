@@ -282,3 +282,26 @@ def test_a_citizen_reports_a_photo_that_disagrees_end_to_end(browser, server, hu
 def wait_total(d, server: str) -> str:
     screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
     return wait_for(d, '#region-headline dd[data-field="V.C"]').text
+
+
+def test_a_receipts_url_opens_its_answer_without_javascript(no_script, server, hub):
+    from selenium.webdriver.common.by import By
+
+    from protocol.receipt import Receipt, receipt_url
+
+    d = no_script
+    screen.set_viewport(d, *screen.PHONE)
+    d.get(receipt_url(server, Receipt(TPS_A, 2, hub.sha("a2"))))
+    verdict = d.find_element(By.ID, "receipt-verdict").text
+    assert verdict.startswith("Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung")
+    assert d.find_element(By.ID, "receipt-counts").text == "Ya"
+    assert screen.document_width(d) <= screen.PHONE[0]
+    d.get(receipt_url(server, Receipt(TPS_A, 1, hub.sha("a1"))))
+    assert "versi yang lebih baru" in d.find_element(By.ID, "receipt-verdict").text
+    assert d.find_element(By.ID, "receipt-newer").text == "Ya"
+    # Pasted by hand into the page's own form, a broken text gets its reason in Indonesian.
+    box = d.find_element(By.ID, "receipt-qr")
+    box.clear()
+    box.send_keys(f"TPSR1|{TPS_A}|x|{hub.sha('a2')}")
+    d.find_element(By.CSS_SELECTOR, "#receipt-form button").click()
+    assert "qr.seq" in d.find_element(By.ID, "receipt-error").text

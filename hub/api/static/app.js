@@ -758,13 +758,6 @@ async function checkInclusion(receipt, document, proof) {
   return { ok: true, head };
 }
 
-const VERDICTS = {
-  counts: "Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung.",
-  superseded: "Hub menyimpan persis dokumen ini, tetapi versi yang lebih baru (pindai ulang) yang dihitung.",
-  "not-counting": "Hub menyimpan persis dokumen ini, tetapi versi lain TPS ini yang dihitung.",
-  mismatch: "Hub menyimpan dokumen dengan hash ini, tetapi bukan untuk TPS, nomor urut atau mode pada tanda terima.",
-  unknown: "Hub tidak menyimpan dokumen dengan hash ini.",
-};
 
 // Green for the answer a reader hopes for, red for the one to look into.
 function yesNo(value, hoped = true) {
@@ -788,7 +781,7 @@ async function receiptResult(text, out) {
   );
   put(
     out,
-    h("p", { class: `verdict ${data.verdict}`, id: "receipt-verdict", role: "status" }, VERDICTS[data.verdict] || data.verdict, " ", h("span", { lang: "en", class: "en" }, `(${data.message})`)),
+    h("p", { class: `verdict ${data.verdict}`, id: "receipt-verdict", role: "status" }, data.pesan || data.verdict, " ", h("span", { lang: "en", class: "en" }, `(${data.message})`)),
     h(
       "dl",
       { class: "receipt" },
