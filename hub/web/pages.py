@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.api import recap, receipts, tps
 from hub.api.context import Context, Store
+from hub.api.documents import API
 from hub.api.errors import ApiError, bad_parameter
 from hub.recap.levels import LEVEL_NAMES
 from hub.web.numbers import number, percent
@@ -122,6 +123,38 @@ def receipt_page(
     except ApiError as e:
         return render("receipt.html", status=e.status, check=None, asked=qr or "", error=e.detail)
     return render("receipt.html", check=check, asked=check.receipt.text, error=None)
+
+
+@router.get(API + "/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The OpenAPI description as a plain page: every endpoint, its parameters and what it
+    answers (Swagger UI would load its scripts from a CDN; hub sites may be offline)."""
+    spec = request.app.openapi()
+    endpoints = [
+        {
+            "method": method.upper(),
+            "path": path,
+            "summary": op.get("summary", ""),
+            "description": op.get("description", ""),
+            "parameters": op.get("parameters", []),
+            "answers": sorted(op.get("responses", {})),
+            "schema": _schema_name(op),
+            "tag": (op.get("tags") or [""])[0],
+        }
+        for path, methods in spec["paths"].items()
+        for method, op in methods.items()
+    ]
+    schemas = spec.get("components", {}).get("schemas", {})
+    return render("apidocs.html", spec=spec, endpoints=endpoints, schemas=schemas)
+
+
+def _schema_name(op: dict[str, Any]) -> str:
+    content = op.get("responses", {}).get("200", {}).get("content", {})
+    for media in content.values():
+        ref = media.get("schema", {}).get("$ref", "")
+        if ref:
+            return str(ref.rsplit("/", 1)[-1])
+    return ", ".join(content) or ""
 
 
 def error_page(error: ApiError) -> HTMLResponse:

@@ -863,3 +863,13 @@ def anomaly_details(on: store_support.Backend) -> list[str]:
 
 
 _SAID = (("kit-x", "offline"), ("kit-y", "online"))
+
+
+def test_the_api_is_described_on_a_page_that_works_offline(api):
+    page = api.get(f"{V1}/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    spec = get(api, "/openapi.json")
+    for path in spec["paths"]:
+        assert f"{path}</code>" in page.text
+    assert "<script" not in page.text and "http://" not in page.text.replace("http://www.w3", "")
+    assert 'id="schema-RegionView"' in page.text

@@ -89,6 +89,8 @@ def pages(hub: FilledHub) -> list[screen.Page]:
         screen.Page("html-rekap", f"/html/rekap/{ELECTION}/{FORM}/", scripted=False),
         screen.Page("html-desa", f"/html/rekap/{ELECTION}/{FORM}/31.71.01.1001", scripted=False),
         screen.Page("html-tps", f"/html/tps/{ELECTION}/{FORM}/{TPS_B}", scripted=False),
+        screen.Page("html-tanda-terima", "/tanda-terima?qr=" + hub.receipt("a2", 2, TPS_A), False),
+        screen.Page("api-docs", "/api/v1/docs", scripted=False),
     ]
     return scripted + plain
 
