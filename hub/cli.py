@@ -16,14 +16,11 @@ from hub.witness_cli import cosign_command, witness_command
 from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
-    from collections.abc import Mapping
-
     from hub.api.serve import BackgroundServer
     from hub.recap import Contest, RegionTotals
     from hub.recap.completeness import Expected
     from hub.store import ResultStore
     from hub.trust import RegistryKit
-    from protocol.manifest_sign import VerifiedManifest
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -198,7 +195,7 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         TlsFiles(paths.ca_certificate, paths.certificate, paths.key),
         client_id=config.hub.id,
     )
-    api = _start_api(config, hub.trust.kits, hub.manifests) if with_api else None
+    api = _start_api(config, hub.trust.kits) if with_api else None
     try:
         worker.run_forever()
     finally:
@@ -207,12 +204,10 @@ def run(config_path: Path, validate_config: bool, with_api: bool) -> None:
         hub.close()
 
 
-def _start_api(
-    config: HubConfig, kits: tuple[RegistryKit, ...], manifests: Mapping[str, VerifiedManifest]
-) -> BackgroundServer:
+def _start_api(config: HubConfig, kits: tuple[RegistryKit, ...]) -> BackgroundServer:
     from hub.api.serve import BackgroundServer, app_from_config
 
-    app = app_from_config(config, kits, manifests=manifests)
+    app = app_from_config(config, kits)
     api = BackgroundServer(app, config.api.host, config.api.port)
     try:
         api.start()
@@ -496,15 +491,67 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
     )
 
 
+@main.group("reports")
+def reports_group() -> None:
+    """Citizens' reports that a TPS's photo and numbers disagree (kept apart, never counted)."""
+
+
+def _reports(config_path: Path):  # -> hub.reports.ReportStore
+    from hub.reports import ReportStore
+
+    config = _load_config(config_path)
+    if config.paths.citizen_reports is None:
+        raise click.ClickException(
+            "hub.toml [paths] citizen_reports is not set: this hub takes no citizens' reports"
+        )
+    return ReportStore(config.paths.citizen_reports)
+
+
+@reports_group.command("list")
+@_CONFIG
+@click.option("--all", "show_all", is_flag=True, help="Include resolved reports.")
+def reports_list(config_path: Path, show_all: bool) -> None:
+    """List the reports (open ones only, unless --all)."""
+    store = _reports(config_path)
+    try:
+        found = store.listed(open_only=not show_all, limit=100_000)
+    finally:
+        store.close()
+    for r in found:
+        shown = "-" if r.shown_value is None else r.shown_value
+        state = f" (resolved {r.resolved_at}: {r.resolution})" if r.resolved_at else ""
+        click.echo(
+            f"#{r.id} {r.created_at} {r.election} {r.form} {r.tps} {r.field}: hub shows "
+            f"{shown}, the photo reads {r.read_value}; {r.note or '-'}{state}"
+        )
+    click.echo(f"{len(found)} reports")
+
+
+@reports_group.command("resolve")
+@_CONFIG
+@click.argument("report_id", type=int)
+@click.option("--note", required=True, help="What the operator found (shown to the public).")
+def reports_resolve(config_path: Path, report_id: int, note: str) -> None:
+    """Mark a report resolved, with what was found; the numbers stay as the kit signed them."""
+    store = _reports(config_path)
+    try:
+        done = store.resolve(report_id, note)
+    finally:
+        store.close()
+    if not done:
+        raise click.ClickException(f"no open report #{report_id}")
+    click.echo(f"report #{report_id} resolved")
+
+
 @main.command("anomalies")
 @_CONFIG
 @click.option("--election", help="Only this election.")
 @click.option(
     "--silent-after",
     type=click.IntRange(min=1),
-    default=60,
-    show_default=True,
-    help="Minutes without a word from a kit before it is listed as silent.",
+    default=None,
+    help="Minutes without a word from a kit before it is listed as silent "
+    "(default: hub.toml's [api] silent_after, as the dashboard uses).",
 )
 @click.option(
     "--images-after",
@@ -517,7 +564,7 @@ def export_csv_command(config_path: Path, election: str, form: str, region: str,
 def anomalies_command(
     config_path: Path,
     election: str | None,
-    silent_after: int,
+    silent_after: int | None,
     images_after: int | None,
     show_all: bool,
     as_json: bool,
@@ -533,6 +580,8 @@ def anomalies_command(
     from hub.recap.oddities import missing_images, unregistered
 
     config = _load_config(config_path)
+    if silent_after is None:
+        silent_after = config.api.silent_after
     kits = _registry(config)
     if images_after is None:
         images_after = config.api.images_after

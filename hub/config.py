@@ -79,6 +79,11 @@ class HubPaths(_Section):
         description="the region's signed election manifests (tps-provision election make): "
         "names of regions and candidates, TPS expected, each TPS's registered voters",
     )
+    citizen_reports: Path | None = Field(
+        None,
+        description="a SQLite file for citizens' reports that a TPS's photo and numbers "
+        "disagree (kept apart from the results, never counted); unset: the API takes none",
+    )
 
 
 class DatabaseSettings(_Section):

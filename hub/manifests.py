@@ -9,10 +9,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hub.errors import ConfigError
+from hub.recap.levels import within
 from protocol import certs
 from protocol.errors import ProtocolError
 from protocol.forms.loader import load_template
-from protocol.manifest import OfficialDpt
+from protocol.manifest import Manifest, OfficialDpt
 from protocol.manifest_sign import VerifiedManifest, verify_manifest
 
 
@@ -21,7 +22,14 @@ def load_manifests(
 ) -> dict[str, VerifiedManifest]:
     """Each manifest by its election id, checked against the CA certificate at
     ``ca_path``; ConfigError naming the file that fails."""
-    found: dict[str, VerifiedManifest] = {}
+    return {e: verified for e, (verified, _) in load_manifest_files(paths, ca_path, at).items()}
+
+
+def load_manifest_files(
+    paths: Iterable[Path], ca_path: Path, at: dt.datetime
+) -> dict[str, tuple[VerifiedManifest, Path]]:
+    """As :func:`load_manifests`, with the file each came from (the hub publishes it)."""
+    found: dict[str, tuple[VerifiedManifest, Path]] = {}
     paths = list(paths)
     if not paths:
         return found
@@ -41,7 +49,7 @@ def load_manifests(
         election = verified.manifest.election.id
         if election in found:
             raise ConfigError("paths.manifests", f"{path}: a second manifest of {election}")
-        found[election] = verified
+        found[election] = (verified, path)
     return found
 
 
@@ -55,3 +63,15 @@ def official_dpt(
     if verified is None or tps not in verified.manifest.tps:
         return None
     return verified.manifest.official_dpt(tps)
+
+
+def candidate_names(manifest: Manifest, form: str, region: str) -> dict[int, str]:
+    """Each option's names (the pair joined with " / ") by ballot number, of the contest
+    on ``form`` that covers ``region`` (a region or TPS code; "" the whole election); {}
+    if the manifest has none."""
+    for contest in manifest.contests:
+        if contest.form != form:
+            continue
+        if not contest.region or within(contest.region, region) or within(region, contest.region):
+            return {o.number: " / ".join(o.names) for o in contest.options}
+    return {}

@@ -26,6 +26,7 @@ from typing import Literal, Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 
@@ -84,6 +85,12 @@ def urns(cert: x509.Certificate) -> dict[str, str]:
             kind, _, value = uri[len(URN) :].partition(":")
             found[kind] = value
     return found
+
+
+def fingerprint_sha256(cert: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER, colon-separated upper-case hex, as
+    `openssl x509 -noout -fingerprint -sha256` prints it: what people compare by eye."""
+    return ":".join(f"{b:02X}" for b in cert.fingerprint(hashes.SHA256()))
 
 
 def common_name(cert: x509.Certificate) -> str:

@@ -74,3 +74,18 @@ def parse_receipt(text: str) -> Receipt:
             "receipt.sha256", f"{sha!r} is not a document hash (64 lower-case hex digits)"
         )
     return Receipt(code, int(seq), sha, training=len(parts) == 5)
+
+
+# The hub's page that answers a receipt (hub/web/pages.py): a kit's QR may carry this URL,
+# so any phone camera opens the answer; the fields are the receipt's own.
+RECEIPT_PAGE = "/tanda-terima"
+
+
+def receipt_url(hub: str, receipt: Receipt) -> str:
+    """The address of ``hub``'s page answering ``receipt`` (its fields in the query)."""
+    from urllib.parse import urlencode
+
+    query = {"tps": receipt.tps, "seq": str(receipt.seq), "sha256": receipt.sha256}
+    if receipt.training:
+        query["latihan"] = "1"
+    return f"{hub.rstrip('/')}{RECEIPT_PAGE}?{urlencode(query)}"

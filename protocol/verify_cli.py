@@ -21,6 +21,7 @@ import click
 from cryptography import x509
 
 from protocol import certs, proofs, result, treehead
+from protocol import hubfetch as fetch
 from protocol.errors import ProtocolError
 from protocol.utctime import SHAPE, parse_utc
 
@@ -186,7 +187,54 @@ def _head_facts(head: treehead.TreeHead) -> dict[str, Any]:
     }
 
 
-def _print(report: Report, crl_given: bool) -> None:
+@dataclass(frozen=True)
+class Unchecked:
+    """Something tps-verify did not check, and why: printed before any VALID."""
+
+    what: str  # short: "revocation", "logging", "CA origin"
+    why: str
+
+
+def unchecked(
+    report: Report, crl_given: bool, logged_checked: bool, ca_fingerprint: str | None
+) -> list[Unchecked]:
+    """What a VALID would not cover, given what was checked."""
+    missing = []
+    if ca_fingerprint is not None:
+        missing.append(
+            Unchecked(
+                "CA origin",
+                "the CA certificate came from the hub itself: compare its SHA-256 fingerprint "
+                f"{ca_fingerprint} with the one the region's KPU publishes",
+            )
+        )
+    if report.facts.get("document") is not None:
+        if not crl_given:
+            missing.append(
+                Unchecked(
+                    "revocation",
+                    "no revocation list: give --crl, or --hub of a hub that publishes one",
+                )
+            )
+        if not logged_checked:
+            missing.append(
+                Unchecked(
+                    "logging",
+                    "that the hub logged this result: give --inclusion and --hub-cert, or --hub",
+                )
+            )
+    return missing
+
+
+def verdict(ok: bool, missing: list[Unchecked]) -> str:
+    if not ok:
+        return "VERDICT: NOT VALID"
+    if not missing:
+        return "VERDICT: VALID"
+    return f"VERDICT: VALID (not checked: {', '.join(m.what for m in missing)})"
+
+
+def _print(report: Report, missing: list[Unchecked]) -> None:
     document = report.facts.get("document")
     signer = report.facts.get("signer")
     if signer is not None:
@@ -205,17 +253,31 @@ def _print(report: Report, crl_given: bool) -> None:
         click.echo(
             f"[{'ok' if error is None else 'FAIL'}] {name}" + (f": {error}" if error else "")
         )
-    if not crl_given:
-        click.echo("[--] revocation not checked (no --crl given)")
-    click.echo("VERDICT: " + ("VALID" if report.ok else "NOT VALID"))
+    for m in missing:
+        click.echo(f"[--] {m.what} not checked: {m.why}")
+    click.echo(verdict(report.ok, missing))
 
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("signed_result", required=False, type=_FILE)
-@click.option("--ca", "ca_path", required=True, type=_FILE, help="The region CA certificate (PEM).")
+@click.argument("signed_result", required=False)
+@click.option(
+    "--ca",
+    "ca_path",
+    type=_FILE,
+    help="The region CA certificate (PEM), as the region's KPU publishes it; with --hub, "
+    "the hub's copy is used if this is left out (and its fingerprint shown to compare).",
+)
+@click.option(
+    "--hub",
+    "hub_url",
+    metavar="URL",
+    help="Fetch from this hub what is not given by hand: the result (SIGNED_RESULT may be "
+    "its document SHA-256), the CA certificate, the CRL, the hub's certificate and the "
+    "result's inclusion proof.",
+)
 @click.option("--crl", "crl_path", type=_FILE, help="The region's revocation list (PEM).")
 @click.option(
     "--inclusion",
@@ -258,8 +320,9 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def main(
-    signed_result: Path | None,
-    ca_path: Path,
+    signed_result: str | None,
+    ca_path: Path | None,
+    hub_url: str | None,
     crl_path: Path | None,
     inclusion_path: Path | None,
     consistency_path: Path | None,
@@ -277,38 +340,106 @@ def main(
     log. With --consistency (SIGNED_RESULT may then be left out), check that the hub's log
     only grew between two of its signed tree heads.
 
+    With --hub URL, whatever is not given by hand is fetched from that hub (SIGNED_RESULT
+    may then be a document's SHA-256, as a kit's receipt shows it), and the result's
+    inclusion in the hub's log is checked too.
+
+    It never says VALID without saying what it did not check (revocation without a CRL,
+    logging without a proof, a CA certificate taken from the hub itself).
+
     `tps-verify recount --help`: recount a hub's whole log and compare with its published
     recapitulation.
 
     Exits 0 only when every check holds."""
-    _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path)
+    hub = _hub(hub_url)
+    if ca_path is None and hub is None:
+        raise click.UsageError("give --ca (the region CA certificate) or --hub URL")
+    _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path or hub)
     if kept_head_path is not None and consistency_path is None:
         raise click.UsageError("--old-tree-head is checked against a --consistency proof")
-    ca_cert, crl, hub_cert = _load_trust(ca_path, crl_path, hub_cert_path)
+    data = _fetched(lambda: _signed_bytes(signed_result, hub))
+    ca_pem = ca_path.read_bytes() if ca_path else _fetched(lambda: _need(hub, fetch.CA, "CA"))
+    crl_pem = crl_path.read_bytes() if crl_path else _fetched(lambda: _get(hub, fetch.CRL))
+    hub_pem = (
+        hub_cert_path.read_bytes()
+        if hub_cert_path
+        else _fetched(lambda: _get(hub, fetch.HUB_CERTIFICATE))
+    )
+    ca_cert, crl, hub_cert = _load_trust(ca_pem, crl_pem, hub_pem)
+    ca_from_hub = None if ca_path else certs.fingerprint_sha256(ca_cert)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
     from protocol.manifest_cli import check_manifest, is_signed_manifest, print_manifest
 
-    if signed_result is not None and is_signed_manifest(signed_result.read_bytes()):
-        report = check_manifest(signed_result.read_bytes(), ca_cert, at)
+    if data is not None and is_signed_manifest(data):
+        report = check_manifest(data, ca_cert, at)
+        for m in unchecked(Report(), True, True, ca_from_hub):
+            click.echo(f"[--] {m.what} not checked: {m.why}", err=as_json)
         print_manifest(report, as_json)
         sys.exit(0 if report.ok else 1)
-    report = check(signed_result.read_bytes(), ca_cert, crl, at) if signed_result else Report()
+    report = check(data, ca_cert, crl, at) if data is not None else Report()
+    proof = inclusion_path.read_bytes() if inclusion_path else None
+    sha = report.facts.get("sha256")
+    if proof is None and hub is not None and sha is not None:
+        proof = _fetched(lambda: _get(hub, fetch.inclusion_url(sha)))
     if hub_cert is not None:
         kept = kept_head_path.read_bytes() if kept_head_path else None
         trust = _Trust(ca_cert, crl, at, log_id, hub_cert, kept)
-        _check_proofs(report, trust, signed_result, inclusion_path, consistency_path)
+        _check_proofs(report, trust, data, proof, consistency_path)
+    missing = unchecked(report, crl is not None, "inclusion" in report.facts, ca_from_hub)
     if as_json:
-        click.echo(json.dumps(_as_json(report), indent=2))
+        click.echo(json.dumps(_as_json(report, missing), indent=2))
     else:
-        _print(report, crl is not None)
+        _print(report, missing)
     sys.exit(0 if report.ok else 1)
+
+
+def _hub(url: str | None) -> fetch.HubSource | None:
+    if url is None:
+        return None
+    try:
+        return fetch.HubSource(url)
+    except fetch.HubFetchError as e:
+        raise click.BadParameter(str(e), param_hint="--hub") from e
+
+
+def _fetched(step: Callable[[], bytes | None]) -> bytes | None:
+    try:
+        return step()
+    except fetch.HubFetchError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _get(hub: fetch.HubSource | None, path: str) -> bytes | None:
+    return None if hub is None else hub.get(path)
+
+
+def _need(hub: fetch.HubSource | None, path: str, what: str) -> bytes:
+    assert hub is not None  # the usage check asked for --ca or --hub
+    return hub.need(path, what)
+
+
+def _signed_bytes(signed_result: str | None, hub: fetch.HubSource | None) -> bytes | None:
+    """The signed result: a file, or with --hub the hub's copy of the document whose
+    SHA-256 is given."""
+    if signed_result is None:
+        return None
+    path = Path(signed_result)
+    if path.is_file():
+        return path.read_bytes()
+    sha = signed_result.lower()
+    if hub is not None and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha):
+        return hub.need(fetch.signed_url(sha), f"a document {sha}")
+    raise click.BadParameter(
+        f"{signed_result!r} is not a file" + ("" if hub is None else " nor a document SHA-256"),
+        param_hint="SIGNED_RESULT",
+    )
 
 
 def _check_proofs(
     report: Report,
     trust: _Trust,
-    signed_result: Path | None,
-    inclusion_path: Path | None,
+    signed: bytes | None,
+    inclusion: bytes | None,
     consistency_path: Path | None,
 ) -> None:
     hub_cert = trust.hub_cert
@@ -319,35 +450,36 @@ def _check_proofs(
         ),
     )
     report.facts["hub"] = None if trust.hub is None else trust.hub.name
-    if inclusion_path is not None and signed_result is not None:
-        check_inclusion(report, signed_result.read_bytes(), inclusion_path.read_bytes(), trust)
+    if inclusion is not None and signed is not None:
+        check_inclusion(report, signed, inclusion, trust)
     if consistency_path is not None:
         check_consistency(report, consistency_path.read_bytes(), trust)
 
 
 def _check_usage(
-    signed_result: Path | None,
+    signed_result: str | None,
     inclusion_path: Path | None,
     consistency_path: Path | None,
-    hub_cert_path: Path | None,
+    hub_cert_source: object | None,
 ) -> None:
     if inclusion_path is not None and signed_result is None:
         raise click.UsageError("--inclusion proves that SIGNED_RESULT was logged: give it too")
     if signed_result is None and consistency_path is None:
         raise click.UsageError("give a SIGNED_RESULT to check, or a --consistency proof")
-    if (inclusion_path or consistency_path) and hub_cert_path is None:
+    if (inclusion_path or consistency_path) and hub_cert_source is None:
         raise click.UsageError(
             "--inclusion and --consistency check tree heads signed by the hub: give --hub-cert"
         )
 
 
 def _load_trust(
-    ca_path: Path, crl_path: Path | None, hub_cert_path: Path | None
+    ca_pem: bytes | None, crl_pem: bytes | None, hub_pem: bytes | None
 ) -> tuple[x509.Certificate, x509.CertificateRevocationList | None, x509.Certificate | None]:
+    assert ca_pem is not None  # given by hand, or the hub's (fetched or refused before)
     try:
-        ca_cert = certs.load_certificate(ca_path.read_bytes())
-        crl = certs.load_crl(crl_path.read_bytes()) if crl_path else None
-        hub_cert = certs.load_certificate(hub_cert_path.read_bytes()) if hub_cert_path else None
+        ca_cert = certs.load_certificate(ca_pem)
+        crl = certs.load_crl(crl_pem) if crl_pem else None
+        hub_cert = certs.load_certificate(hub_pem) if hub_pem else None
     except ProtocolError as e:
         raise click.ClickException(str(e)) from e
     return ca_cert, crl, hub_cert
@@ -378,11 +510,12 @@ def _parse_time(text: str) -> dt.datetime:
         raise click.BadParameter(f"{text!r} is not {SHAPE}", param_hint="--at") from e
 
 
-def _as_json(report: Report) -> dict[str, Any]:
+def _as_json(report: Report, missing: list[Unchecked]) -> dict[str, Any]:
     document = report.facts.get("document")
     signer = report.facts.get("signer")
     return {
         "valid": report.ok,
+        "not_checked": [{"check": m.what, "why": m.why} for m in missing],
         "checks": [{"check": n, "ok": e is None, "error": e} for n, e in report.checks],
         "signer": None
         if signer is None

@@ -23,6 +23,7 @@ from hub.recap.oddities import count_missing_images, missing_images, unregistere
 from hub.recap.seen import last_heard
 from hub.store import ResultStore
 from hub.store.db import Row
+from hub.web.anomaly_words import sentence
 from protocol.ids import TRAINING_PREFIX, is_training
 
 router = APIRouter(tags=["anomalies"], responses=ERRORS)
@@ -45,6 +46,7 @@ class Anomaly(BaseModel):
     kit: str | None
     document_id: int | None = Field(description="the stored document it was found in")
     detail: str = Field(description="what is wrong, in words")
+    sentence: str = Field(description="the same in plain Indonesian, for the public")
     detected_at: str
     resolved_at: str | None = Field(description="set once a newer version no longer shows it")
 
@@ -170,6 +172,7 @@ def _anomaly(row: Row) -> Anomaly:
         kit=row[4],
         document_id=None if row[5] is None else int(row[5]),
         detail=row[6],
+        sentence=sentence(row[1], row[6]),
         detected_at=row[7],
         resolved_at=row[8],
     )

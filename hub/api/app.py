@@ -18,12 +18,31 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, elections, errors, kits, recap, receipts, tiles, tps, translog
+from hub.api import (
+    anomalies,
+    charts,
+    citizen,
+    elections,
+    errors,
+    kits,
+    recap,
+    receipts,
+    tiles,
+    tps,
+    translog,
+    zones,
+)
+from hub.api import (
+    published as published_api,
+)
 from hub.api.context import ApiContext, utcnow
 from hub.api.documents import API
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from
+from hub.reports import ReportStore
 from hub.trust import RegistryKit
+from hub.web import pages
 from protocol.manifest_sign import VerifiedManifest
 
 STATIC = Path(__file__).parent / "static"
@@ -46,12 +65,15 @@ def create_app(
     now: Callable[[], dt.datetime] = utcnow,
     store_pool_size: int = DEFAULT_POOL_SIZE,
     manifests: Mapping[str, VerifiedManifest] | None = None,
+    published: PublishedFiles | None = None,
+    citizen_reports: ReportStore | None = None,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
     read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
     and the kits that should be heard from; without it completeness is unknown (null),
     never a guess. ``manifests`` (by election id): names of regions and candidates, and
-    the TPS each election expects."""
+    the TPS each election expects. ``published``: the files anyone may fetch to check the
+    hub (its CA certificate, CRL, registry, signed manifests)."""
     kits_known = tuple(registry)
     by_election = dict(manifests or {})
     context = ApiContext(
@@ -65,12 +87,16 @@ def create_app(
         hub_certificate=hub_certificate,
         now=now,
         manifests=by_election,
+        published=published or PublishedFiles(),
+        citizen_reports=citizen_reports,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         context.stores.close()
+        if citizen_reports is not None:
+            citizen_reports.close()
 
     app = FastAPI(
         title="TPS hub",
@@ -83,8 +109,22 @@ def create_app(
     )
     app.state.context = context
     errors.install(app)
-    for module in (recap, tps, kits, anomalies, receipts, translog, tiles, elections):
+    for module in (
+        citizen,
+        recap,
+        charts,
+        tps,
+        kits,
+        anomalies,
+        receipts,
+        translog,
+        tiles,
+        elections,
+        zones,
+        published_api,
+    ):
         app.include_router(module.router, prefix=API)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", _index, include_in_schema=False)
     app.middleware("http")(_headers)

@@ -15,9 +15,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hub.api.kitscan import RegistryIndex
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
 from hub.recap.oddities import stray_tps
+from hub.reports import ReportStore
 from hub.store import ResultStore
 from hub.trust import RegistryKit
 from protocol.manifest_sign import VerifiedManifest
@@ -40,6 +42,10 @@ class ApiContext:
     images_after: dt.timedelta = dt.timedelta(minutes=60)
     hub_certificate: bytes | None = None  # PEM: what its tree heads and acks are signed with
     manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
+    # What the hub publishes for anyone to check it (hub/api/published.py).
+    published: PublishedFiles = field(default_factory=PublishedFiles)
+    # Citizens' reports, stored apart from the results (hub/reports.py); None: not taken.
+    citizen_reports: ReportStore | None = None
     now: Callable[[], dt.datetime] = field(default=utcnow)
 
     _strays: tuple[dt.datetime, dict[str, frozenset[str]]] | None = field(

@@ -18,7 +18,7 @@ from hub.api.context import Context, Store
 from hub.api.errors import ERRORS
 from hub.api.kitscan import ALL_CATEGORIES, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
-from hub.recap.seen import KitRecord, kit_records
+from hub.recap.seen import Category, KitRecord, kit_records
 from hub.store import ResultStore
 from protocol.ids import is_training
 from protocol.utctime import format_utc
@@ -45,13 +45,26 @@ class Kit(BaseModel):
     )
     status_at: str | None = Field(description="when that status arrived (UTC)")
     revoked: bool = Field(description="revoked in the registry: silence is expected")
+    category: Category = Field(
+        description="online; silent: no word for longer than silent_after_minutes (or "
+        "never); said-offline: heard within that time, but its last will says it went "
+        "(terputus); revoked"
+    )
 
 
 class KitList(BaseModel):
     kits: list[Kit] = Field(description="a page of the kits, by kit id")
     total: int = Field(description="kits listed over every page (revoked ones included)")
     online: int = Field(description="online kits, over every page")
-    offline: int = Field(description="offline kits (revoked ones excepted), over every page")
+    offline: int = Field(description="silent + said_offline, over every page")
+    silent: int = Field(
+        description="kits silent for longer than silent_after_minutes (or never heard from), "
+        "revoked ones excepted: the anomaly list's silent kits"
+    )
+    said_offline: int = Field(
+        description="kits heard within silent_after_minutes whose last will says offline"
+    )
+    revoked: int = Field(description="revoked kits (meant to be silent)")
     silent_after_minutes: int
     now: str = Field(description="the hub's time of this answer (UTC)")
     next_after: str | None = Field(
@@ -82,6 +95,9 @@ def kits(
         total=sum(counts.values()),
         online=counts["online"],
         offline=counts["silent"] + counts["said-offline"],
+        silent=counts["silent"],
+        said_offline=counts["said-offline"],
+        revoked=counts["revoked"],
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
         now=format_utc(ctx.now()),
         next_after=page.next_after,
@@ -108,4 +124,5 @@ def _kit(state: KitState, record: KitRecord | None) -> Kit:
         status=status,
         status_at=None if record is None else record.status_at,
         revoked=state.category == "revoked",
+        category=state.category,
     )

@@ -7,7 +7,7 @@ only those of the page are visited. Only a page's kits are then read in full.
 
 A kit is *recent* if heard from (its last-seen time or, for a document that arrived late
 and did not pass the recap hook, its latest document) within the hub's ``silent_after``,
-as :func:`hub.recap.silent_kits` decides it.
+as :func:`hub.recap.seen.category` decides it (the one definition of a silent kit).
 """
 
 from __future__ import annotations
@@ -17,18 +17,17 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from hub.recap.seen import heard_kits
+from hub.recap.seen import CATEGORIES, Category, category, heard_kits
 from hub.store import Database, ResultStore
 from hub.trust import RegistryKit
 
 if TYPE_CHECKING:
     from hub.api.context import ApiContext  # which imports this module
 
-Category = Literal["online", "silent", "said-offline", "revoked"]
 ElectionFilter = Callable[[str | None], bool]
-ALL_CATEGORIES: tuple[Category, ...] = ("online", "silent", "said-offline", "revoked")
+ALL_CATEGORIES: tuple[Category, ...] = CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -104,17 +103,9 @@ def _heard(db: Database, ctx: ApiContext, index: RegistryIndex) -> dict[str, Kit
         # A kit heard only by its status heartbeat has no election of its own yet.
         if election is None and entry is not None:
             election, tps = entry.election, tps or entry.tps
-        category = _category(entry, kit.recent, kit.said)
-        heard[kit.kit] = KitState(kit.kit, election, tps, True, category)
+        state = category(entry is not None and entry.revoked, kit.recent, kit.said)
+        heard[kit.kit] = KitState(kit.kit, election, tps, True, state)
     return heard
-
-
-def _category(entry: RegistryKit | None, recent: bool, said: str | None) -> Category:
-    if entry is not None and entry.revoked:
-        return "revoked"
-    if not recent:
-        return "silent"
-    return "said-offline" if said == "offline" else "online"
 
 
 def _unheard_counts(index: RegistryIndex, election_ok: ElectionFilter) -> Counter[Category]:
@@ -145,7 +136,7 @@ def _unheard(
         if len(found) >= wanted or (bound is not None and kit > bound):
             break
         entry = index.by_kit[kit]
-        category: Category = "revoked" if entry.revoked else "silent"
-        if kit not in heard and election_ok(entry.election) and category in categories:
-            found.append(KitState(kit, entry.election, entry.tps, False, category))
+        state = category(entry.revoked, False, None)  # never heard from
+        if kit not in heard and election_ok(entry.election) and state in categories:
+            found.append(KitState(kit, entry.election, entry.tps, False, state))
     return found

@@ -8,18 +8,25 @@ that flag (hub/recap/read.py), so a training number never reaches a real total.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from hub.api.context import ApiContext, Context, Store
+from hub.api.documents import API
 from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
+from hub.manifests import candidate_names
 from hub.recap import RecapError, RecapReader, RegionTotals
+from hub.recap.anomalies import template_for
 from hub.recap.completeness import ratio
 from hub.recap.hold import held_tps
 from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
+from hub.recap.shares import vote_shares
+from hub.recap.voters import counted_tps, voters_in
 from protocol.ids import is_training
+from protocol.manifest import Manifest
 
 # The longest region code is a desa's, PP.KK.CC.DDDD (13 characters); TPS codes add 4.
 MAX_REGION = 32
@@ -46,6 +53,21 @@ class Contest(BaseModel):
 
 class ContestList(BaseModel):
     contests: list[Contest]
+
+
+class VoteShare(BaseModel):
+    number: int = Field(description="ballot number (nomor urut)")
+    field: str = Field(description="the form's field holding its votes")
+    votes: int | None = Field(description="its votes here; null: no TPS gave them yet")
+    share: float | None = Field(
+        description="its part (0..1) of the votes all the options got here; null: none yet"
+    )
+
+
+class VotersIn(BaseModel):
+    dpt_in: int = Field(description="registered voters (DPT) of the TPS whose numbers count")
+    dpt: int = Field(description="registered voters of every TPS here, as the manifest says")
+    share: float | None = Field(description="dpt_in / dpt (0..1); null: no TPS here")
 
 
 class Region(BaseModel):
@@ -76,6 +98,12 @@ class Region(BaseModel):
         "sum, above its size or its registered voters): 'perlu verifikasi', held out of "
         "every total, shown with no numbers, until an operator decides",
     )
+    shares: list[VoteShare] = Field(
+        default_factory=list, description="each option's votes and share, in ballot order"
+    )
+    voters: VotersIn | None = Field(
+        None, description="the registered voters the TPS in hold; null: no manifest"
+    )
 
 
 class RegionView(BaseModel):
@@ -94,6 +122,11 @@ class RegionView(BaseModel):
         description="TPS inside whose counting result is held out of the totals "
         "('perlu verifikasi') until an operator decides"
     )
+    candidates: dict[int, str] = Field(
+        default_factory=dict,
+        description="each option's names by ballot number, from the signed manifest",
+    )
+    chart_url: str = Field(description="the region's vote shares as a bar chart (SVG)")
 
 
 @router.get("/contests", response_model=ContestList, summary="Contests with results")
@@ -166,20 +199,36 @@ def region_view(
         children=_with_expected(ctx, election, region, below, children),
         form_info=form_info(form, totals.totals),
         held_tps=held_tps(store, election, form, region),
+        chart_url=chart_url(election, form, region),
     )
     verified = ctx.manifests.get(election)
-    return view if verified is None else _named(view, verified.manifest.regions)
+    if verified is None:
+        return view
+    counted = counted_tps(store, election, form, region)
+    return _named(view, verified.manifest, counted)
 
 
-def _named(view: RegionView, names: dict[str, str]) -> RegionView:
+def chart_url(election: str, form: str, region: str) -> str:
+    """Where the vote-share chart of ``region`` (or a TPS) is served (hub/api/charts.py)."""
+    return f"{API}/contests/{quote(election)}/{quote(form)}/chart.svg?region={quote(region)}"
+
+
+def _named(view: RegionView, manifest: Manifest, counted: list[str]) -> RegionView:
+    """Names from the manifest, and the voters the counted TPS hold, at every region."""
+    names = manifest.regions
+
     def named(r: Region) -> Region:
-        return r.model_copy(update={"name": names.get(r.region)})
+        voters = voters_in(manifest, counted, r.region)
+        return r.model_copy(
+            update={"name": names.get(r.region), "voters": VotersIn(**voters.__dict__)}
+        )
 
     return view.model_copy(
         update={
             "region": named(view.region),
             "path": [named(r) for r in view.path],
             "children": [named(r) for r in view.children],
+            "candidates": candidate_names(manifest, view.form, view.region.region),
         }
     )
 
@@ -196,7 +245,12 @@ def _region(t: RegionTotals) -> Region:
         totals=t.totals,
         updated_at=t.updated_at,
         held=t.held,
+        shares=shares(t.form, t.totals),
     )
+
+
+def shares(form: str, totals: dict[str, int]) -> list[VoteShare]:
+    return [VoteShare(**s.__dict__) for s in vote_shares(template_for(form), totals)]
 
 
 def _empty(ctx: ApiContext, election: str, code: str, level: RecapLevel) -> Region:

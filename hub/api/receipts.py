@@ -47,6 +47,22 @@ _MESSAGES: dict[ReceiptVerdict, str] = {
 }
 
 
+# The same verdicts in Indonesian, for the people who hold the receipt (the dashboard and
+# the plain receipt page both show these).
+PESAN: dict[ReceiptVerdict, str] = {
+    "counts": "Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung.",
+    "held": "Hub menyimpan persis dokumen ini, versi terakhir TPS ini, tetapi angkanya "
+    "melanggar batas formulir: ditahan di luar total (perlu verifikasi) sampai operator "
+    "memeriksa kertasnya.",
+    "superseded": "Hub menyimpan persis dokumen ini, tetapi versi yang lebih baru (pindai "
+    "ulang) yang dihitung.",
+    "not-counting": "Hub menyimpan persis dokumen ini, tetapi versi lain TPS ini yang dihitung.",
+    "mismatch": "Hub menyimpan dokumen dengan hash ini, tetapi bukan untuk TPS, nomor urut "
+    "atau mode pada tanda terima.",
+    "unknown": "Hub tidak menyimpan dokumen dengan hash ini.",
+}
+
+
 class ReceiptFields(BaseModel):
     text: str = Field(description="the receipt's QR content, normalized")
     tps: str
@@ -61,6 +77,7 @@ class ReceiptCheck(BaseModel):
         description=" | ".join(f"{k}: {v}" for k, v in _MESSAGES.items())
     )
     message: str
+    pesan: str = Field(description="the verdict in Indonesian, for the receipt's holder")
     holds_document: bool = Field(
         description="the hub holds a document with this hash, for this TPS and seq"
     )
@@ -176,6 +193,7 @@ def _answer(
         ),
         verdict=verdict,
         message=_MESSAGES[verdict],
+        pesan=PESAN[verdict],
         holds_document=holds,
         counts=verdict == "counts",
         held=verdict == "held",

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from hub.api.app import create_app
+from hub.api.published_files import PublishedFiles
 from hub.api.stores import make_read_only
 from hub.config import HubConfig
 from hub.errors import HubError, StoreError
-from hub.manifests import load_manifests
+from hub.manifests import load_manifest_files
+from hub.reports import ReportStore
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
-from protocol.manifest_sign import VerifiedManifest
 
 if TYPE_CHECKING:
     import uvicorn
@@ -37,17 +38,21 @@ def app_from_config(
     registry: Iterable[RegistryKit],
     *,
     schema: str | None = None,
-    manifests: Mapping[str, VerifiedManifest] | None = None,
 ) -> FastAPI:
     """The app over hub.toml's database, whose schema must be this software's: the API only
-    reads, so it never migrates (``tps-hub migrate`` and the worker do). ``manifests``: the
-    ones the worker of this process loaded (else read here from ``[paths] manifests``)."""
+    reads, so it never migrates (``tps-hub migrate`` and the worker do). The manifests are
+    read here (a worker in the same process read them too: a few milliseconds), since the
+    API also publishes the files they came from."""
     url = config.database.url
     check_schema(url, schema=schema)
-    if manifests is None:
-        manifests = load_manifests(
-            config.paths.manifests, config.paths.ca_certificate, dt.datetime.now(dt.UTC)
-        )
+    paths = config.paths
+    loaded = load_manifest_files(paths.manifests, paths.ca_certificate, dt.datetime.now(dt.UTC))
+    published = PublishedFiles(
+        ca_certificate=paths.ca_certificate,
+        crl=paths.crl,
+        registry=paths.registry,
+        manifests={election: path for election, (_, path) in loaded.items()},
+    )
     return create_app(
         lambda: ResultStore(Database.open(url, schema=schema)),
         log_id=config.hub.log_id,
@@ -57,7 +62,11 @@ def app_from_config(
         images_after=dt.timedelta(minutes=config.api.images_after),
         hub_certificate=_read_if_there(config.paths.certificate),
         store_pool_size=config.api.store_connections,
-        manifests=manifests,
+        manifests={election: verified for election, (verified, _) in loaded.items()},
+        published=published,
+        citizen_reports=None
+        if paths.citizen_reports is None
+        else ReportStore(paths.citizen_reports),
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from hub.api.anomalies import Anomaly, AnomalyFilter, anomaly_page
-from hub.api.context import Store
+from hub.api.context import Context, Store
 from hub.api.documents import (
     DocumentSummary,
     PageImage,
@@ -21,6 +21,8 @@ from hub.api.documents import (
 )
 from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
+from hub.api.recap import VoteShare, chart_url, shares
+from hub.manifests import candidate_names
 from hub.recap.anomalies import changed_fields
 from hub.recap.hold import is_held
 from hub.store import ResultStore, StoredDocument
@@ -71,6 +73,16 @@ class TpsView(BaseModel):
         "numbers are shown here, never summed)"
     )
     form_info: FormInfo
+    shares: list[VoteShare] = Field(description="each option's votes and share at this TPS")
+    chart_url: str = Field(description="those shares as a bar chart (SVG)")
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="provinsi, kabkota, kecamatan, desa -> name, from the signed manifest",
+    )
+    candidates: dict[int, str] = Field(
+        default_factory=dict, description="each option's names by ballot number"
+    )
+    dpt: int | None = Field(None, description="registered voters (DPT) as the manifest says")
 
 
 @router.get(
@@ -78,7 +90,7 @@ class TpsView(BaseModel):
     response_model=TpsView,
     summary="One TPS: its numbers, pages and version history",
 )
-def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
+def tps_view(election: str, form: str, tps: str, ctx: Context, store: Store) -> TpsView:
     try:
         code = str(tps_codes.parse(tps))
     except FieldError as e:
@@ -96,6 +108,11 @@ def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
         if first_id in (None, current.id)
         else signed_document(store.document(first_id)).fields
     )
+    held = is_held(store, store.document_fields(current.id))
+    verified = ctx.manifests.get(election)
+    manifest = None if verified is None else verified.manifest
+    known = manifest is not None and code in manifest.tps
+    voters = manifest.tps[code] if manifest is not None and known else None
     return TpsView(
         election=election,
         form=form,
@@ -106,8 +123,13 @@ def tps_view(election: str, form: str, tps: str, store: Store) -> TpsView:
         pages=pages(store, counting),
         versions=versions,
         anomalies=_anomalies(store, election, code),
-        held=is_held(store, store.document_fields(current.id)),
+        held=held,
         form_info=form_info(form, counting.fields),
+        shares=shares(form, {} if held else counting.fields),
+        chart_url=chart_url(election, form, code),
+        names=manifest.names_of(code) if manifest is not None and known else {},
+        candidates={} if manifest is None else candidate_names(manifest, form, code),
+        dpt=None if voters is None else voters.dpt_l + voters.dpt_p,
     )
 
 

@@ -1,5 +1,12 @@
 """When each kit was last heard from, and which kits have been silent too long.
 
+The one definition of a *silent* kit, used by every page and command: a kit not revoked
+whose last word (a status heartbeat, or any document it sent, one that arrived late
+included) is older than the hub's ``[api] silent_after``, or that was never heard from at
+all. A kit heard within that time whose latest status is its last will ("offline": the
+broker saw it go) is not silent: it is *disconnected* (terputus), heard from recently.
+:func:`category` decides which of the four a kit is.
+
 Recorded on every document that becomes the counting version (the recap hook) and, once
 the worker handles the status topic, on every status heartbeat (:func:`record_status`,
 which also keeps the kit's latest status, where counters such as paper mistakes caught can
@@ -14,7 +21,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from hub.store.db import Database
 from hub.store.results import utc_text
@@ -95,6 +102,29 @@ def latest_status(db: Database, kit: str) -> KitStatus | None:
         return None  # stored by an older hub that kept any JSON object
 
 
+Category = Literal["online", "silent", "said-offline", "revoked"]
+CATEGORIES: tuple[Category, ...] = ("online", "silent", "said-offline", "revoked")
+
+
+def cutoff_of(now: dt.datetime, after: dt.timedelta) -> str:
+    """The time (sortable UTC text) a kit must have been heard from since to be recent."""
+    return utc_text(now - after)
+
+
+def is_recent(last_heard: str | None, cutoff: str) -> bool:
+    return last_heard is not None and last_heard >= cutoff
+
+
+def category(revoked: bool, recent: bool, said: str | None) -> Category:
+    """A kit's state: revoked (meant to be silent), silent (no word since the cutoff, or
+    never), said-offline (heard recently, but its last will says it went), or online."""
+    if revoked:
+        return "revoked"
+    if not recent:
+        return "silent"
+    return "said-offline" if said == "offline" else "online"
+
+
 @dataclass(frozen=True)
 class SilentKit:
     kit: str
@@ -113,12 +143,12 @@ def silent_kits(
 ) -> list[SilentKit]:
     """Kits last heard from before ``now - after``, and registry kits never heard from
     (revoked ones excepted: a revoked kit is meant to be silent), sorted by kit id."""
-    cutoff = utc_text(now - after)
+    cutoff = cutoff_of(now, after)
     known = {
         str(r[0]): SilentKit(str(r[0]), r[1], r[2], r[3])
         for r in db.all("SELECT kit, election, tps, last_seen FROM kit_last_seen")
     }
-    candidates = {k: s for k, s in known.items() if (s.last_seen or "") < cutoff}
+    candidates = {k: s for k, s in known.items() if not is_recent(s.last_seen, cutoff)}
     for entry in registry:
         if entry.revoked:
             candidates.pop(entry.kit, None)
@@ -128,7 +158,7 @@ def silent_kits(
     silent = []
     for kit, candidate in sorted(candidates.items()):
         seen = max(filter(None, (candidate.last_seen, latest.get(kit))), default=None)
-        if seen is not None and seen >= cutoff:
+        if category(False, is_recent(seen, cutoff), None) != "silent":
             continue
         if election is not None and candidate.election != election:
             continue
@@ -165,7 +195,7 @@ def heard_kits(db: Database, now: dt.datetime, after: dt.timedelta) -> list[Hear
 
     Recent as :func:`silent_kits` decides it: heard at or after ``now - after``, counting a
     document that arrived late and did not pass the recap hook."""
-    cutoff = utc_text(now - after)
+    cutoff = cutoff_of(now, after)
     state = (
         "json_extract(k.status, '$.state')"
         if db.dialect.name == "sqlite"

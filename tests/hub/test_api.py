@@ -104,6 +104,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/contests",
         f"{V1}/contests/{{election}}/{{form}}/regions",
         f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}",
+        f"{V1}/contests/{{election}}/{{form}}/chart.svg",
         f"{V1}/documents/{{sha256}}",
         f"{V1}/documents/{{sha256}}/signed",
         f"{V1}/documents/{{sha256}}/inclusion",
@@ -121,6 +122,14 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/elections/{{election}}",
         f"{V1}/elections/{{election}}/names",
         f"{V1}/elections/{{election}}/tps/{{tps}}",
+        f"{V1}/time-zones",
+        f"{V1}/trust",
+        f"{V1}/trust/ca.cert.pem",
+        f"{V1}/trust/crl.pem",
+        f"{V1}/trust/registry.json",
+        f"{V1}/trust/manifests/{{election}}.json",
+        f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}/reports",
+        f"{V1}/reports",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):
@@ -439,6 +448,34 @@ def test_a_kit_missing_from_the_registry_is_flagged_and_never_counts_in_complete
         assert get(client, "/anomalies")["not_in_registry"] == []
 
 
+@pytest.mark.parametrize("hours_later", [0, 3])
+def test_the_kits_page_the_anomaly_list_and_the_command_agree_on_silent_kits(hub, hours_later):
+    from hub.recap import silent_kits
+
+    later = utcnow() + dt.timedelta(hours=hours_later)
+    after = dt.timedelta(minutes=60)
+    with client_for(hub, now=lambda: later, silent_after=after) as api:
+        kits = get(api, "/kits", election=ELECTION)
+        anomalies = get(api, "/anomalies", election=ELECTION)
+    by_state = {k["kit"]: k["category"] for k in kits["kits"]}
+    on_page = {k for k, state in by_state.items() if state == "silent"}
+    store = hub.open_store()
+    try:
+        command = silent_kits(store.db, later, after, registry=hub.registry, election=ELECTION)
+    finally:
+        store.close()
+    listed = {s["kit"] for s in anomalies["silent_kits"]}
+    assert on_page == listed == {s.kit for s in command}
+    assert kits["silent"] == anomalies["silent_kits_total"] == len(listed)
+    if hours_later == 0:
+        # C's last will came just now: disconnected (terputus), never "silent".
+        assert by_state[hub.kits[TPS_C]] == "said-offline" and kits["said_offline"] == 1
+        assert listed == {hub.kits["replacement"]}
+    else:
+        assert hub.kits[TPS_C] in listed and kits["said_offline"] == 0
+    assert kits["offline"] == kits["silent"] + kits["said_offline"]
+
+
 def test_anomalies_real_and_training_apart(api, hub):
     real = get(api, "/anomalies", training="false")
     kinds = {(a["kind"], a["tps"]) for a in real["anomalies"]}
@@ -446,6 +483,8 @@ def test_anomalies_real_and_training_apart(api, hub):
     assert ("votes-above-registered", TPS_D) in kinds
     assert all(a["training"] is False for a in real["anomalies"])
     assert [s["kit"] for s in real["silent_kits"]] == [hub.kits["replacement"]]
+    changed = next(a for a in real["anomalies"] if a["kind"] == "changed-after-first-report")
+    assert "setelah laporan pertama" in changed["sentence"]
     assert get(api, "/anomalies", training="true")["anomalies"] == []
     by_election = get(api, "/anomalies", election=ELECTION)["anomalies"]
     assert {a["id"] for a in by_election} == {a["id"] for a in real["anomalies"]}
@@ -886,3 +925,13 @@ def anomaly_details(on: store_support.Backend) -> list[str]:
 
 
 _SAID = (("kit-x", "offline"), ("kit-y", "online"))
+
+
+def test_the_api_is_described_on_a_page_that_works_offline(api):
+    page = api.get(f"{V1}/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    spec = get(api, "/openapi.json")
+    for path in spec["paths"]:
+        assert f"{path}</code>" in page.text
+    assert "<script" not in page.text and "http://" not in page.text.replace("http://www.w3", "")
+    assert 'id="schema-RegionView"' in page.text

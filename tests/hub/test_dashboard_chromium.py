@@ -234,13 +234,15 @@ def test_kits_online_and_offline(browser, server, hub, shots):
     d = browser
     d.get(server + "/#/kit")
     summary = wait_for(d, "#kit-summary", "Online")
-    assert "Online: 3 · Offline: 2" in summary.text
+    # C's last will says offline, but it was heard just now: disconnected, not silent; the
+    # replacement was never heard from: silent, as the anomaly page lists it.
+    assert "Online: 3 · Terputus: 1" in summary.text and "Tanpa kabar: 1" in summary.text
     online = wait_for(d, f'tr[data-kit="{hub.kits[TPS_B]}"]')
     assert "online" in online.get_attribute("class") and "online" in online.text
     last_will = wait_for(d, f'tr[data-kit="{hub.kits[TPS_C]}"]')
-    assert "offline" in last_will.get_attribute("class")
+    assert last_will.get_attribute("data-state") == "said-offline" and "terputus" in last_will.text
     never = wait_for(d, f'tr[data-kit="{hub.kits["replacement"]}"]')
-    assert "belum pernah" in never.text and "offline" in never.get_attribute("class")
+    assert "belum pernah" in never.text and never.get_attribute("data-state") == "silent"
     save(d, shots, "5-kits")
     no_script_errors(d)
 
@@ -249,8 +251,12 @@ def test_anomalies_list(browser, server, hub, shots):
     d = browser
     d.get(server + "/#/anomali")
     wait_for(d, 'tr[data-kind="votes-above-registered"]')
-    assert wait_for(d, 'tr[data-kind="changed-after-first-report"]', TPS_A)
-    assert hub.kits["replacement"] in wait_for(d, "#silent-kits").text
+    changed = wait_for(d, 'tr[data-kind="changed-after-first-report"]', TPS_A)
+    assert "berubah dari" in changed.text and "setelah laporan pertama" in changed.text
+    silent = wait_for(d, "#silent-kits")
+    assert hub.kits["replacement"] in silent.text and hub.kits[TPS_C] not in silent.text
+    # The same count as the kits page's "Tanpa kabar": one definition of a silent kit.
+    assert wait_for(d, "#silent-total").text == "(1)"
     save(d, shots, "6-anomalies")
     no_script_errors(d)
 
@@ -330,7 +336,7 @@ def test_kits_and_anomalies_page_through_with_more(browser, server, hub, shots):
     rows = d.find_elements(By.CSS_SELECTOR, "table.kits tbody tr")
     kits = [r.get_attribute("data-kit") for r in rows]
     assert kits == sorted(set(kits)) and len(kits) == 6 and hub.kits["replacement"] in kits
-    assert "Online: 3 · Offline: 2" in wait_for(d, "#kit-summary").text
+    assert "Online: 3 · Terputus: 1" in wait_for(d, "#kit-summary").text
     save(d, shots, "9-kits-paged")
 
     d.get(server + "/#/anomali?limit=1")

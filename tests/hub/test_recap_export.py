@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -366,3 +367,15 @@ def test_anomalies_command_lists_missing_images_and_kits_not_in_the_registry(hub
     # Four TPS reported, one of them nothing expects: three of the four expected are in.
     assert (real["tps_reported"], real["tps_expected"], real["tps_unexpected"]) == (4, 4, 1)
     assert real["completeness"] == 0.75
+
+
+def test_anomalies_command_calls_silent_what_the_dashboard_does(hub_toml):
+    # Without --silent-after it takes hub.toml's [api] silent_after, as the kits page and the
+    # anomaly list do: the three never disagree on which kit is silent.
+    config = tomllib.loads(hub_toml.read_text())
+    config["api"] = {"silent_after": 7 * 24 * 60}
+    hub_toml.write_text(tomli_w.dumps(config))
+    run = _run("anomalies", "--config", str(hub_toml))
+    assert run.exit_code == 0, run.output
+    assert f"kits silent over {7 * 24 * 60} min" in run.output
+    assert "kits silent over 60 min" not in run.output

@@ -59,3 +59,17 @@ def test_only_ascii_digits_are_a_receipt_s_numbers(text, part):
     with pytest.raises(ReceiptFormatError) as caught:
         parse_receipt(text)
     assert caught.value.field == part
+
+
+def test_a_receipts_url_carries_its_fields_for_the_hubs_page():
+    from urllib.parse import parse_qs, urlsplit
+
+    from protocol.receipt import RECEIPT_PAGE, receipt_url
+
+    sha = "ab" * 32
+    url = receipt_url("https://hub.example/", Receipt("31.71.01.1001.001", 2, sha, True))
+    parts = urlsplit(url)
+    assert parts.netloc == "hub.example" and parts.path == RECEIPT_PAGE
+    query = parse_qs(parts.query)
+    assert query == {"tps": ["31.71.01.1001.001"], "seq": ["2"], "sha256": [sha], "latihan": ["1"]}
+    assert "latihan" not in receipt_url("https://hub.example", Receipt("31.71.01.1001.001", 2, sha))

@@ -82,7 +82,10 @@ def lines(output: str, mark: str) -> list[str]:
 def test_the_original_invocation_is_unchanged(files):
     done = run(files.result(), "--ca", files.ca)
     assert done.exit_code == 0, done.output
-    assert "VERDICT: VALID" in done.output and "hub" not in done.output
+    assert "logged:" not in done.output and "hub certificate" not in done.output
+    # VALID, never without what it did not check: no CRL, no inclusion proof.
+    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: revocation, logging)")
+    assert "[--] revocation not checked: no revocation list" in done.output
     assert [line.split("]")[1].strip() for line in lines(done.output, "[ok]")] == [
         "envelope",
         "certificate chain",
@@ -108,7 +111,7 @@ def test_inclusion_adds_each_check(files):
         "[ok] log holds this kind of result (real or training)",
     ]
     assert "logged:   leaf 2 of 5 in log log-3171" in done.output
-    assert done.output.rstrip().endswith("VERDICT: VALID")
+    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: revocation)")
 
 
 def test_inclusion_proof_for_other_result_fails(files):

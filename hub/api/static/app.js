@@ -5,7 +5,7 @@
 
 const API = "/api/v1";
 const view = () => document.getElementById("view");
-const state = { training: false, contests: null };
+const state = { training: false, contests: null, zones: null };
 
 // -- small helpers ---------------------------------------------------------------------------
 
@@ -30,7 +30,17 @@ const percent = (r) =>
     ? "?"
     : (100 * r).toLocaleString("id-ID", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "%";
 const short = (sha) => sha.slice(0, 12) + "…";
-const when = (t) => (t ? t.replace("T", " ").replace(/\.\d+Z$/, "Z") : "–");
+
+// A time the hub keeps in UTC, written in the zone of the province that region or TPS
+// `code` lies in (WIB, WITA, WIT: the hub's /time-zones says which keeps which).
+function when(t, code) {
+  if (!t) return "–";
+  const z = state.zones || { offsets: { WIB: 7 }, provinces: {}, default: "WIB" };
+  const zone = z.provinces[String(code || "").slice(0, 2)] || z.default;
+  const shifted = new Date(Date.parse(t) + z.offsets[zone] * 3600 * 1000);
+  if (Number.isNaN(shifted.getTime())) return t;
+  return `${shifted.toISOString().slice(0, 16).replace("T", " ")} ${zone}`;
+}
 
 async function getJson(path) {
   const response = await fetch(API + path, { headers: { Accept: "application/json" } });
@@ -50,6 +60,23 @@ function put(node, ...children) {
 
 function show(...nodes) {
   put(view(), ...nodes);
+  cards(view());
+}
+
+// On a phone each table row is a card (style.css): every cell carries its column's name,
+// taken from the table's head, so a number is never shown without what it counts.
+function cards(root) {
+  for (const table of root.querySelectorAll("table")) {
+    const head = table.tHead ? [...table.tHead.rows[0].cells].map((c) => c.dataset.short || c.textContent.trim()) : [];
+    table.classList.add("cards");
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        [...row.cells].forEach((cell, i) => {
+          if (head[i] && cell.colSpan === 1 && !cell.dataset.label) cell.dataset.label = head[i];
+        });
+      }
+    }
+  }
 }
 
 function failure(error) {
@@ -74,20 +101,53 @@ const LEVELS = {
   tps: "TPS",
 };
 
+const paslon = (n) => `Paslon ${String(n).padStart(2, "0")}`;
+
 function headlineLabel(info, id, candidates = {}) {
   const field = info.fields.find((f) => f.id === id);
   if (field && field.option) {
-    const label = `Paslon ${String(field.option).padStart(2, "0")}`;
     const names = candidates[field.option];
-    return names ? h("span", {}, label, h("small", { class: "candidates" }, names)) : label;
+    return names ? h("span", {}, paslon(field.option), h("small", { class: "candidates" }, names)) : paslon(field.option);
   }
   if (id === "V.C") return "Jumlah suara";
   return id;
 }
 
-function fieldLabel(info, id) {
+function shortLabel(info, id) {
   const field = info.fields.find((f) => f.id === id);
-  return field && field.label ? field.label : "";
+  return field && field.option ? paslon(field.option) : id === "V.C" ? "Jumlah suara" : id;
+}
+
+// A region's (or TPS's) vote shares: the chart the hub draws (SVG), its words as alt text.
+function shareChart(url, shares, candidates, where = ["di wilayah ini", "here"]) {
+  if (!shares.length) return null;
+  const words = shares.map((s) => `${paslon(s.number)} ${candidates[s.number] || ""}: ${percent(s.share)} (${number(s.votes)} suara)`).join("; ");
+  return h(
+    "figure",
+    { class: "shares" },
+    h("img", { class: "chart", id: "share-chart", src: url, alt: `Perolehan suara: ${words}`, width: "400" }),
+    h("figcaption", { class: "caveat" }, `Persentase dari jumlah suara semua pasangan calon ${where[0]} `, h("span", { lang: "en" }, `(share of the votes all candidates got ${where[1]})`)),
+  );
+}
+
+// The option's share beside its votes, for a headline field.
+function shareOf(shares, info, id) {
+  const field = info.fields.find((f) => f.id === id);
+  const found = field && field.option ? shares.find((s) => s.number === field.option) : null;
+  return found ? percent(found.share) : null;
+}
+
+// "3/5 TPS masuk, memuat 52,3% pemilih (1.234 dari 2.360 DPT)".
+function votersLine(r) {
+  if (!r.voters) return null;
+  return h("span", { class: "voters" }, ` · memuat ${percent(r.voters.share)} pemilih (${number(r.voters.dpt_in)} dari ${number(r.voters.dpt)} DPT) `, h("span", { lang: "en" }, "(share of registered voters in the TPS counted)"));
+}
+
+function fieldLabel(info, id, candidates = {}) {
+  const field = info.fields.find((f) => f.id === id);
+  const label = field && field.label ? field.label : "";
+  const names = field && field.option ? candidates[field.option] : null;
+  return names ? h("span", {}, label, h("small", { class: "candidates" }, names)) : label;
 }
 
 // -- the real/training switch ------------------------------------------------------------------
@@ -109,8 +169,11 @@ async function contests() {
 // -- views -------------------------------------------------------------------------------------
 
 async function contestsView() {
+  const asked = location.hash;
   state.contests = null;
   const all = (await contests()).filter((c) => c.training === state.training);
+  // Another view may have been asked for while the contests loaded: never send it away.
+  if (location.hash !== asked) return;
   if (all.length === 1) {
     location.replace(`#/rekap/${all[0].election}/${all[0].form}/`);
     return;
@@ -170,27 +233,9 @@ function totalsTable(info, totals, caption) {
 
 const HELD_LABEL = "perlu verifikasi";
 
-// The candidates' names by ballot number, from the election's signed manifest when the hub
-// holds one (404 otherwise: the page then shows the numbers alone).
-async function candidateNames(election, form, region) {
-  let info;
-  try {
-    info = await getJson(`/elections/${enc(election)}`);
-  } catch (error) {
-    if (error.status === 404) return {};
-    throw error;
-  }
-  const contest = info.contests.find(
-    (c) => c.form === form && (!c.region || region.startsWith(c.region) || c.region.startsWith(region)),
-  );
-  return Object.fromEntries((contest ? contest.options : []).map((o) => [o.number, o.names.join(" / ")]));
-}
-
 async function regionView(election, form, region) {
-  const [data, candidates] = await Promise.all([
-    getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`),
-    candidateNames(election, form, region),
-  ]);
+  const data = await getJson(`/contests/${enc(election)}/${enc(form)}/regions?region=${enc(region)}`);
+  const candidates = data.candidates || {};
   setTraining(data.training);
   const r = data.region;
   const info = data.form_info;
@@ -211,21 +256,28 @@ async function regionView(election, form, region) {
       { "data-region": c.region, class: c.held ? "clickable held" : open ? "clickable" : "missing", onclick: open ? () => (location.hash = target) : null },
       h("th", { scope: "row" }, name),
       h("td", {}, completeness(c.tps_reported, c.tps_expected, c.completeness, `Kelengkapan ${c.region}`)),
-      headline.map((id) => h("td", { class: "num" }, number(c.totals[id]))),
+      headline.map((id) => {
+        const share = shareOf(c.shares || [], info, id);
+        return h("td", { class: "num" }, number(c.totals[id]), share && c.totals[id] !== undefined ? h("span", { class: "share" }, ` · ${share}`) : null);
+      }),
     );
   });
   show(
     breadcrumb(election, form, data.path, title),
     h("h2", {}, title, " ", h("small", {}, `${election} · ${info.title || form}`)),
-    h("p", { class: "summary" }, "Kelengkapan ", h("span", { lang: "en" }, "(completeness)"), ": ", completeness(r.tps_reported, r.tps_expected, r.completeness, `Kelengkapan ${title}`)),
+    h("p", { class: "summary", id: "region-summary" }, "TPS masuk ", h("span", { lang: "en" }, "(TPS in)"), ": ", completeness(r.tps_reported, r.tps_expected, r.completeness, `Kelengkapan ${title}`), votersLine(r)),
     data.held_tps.length
       ? h("p", { class: "held", id: "region-held" }, `${number(data.held_tps.length)} TPS ${HELD_LABEL}, tidak dijumlahkan di sini sampai operator memutuskan `, h("span", { lang: "en" }, "(held out of these totals until an operator decides)"), ": ", data.held_tps.join(", "))
       : null,
     h(
       "dl",
       { class: "headline", id: "region-headline" },
-      headline.map((id) => h("div", {}, h("dt", {}, headlineLabel(info, id, candidates)), h("dd", { "data-field": id }, number(r.totals[id])))),
+      headline.map((id) => {
+        const share = shareOf(r.shares || [], info, id);
+        return h("div", {}, h("dt", {}, headlineLabel(info, id, candidates)), h("dd", { "data-field": id }, number(r.totals[id])), share ? h("dd", { class: "share", "data-share": id }, share) : null);
+      }),
     ),
+    shareChart(data.chart_url, r.shares || [], candidates),
     h(
       "section",
       { "aria-labelledby": "children-heading" },
@@ -233,11 +285,11 @@ async function regionView(election, form, region) {
       h(
         "table",
         { class: "children" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, LEVELS[childLevel] || ""), h("th", { scope: "col" }, "Kelengkapan"), headline.map((id) => h("th", { scope: "col", class: "num" }, headlineLabel(info, id))))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, LEVELS[childLevel] || ""), h("th", { scope: "col" }, "Kelengkapan"), headline.map((id) => h("th", { scope: "col", class: "num", "data-short": shortLabel(info, id) }, headlineLabel(info, id, candidates))))),
         h("tbody", {}, childRows),
       ),
     ),
-    h("section", { "aria-labelledby": "totals-heading" }, h("h3", { id: "totals-heading" }, "Jumlah ", h("span", { lang: "en" }, "(totals)")), totalsTable(info, r.totals, `Jumlah di ${title}, diperbarui ${when(r.updated_at)}`)),
+    h("section", { "aria-labelledby": "totals-heading" }, h("h3", { id: "totals-heading" }, "Jumlah ", h("span", { lang: "en" }, "(totals)")), totalsTable(info, r.totals, `Jumlah di ${title}, diperbarui ${when(r.updated_at, r.region || (data.children[0] || {}).region)}`)),
   );
 }
 
@@ -272,18 +324,29 @@ function pageFigure(pages, info, onSelect) {
   const votes = new Set(info.fields.filter((f) => f.option).map((f) => f.page));
   const img = h("img", { id: "page-image", alt: "" });
   const caption = h("figcaption", {});
+  // The photo at its own size, in a box that scrolls, to read the handwriting; again to fit.
+  const viewer = h("div", { class: "viewer" }, img);
+  const zoom = h("button", { type: "button", id: "page-zoom", "aria-pressed": "false" }, "Perbesar ", h("span", { lang: "en" }, "(zoom)"));
+  const setZoom = (on) => {
+    viewer.classList.toggle("zoomed", on);
+    zoom.setAttribute("aria-pressed", String(on));
+  };
+  zoom.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
+  img.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
+  const full = h("a", { id: "page-full", target: "_blank", rel: "noopener" }, "ukuran penuh ", h("span", { lang: "en" }, "(full size)"));
   function select(page) {
     img.src = page.url;
+    full.href = page.url;
     img.alt = `Foto formulir halaman ${page.page}`;
-    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)}`);
+    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)} · `, full);
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.page === String(page.page)));
     onSelect(page.page);
   }
   queueMicrotask(() => select(stored.find((p) => votes.has(p.page)) || stored[0]));
-  return h("figure", { class: "page" }, group, img, caption);
+  return h("figure", { class: "page" }, h("div", { class: "pages" }, group, zoom), viewer, caption);
 }
 
-function fieldRow(info, f) {
+function fieldRow(info, f, candidates) {
   const [text, en] = DECISIONS[f.decision] || [f.decision, ""];
   const before = f.read_as !== null && f.read_as !== undefined ? ` (terbaca ${f.read_as})` : "";
   const page = (info.fields.find((x) => x.id === f.id) || {}).page;
@@ -292,7 +355,7 @@ function fieldRow(info, f) {
     "tr",
     { class: marks.join(" ") || null, "data-field": f.id, "data-page": page ? String(page) : null },
     h("th", { scope: "row" }, f.id),
-    h("td", {}, fieldLabel(info, f.id)),
+    h("td", {}, fieldLabel(info, f.id, candidates)),
     h("td", { class: "num" }, number(f.value)),
     h("td", {}, text + before, " ", h("span", { lang: "en", class: "en" }, `(${en})`), f.changed_since_first ? h("strong", { class: "flag", title: "berbeda dari laporan pertama TPS ini (differs from the first report)" }, " · berubah") : null),
   );
@@ -313,7 +376,7 @@ function fieldsTable(data) {
       "tbody",
       {},
       h("tr", { class: "page-heading" }, h("th", { colspan: "4", scope: "rowgroup" }, page ? `Halaman ${page}` : "Lainnya")),
-      fields.map((f) => fieldRow(info, f)),
+      fields.map((f) => fieldRow(info, f, data.candidates || {})),
     ),
   );
   return h(
@@ -335,7 +398,7 @@ function versionsTable(data) {
     "table",
     { class: "versions" },
     h("caption", {}, "Riwayat versi ", h("span", { lang: "en" }, "(version history, oldest first)")),
-    h("thead", {}, h("tr", {}, ["Seq", "Kit", "Dipindai (UTC)", "Diterima hub (UTC)", "Hash dokumen", "Rantai", "Log", "Status", "Perubahan", "Bukti"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Seq", "Kit", "Dipindai", "Diterima hub", "Hash dokumen", "Rantai", "Log", "Status", "Perubahan", "Bukti"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       {},
@@ -345,8 +408,8 @@ function versionsTable(data) {
           { class: v.counts ? "counts" : null, "data-sha256": v.document_sha256 },
           h("td", {}, v.seq),
           h("td", { class: "nowrap" }, v.kit),
-          h("td", { class: "nowrap" }, when(v.captured_at)),
-          h("td", { class: "nowrap" }, when(v.received_at)),
+          h("td", { class: "nowrap" }, when(v.captured_at, data.tps)),
+          h("td", { class: "nowrap" }, when(v.received_at, data.tps)),
           h("td", {}, h("code", { title: v.document_sha256 }, short(v.document_sha256))),
           h("td", {}, v.chain_status),
           h("td", { class: "nowrap" }, `${v.log_id} #${v.log_index}`),
@@ -361,7 +424,7 @@ function versionsTable(data) {
 
 function anomalyList(rows) {
   if (!rows.length) return h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)"));
-  return h("ul", { class: "anomalies" }, rows.map((a) => h("li", {}, h("strong", {}, a.kind), ": ", a.detail)));
+  return h("ul", { class: "anomalies" }, rows.map((a) => h("li", { "data-kind": a.kind }, a.sentence || a.detail, " ", h("small", { class: "en" }, `(${a.kind}, ${when(a.detected_at, a.tps)})`))));
 }
 
 async function tpsView(election, form, code) {
@@ -369,22 +432,104 @@ async function tpsView(election, form, code) {
   setTraining(data.training);
   const parts = code.split(".");
   const path = [{ region: "", level: "nasional" }];
-  const names = ["provinsi", "kabkota", "kecamatan", "desa"];
-  for (let i = 1; i < parts.length; i++) path.push({ region: parts.slice(0, i).join("."), level: names[i - 1] });
+  const levels = ["provinsi", "kabkota", "kecamatan", "desa"];
+  const names = data.names || {};
+  for (let i = 1; i < parts.length; i++) path.push({ region: parts.slice(0, i).join("."), level: levels[i - 1], name: names[levels[i - 1]] });
+  const where = levels.filter((l) => names[l]).reverse().map((l) => (l === "kabkota" ? names[l] : `${LEVELS[l]} ${names[l]}`)).join(", ");
   const c = data.counting;
   const table = fieldsTable(data);
   show(
     breadcrumb(election, form, path, `TPS ${code}`),
     h("h2", {}, `TPS ${code} `, h("small", {}, `${election} · ${data.form_info.title || form}`)),
+    where ? h("p", { class: "place", id: "tps-place" }, where) : null,
     data.held
       ? h("p", { class: "held", id: "tps-held" }, `${HELD_LABEL}: angka ini melanggar batas formulir dan tidak dijumlahkan sampai operator memutuskan. `, h("span", { lang: "en" }, "(These numbers break a hard limit of the form and are not summed until an operator decides.)"))
       : null,
-    h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`),
+    h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at, code)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`, data.dpt === null || data.dpt === undefined ? null : ` · DPT ${number(data.dpt)} pemilih`),
+    shareChart(data.chart_url, data.held ? [] : data.shares || [], data.candidates || {}, ["di TPS ini", "at this TPS"]),
     h("p", { class: "legend" }, h("span", { class: "doubtful" }, "diragukan (doubtful)"), " ", h("span", { class: "corrected" }, "dikoreksi (corrected)"), " ", h("span", { class: "changed" }, "berubah sejak laporan pertama (changed since first report)")),
     h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
     h("section", { "aria-labelledby": "versions-heading" }, h("h3", { id: "versions-heading" }, "Versi"), versionsTable(data)),
     h("section", { "aria-labelledby": "tps-anomalies" }, h("h3", { id: "tps-anomalies" }, "Anomali TPS ini"), anomalyList(data.anomalies)),
+    reportsSection(election, form, code, data),
   );
+}
+
+// -- citizens' reports: the photo says otherwise ---------------------------------------------
+
+function reportItem(r, info) {
+  const label = fieldLabel(info, r.field);
+  const shown = r.shown_value === null ? "–" : number(r.shown_value);
+  return h(
+    "li",
+    { "data-report": String(r.id), class: r.resolved_at ? "resolved" : "open" },
+    `${r.field}${typeof label === "string" && label ? ` (${label})` : ""}: hub menampilkan ${shown}, di foto terbaca ${number(r.read_value)}`,
+    r.note ? ` · “${r.note}”` : "",
+    h("small", { class: "en" }, ` (${when(r.created_at, r.tps)})`),
+    r.resolved_at ? h("div", { class: "resolution" }, `Diselesaikan operator ${when(r.resolved_at, r.tps)}: ${r.resolution}`) : h("div", { class: "caveat" }, "Menunggu pemeriksaan operator; angka tidak berubah karena laporan."),
+  );
+}
+
+// Listed, and a form to add one; a report is stored apart and never changes a number.
+function reportsSection(election, form, code, data) {
+  const base = `/contests/${enc(election)}/${enc(form)}/tps/${enc(code)}/reports`;
+  const list = h("ul", { id: "reports-list", class: "reports" });
+  const out = h("p", { id: "report-result", role: "status" });
+  const section = h(
+    "section",
+    { "aria-labelledby": "reports-heading", id: "reports" },
+    h("h3", { id: "reports-heading" }, "Laporan warga ", h("span", { lang: "en" }, "(citizens' reports)")),
+    h("p", { class: "caveat" }, "Foto dan angka tidak cocok? Laporkan kolomnya dan angka yang Anda baca di foto. Laporan disimpan terpisah, diperiksa operator, dan tidak pernah mengubah angka."),
+    list,
+  );
+  const fill = (reports) => {
+    list.replaceChildren(...reports.map((r) => reportItem(r, data.form_info)));
+    if (!reports.length) list.replaceChildren(h("li", { class: "none" }, "Belum ada laporan."));
+  };
+  getJson(base)
+    .then((answer) => {
+      fill(answer.reports);
+      if (!answer.accepting) return;
+      const field = h("select", { id: "report-field", name: "field", required: true }, data.fields.map((f) => h("option", { value: f.id }, `${f.id} · ${number(f.value)}`)));
+      const value = h("input", { id: "report-value", name: "read_value", type: "number", min: "0", max: "999", required: true, inputmode: "numeric" });
+      const note = h("input", { id: "report-note", name: "note", type: "text", maxlength: "500" });
+      const submit = h("button", { type: "submit" }, "Kirim laporan ", h("span", { lang: "en" }, "(send)"));
+      const formNode = h(
+        "form",
+        {
+          id: "report-form",
+          onsubmit: async (event) => {
+            event.preventDefault();
+            submit.disabled = true;
+            try {
+              const response = await fetch(API + base, {
+                method: "POST",
+                headers: { "Content-Type": "application/json", Accept: "application/json" },
+                body: JSON.stringify({ field: field.value, read_value: Number(value.value), note: note.value }),
+              });
+              const body = await response.json().catch(() => ({ detail: response.statusText }));
+              if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+              put(out, h("span", { class: "yes" }, `Terima kasih: laporan #${body.id} tersimpan untuk diperiksa operator.`));
+              fill((await getJson(base)).reports);
+            } catch (error) {
+              put(out, h("span", { class: "no" }, `Laporan tidak tersimpan: ${error.message}`));
+            }
+            submit.disabled = false;
+          },
+        },
+        h("label", { for: "report-field" }, "Kolom "),
+        field,
+        h("label", { for: "report-value" }, " Angka di foto "),
+        value,
+        h("label", { for: "report-note" }, " Catatan "),
+        note,
+        " ",
+        submit,
+      );
+      section.append(formNode, out);
+    })
+    .catch((error) => list.replaceChildren(h("li", { class: "error" }, `Gagal memuat laporan: ${error.message}`)));
+  return section;
 }
 
 // -- long lists, a page at a time -------------------------------------------------------------
@@ -407,6 +552,7 @@ function moreButton(id, next, fetchPage, append) {
     try {
       const page = await fetchPage(after);
       append(page.items);
+      cards(view());
       after = page.next;
     } catch (error) {
       button.replaceWith(failure(error));
@@ -418,17 +564,26 @@ function moreButton(id, next, fetchPage, append) {
   return button;
 }
 
+// A kit's state in words; which state it is, the hub decides (one definition for every
+// page and command: hub/recap/seen.py).
+const KIT_STATES = {
+  online: ["online", "online"],
+  "said-offline": ["terputus", "disconnected: its last will, heard recently"],
+  silent: ["tanpa kabar", "silent"],
+  revoked: ["dicabut", "revoked"],
+};
+
 function kitRow(k) {
   const queue = k.status && k.status.queue ? k.status.queue.pending_documents : null;
-  const label = k.revoked ? "dicabut (revoked)" : k.online ? "online" : "offline";
+  const [label, en] = KIT_STATES[k.category] || [k.category, ""];
   return h(
     "tr",
-    { class: k.revoked ? "revoked" : k.online ? "online" : "offline", "data-kit": k.kit },
+    { class: `${k.category === "online" ? "online" : k.category === "revoked" ? "revoked" : "offline"} ${k.category}`, "data-kit": k.kit, "data-state": k.category },
     h("th", { scope: "row" }, k.kit),
     h("td", {}, k.tps || "–"),
     h("td", {}, k.election || "–"),
-    h("td", {}, h("span", { class: "badge" }, label)),
-    h("td", {}, k.last_seen ? when(k.last_seen) : "belum pernah (never)"),
+    h("td", {}, h("span", { class: "badge", title: en }, label)),
+    h("td", {}, k.last_seen ? when(k.last_seen, k.tps) : "belum pernah (never)"),
     h("td", { class: "num" }, queue === null || queue === undefined ? "–" : number(queue)),
     h("td", {}, k.status && k.status.software ? k.status.software : "–"),
   );
@@ -456,11 +611,20 @@ async function kitsView(query) {
   );
   show(
     h("h2", {}, "Kit ", h("span", { lang: "en" }, "(kits online and offline)")),
-    h("p", { class: "summary", id: "kit-summary" }, `Online: ${data.online} · Offline: ${data.offline} (tanpa kabar lebih dari ${data.silent_after_minutes} menit) · waktu hub ${when(data.now)} · `, shown),
+    h(
+      "p",
+      { class: "summary", id: "kit-summary" },
+      `Online: ${number(data.online)} · Terputus: ${number(data.said_offline)} `,
+      h("span", { class: "en" }, `(kit melapor offline dalam ${data.silent_after_minutes} menit terakhir)`),
+      ` · Tanpa kabar: ${number(data.silent)} `,
+      h("span", { class: "en" }, `(lebih dari ${data.silent_after_minutes} menit, atau belum pernah)`),
+      ` · Dicabut: ${number(data.revoked)} · waktu hub ${when(data.now)} · `,
+      shown,
+    ),
     h(
       "table",
       { class: "kits" },
-      h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar (UTC)", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Kit", "TPS", "Pemilihan", "Status", "Terakhir terdengar", "Antrean", "Perangkat lunak"].map((t) => h("th", { scope: "col" }, t)))),
       body,
     ),
     more,
@@ -470,10 +634,10 @@ async function kitsView(query) {
 function anomalyRow(a, formOf) {
   const form = a.election && formOf(a.election);
   const tps = a.tps && form ? h("a", { href: `#/tps/${a.election}/${form}/${a.tps}` }, a.tps) : a.tps || "–";
-  return h("tr", { "data-kind": a.kind, "data-id": String(a.id) }, h("td", { class: "nowrap" }, when(a.detected_at)), h("th", { scope: "row", class: "nowrap" }, a.kind), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"), h("td", {}, a.detail));
+  return h("tr", { "data-kind": a.kind, "data-id": String(a.id) }, h("td", { class: "nowrap" }, when(a.detected_at, a.tps)), h("td", { class: "sentence" }, a.sentence || a.detail, " ", h("small", { class: "en" }, `(${a.kind})`)), h("td", { class: "nowrap" }, tps), h("td", { class: "nowrap" }, a.kit || "–"));
 }
 
-const silentItem = (s) => h("li", { "data-kit": s.kit }, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen)}` : "belum pernah terdengar");
+const silentItem = (s) => h("li", { "data-kit": s.kit }, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen, s.tps)}` : "belum pernah terdengar");
 
 async function anomaliesView(query) {
   const limit = pageSize(query);
@@ -501,15 +665,21 @@ async function anomaliesView(query) {
     },
     (kits) => silent.append(...kits.map(silentItem)),
   );
+  const reports = await getJson("/reports");
+  const reportRows = reports.reports.map((r) =>
+    h("li", { "data-report": String(r.id) }, h("a", { href: `#/tps/${r.election}/${r.form}/${r.tps}` }, `TPS ${r.tps}`), `: ${r.field} hub ${r.shown_value === null ? "–" : number(r.shown_value)}, foto ${number(r.read_value)}`, r.note ? ` · “${r.note}”` : "", h("small", { class: "en" }, ` (${when(r.created_at, r.tps)})`)),
+  );
   show(
     h("h2", {}, "Anomali ", h("span", { lang: "en" }, "(anomalies)"), " ", h("small", { id: "anomalies-total" }, `${number(data.anomalies_total)} terbuka`)),
     data.anomalies_total
-      ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi (UTC)", "Jenis", "TPS", "Kit", "Keterangan"].map((t) => h("th", { scope: "col" }, t)))), body)
+      ? h("table", { class: "anomalies" }, h("thead", {}, h("tr", {}, ["Terdeteksi", "Apa yang terjadi", "TPS", "Kit"].map((t) => h("th", { scope: "col" }, t)))), body)
       : h("p", {}, "Tidak ada anomali terbuka. ", h("span", { lang: "en" }, "(No open anomalies.)")),
     moreAnomalies,
-    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
+    h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit (atau belum pernah) `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
     data.silent_kits_total ? silent : h("p", {}, "Tidak ada."),
     moreSilent,
+    reports.accepting ? h("h3", {}, "Laporan warga terbuka ", h("small", { id: "reports-total" }, `(${number(reportRows.length)})`)) : null,
+    reports.accepting ? (reportRows.length ? h("ul", { id: "open-reports" }, reportRows) : h("p", {}, "Tidak ada.")) : null,
   );
 }
 
@@ -588,14 +758,6 @@ async function checkInclusion(receipt, document, proof) {
   return { ok: true, head };
 }
 
-const VERDICTS = {
-  counts: "Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung.",
-  held: "Hub menyimpan persis dokumen ini, versi terakhir TPS ini, tetapi angkanya melanggar batas formulir: ditahan di luar total (perlu verifikasi) sampai operator memeriksa kertasnya.",
-  superseded: "Hub menyimpan persis dokumen ini, tetapi versi yang lebih baru (pindai ulang) yang dihitung.",
-  "not-counting": "Hub menyimpan persis dokumen ini, tetapi versi lain TPS ini yang dihitung.",
-  mismatch: "Hub menyimpan dokumen dengan hash ini, tetapi bukan untuk TPS, nomor urut atau mode pada tanda terima.",
-  unknown: "Hub tidak menyimpan dokumen dengan hash ini.",
-};
 
 // Green for the answer a reader hopes for, red for the one to look into.
 function yesNo(value, hoped = true) {
@@ -619,7 +781,7 @@ async function receiptResult(text, out) {
   );
   put(
     out,
-    h("p", { class: `verdict ${data.verdict}`, id: "receipt-verdict", role: "status" }, VERDICTS[data.verdict] || data.verdict, " ", h("span", { lang: "en", class: "en" }, `(${data.message})`)),
+    h("p", { class: `verdict ${data.verdict}`, id: "receipt-verdict", role: "status" }, data.pesan || data.verdict, " ", h("span", { lang: "en", class: "en" }, `(${data.message})`)),
     h(
       "dl",
       { class: "receipt" },
@@ -691,6 +853,7 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   try {
+    if (state.zones === null) state.zones = await getJson("/time-zones");
     if (section === "rekap" && parts.length >= 3) await regionView(parts[1], parts[2], parts[3] || "");
     else if (section === "tps" && parts.length === 4) await tpsView(parts[1], parts[2], parts[3]);
     else if (section === "kit") await kitsView(query);

@@ -1,0 +1,309 @@
+"""The public results pages as a reader sees them, at desktop (1366 x 900) and phone
+(390 x 844) size in Debian's headless Chromium: no page wider than the screen, names from
+the election's signed manifest, vote shares and their chart.
+
+The hub is filled through the real ingest path (tests/hub/test_api_support.py) and served
+by `tps-hub serve` with a signed manifest; screenshots go to the test's directory (or
+TPS_SCREENSHOTS), made with tools/screenshots.py's helpers, as the README's are.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+
+import pytest
+import tomli_w
+
+from hub.broker_process import free_port
+from provisioning import authority as ca
+from tests.conftest import PASSPHRASE
+from tests.hub.test_api_support import (
+    ELECTION,
+    FORM,
+    TPS_A,
+    TPS_B,
+    TPS_D,
+    TPS_E,
+    FilledHub,
+    fill_hub,
+    write_hub_toml,
+)
+from tests.hub.test_dashboard_chromium import serving, shots  # noqa: F401 (a fixture)
+from tests.manifests import ppwp_manifest, signed_manifest
+from tools import screenshots as screen
+
+pytestmark = pytest.mark.skipif(
+    screen.chromium_paths() is None,
+    reason="Chromium or chromedriver is not installed (bash scripts/setup installs them)",
+)
+DPT = {
+    TPS_A: (120, 131),
+    TPS_B: (100, 101),
+    "31.71.01.1002.001": (150, 140),
+    TPS_D: (90, 95),
+    TPS_E: (80, 85),
+}
+SIZES = {"desktop": screen.DESKTOP, "phone": screen.PHONE}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
+    return fill_hub(tmp_path_factory.mktemp("public"))
+
+
+@pytest.fixture(scope="module")
+def server(hub: FilledHub) -> Iterator[str]:
+    authority = ca.load_ca(hub.root / "ca", PASSPHRASE)
+    manifest = hub.root / "election.json"
+    manifest.write_bytes(signed_manifest(authority, ppwp_manifest(DPT)))
+    port = free_port()
+    path = write_hub_toml(hub, port)
+    config = tomllib.loads(path.read_text())
+    config["paths"]["manifests"] = [str(manifest)]
+    config["paths"]["citizen_reports"] = str(hub.root / "citizen-reports.sqlite3")
+    path.write_text(tomli_w.dumps(config))
+    with serving(hub, path, port) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with screen.chromium() as driver:
+        yield driver
+
+
+def pages(hub: FilledHub) -> list[screen.Page]:
+    scripted = [
+        screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"),
+        screen.Page("rekap-kecamatan", f"/#/rekap/{ELECTION}/{FORM}/31.71.01"),
+        screen.Page("rekap-desa", f"/#/rekap/{ELECTION}/{FORM}/31.71.01.1001"),
+        screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"),
+        screen.Page("tps-versions", f"/#/tps/{ELECTION}/{FORM}/{TPS_A}"),
+        screen.Page("kit", "/#/kit"),
+        screen.Page("anomali", "/#/anomali"),
+        screen.Page("tanda-terima", f"/#/tanda-terima?qr={hub.receipt('a2', 2, TPS_A)}"),
+    ]
+    plain = [
+        screen.Page("html-kontes", "/html/", scripted=False),
+        screen.Page("html-rekap", f"/html/rekap/{ELECTION}/{FORM}/", scripted=False),
+        screen.Page("html-desa", f"/html/rekap/{ELECTION}/{FORM}/31.71.01.1001", scripted=False),
+        screen.Page("html-tps", f"/html/tps/{ELECTION}/{FORM}/{TPS_B}", scripted=False),
+        screen.Page("html-tanda-terima", "/tanda-terima?qr=" + hub.receipt("a2", 2, TPS_A), False),
+        screen.Page("api-docs", "/api/v1/docs", scripted=False),
+    ]
+    return scripted + plain
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_no_page_is_wider_than_the_screen(browser, server, hub, shots, size):  # noqa: F811
+    d = browser
+    width, height = SIZES[size]
+    screen.set_viewport(d, width, height)
+    too_wide = {}
+    for page in pages(hub):
+        screen.open_page(d, server, page)
+        assert screen.viewport_width(d) == width
+        wide = screen.document_width(d)
+        if wide > width:
+            too_wide[page.name] = wide
+        screen.shoot(d, shots / f"{page.name}-{size}.png", (width, height))
+    assert too_wide == {}, f"pages wider than {width} px: {too_wide} (screenshots in {shots})"
+
+
+def test_a_table_on_a_phone_is_cards_with_each_number_named(browser, server, hub):
+    d = browser
+    screen.set_viewport(d, *screen.PHONE)
+    screen.open_page(d, server, screen.Page("desa", f"/#/rekap/{ELECTION}/{FORM}/31.71.01.1001"))
+    row = d.find_element("css selector", 'tr[data-region="31.71.01.1001.002"]')
+    assert row.value_of_css_property("display") == "block"
+    labels = [c.get_attribute("data-label") for c in row.find_elements("css selector", "th, td")]
+    assert labels[:2] == ["TPS", "Kelengkapan"] and all(labels)
+    head = d.find_element("css selector", "table.children thead")
+    assert not head.is_displayed() or head.rect["x"] < 0
+    screen.set_viewport(d, *screen.DESKTOP)
+    assert row.value_of_css_property("display") == "table-row"
+
+
+def test_screenshot_pages_are_found_through_the_api(server):
+    found = {p.name: p.path for p in screen.main_pages(server)}
+    # The first TPS whose form photo the hub holds: a page worth showing.
+    assert found["tps"].endswith(f"/{TPS_B}") and found["rekap"] == f"/#/rekap/{ELECTION}/{FORM}/"
+    assert found["rekap-kecamatan"].endswith("/31.71.01")
+
+
+def share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}".replace(".", ",") + "%"
+
+
+def wait_for(driver, css: str, text: str | None = None):
+    from tests.hub.test_dashboard_chromium import wait_for as found
+
+    return found(driver, css, text)
+
+
+def image_loaded(driver, element) -> bool:
+    return driver.execute_script(
+        "const i = arguments[0]; return i.complete && i.naturalWidth > 0", element
+    )
+
+
+def test_names_shares_and_the_chart_at_every_level(browser, server, hub):
+    d = browser
+    screen.set_viewport(d, *screen.DESKTOP)
+    published = ("a2", "b1", "c1")  # d1 is held: out of every total
+    votes = {f: sum(hub.fields[n][f] for n in published) for f in ("IV.1", "IV.2", "IV.3")}
+    screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
+    expected = share(votes["IV.2"], sum(votes.values()))
+    assert wait_for(d, 'dd[data-share="IV.2"]').text == expected
+    chart = wait_for(d, "#share-chart")
+    assert image_loaded(d, chart)
+    assert "PRABOWO" in chart.get_attribute("alt") and expected in chart.get_attribute("alt")
+    # The TPS in hold 251 + 201 + 290 of the manifest's 1,092 registered voters.
+    dpt_in = sum(DPT[t][0] + DPT[t][1] for t in (TPS_A, TPS_B, "31.71.01.1002.001"))
+    summary = wait_for(d, "#region-summary", "pemilih").text
+    assert f"memuat {share(dpt_in, 1092)} pemilih" in summary and "3/5 TPS" in summary
+    assert "GANJAR" in wait_for(d, "table.children thead").text
+
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    place = wait_for(d, "#tps-place").text
+    assert place.startswith("Kelurahan/Desa Gambir, Kecamatan Gambir, Kota Administrasi")
+    assert "Kota Administrasi Jakarta Pusat" in wait_for(d, "nav.crumbs").text
+    chart = wait_for(d, "#share-chart")
+    assert image_loaded(d, chart)
+    own = hub.fields["b1"]
+    mine = share(own["IV.1"], own["IV.1"] + own["IV.2"] + own["IV.3"])
+    assert mine in chart.get_attribute("alt")
+    assert "ANIES" in wait_for(d, 'tr[data-field="IV.1"]').text
+
+
+def test_the_chart_escapes_what_it_draws_and_serves_svg(server):
+    import urllib.request
+    import xml.etree.ElementTree as ET
+
+    url = f"{server}/api/v1/contests/{ELECTION}/{FORM}/chart.svg?region=31.71.01"
+    with urllib.request.urlopen(url) as answer:
+        assert answer.headers["Content-Type"].startswith("image/svg+xml")
+        svg = ET.fromstring(answer.read())
+    ns = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{ns}svg" and not svg.findall(f".//{ns}script")
+    bars = [r for r in svg.iter(f"{ns}rect") if r.get("data-option")]
+    assert [b.get("data-option") for b in bars] == ["1", "2", "3"]
+    assert "PRABOWO" in "".join(svg.itertext())
+
+
+@pytest.fixture(scope="module")
+def no_script() -> Iterator[object]:
+    with screen.chromium(javascript=False) as driver:
+        yield driver
+
+
+def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, server, hub, shots):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    d = no_script
+    screen.set_viewport(d, *screen.PHONE)
+    screen.open_page(d, server, screen.Page("root", "/", scripted=False))
+    assert d.execute_script("return document.body.dataset.ready") is None  # no script ran
+    d.find_element(By.PARTIAL_LINK_TEXT, "halaman biasa").click()
+    d.find_element(By.PARTIAL_LINK_TEXT, ELECTION).click()
+    published = ("a2", "b1", "c1")
+    total = sum(hub.fields[n]["V.C"] for n in published)
+    assert d.find_element(By.CSS_SELECTOR, 'td[data-field="V.C"]').text == f"{total:,}".replace(
+        ",", "."
+    )
+    summary = d.find_element(By.ID, "region-summary").text
+    assert "3/5 TPS" in summary and "pemilih" in summary
+    shares = d.find_element(By.CSS_SELECTOR, "ul.share-list").text
+    assert "PRABOWO" in shares and "%" in shares
+    assert image_loaded(d, d.find_element(By.ID, "share-chart"))
+    for step in (
+        "Daerah Khusus Ibukota Jakarta",
+        "Kota Administrasi",
+        "Gambir (31.71.01)",
+        "Gambir (31.71.01.1001)",
+        TPS_B,
+    ):
+        d.find_element(By.PARTIAL_LINK_TEXT, step).click()
+    assert d.find_element(By.TAG_NAME, "h2").text.startswith(f"TPS {TPS_B}")
+    assert "Kelurahan/Desa Gambir" in d.find_element(By.ID, "tps-place").text
+    row = d.find_element(By.CSS_SELECTOR, 'tr[data-field="IV.2"]')
+    assert f"{hub.fields['b1']['IV.2']}" in row.text and "terbaca 44" in row.text
+    assert "corrected" in row.get_attribute("class")
+    assert image_loaded(d, d.find_element(By.CSS_SELECTOR, "img.thumb"))
+    assert screen.document_width(d) <= screen.PHONE[0]
+    screen.shoot(d, shots / "html-tps-no-script.png", screen.PHONE)
+
+    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/{TPS_A}")
+    changed = d.find_element(By.CSS_SELECTOR, 'li[data-kind="changed-after-first-report"]').text
+    assert "setelah laporan pertama" in changed and "WIB" in changed
+    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/31.71.01.1001.009")
+    assert "Tidak ditemukan" in d.find_element(By.TAG_NAME, "h2").text
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_the_form_photo_zooms_to_its_own_size_without_widening_the_page(browser, server, size):
+    d = browser
+    screen.set_viewport(d, *SIZES[size])
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    image = wait_for(d, "#page-image")
+    natural = d.execute_script("return arguments[0].naturalWidth", image)
+    assert image.rect["width"] < natural  # fitted beside the numbers
+    wait_for(d, "#page-zoom").click()
+    assert wait_for(d, "#page-zoom").get_attribute("aria-pressed") == "true"
+    assert abs(image.rect["width"] - natural) <= 2  # its own pixels (and a 1 px border)
+    assert screen.document_width(d) <= SIZES[size][0]  # its box scrolls, not the page
+    assert (
+        wait_for(d, "#page-full").get_attribute("href").endswith(image.get_attribute("src")[-64:])
+    )
+    image.click()
+    assert wait_for(d, "#page-zoom").get_attribute("aria-pressed") == "false"
+
+
+def test_a_citizen_reports_a_photo_that_disagrees_end_to_end(browser, server, hub):
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    screen.set_viewport(d, *screen.PHONE)
+    before = wait_total(d, server)
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    Select(wait_for(d, "#report-field")).select_by_value("IV.2")
+    wait_for(d, "#report-value").send_keys("48")
+    wait_for(d, "#report-note").send_keys("di foto tertulis 48")
+    wait_for(d, "#report-form button").click()
+    assert "tersimpan" in wait_for(d, "#report-result", "Terima kasih").text
+    item = wait_for(d, "#reports-list li.open", "di foto terbaca 48")
+    assert f"hub menampilkan {hub.fields['b1']['IV.2']}" in item.text
+    assert "tidak berubah" in item.text
+    assert screen.document_width(d) <= screen.PHONE[0]
+    screen.open_page(d, server, screen.Page("anomali", "/#/anomali"))
+    assert TPS_B in wait_for(d, "#open-reports", "foto 48").text
+    assert wait_total(d, server) == before  # never a count changed
+
+
+def wait_total(d, server: str) -> str:
+    screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
+    return wait_for(d, '#region-headline dd[data-field="V.C"]').text
+
+
+def test_a_receipts_url_opens_its_answer_without_javascript(no_script, server, hub):
+    from selenium.webdriver.common.by import By
+
+    from protocol.receipt import Receipt, receipt_url
+
+    d = no_script
+    screen.set_viewport(d, *screen.PHONE)
+    d.get(receipt_url(server, Receipt(TPS_A, 2, hub.sha("a2"))))
+    verdict = d.find_element(By.ID, "receipt-verdict").text
+    assert verdict.startswith("Hub menyimpan persis dokumen ini, dan inilah versi yang dihitung")
+    assert d.find_element(By.ID, "receipt-counts").text == "Ya"
+    assert screen.document_width(d) <= screen.PHONE[0]
+    d.get(receipt_url(server, Receipt(TPS_A, 1, hub.sha("a1"))))
+    assert "versi yang lebih baru" in d.find_element(By.ID, "receipt-verdict").text
+    assert d.find_element(By.ID, "receipt-newer").text == "Ya"
+    # Pasted by hand into the page's own form, a broken text gets its reason in Indonesian.
+    box = d.find_element(By.ID, "receipt-qr")
+    box.clear()
+    box.send_keys(f"TPSR1|{TPS_A}|x|{hub.sha('a2')}")
+    d.find_element(By.CSS_SELECTOR, "#receipt-form button").click()
+    assert "qr.seq" in d.find_element(By.ID, "receipt-error").text

@@ -1,0 +1,120 @@
+"""Anyone can check the hub: it serves its region's CA certificate, CRL, registry, signed
+manifest and where its signed tree heads are, and `tps-verify --hub URL` checks a result
+from them alone, against a real `tps-hub serve`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tomli_w
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from hub.broker_process import free_port
+from provisioning import authority as ca
+from tests.conftest import PASSPHRASE
+from tests.hub.test_api_support import ELECTION, TPS_B, FilledHub, fill_hub, write_hub_toml
+from tests.hub.test_dashboard_chromium import serving
+from tests.manifests import ppwp_manifest, signed_manifest
+
+VERIFY = Path(sys.executable).parent / "tps-verify"
+DPT = {TPS_B: (100, 101), "31.71.01.1001.001": (120, 131)}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
+    return fill_hub(tmp_path_factory.mktemp("published"))
+
+
+@pytest.fixture(scope="module")
+def server(hub: FilledHub) -> Iterator[str]:
+    authority = ca.load_ca(hub.root / "ca", PASSPHRASE)
+    manifest = hub.root / "election.json"
+    manifest.write_bytes(signed_manifest(authority, ppwp_manifest(DPT)))
+    port = free_port()
+    path = write_hub_toml(hub, port)
+    config = tomllib.loads(path.read_text())
+    config["paths"]["manifests"] = [str(manifest)]
+    config["paths"]["crl"] = str(hub.root / "ca" / "crl.pem")
+    path.write_text(tomli_w.dumps(config))
+    with serving(hub, path, port) as address:
+        yield address
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return answer.read()
+
+
+def verify(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VERIFY), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_hub_serves_what_anyone_needs_at_stable_urls(server, hub):
+    index = json.loads(fetch(f"{server}/api/v1/trust"))
+    files = {
+        "ca_certificate_url": hub.root / "ca" / "ca.cert.pem",
+        "crl_url": hub.root / "ca" / "crl.pem",
+        "registry_url": hub.root / "registry.json",
+    }
+    for key, path in files.items():
+        assert index[key] == f"/api/v1/trust/{path.name}"
+        assert fetch(server + index[key]) == path.read_bytes()
+    manifest = index["manifest_urls"][ELECTION]
+    assert fetch(server + manifest) == (hub.root / "election.json").read_bytes()
+    pem = (hub.root / "ca" / "ca.cert.pem").read_bytes()
+    der = x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+    digest = hashlib.sha256(der).hexdigest().upper()
+    assert index["ca_fingerprint_sha256"].replace(":", "") == digest
+    heads = {log["log_id"]: log["tree_head_url"] for log in index["logs"]}
+    for url in heads.values():
+        assert json.loads(fetch(server + url))["tree_size"] >= 1
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        fetch(f"{server}/api/v1/trust/manifests/pemilu-2029.json")
+    assert missing.value.code == 404
+
+
+def test_tps_verify_checks_a_result_from_the_hub_url_alone(server, hub):
+    done = verify("--hub", server, hub.sha("b1"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for check in ("certificate chain", "not revoked", "signature", "hub certificate from the CA"):
+        assert f"[ok] {check}" in out
+    assert "[ok] result included at leaf" in out
+    # The CA came from the hub it checks: VALID only with that said, and its fingerprint.
+    fingerprint = json.loads(fetch(f"{server}/api/v1/trust"))["ca_fingerprint_sha256"]
+    assert "[--] CA origin not checked: the CA certificate came from the hub itself" in out
+    assert fingerprint in out
+    assert out.rstrip().endswith("VERDICT: VALID (not checked: CA origin)")
+
+    given = verify("--hub", server, "--ca", str(hub.root / "ca" / "ca.cert.pem"), hub.sha("b1"))
+    assert given.returncode == 0 and given.stdout.rstrip().endswith("VERDICT: VALID")
+
+
+def test_a_hub_serving_its_own_ca_cannot_pass_a_reader_who_holds_kpus(server, hub, tmp_path):
+    # A reader with the region's real CA (from KPU) checks what a hub signed under another.
+    other = ca.init_ca(
+        tmp_path / "other", region="31.71", name="Bukan KPU", passphrase=PASSPHRASE, days=30
+    )
+    done = verify("--hub", server, "--ca", str(other.directory / "ca.cert.pem"), hub.sha("b1"))
+    assert done.returncode == 1
+    assert "[FAIL] certificate chain" in done.stdout and "VERDICT: NOT VALID" in done.stdout
+
+
+def test_tps_verify_names_what_the_hub_lacks(server, hub):
+    done = verify("--hub", server, "0" * 64)
+    assert done.returncode != 0 and "does not publish a document" in done.stderr
+    unreachable = verify("--hub", f"http://127.0.0.1:{free_port()}", hub.sha("b1"))
+    assert unreachable.returncode != 0 and "cannot reach the hub" in unreachable.stderr
