@@ -34,6 +34,8 @@ _RELATION = re.compile(r" (<=|>=|=) ")
 _MOST_CHANGES = 3  # a rescan that changes every number: name a few, count the rest
 _KIT_SEQ = re.compile(r"kit (\S+) (?:signed )?seq (\d+)")
 _AHEAD = re.compile(r", (\d+) s after the hub received it")
+_OFFICIAL = re.compile(r"(I\.A\.[A-Z]+) (\d+) \(manifest (\d+)\)")
+_ABOVE_OFFICIAL = re.compile(r"=?(\d+) above the manifest's (\d+) registered voters plus (\d+)")
 
 
 def field_words(field: str) -> str:
@@ -127,6 +129,24 @@ def _clock(detail: str) -> str | None:
     )
 
 
+def _official(detail: str) -> str | None:
+    rows = _OFFICIAL.findall(detail)
+    above = _ABOVE_OFFICIAL.search(detail)
+    if not rows and above is None:
+        return None
+    parts = [
+        f"{field_words(row)} pada formulir {number(int(form))}, DPT resmi {number(int(listed))}"
+        for row, form, listed in rows
+    ]
+    if above is not None:
+        votes, dpt, reserve = (int(g) for g in above.groups())
+        parts.append(
+            f"jumlah seluruh suara ({number(votes)}) melebihi DPT resmi ({number(dpt)}) "
+            f"ditambah {number(reserve)} surat suara cadangan"
+        )
+    return "Berbeda dari daftar pemilih resmi: " + "; ".join(parts) + "."
+
+
 # Per kind: a sentence read from the detail (None: the detail is not as expected), and the
 # kind's words when it cannot be read.
 _READERS: dict[str, Callable[[str], str | None]] = {
@@ -143,6 +163,7 @@ _READERS: dict[str, Callable[[str], str | None]] = {
     ),
     "seq-reused": _kit_seq("Kit {kit} menandatangani dua laporan berbeda bernomor {seq}."),
     "clock-ahead": _clock,
+    "dpt-differs-from-manifest": _official,
     "held-for-verification": _held,
 }
 KIND_WORDS = {

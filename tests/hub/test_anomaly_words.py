@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from hub.ledger import ChainRow, chain_position, clock_ahead
-from hub.recap.anomalies import changed_fields, check_numbers
+from hub.recap.anomalies import changed_fields, check_numbers, differs_from_official
 from hub.web.anomaly_words import sentence
+from protocol.manifest import OfficialDpt
 
 A, B = "a" * 64, "b" * 64
 
@@ -78,6 +79,19 @@ def test_chain_breaks_and_a_clock_ahead_name_the_kit():
     assert sentence("clock-ahead", ahead).startswith(
         "Waktu pindai yang ditandatangani kit 600 detik"
     )
+
+
+def test_a_dpt_unlike_the_official_list_names_each_row_and_both_numbers():
+    official = OfficialDpt(men=120, women=131)
+    fields = {"I.A.L": 121, "I.A.P": 131, "I.A.JML": 252, "V.C": 262}
+    found = differs_from_official("ppwp-plano", fields, official)
+    said = sentence(
+        "dpt-differs-from-manifest", "31.71.01.1001.001 ppwp-plano: " + ", ".join(found)
+    )
+    assert said.startswith("Berbeda dari daftar pemilih resmi: ")
+    assert "Angka DPT laki-laki pada formulir 121, DPT resmi 120" in said
+    assert "Angka DPT pada formulir 252, DPT resmi 251" in said
+    assert "perempuan" not in said  # the row that agrees is not named
 
 
 def test_an_unknown_kind_or_detail_is_shown_with_its_detail():

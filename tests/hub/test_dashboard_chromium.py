@@ -10,6 +10,7 @@ real/training switch. Screenshots go to the test's directory (or TPS_SCREENSHOTS
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from hub.broker_process import free_port
+from hub.store import utc_text
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -35,6 +37,7 @@ from tests.hub.test_api_support import (
     fill_hub,
     write_hub_toml,
 )
+from tests.hub.test_store_support import utcnow
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -257,7 +260,25 @@ def test_anomalies_list(browser, server, hub, shots):
     assert hub.kits["replacement"] in silent.text and hub.kits[TPS_C] not in silent.text
     # The same count as the kits page's "Tanpa kabar": one definition of a silent kit.
     assert wait_for(d, "#silent-total").text == "(1)"
+    assert wait_for(d, "#images-missing-total").text == "(0)"  # photos: none overdue yet
     save(d, shots, "6-anomalies")
+    no_script_errors(d)
+    # Two hours on, the page photos the kits never sent are overdue, each named in words.
+    store = hub.open_store()
+    try:
+        with store.db.transaction():
+            store.db.execute(
+                "UPDATE awaited_images SET named_at = ?",
+                (utc_text(utcnow() - dt.timedelta(hours=2)),),
+            )
+    finally:
+        store.close()
+    d.get(server + "/#/rekap")
+    d.get(server + "/#/anomali")
+    missing = wait_for(d, "#images-missing", f"TPS {TPS_B}: foto halaman 1 belum diterima")
+    assert f"TPS {TPS_B}: foto halaman 2" not in missing.text  # that one came
+    assert wait_for(d, "#images-missing-total").text != "(0)"
+    save(d, shots, "6-anomalies-photos-overdue")
     no_script_errors(d)
 
 

@@ -639,6 +639,16 @@ function anomalyRow(a, formOf) {
 
 const silentItem = (s) => h("li", { "data-kit": s.kit }, `${s.kit} (TPS ${s.tps || "?"}): `, s.last_seen ? `terakhir ${when(s.last_seen, s.tps)}` : "belum pernah terdengar");
 
+function missingImageItem(p, formOf) {
+  const form = formOf(p.election) || p.form;
+  return h("li", { "data-page": `${p.tps}/${p.page}` }, h("a", { href: `#/tps/${p.election}/${form}/${p.tps}` }, `TPS ${p.tps}`), `: foto halaman ${p.page} belum diterima hub (laporan kit ${p.kit} no. ${p.seq}, masuk ${when(p.received_at, p.tps)}), jadi angkanya belum bisa dibandingkan dengan formulir.`);
+}
+
+function strangerItem(u) {
+  const why = u.reason === "kit" ? "kit ini tidak ada dalam daftar kit (registry) hub" : "TPS ini tidak ada dalam daftar TPS yang diharapkan";
+  return h("li", { "data-kit": u.kit }, `Kit ${u.kit}, TPS ${u.tps}: ${why}. Hasilnya tetap dihitung, tetapi ${u.tps_expected ? "" : "tidak masuk kelengkapan; "}operator perlu mengekspor registry lagi.`);
+}
+
 async function anomaliesView(query) {
   const limit = pageSize(query);
   const base = `/anomalies?training=${state.training}`;
@@ -678,6 +688,10 @@ async function anomaliesView(query) {
     h("h3", {}, `Kit tanpa kabar lebih dari ${data.silent_after_minutes} menit (atau belum pernah) `, h("small", { id: "silent-total" }, `(${number(data.silent_kits_total)})`)),
     data.silent_kits_total ? silent : h("p", {}, "Tidak ada."),
     moreSilent,
+    h("h3", {}, `Foto formulir belum diterima lebih dari ${data.images_after_minutes} menit `, h("small", { id: "images-missing-total" }, `(${number(data.images_missing_total)})`)),
+    data.images_missing_total ? h("ul", { id: "images-missing" }, data.images_missing.map((p) => missingImageItem(p, formOf))) : h("p", {}, "Tidak ada."),
+    data.not_in_registry_total ? h("h3", {}, "Kit atau TPS di luar daftar ", h("small", { id: "not-in-registry-total" }, `(${number(data.not_in_registry_total)})`)) : null,
+    data.not_in_registry_total ? h("ul", { id: "not-in-registry" }, data.not_in_registry.map(strangerItem)) : null,
     reports.accepting ? h("h3", {}, "Laporan warga terbuka ", h("small", { id: "reports-total" }, `(${number(reportRows.length)})`)) : null,
     reports.accepting ? (reportRows.length ? h("ul", { id: "open-reports" }, reportRows) : h("p", {}, "Tidak ada.")) : null,
   );
