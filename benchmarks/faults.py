@@ -15,7 +15,8 @@ a new version every --gap-s seconds. While results flow, in turn, with kill -9 (
 
 1. hub: the worker process (`tps-hub run`), restarted after --down-s (as systemd would);
 2. broker: mosquitto, restarted after --down-s with its persistence (saved once a minute);
-3. judging: one of the worker's judging processes (the hub replaces its pool itself);
+3. judging: one of the worker's judging processes, with a backlog waiting for it (the
+   worker is paused while it gathers); the hub replaces its pool itself;
 4. kit: one kit appliance that has a result in flight, restarted after --down-s.
 
 Time to recover: from the kill until the hub has stored every result sealed before it and
@@ -63,6 +64,8 @@ PASSPHRASE = b"fault run passphrase, not for real"
 FAULTS = ("hub", "broker", "judging", "kit")
 STOP_SEALING = "stop-sealing"  # in a kit directory: finish the form in hand, seal no more
 SEALING_STOPPED = "sealing-stopped"  # the kit's answer: nothing more will be sealed
+BACKLOG = 12  # results waiting for the paused hub before a judging process is killed
+POOL_BROKE = "a judging process died"  # what the hub logs when its pool breaks under a batch
 
 
 def utcnow() -> dt.datetime:
@@ -525,7 +528,7 @@ def inflict(
             busy = sorted({d.kit for d in sealed(site) if d.state in ("queued", "sent")})
             return bool(busy)
 
-        wait_for(in_flight, args.timeout, poll=0.2)
+        wait_for(in_flight, args.timeout, poll=0.05)
         busy = {d.kit for d in sealed(site) if d.state in ("queued", "sent")}
         names = {kit: kit.name for kit in site.kits}
         choices = [k for k in site.kits if names[k] in busy] or list(site.kits)
@@ -544,12 +547,29 @@ def inflict(
         time.sleep(args.down_s)
         procs.broker.start()
     elif fault == "judging":
+        # The hub judges a batch of fewer than four results itself, so an idle pool's loss
+        # would go unnoticed: the worker is paused (SIGSTOP) while a backlog of several
+        # batches' worth gathers at the broker, the judging process is killed, and the
+        # worker resumes into a pool that broke under it.
+        assert procs.hub is not None
+        os.kill(procs.hub.pid, signal.SIGSTOP)
+        time.sleep(args.down_s)
+
+        def backlog() -> bool:
+            stored = stored_shas(site)
+            waiting = sum(d.sha256 not in stored for d in sealed(site))
+            status(f"judging fault: hub paused, {waiting} results waiting")
+            return waiting >= BACKLOG
+
+        wait_for(backlog, args.timeout)
         pids = procs.judging_pids()
-        if not pids:
-            note = "no judging process found"
-        else:
+        before = {d.sha256 for d in sealed(site)}
+        killed_at = time.time()
+        t0 = time.monotonic()
+        if pids:
             os.kill(pids[0], signal.SIGKILL)
-            note = f"pid {pids[0]} of {len(pids)}"
+        os.kill(procs.hub.pid, signal.SIGCONT)
+        note = f"pid {pids[0]} of {len(pids)}" if pids else "no judging process found"
     else:
         assert victim is not None
         procs.kill(procs.kits[victim])
@@ -566,8 +586,8 @@ def inflict(
     if fault in ("hub", "judging"):
         came_back = procs.hub is not None and procs.hub.poll() is None
         if fault == "judging" and came_back:
-            pids = procs.judging_pids()
-            note += f"; {len(pids)} judging processes after"
+            noticed = (site.hub_dir / "hub.log").read_text(errors="replace").count(POOL_BROKE)
+            note += f"; pool broke {noticed}x, {len(procs.judging_pids())} processes after"
     elif fault == "kit":
         assert victim is not None
         came_back = procs.kits[victim].poll() is None
