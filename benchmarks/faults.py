@@ -64,7 +64,8 @@ PASSPHRASE = b"fault run passphrase, not for real"
 FAULTS = ("hub", "broker", "judging", "kit")
 STOP_SEALING = "stop-sealing"  # in a kit directory: finish the form in hand, seal no more
 SEALING_STOPPED = "sealing-stopped"  # the kit's answer: nothing more will be sealed
-BACKLOG = 12  # results waiting for the paused hub before a judging process is killed
+BACKLOG = 8  # results waiting for the paused hub before a judging process is killed
+JUDGING_TRIES = 3  # pauses of the hub, until a backlog reaches the broken judging pool
 POOL_BROKE = "a judging process died"  # what the hub logs when its pool breaks under a batch
 
 
@@ -517,8 +518,8 @@ def inflict(
     status: Callable[[str], bool],
 ) -> FaultResult:
     """Kill -9 one part, restart it (the hub replaces a judging process itself), and time
-    until the hub has stored every result sealed before the kill and one sealed after it
-    (the backlog is in and the site serves again)."""
+    until the hub has stored every result sealed before the part was back and one sealed
+    after it (the backlog is in and the site serves again)."""
     note = ""
     victim: Path | None = None
     if fault == "kit":
@@ -534,7 +535,6 @@ def inflict(
         choices = [k for k in site.kits if names[k] in busy] or list(site.kits)
         victim = rng.choice(choices)
         note = f"{victim.name}, {'mid-send' if names[victim] in busy else 'idle'}"
-    before = {d.sha256 for d in sealed(site)}
     killed_at = time.time()
     t0 = time.monotonic()
     came_back = True
@@ -547,12 +547,51 @@ def inflict(
         time.sleep(args.down_s)
         procs.broker.start()
     elif fault == "judging":
-        # The hub judges a batch of fewer than four results itself, so an idle pool's loss
-        # would go unnoticed: the worker is paused (SIGSTOP) while a backlog of several
-        # batches' worth gathers at the broker, the judging process is killed, and the
-        # worker resumes into a pool that broke under it.
-        assert procs.hub is not None
-        os.kill(procs.hub.pid, signal.SIGSTOP)
+        killed_at, t0, note = kill_judging(procs, site, args, status)
+    else:
+        assert victim is not None
+        procs.kill(procs.kits[victim])
+        time.sleep(args.down_s)
+        procs.start_kit(victim)
+    # Everything sealed until the part is back, results sealed while it was down included.
+    before = {d.sha256 for d in sealed(site)}
+
+    def recovered() -> bool:
+        status(f"{fault} killed: waiting for the results sealed until it was back, and one more")
+        stored = set(stored_shas(site))
+        return before <= stored and bool(stored - before)
+
+    ok = wait_for(recovered, args.timeout, poll=0.2)
+    recover_s = time.monotonic() - t0 if ok else None
+    if fault in ("hub", "judging"):
+        came_back = procs.hub is not None and procs.hub.poll() is None
+        if fault == "judging" and came_back:
+            note += f"; {len(procs.judging_pids())} processes after"
+    elif fault == "kit":
+        assert victim is not None
+        came_back = procs.kits[victim].poll() is None
+    return FaultResult(fault, killed_at, recover_s, came_back, note)
+
+
+def kill_judging(
+    procs: Processes, site: Site, args: argparse.Namespace, status: Callable[[str], bool]
+) -> tuple[float, float, str]:
+    """Kill one judging process where the hub will meet its loss; returns when the fault
+    began (the first pause, unix seconds), when the process was killed (monotonic) and a note.
+
+    The hub judges a batch of fewer than four results itself, so the loss of an idle
+    process goes unnoticed until a bigger batch comes. So the worker is paused (SIGSTOP)
+    while a backlog gathers at the broker, the process is killed, and the worker resumes
+    into a pool that broke under it; until its log says the pool broke under a batch, the
+    pause and resume are repeated (the backlog may still arrive in small batches)."""
+    assert procs.hub is not None
+    hub, log = procs.hub.pid, site.hub_dir / "hub.log"
+    broke_before = log.read_text(errors="replace").count(POOL_BROKE)
+    killed_at, t0, note = time.time(), time.monotonic(), "no judging process found"
+    for attempt in range(1, JUDGING_TRIES + 1):
+        if attempt == 1:
+            killed_at = time.time()  # the fault's window opens with the pause
+        os.kill(hub, signal.SIGSTOP)
         time.sleep(args.down_s)
 
         def backlog() -> bool:
@@ -562,36 +601,18 @@ def inflict(
             return waiting >= BACKLOG
 
         wait_for(backlog, args.timeout)
-        pids = procs.judging_pids()
-        before = {d.sha256 for d in sealed(site)}
-        killed_at = time.time()
-        t0 = time.monotonic()
-        if pids:
-            os.kill(pids[0], signal.SIGKILL)
-        os.kill(procs.hub.pid, signal.SIGCONT)
-        note = f"pid {pids[0]} of {len(pids)}" if pids else "no judging process found"
-    else:
-        assert victim is not None
-        procs.kill(procs.kits[victim])
-        time.sleep(args.down_s)
-        procs.start_kit(victim)
-
-    def recovered() -> bool:
-        status(f"{fault} killed: waiting for the results sealed before it, and a new one")
-        stored = set(stored_shas(site))
-        return before <= stored and bool(stored - before)
-
-    ok = wait_for(recovered, args.timeout, poll=0.2)
-    recover_s = time.monotonic() - t0 if ok else None
-    if fault in ("hub", "judging"):
-        came_back = procs.hub is not None and procs.hub.poll() is None
-        if fault == "judging" and came_back:
-            noticed = (site.hub_dir / "hub.log").read_text(errors="replace").count(POOL_BROKE)
-            note += f"; pool broke {noticed}x, {len(procs.judging_pids())} processes after"
-    elif fault == "kit":
-        assert victim is not None
-        came_back = procs.kits[victim].poll() is None
-    return FaultResult(fault, killed_at, recover_s, came_back, note)
+        if attempt == 1:
+            pids = procs.judging_pids()
+            t0 = time.monotonic()
+            if pids:
+                os.kill(pids[0], signal.SIGKILL)
+                note = f"pid {pids[0]} of {len(pids)}"
+        os.kill(hub, signal.SIGCONT)
+        waiting = {d.sha256 for d in sealed(site)}
+        wait_for(lambda w=waiting: w <= set(stored_shas(site)), args.timeout)
+        if log.read_text(errors="replace").count(POOL_BROKE) > broke_before:
+            return killed_at, t0, f"{note}; the pool broke under batch {attempt}"
+    return killed_at, t0, f"{note}; no batch met the broken pool"
 
 
 def check(
