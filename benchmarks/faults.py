@@ -14,7 +14,8 @@ photographed PPWP forms and gpiozero's MockFactory pressing PINDAI and KONFIRMAS
 a new version every --gap-s seconds. While results flow, in turn, with kill -9 (SIGKILL):
 
 1. hub: the worker process (`tps-hub run`), restarted after --down-s (as systemd would);
-2. broker: mosquitto, restarted after --down-s with its persistence (saved once a minute);
+2. broker: mosquitto, after its first autosave (--no-broker-saved: at once), restarted after
+   --down-s from its persistence (saved once a minute);
 3. judging: one of the worker's judging processes, with a backlog waiting for it (the
    worker is paused while it gathers); the hub replaces its pool itself;
 4. kit: one kit appliance that has a result in flight, restarted after --down-s.
@@ -66,6 +67,7 @@ STOP_SEALING = "stop-sealing"  # in a kit directory: finish the form in hand, se
 SEALING_STOPPED = "sealing-stopped"  # the kit's answer: nothing more will be sealed
 BACKLOG = 8  # results waiting for the paused hub before a judging process is killed
 JUDGING_TRIES = 3  # pauses of the hub, until a backlog reaches the broken judging pool
+BROKER_SAVED = "Saving in-memory database"  # mosquitto's log line at each autosave
 POOL_BROKE = "a judging process died"  # what the hub logs when its pool breaks under a batch
 
 
@@ -402,8 +404,15 @@ def hub_store(site: Site) -> Iterator[Any]:
 
 
 def stored_shas(site: Site) -> Counter[str]:
-    with hub_store(site) as store:
-        rows = store.db.all("SELECT document_sha256 FROM documents")
+    """The hub's stored documents, read without the store's migration lock (a paused
+    worker may hold the write lock)."""
+    from hub.store import Database
+
+    db = Database.open(site.url)
+    try:
+        rows = db.all("SELECT document_sha256 FROM documents")
+    finally:
+        db.close()
     return Counter(str(r[0]) for r in rows)
 
 
@@ -535,6 +544,16 @@ def inflict(
         choices = [k for k in site.kits if names[k] in busy] or list(site.kits)
         victim = rng.choice(choices)
         note = f"{victim.name}, {'mid-send' if names[victim] in busy else 'idle'}"
+    if fault == "broker" and args.broker_saved:
+        # A broker that has run a while restarts from its last save: sessions and queues as
+        # they were, messages the hub has already taken among them.
+        wait_for(
+            lambda: (
+                status("broker fault: waiting for the broker's first autosave")
+                or BROKER_SAVED in procs.broker.log_text()
+            ),
+            args.timeout,
+        )
     killed_at = time.time()
     t0 = time.monotonic()
     came_back = True
@@ -592,22 +611,24 @@ def kill_judging(
         if attempt == 1:
             killed_at = time.time()  # the fault's window opens with the pause
         os.kill(hub, signal.SIGSTOP)
-        time.sleep(args.down_s)
+        try:
+            time.sleep(args.down_s)
 
-        def backlog() -> bool:
-            stored = stored_shas(site)
-            waiting = sum(d.sha256 not in stored for d in sealed(site))
-            status(f"judging fault: hub paused, {waiting} results waiting")
-            return waiting >= BACKLOG
+            def backlog() -> bool:
+                stored = stored_shas(site)
+                waiting = sum(d.sha256 not in stored for d in sealed(site))
+                status(f"judging fault: hub paused, {waiting} results waiting")
+                return waiting >= BACKLOG
 
-        wait_for(backlog, args.timeout)
-        if attempt == 1:
-            pids = procs.judging_pids()
-            t0 = time.monotonic()
-            if pids:
-                os.kill(pids[0], signal.SIGKILL)
-                note = f"pid {pids[0]} of {len(pids)}"
-        os.kill(hub, signal.SIGCONT)
+            wait_for(backlog, args.timeout)
+            if attempt == 1:
+                pids = procs.judging_pids()
+                t0 = time.monotonic()
+                if pids:
+                    os.kill(pids[0], signal.SIGKILL)
+                    note = f"pid {pids[0]} of {len(pids)}"
+        finally:
+            os.kill(hub, signal.SIGCONT)
         waiting = {d.sha256 for d in sealed(site)}
         wait_for(lambda w=waiting: w <= set(stored_shas(site)), args.timeout)
         if log.read_text(errors="replace").count(POOL_BROKE) > broke_before:
@@ -741,12 +762,14 @@ def _totals(phases: list[dict[str, Any]]) -> dict[str, Any]:
 # --- the command ----------------------------------------------------------------------------
 
 
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=_Help)
     parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--tps", type=int, default=10, help="kits, one per TPS (default 10)")
+    parser.add_argument("--tps", type=int, default=10, help="kits, one per TPS")
     parser.add_argument("--seed", type=int, default=2024, help="forms and the kit killed")
     parser.add_argument(
         "--versions", type=int, default=3, help="different forms per TPS, scanned in turn"
@@ -758,13 +781,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--resend-s",
         type=float,
         default=60.0,
-        help="the kits' first resend of an unacknowledged result (60 s as shipped)",
+        help="the kits' first resend of an unacknowledged result (as shipped)",
     )
     parser.add_argument(
         "--down-s", type=float, default=2.0, help="how long a killed part stays down"
     )
     parser.add_argument(
         "--between-s", type=float, default=5.0, help="results flowing between two faults"
+    )
+    parser.add_argument(
+        "--broker-saved",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="kill the broker only after its first autosave (a minute after it starts), so "
+        "its restart restores an older state rather than none",
     )
     parser.add_argument("--timeout", type=float, default=300.0, help="for each wait")
     parser.add_argument("--digits", type=Path, default=DIGITS, help="IDX prefix of the handwriting")
@@ -800,9 +830,12 @@ def main(argv: list[str] | None = None) -> int:
         synthesize_forms(work / "forms", tps, args.versions, args.digits, args.seed)
         for store in stores:
             if store == "postgres":
-                from hub.postgres_process import start_postgres
+                from hub.postgres_process import PostgresUnavailable, start_postgres
 
-                server = start_postgres()
+                try:
+                    server = start_postgres()
+                except PostgresUnavailable as e:
+                    sys.exit(f"faults: cannot start a PostgreSQL server: {e}")
                 url = server.dsn
             else:
                 url = str(work / store / "hub.sqlite3")
