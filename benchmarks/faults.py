@@ -40,6 +40,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import pwd
 import random
@@ -86,6 +87,10 @@ def kit_main(config: Path, gap_s: float, resend_s: float) -> None:
     from firmware.assemble import assemble
     from firmware.kit import State
 
+    # As `tps-kit run` logs: the uplink's connects, refusals and resends go to kit.log.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     factory = MockFactory()
     timers = {
         # The shipped ratios (60 s, then up to 600 s; 30 s after "no subscriber"), scaled.
