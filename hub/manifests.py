@@ -9,12 +9,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from hub.errors import ConfigError
-from hub.recap.levels import within
 from protocol import certs
 from protocol.errors import ProtocolError
 from protocol.forms.loader import load_template
 from protocol.manifest import Manifest, OfficialDpt
 from protocol.manifest_sign import VerifiedManifest, verify_manifest
+from protocol.tps import within
 
 
 def load_manifests(

@@ -76,3 +76,9 @@ def region_prefix_valid(prefix: str) -> bool:
     return all(
         re.fullmatch(f"[0-9]{{{w}}}", p) is not None for p, w in zip(pieces, _WIDTHS, strict=False)
     )
+
+
+def within(region: str, code: str) -> bool:
+    """True if ``code`` (a region or TPS code) lies in ``region`` (itself included); the
+    empty region is the whole election."""
+    return region == "" or code == region or code.startswith(region + ".")

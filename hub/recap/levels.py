@@ -11,6 +11,7 @@ from typing import Literal
 
 from hub.recap.errors import RecapError
 from protocol import tps as tps_codes
+from protocol.tps import within as within  # the recap's readers take it with the levels
 
 RecapLevel = Literal["nasional", "provinsi", "kabkota", "kecamatan", "desa", "tps"]
 # Top down; a region's children are at the next level.
@@ -75,8 +76,3 @@ def check_level(level: str) -> RecapLevel:
         if level == known:
             return known
     raise RecapError(f"unknown level {level!r}; levels: {', '.join(LEVELS)}")
-
-
-def within(region: str, code: str) -> bool:
-    """True if ``code`` (a region or TPS) lies in ``region`` (itself included)."""
-    return region == WHOLE or code == region or code.startswith(region + ".")
