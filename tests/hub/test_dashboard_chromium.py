@@ -261,6 +261,10 @@ def test_anomalies_list(browser, server, hub, shots):
     # The same count as the kits page's "Tanpa kabar": one definition of a silent kit.
     assert wait_for(d, "#silent-total").text == "(1)"
     assert wait_for(d, "#images-missing-total").text == "(0)"  # photos: none overdue yet
+    # The footer says who vouches for the log: here the hub alone, no witness cosigned yet.
+    witnesses = wait_for(d, "#log-witnesses", "Log transparansi")
+    assert "hasil, kepala pohon terakhir" in witnesses.text
+    assert "Belum ada saksi (witness)" in witnesses.text
     save(d, shots, "6-anomalies")
     no_script_errors(d)
     # Two hours on, the page photos the kits never sent are overdue, each named in words.

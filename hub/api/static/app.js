@@ -877,7 +877,29 @@ async function route() {
   } catch (error) {
     show(failure(error));
   }
+  await logWitnesses();
   document.body.dataset.ready = section;
+}
+
+// Who vouches for the log besides the hub: the witnesses that cosigned its latest checkpoint.
+async function logWitnesses() {
+  const line = document.getElementById("log-witnesses");
+  if (!line) return;
+  try {
+    const { logs } = await getJson("/logs");
+    const log = logs.find((l) => l.training === state.training);
+    if (!log || !log.latest) {
+      line.replaceChildren("Log transparansi: belum ada kepala pohon yang ditandatangani.");
+      return;
+    }
+    const size = `Log transparansi ${log.log_id}: ${number(log.latest.tree_size)} hasil, kepala pohon terakhir ${when(log.latest.timestamp)}. `;
+    const witnesses = log.cosigned_by.length
+      ? `Disaksikan (cosigned) oleh: ${log.cosigned_by.join(", ")}.`
+      : "Belum ada saksi (witness) yang ikut menandatanganinya: hanya hub yang menjaminnya.";
+    line.replaceChildren(size, h("span", { id: "log-cosigners" }, witnesses));
+  } catch (error) {
+    line.replaceChildren("Log transparansi: tidak terbaca.");
+  }
 }
 
 function onModeChange(event) {
