@@ -596,7 +596,7 @@ def test_receipt_needs_something_to_look_up(api):
 def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
     config = load_hub_config(write_hub_toml(hub, 8080))
     assert (config.api.host, config.api.port, config.api.silent_after) == ("127.0.0.1", 8080, 60)
-    from hub.cli import _registry  # the same registry loading as the recap commands
+    from hub.cli_common import registry as _registry  # as the recap commands load it
 
     with TestClient(app_from_config(config, _registry(config))) as api:
         real = get(api, "/contests", training="false")["contests"][0]
@@ -606,7 +606,7 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
 
 def test_api_store_connections_come_from_hub_toml(hub):
     config = load_hub_config(write_hub_toml(hub, 8080, store_connections=2))
-    from hub.cli import _registry
+    from hub.cli_common import registry as _registry
 
     with TestClient(app_from_config(config, _registry(config))) as api:
         for _ in range(5):
