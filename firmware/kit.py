@@ -489,6 +489,7 @@ class Kit:
             evidence=evidence,
             model_sha256=self.reader.model.sha256,
             template_sha256=self.template_sha256[template.id],
+            corners={n: page.corners for n, page in self.form.pages.items()},
         )
 
     # -- the uplink's news ----------------------------------------------------------------

@@ -22,6 +22,7 @@ from edge.recognition.normalise import normalise_batch
 from protocol.forms import layout
 from protocol.forms.qr import QrPayload
 from protocol.forms.schema import BoxStyle, FieldSpec, Page, Template
+from protocol.pageframe import page_corners
 
 # The box is read this far inside its border's inner edge: a sliver of a 1 mm border left in
 # the crop counts as ink when the digit is scaled, and shrinks it (normalise() erases thin ones).
@@ -59,6 +60,12 @@ class PageReading:
     alignment: AlignedPage
     fields: dict[str, FieldReading] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def corners(self) -> list[list[int]]:
+        """The page's homography as the document signs it (protocol.pageframe)."""
+        g = self.alignment.geometry
+        return page_corners(self.alignment.homography.tolist(), g.width_mm, g.height_mm)
 
 
 class _Clock:

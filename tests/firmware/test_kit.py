@@ -17,6 +17,7 @@ from firmware.kit import ButtonEvent, Press, State
 from protocol.certs import load_certificate
 from protocol.errors import FieldError
 from protocol.kitconfig import load_kit_config, parse_kit_config
+from protocol.pageframe import corners_px
 from protocol.receipt import parse_receipt
 from protocol.result import verify_result
 from tests.firmware.conftest import ELECTION, TRAINING
@@ -69,6 +70,10 @@ def test_whole_form_scanned_confirmed_signed_and_queued(kit_config, forms, mock_
     ]
     assert document.model_sha256 == kit.reader.model.sha256
     assert document.template_sha256 == kit.template_sha256["ppwp-plano"]
+    # Each page's homography, signed: the sheet's corners where the camera put them.
+    for ref in document.pages:
+        error = np.abs(np.array(corners_px(ref.corners)) - form.corners[ref.page]).max()
+        assert error < 4, (ref.page, error)  # px, about 1 mm on the plano
     receipt = parse_receipt(decode_qr(screens(assembled)[-1].path))
     assert (receipt.tps, receipt.seq, receipt.sha256) == (document.tps, 1, entry.sha256)
     assert entry.sha256 == verified.document_sha256 and not receipt.training
