@@ -22,7 +22,6 @@ from edge.recognition.normalise import normalise_batch
 from protocol.forms import layout
 from protocol.forms.qr import QrPayload
 from protocol.forms.schema import BoxStyle, FieldSpec, Page, Template
-from protocol.pageframe import page_corners
 
 # The box is read this far inside its border's inner edge: a sliver of a 1 mm border left in
 # the crop counts as ink when the digit is scaled, and shrinks it (normalise() erases thin ones).
@@ -64,8 +63,7 @@ class PageReading:
     @property
     def corners(self) -> list[list[int]]:
         """The page's homography as the document signs it (protocol.pageframe)."""
-        g = self.alignment.geometry
-        return page_corners(self.alignment.homography.tolist(), g.width_mm, g.height_mm)
+        return self.alignment.corners
 
 
 class _Clock:
