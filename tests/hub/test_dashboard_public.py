@@ -230,7 +230,12 @@ def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, serve
     row = d.find_element(By.CSS_SELECTOR, 'tr[data-field="IV.2"]')
     assert f"{hub.fields['b1']['IV.2']}" in row.text and "terbaca 44" in row.text
     assert "corrected" in row.get_attribute("class")
-    assert image_loaded(d, d.find_element(By.CSS_SELECTOR, "img.thumb"))
+    thumb = d.find_element(By.CSS_SELECTOR, "img.thumb")
+    assert image_loaded(d, thumb) and "/rectified?document=" in thumb.get_attribute("src")
+    # Without a script too, the KPPS-confirmed field is boxed over the rectified page.
+    mark = d.find_element(By.CSS_SELECTOR, 'svg.marks g.mark.confirmed[data-field="IV.3"]')
+    assert mark.rect["width"] > 0 and mark.rect["x"] >= thumb.rect["x"]
+    assert "dikonfirmasi KPPS" in d.find_element(By.ID, "marks-legend").text
     assert screen.document_width(d) <= screen.PHONE[0]
     screen.shoot(d, shots / "html-tps-no-script.png", screen.PHONE)
 
