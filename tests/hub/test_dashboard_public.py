@@ -327,8 +327,11 @@ def test_the_tps_page_shows_the_form_rectified_with_the_kpps_confirmed_field_mar
     screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
     image = wait_for(d, '#page-image[data-rectified="true"]')
     assert "/rectified?document=" in image.get_attribute("src")
-    d.execute_script("arguments[0].scrollIntoView()", image)
-    assert image_loaded(d, image)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.hub.test_dashboard_chromium import WAIT_S
+
+    assert WebDriverWait(d, WAIT_S).until(lambda d: image_loaded(d, image))
     natural = d.execute_script(
         "return [arguments[0].naturalWidth, arguments[0].naturalHeight]", image
     )
