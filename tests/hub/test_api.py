@@ -979,3 +979,23 @@ def test_the_api_is_described_on_a_page_that_works_offline(api):
         assert f"{path}</code>" in page.text
     assert "<script" not in page.text and "http://" not in page.text.replace("http://www.w3", "")
     assert 'id="schema-RegionView"' in page.text
+
+
+def test_a_page_is_rectified_only_to_the_template_version_the_kit_read_with():
+    from hub.api.documents import page_frame
+    from hub.api.rectify import Frame
+    from protocol.document import parse_document
+    from protocol.forms.loader import load_template
+    from tests.conftest import make_document
+
+    class Kit:
+        kit_id, tps, election = "kit-3171011001001-1", TPS_A, ELECTION
+
+    value = make_document(Kit()).to_json_value()
+    version = load_template(FORM).version
+    assert value["form"] == FORM
+    same = parse_document(value | {"form_version": version})
+    assert page_frame(same, 2) == Frame(600.0, 900.0)
+    assert page_frame(same, 9) is None  # no such page on the form
+    # Another version may place its page differently: the photo is shown as taken.
+    assert page_frame(parse_document(value | {"form_version": version + 1}), 2) is None
