@@ -147,6 +147,7 @@ def assemble(
             template_sha256=hashes,
             outbox=outbox,
             dpt=dpt,
+            public_url=config.hub.public_url,
         )
         kit_ref.append(kit)
         link = _uplink(config, base, outbox, kit, reader, uplink_timers) if uplink else None

@@ -64,7 +64,7 @@ from firmware.screen.words import key_numbers, pages, relations_of, rule_parts
 from protocol.document import DecidedResult
 from protocol.errors import ProtocolError
 from protocol.manifest import OfficialDpt
-from protocol.receipt import Receipt
+from protocol.receipt import Receipt, receipt_url
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +131,12 @@ class Kit:
         clock: Callable[[], dt.datetime] = utc_now,
         settle_s: float = CONFIRM_SETTLE_S,
         dpt: OfficialDpt | None = None,
+        public_url: str = "",
     ) -> None:
+        """``public_url``: the hub's public address, for the receipt's QR code (kit.toml's
+        hub.public_url); empty, the QR code holds the receipt's text."""
         self.identity = identity
+        self.public_url = public_url
         self.dpt = dpt  # the TPS's official voter list, when the bundle carries it
         self.camera = camera
         self.screen = screen
@@ -456,12 +460,7 @@ class Kit:
         self.state = State.QUEUED
         self._signal(Signal.QUEUED)
         self.screen.show(
-            ReceiptView(
-                self.receipt,
-                "Ditandatangani: saksi, foto kode QR ini",
-                [self._network_line()],
-                Buttons(scan="mulai formulir baru"),
-            )
+            self._receipt_view("Ditandatangani: saksi, foto kode QR ini", [self._network_line()])
         )
 
     def decided_result(self, decoded: DecodedForm) -> DecidedResult:
@@ -489,6 +488,7 @@ class Kit:
             evidence=evidence,
             model_sha256=self.reader.model.sha256,
             template_sha256=self.template_sha256[template.id],
+            corners={n: page.corners for n, page in self.form.pages.items()},
         )
 
     # -- the uplink's news ----------------------------------------------------------------
@@ -512,11 +512,8 @@ class Kit:
             self._signal(Signal.DELIVERED)
             assert self.receipt is not None
             self.screen.show(
-                ReceiptView(
-                    self.receipt,
-                    "Diterima server: selesai",
-                    ["Hasil sudah diterima dan dicatat."],
-                    Buttons(scan="mulai formulir baru"),
+                self._receipt_view(
+                    "Diterima server: selesai", ["Hasil sudah diterima dan dicatat."]
                 )
             )
         elif kind in (EventKind.REJECTED, EventKind.REFUSED) and self.state == State.QUEUED:
@@ -528,6 +525,12 @@ class Kit:
             )
 
     # -- helpers --------------------------------------------------------------------------
+
+    def _receipt_view(self, title: str, lines: list[str]) -> ReceiptView:
+        receipt = self.receipt
+        assert receipt is not None
+        url = receipt_url(self.public_url, receipt) if self.public_url else ""
+        return ReceiptView(receipt, title, lines, Buttons(scan="mulai formulir baru"), url=url)
 
     def _new_form(self) -> None:
         self.form = FormReading()

@@ -45,6 +45,7 @@ def validate(config_path: Path) -> Report:
     _camera(config, base, report)
     _screen(config, base, report)
     _gpio(config, report)
+    _receipt(config, report)
     return report
 
 
@@ -163,3 +164,13 @@ def _gpio(config: KitConfig, report: Report) -> None:
             f"gpio: pin factory {gpio.pin_factory}",
             f"gpio.pin_factory {gpio.pin_factory!r} is unknown (known: {sorted(names)})",
         )
+
+
+def _receipt(config: KitConfig, report: Report) -> None:
+    from protocol.receipt import RECEIPT_PAGE
+
+    url = config.hub.public_url
+    if url:
+        report.ok.append(f"receipt QR code: opens {url.rstrip('/')}{RECEIPT_PAGE}?tps=...")
+    else:
+        report.ok.append("receipt QR code: the receipt's text (no hub.public_url)")

@@ -7,6 +7,7 @@ integers and strings, so its canonical bytes (protocol.canonical) are reproducib
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -29,6 +30,7 @@ from protocol import tps as tps_codes
 from protocol.canonical import canonical_bytes, document_hash, parse_canonical
 from protocol.errors import CanonicalError, FieldError
 from protocol.ids import check_field_id, check_hex64, check_id
+from protocol.pageframe import check_corners
 from protocol.utctime import SHAPE, format_utc, is_utc
 
 FORMAT = "tps-result/1"
@@ -86,11 +88,22 @@ def evidence(confidence: int, decision: Decision, read_as: int | None = None) ->
 class PageRef(_Strict):
     page: int = Field(ge=1, le=99, description="page number within the form")
     sha256: str = Field(description="SHA-256 of the page image as captured (JPEG bytes)")
+    corners: list[list[int]] | None = Field(
+        None,
+        description="the page's homography: where the template page's corners (top-left, "
+        "top-right, bottom-right, bottom-left) lie in the photo, [x, y] in hundredths of a "
+        "pixel (protocol/pageframe.py); absent in documents of kits that did not sign it",
+    )
 
     @field_validator("sha256")
     @classmethod
     def _hex(cls, v: str) -> str:
         return check_hex64(v, "sha256")
+
+    @field_validator("corners")
+    @classmethod
+    def _corners(cls, v: list[list[int]] | None) -> list[list[int]] | None:
+        return None if v is None else check_corners(v)
 
 
 class ResultDocument(_Strict):
@@ -182,6 +195,9 @@ class DecidedResult:
     evidence: Mapping[str, Evidence]
     model_sha256: str
     template_sha256: str
+    corners: Mapping[int, list[list[int]]] = dataclasses.field(default_factory=dict)
+    """Each page's corners in its photo (protocol.pageframe), by page, where the reader
+    found them."""
 
     def document(
         self, *, seq: int, prev_sha256: str, images: Mapping[int, bytes]
@@ -199,15 +215,18 @@ class DecidedResult:
                 "captured_at": format_utc(self.captured_at),
                 "fields": dict(self.fields),
                 "evidence": dict(self.evidence),
-                "pages": [
-                    {"page": n, "sha256": hashlib.sha256(images[n]).hexdigest()}
-                    for n in sorted(images)
-                ],
+                "pages": [self._page(n, images[n]) for n in sorted(images)],
                 "model_sha256": self.model_sha256,
                 "template_sha256": self.template_sha256,
                 "prev_sha256": prev_sha256,
             }
         )
+
+    def _page(self, number: int, image: bytes) -> dict[str, Any]:
+        ref: dict[str, Any] = {"page": number, "sha256": hashlib.sha256(image).hexdigest()}
+        if number in self.corners:
+            ref["corners"] = [list(point) for point in self.corners[number]]
+        return ref
 
 
 def parse_document(value: Any) -> ResultDocument:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from protocol import tps as tps_codes
 from protocol.configfile import parse_model, read_toml
 from protocol.ids import check_id
+from protocol.receipt import check_public_url
 
 CONFIG_FILE = "kit.toml"
 
@@ -55,6 +56,22 @@ class BrokerSettings(_Section):
     host: str = Field(description="the hub site's MQTT broker host name or address")
     port: int = Field(8883, ge=1, le=65535, description="the broker's TLS port")
     keepalive: int = Field(30, ge=5, le=600, description="MQTT keepalive in seconds")
+
+
+class HubSettings(_Section):
+    """The regional hub as the public reaches it."""
+
+    public_url: str = Field(
+        "",
+        description="the hub's public web address, e.g. https://hasil.kpu-3171.example: the "
+        "receipt's QR code opens its /tanda-terima page for that receipt; empty: the QR code "
+        "holds the receipt's text (TPSR1|...)",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return v if v == "" else check_public_url(v)
 
 
 class FormSettings(_Section):
@@ -124,6 +141,7 @@ class KitConfig(_Section):
     kit: KitSection
     paths: KitPaths = Field(default_factory=KitPaths)
     broker: BrokerSettings
+    hub: HubSettings = Field(default_factory=HubSettings)
     forms: FormSettings
     camera: CameraSettings = Field(default_factory=CameraSettings)
     gpio: GpioSettings = Field(default_factory=GpioSettings)

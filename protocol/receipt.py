@@ -81,6 +81,25 @@ def parse_receipt(text: str) -> Receipt:
 RECEIPT_PAGE = "/tanda-terima"
 
 
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%/-]*)?")
+MAX_PUBLIC_URL = 100  # the QR code grows with it: a longer address needs a larger screen
+
+
+def check_public_url(text: str, field: str = "hub.public_url") -> str:
+    """A hub's public web address as a receipt's QR code may name it: http(s), a host, an
+    optional port and path, nothing else (no query, fragment, user or space, which would
+    change what the receipt's own query says). FieldError otherwise."""
+    if len(text) > MAX_PUBLIC_URL:
+        raise FieldError(field, f"longer than {MAX_PUBLIC_URL} characters")
+    if not _PUBLIC_URL.fullmatch(text):
+        raise FieldError(
+            field,
+            f"{text[:40]!r} is not a web address like https://hasil.kpu-3171.example "
+            "(http or https, a host, optionally a port and a path; no query or fragment)",
+        )
+    return text
+
+
 def receipt_url(hub: str, receipt: Receipt) -> str:
     """The address of ``hub``'s page answering ``receipt`` (its fields in the query)."""
     from urllib.parse import urlencode

@@ -55,6 +55,7 @@ def bundle_rows(
     forms: Sequence[str],
     manifest: VerifiedManifest,
     progress: Callable[[], None] = lambda: None,
+    public_url: str = "",
 ) -> Outcome[KitConfig]:
     """The bundle of each row's TPS's active kit, whose directory is under ``kits``."""
     election = manifest.manifest.election.id
@@ -68,6 +69,13 @@ def bundle_rows(
         kit_dir = kits / kit_id
         if not kit_dir.is_dir():
             raise BadRow(f"{kit_id}'s directory is not in {kits}: give the --kits it was made in")
-        return write_bundle(authority, kit_dir, broker=broker, forms=forms, manifest=manifest)
+        return write_bundle(
+            authority,
+            kit_dir,
+            broker=broker,
+            forms=forms,
+            manifest=manifest,
+            public_url=public_url,
+        )
 
     return run_rows(table.rows, handle, key=tps_of, key_column="tps", progress=progress)

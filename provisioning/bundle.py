@@ -18,6 +18,7 @@ from protocol.kitconfig import (
     CONFIG_FILE,
     BrokerSettings,
     FormSettings,
+    HubSettings,
     KitConfig,
     KitPaths,
     KitSection,
@@ -47,8 +48,12 @@ def write_bundle(
     broker: str,
     forms: Sequence[str],
     manifest: VerifiedManifest | None = None,
+    public_url: str = "",
 ) -> KitConfig:
     """Complete ``kit_dir`` into a configuration bundle; return the config written.
+
+    ``public_url``, the hub's public web address, makes the receipt's QR code open the hub's
+    page for it (kit.toml's ``hub.public_url``).
 
     With the election ``manifest``, the forms are its contests' for this TPS (``forms``
     may only narrow them) and the bundle gets the TPS's slice of it (protocol/tpsslice.py).
@@ -75,6 +80,7 @@ def write_bundle(
         ),
         paths=KitPaths(),
         broker=BrokerSettings(host=host, port=port),
+        hub=HubSettings(public_url=public_url),
         forms=FormSettings(ids=list(forms)),
     )
     data = dump_kit_config(config)

@@ -250,6 +250,13 @@ def _enroll_csr(
 )
 @click.option("--broker", required=True, help="The hub site's broker as HOST:PORT.")
 @click.option(
+    "--public-url",
+    default="",
+    callback=lambda _ctx, _param, value: _public_url(value),
+    help="The hub's public web address (https://...): the kit's receipt QR code then opens "
+    "its /tanda-terima page for that receipt. Without it the QR code holds the receipt's text.",
+)
+@click.option(
     "--form",
     "forms",
     multiple=True,
@@ -275,6 +282,7 @@ def kit_bundle(
     passphrase_file: Path | None,
     kit_dir: Path | None,
     broker: str,
+    public_url: str,
     forms: tuple[str, ...],
     manifest_path: Path | None,
     every: bool,
@@ -296,7 +304,12 @@ def kit_bundle(
     manifest = read_manifest(manifest_path, authority.cert) if manifest_path else None
     if kit_dir is not None:
         config = bundle.write_bundle(
-            authority, kit_dir, broker=broker, forms=forms, manifest=manifest
+            authority,
+            kit_dir,
+            broker=broker,
+            forms=forms,
+            manifest=manifest,
+            public_url=public_url,
         )
         click.echo(
             f"bundle for {config.kit.id} (TPS {config.kit.tps}; {', '.join(config.forms.ids)}) "
@@ -317,10 +330,21 @@ def kit_bundle(
             forms=forms,
             manifest=manifest,
             progress=bar.update,
+            public_url=public_url,
         )
     click.echo(f"bundled {len(outcome.done)} of {len(table.rows)} kits in {kits}")
     if not report(table, outcome, _stderr, failed_out=failed_out):
         sys.exit(1)
+
+
+def _public_url(value: str) -> str:
+    from protocol.errors import FieldError
+    from protocol.receipt import check_public_url
+
+    try:
+        return value and check_public_url(value, "--public-url")
+    except FieldError as e:
+        raise click.BadParameter(e.reason) from e
 
 
 @main.group("kits")

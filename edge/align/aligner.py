@@ -23,6 +23,7 @@ from edge.errors import (
     PoorImageError,
     TagNotFoundError,
 )
+from protocol.pageframe import page_corners
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,13 @@ class AlignedPage:
     paper_level: float
     contrast: float
     sharpness: float
+
+    @property
+    def corners(self) -> list[list[int]]:
+        """The homography as the document signs it: the page's corners in the frame, in
+        hundredths of a pixel (protocol.pageframe)."""
+        g = self.geometry
+        return page_corners(self.homography.tolist(), g.width_mm, g.height_mm)
 
     def to_frame(self, points_mm: np.ndarray) -> np.ndarray:
         pts = np.asarray(points_mm, np.float32).reshape(-1, 1, 2)

@@ -60,6 +60,11 @@ class PageReading:
     fields: dict[str, FieldReading] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
+    @property
+    def corners(self) -> list[list[int]]:
+        """The page's homography as the document signs it (protocol.pageframe)."""
+        return self.alignment.corners
+
 
 class _Clock:
     """Seconds spent per stage of one page, for the benchmark's breakdown."""

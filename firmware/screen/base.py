@@ -85,6 +85,12 @@ class ReceiptView:
     buttons: Buttons = field(default_factory=Buttons)
     tone: Tone = Tone.READY
     kind: str = "receipt"
+    url: str = ""  # the hub's page answering it (protocol.receipt.receipt_url), if known
+
+    @property
+    def qr_text(self) -> str:
+        """What the QR code holds: the hub's page for this receipt, else the receipt's text."""
+        return self.url or self.receipt.text()
 
 
 class Screen(Protocol):

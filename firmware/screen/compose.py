@@ -79,7 +79,7 @@ def view_words(view: object) -> list[str]:
         words += [f"{name}: {value}" for name, value in view.numbers]
     words += list(view.lines)  # type: ignore[attr-defined]
     if isinstance(view, ReceiptView):
-        words += [*receipt_lines(view), f"QR: {view.receipt.text()}"]
+        words += [*receipt_lines(view), f"QR: {view.qr_text}"]
     buttons: Buttons = view.buttons  # type: ignore[attr-defined]
     if buttons.scan:
         words.append(f"[PINDAI] {buttons.scan}")
@@ -242,7 +242,7 @@ def _mistake(canvas: Canvas, view: MistakeView, area: Rect) -> None:
 def _receipt(canvas: Canvas, view: ReceiptView, area: Rect) -> None:
     """The QR code, each module a whole number of pixels (a phone reads it off the glass),
     and the lines beside it."""
-    text = view.receipt.text()
+    text = view.qr_text
     one = qr_image(text, module_px=1)
     module = max(1, min(area.h, area.w - RECEIPT_TEXT_W) // one.shape[0])
     qr = qr_image(text, module_px=module)

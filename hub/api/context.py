@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from hub.api.kitscan import RegistryIndex
 from hub.api.published_files import PublishedFiles
+from hub.api.rectify import RectifiedCache
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
 from hub.recap.oddities import stray_tps
@@ -47,6 +48,7 @@ class ApiContext:
     # Citizens' reports, stored apart from the results (hub/reports.py); None: not taken.
     citizen_reports: ReportStore | None = None
     now: Callable[[], dt.datetime] = field(default=utcnow)
+    rectified: RectifiedCache = field(default_factory=RectifiedCache)  # page views, cached
 
     _strays: tuple[dt.datetime, dict[str, frozenset[str]]] | None = field(
         default=None, init=False, repr=False

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from hub.api.errors import bad_parameter
+from hub.api.rectify import Frame
+from hub.recap.anomalies import template_for
 from hub.store import ResultStore, StoredDocument
 from protocol.document import ResultDocument
 from protocol.errors import FieldError
@@ -22,7 +24,16 @@ class PageImage(BaseModel):
     page: int = Field(description="the page number on the form")
     sha256: str = Field(description="SHA-256 of the page image the kit signed")
     stored: bool = Field(description="whether the hub holds the image (it may arrive later)")
-    url: str | None = Field(description="where to fetch it, if stored")
+    url: str | None = Field(description="where to fetch it (the photo as taken), if stored")
+    rectified_url: str | None = Field(
+        None,
+        description="the page rectified to its form template's page, upright (JPEG), where "
+        "the hub holds the image and the kit signed the page's corners in it",
+    )
+    width_mm: float | None = Field(
+        None, description="the template page's width (mm): the rectified image's frame"
+    )
+    height_mm: float | None = Field(None, description="the template page's height (mm)")
 
 
 class DocumentSummary(BaseModel):
@@ -83,10 +94,35 @@ def counting_sha256(store: ResultStore, doc: StoredDocument) -> str | None:
     return None if current is None else current.document_sha256
 
 
-def pages(store: ResultStore, document: ResultDocument) -> list[PageImage]:
+def pages(store: ResultStore, document: ResultDocument, document_sha256: str) -> list[PageImage]:
     found = []
     for ref in document.pages:
         stored = store.has_image(ref.sha256)
         url = f"{API}/images/{ref.sha256}" if stored else None
-        found.append(PageImage(page=ref.page, sha256=ref.sha256, stored=stored, url=url))
+        frame = page_frame(document, ref.page)
+        rectified = None
+        if stored and frame is not None and ref.corners is not None:
+            rectified = f"{url}/rectified?document={document_sha256}"
+        found.append(
+            PageImage(
+                page=ref.page,
+                sha256=ref.sha256,
+                stored=stored,
+                url=url,
+                rectified_url=rectified,
+                width_mm=None if frame is None else frame.width_mm,
+                height_mm=None if frame is None else frame.height_mm,
+            )
+        )
     return found
+
+
+def page_frame(document: ResultDocument, page: int) -> Frame | None:
+    """The template page a photo of ``document``'s ``page`` is rectified to: from the hub's
+    copy of the form template, only of the version the kit read with (another version may
+    place its page differently)."""
+    template = template_for(document.form)
+    if template is None or template.version != document.form_version:
+        return None
+    found = next((p for p in template.pages if p.number == page), None)
+    return None if found is None else Frame(found.width, found.height)

@@ -11,17 +11,20 @@ from pydantic import BaseModel, Field
 from hub.api.anomalies import Anomaly, AnomalyFilter, anomaly_page
 from hub.api.context import Context, Store
 from hub.api.documents import (
+    API,
     DocumentSummary,
     PageImage,
     check_sha256,
     counting_sha256,
+    page_frame,
     pages,
     signed_document,
     summary,
 )
-from hub.api.errors import ERRORS, bad_parameter, not_found
+from hub.api.errors import ERRORS, ApiError, ErrorBody, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
 from hub.api.recap import VoteShare, chart_url, shares
+from hub.api.rectify import RectifyError
 from hub.manifests import candidate_names
 from hub.recap.anomalies import changed_fields
 from hub.recap.hold import is_held
@@ -120,7 +123,7 @@ def tps_view(election: str, form: str, tps: str, ctx: Context, store: Store) -> 
         tps=code,
         counting=_counting(versions, current),
         fields=_decided(counting, first),
-        pages=pages(store, counting),
+        pages=pages(store, counting, current.document_sha256),
         versions=versions,
         anomalies=_anomalies(store, election, code),
         held=held,
@@ -203,6 +206,59 @@ def image(sha256: str, store: Store) -> Response:
     if data is None:
         raise not_found(f"the hub holds no page image {sha256}")
     return Response(data, media_type=media_type(data), headers={"Cache-Control": _IMMUTABLE})
+
+
+@router.get(
+    "/images/{sha256}/rectified",
+    response_class=Response,
+    summary="A page image rectified to its form's page, upright, by the kit's signed corners",
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "the rectified page"},
+        409: {
+            "model": ErrorBody,
+            "description": "the document gives no corners for this page (signed by a kit "
+            "from before they were), or the hub lacks that version of the form template: "
+            "the photo as taken is at /images/{sha256}",
+        },
+    },
+)
+def rectified_image(sha256: str, document: str, ctx: Context, store: Store) -> Response:
+    """The photo warped so that the page corners the kit signed in ``document`` (a result
+    naming this image; protocol/pageframe.py) become the template page's: upright, its long
+    side 2,400 px (at most 8 px per mm), white outside the photo. The header
+    ``X-Px-Per-Mm`` gives the scale, so that template boxes (mm) can be drawn over it."""
+    image_sha = check_sha256(sha256)
+    doc = _find(store, check_sha256(document, "document"))
+    signed_doc = signed_document(doc)
+    ref = next((p for p in signed_doc.pages if p.sha256 == image_sha), None)
+    if ref is None:
+        raise not_found(f"document {doc.document_sha256} names no page image {image_sha}")
+    if ref.corners is None:
+        raise ApiError(
+            409,
+            f"document {doc.document_sha256} gives no corners for page {ref.page} (a kit "
+            f"from before they were signed): see the photo as taken at {API}/images/{image_sha}",
+        )
+    frame = page_frame(signed_doc, ref.page)
+    if frame is None:
+        raise ApiError(
+            409,
+            f"the hub holds no {signed_doc.form} template version {signed_doc.form_version} "
+            f"to rectify page {ref.page} to: see the photo as taken at {API}/images/{image_sha}",
+        )
+
+    def load() -> bytes:
+        data = store.image(image_sha)
+        if data is None:
+            raise not_found(f"the hub holds no page image {image_sha}")
+        return data
+
+    try:
+        page = ctx.rectified.page(image_sha, load, ref.corners, frame)
+    except RectifyError as e:
+        raise ApiError(409, f"page image {image_sha}: {e}") from e
+    headers = {"Cache-Control": _IMMUTABLE, "X-Px-Per-Mm": f"{frame.px_per_mm:.4f}"}
+    return Response(page, media_type="image/jpeg", headers=headers)
 
 
 def media_type(data: bytes) -> str:

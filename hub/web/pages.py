@@ -42,6 +42,8 @@ _DECISIONS = {
     "chosen": "diragukan, dipilih KPPS",
     "entered": "diragukan, diisi KPPS",
 }
+# Marked on the form's photo: every number a rule, the bubbles or the KPPS settled.
+_MARKED = ("corrected", "confirmed", "chosen", "entered")
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,7 +58,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(number=number, percent=percent, local=timezones.local)
-    env.globals.update(levels=_LEVELS, level_names=LEVEL_NAMES, decisions=_DECISIONS, html=HTML)
+    env.globals.update(
+        levels=_LEVELS,
+        level_names=LEVEL_NAMES,
+        decisions=_DECISIONS,
+        marked=_MARKED,
+        html=HTML,
+    )
     return env
 
 

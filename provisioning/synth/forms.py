@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
 from protocol.forms import layout
@@ -143,7 +144,9 @@ def synthesize_form(
             before_photo(image, k)
         # Drawn here, not in photograph, to pass the options: the random stream is the same.
         drawn = conditions or Conditions.draw(rng, geometry, fold=fold, max_blur=max_blur)
-        jpeg, _, used = photograph(image, rng, geometry=geometry, conditions=drawn, px_per_mm=k)
+        jpeg, to_frame, used = photograph(
+            image, rng, geometry=geometry, conditions=drawn, px_per_mm=k
+        )
         truth = {
             "form": template.id,
             "page": page.number,
@@ -154,6 +157,7 @@ def synthesize_form(
             "bubbles": truth_bubbles,
             "qr": qr,
             "photo": _rounded(asdict(used)),
+            "corners": _corners(to_frame, image.shape),
         }
         pages.append(SynthPage(page.number, jpeg, truth))
     return pages
@@ -179,6 +183,14 @@ def _blank_page(
             f"blank page {number}: {image.dtype} {image.shape}, expected uint8 {expected}"
         )
     return image.copy()  # a provider may cache its pages: the handwriting goes on a copy
+
+
+def _corners(to_frame: np.ndarray, shape: tuple[int, ...]) -> list[list[float]]:
+    """Where the page's corners (top-left, then clockwise) landed in the photo, px."""
+    h, w = shape[:2]
+    page = np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float64)
+    framed = cv2.perspectiveTransform(page, to_frame)[0]
+    return [[round(float(x), 2), round(float(y), 2)] for x, y in framed]
 
 
 def _rounded(value: Any) -> Any:

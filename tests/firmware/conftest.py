@@ -38,6 +38,7 @@ STEADY = Conditions(-1.0, 0.0, 0.01, 0.0, 0.01, 1.0, 0.1, 0.0, 0.5, 2.0, 90)
 class Form:
     pages: list[Path]  # page-1.jpg, page-2.jpg, page-3.jpg
     truth: dict[str, int]
+    corners: dict[int, list[list[float]]]  # each page's corners in its photo, px (the truth)
 
 
 @pytest.fixture
@@ -58,7 +59,8 @@ def _write(pages: list[Any], folder: Path) -> Form:
         path = folder / f"page-{page.number}.jpg"
         path.write_bytes(page.jpeg)
         paths.append(path)
-    return Form(paths, {k: v for p in pages for k, v in p.truth["fields"].items()})
+    truth = {k: v for p in pages for k, v in p.truth["fields"].items()}
+    return Form(paths, truth, {p.number: p.truth["corners"] for p in pages})
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from firmware.kit import ButtonEvent, Press, State
 from protocol.certs import load_certificate
 from protocol.errors import FieldError
 from protocol.kitconfig import load_kit_config, parse_kit_config
+from protocol.pageframe import corners_px
 from protocol.receipt import parse_receipt
 from protocol.result import verify_result
 from tests.firmware.conftest import ELECTION, TRAINING
@@ -69,6 +70,10 @@ def test_whole_form_scanned_confirmed_signed_and_queued(kit_config, forms, mock_
     ]
     assert document.model_sha256 == kit.reader.model.sha256
     assert document.template_sha256 == kit.template_sha256["ppwp-plano"]
+    # Each page's homography, signed: the sheet's corners where the camera put them.
+    for ref in document.pages:
+        error = np.abs(np.array(corners_px(ref.corners)) - form.corners[ref.page]).max()
+        assert error < 4, (ref.page, error)  # px, about 1 mm on the plano
     receipt = parse_receipt(decode_qr(screens(assembled)[-1].path))
     assert (receipt.tps, receipt.seq, receipt.sha256) == (document.tps, 1, entry.sha256)
     assert entry.sha256 == verified.document_sha256 and not receipt.training
@@ -128,6 +133,45 @@ def test_training_kit_says_latihan_everywhere_and_signs_for_its_training_electio
     (entry,) = assembled.outbox.documents()
     document = verify_result(entry.signed, ca_of(kit_config_path(assembled)), at=now()).document
     assert document.election == TRAINING and document.fields == form.truth
+
+
+def test_the_receipt_qr_opens_the_hubs_page_for_it_which_reads_exactly_that(
+    kit_config, forms, mock_pins, close_later, tmp_path
+):
+    from urllib.parse import urlsplit
+
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from hub.store import ResultStore
+    from protocol.receipt import RECEIPT_PAGE, Receipt, receipt_url
+
+    public = "https://hasil.kpu-3171.example/pemilu"
+    config = kit_config(TRAINING, hub={"public_url": public})
+    assembled = build(config, forms["training"].pages)
+    close_later(assembled)
+    kit = assembled.kit
+    for _ in range(3):
+        press(mock_pins, SCAN, kit)
+    press(mock_pins, CONFIRM, kit)
+    (entry,) = assembled.outbox.documents()
+    # A phone's camera reads the kit's screen: the hub's receipt page for this receipt.
+    url = decode_qr(screens(assembled)[-1].path)
+    signed = Receipt(kit.identity.tps, entry.seq, entry.sha256, training=True)
+    assert url == receipt_url(public, signed)
+    assert url.startswith(f"{public}{RECEIPT_PAGE}?") and "latihan=1" in url
+    assert f"QR: {url}" in screens(assembled)[-1].text
+    # The hub's page takes that very address (path and query) as this receipt: a hub that
+    # has not received it yet says so, for the TPS, seq and hash the kit signed.
+    store = tmp_path / "hub.sqlite3"
+    opened = lambda: ResultStore.open(str(store), now=dt.datetime.now(dt.UTC))  # noqa: E731
+    app = create_app(opened, log_id="log", training_log_id="lat")
+    parts = urlsplit(url)
+    with TestClient(app) as hub:
+        answer = hub.get(parts.path.removeprefix("/pemilu") + "?" + parts.query)
+    assert answer.status_code == 200, answer.text
+    assert entry.sha256 in answer.text and kit.identity.tps in answer.text
+    assert 'id="receipt-verdict"' in answer.text and "LATIHAN" in answer.text
 
 
 def test_holding_scan_cancels_the_form(kit_config, forms, mock_pins, close_later):

@@ -51,8 +51,12 @@ def test_validate_config_checks_every_named_file(kit_config):
     assert done.exit_code == 1
     assert "TRAINING (LATIHAN)" in done.output and "certificate chains" in done.output
     assert "camera.files: missing" in done.output
+    assert "receipt QR code: the receipt's text (no hub.public_url)" in done.output
     (config.parent / "page.jpg").write_bytes(b"\xff\xd8")
     assert kit("run", "--config", config, "--validate-config").exit_code == 0
+    public = kit_config(hub={"public_url": "https://hasil.kpu-3171.example"})
+    shown = kit("run", "--config", public, "--validate-config").output
+    assert "receipt QR code: opens https://hasil.kpu-3171.example/tanda-terima?tps=" in shown
 
 
 def test_patterns_prints_the_trainers_table():

@@ -109,6 +109,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/documents/{{sha256}}/signed",
         f"{V1}/documents/{{sha256}}/inclusion",
         f"{V1}/images/{{sha256}}",
+        f"{V1}/images/{{sha256}}/rectified",
         f"{V1}/kits",
         f"{V1}/anomalies",
         f"{V1}/receipts",
@@ -284,6 +285,49 @@ def test_tps_view_says_how_each_field_was_decided_with_its_pages(api, hub):
     assert image.status_code == 200 and image.content == hub.image
     assert image.headers["content-type"] == "image/jpeg"
     assert "immutable" in image.headers["cache-control"]
+
+
+def test_a_page_photo_is_served_rectified_upright_in_its_templates_frame(api, hub):
+    import cv2
+    import numpy as np
+
+    from edge.align.aligner import Aligner
+    from edge.align.geometry import template_geometries
+    from protocol.forms.loader import load_template
+
+    view = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_B}")
+    page1, page2 = view["pages"]
+    assert page1["rectified_url"] is None  # not received
+    assert (page2["width_mm"], page2["height_mm"]) == (600.0, 900.0)
+    answer = api.get(page2["rectified_url"])
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert "immutable" in answer.headers["cache-control"]
+    k = float(answer.headers["x-px-per-mm"])
+    page = cv2.imdecode(np.frombuffer(answer.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    photo = cv2.imdecode(np.frombuffer(hub.image, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert photo.shape[1] > photo.shape[0]  # the camera saw the sheet turned a quarter
+    assert page.shape == (2400, 1600) and abs(k - 2400 / 900) < 1e-3
+    # Upright and in the template's frame: aligned again, the page's corners sit in the
+    # image's own corners (a turned or mirrored page would put them elsewhere).
+    aligned = Aligner(template_geometries(load_template(FORM))).align(page)
+    assert aligned.geometry.page == 2
+    found = np.array(aligned.corners) / 100
+    assert np.abs(found - [[0, 0], [1600, 0], [1600, 2400], [0, 2400]]).max() < 4 * k  # 4 mm
+    assert api.get(page2["rectified_url"]).content == answer.content  # cached, the same
+
+
+def test_a_page_without_signed_corners_is_not_rectified(api, hub):
+    view = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_A}")
+    image = view["pages"][0]["sha256"]
+    assert view["pages"][0]["rectified_url"] is None
+    sha = view["counting"]["document_sha256"]
+    refused = error(api, f"/images/{image}/rectified", 409, document=sha)
+    assert "gives no corners" in refused["detail"] and f"/images/{image}" in refused["detail"]
+    # A document that does not name the image does not lend it its corners.
+    b_image = get(api, f"/contests/{ELECTION}/{FORM}/tps/{TPS_B}")["pages"][1]["sha256"]
+    error(api, f"/images/{b_image}/rectified", 404, document=sha)
+    assert error(api, f"/images/{b_image}/rectified", 400, document="x")["parameter"] == "document"
 
 
 def test_tps_errors(api):
@@ -935,3 +979,23 @@ def test_the_api_is_described_on_a_page_that_works_offline(api):
         assert f"{path}</code>" in page.text
     assert "<script" not in page.text and "http://" not in page.text.replace("http://www.w3", "")
     assert 'id="schema-RegionView"' in page.text
+
+
+def test_a_page_is_rectified_only_to_the_template_version_the_kit_read_with():
+    from hub.api.documents import page_frame
+    from hub.api.rectify import Frame
+    from protocol.document import parse_document
+    from protocol.forms.loader import load_template
+    from tests.conftest import make_document
+
+    class Kit:
+        kit_id, tps, election = "kit-3171011001001-1", TPS_A, ELECTION
+
+    value = make_document(Kit()).to_json_value()
+    version = load_template(FORM).version
+    assert value["form"] == FORM
+    same = parse_document(value | {"form_version": version})
+    assert page_frame(same, 2) == Frame(600.0, 900.0)
+    assert page_frame(same, 9) is None  # no such page on the form
+    # Another version may place its page differently: the photo is shown as taken.
+    assert page_frame(parse_document(value | {"form_version": version + 1}), 2) is None

@@ -7,8 +7,9 @@ it, and why:
 
 - TPS A (31.71.01.1001.001): a first report, then a rescan with other numbers (seq 2):
   version history, a superseded receipt, "changed after first report";
-- TPS B (31.71.01.1001.002): one version whose page 2 photo is stored, with fields the kit
-  corrected, and the KPPS confirmed and entered; status heartbeat: online;
+- TPS B (31.71.01.1001.002): one version whose page 2 photo is stored, with the page's
+  corners in it (found by the kit's alignment), fields the kit corrected, and the KPPS
+  confirmed and entered; status heartbeat: online;
 - TPS C (31.71.01.1002.001): one version; its kit's last will says offline;
 - TPS D (31.71.02.2001.001): V.C above the registered voters (an anomaly);
 - TPS E (31.71.02.2001.002): expected, never reported (its first kit revoked, the
@@ -25,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import tomli_w
 
+from edge.align.aligner import Aligner
+from edge.align.geometry import template_geometries
 from hub.config import SizeLimits
 from hub.ingest import AckSigner
 from hub.recap import recap_hook, record_status
@@ -64,6 +68,7 @@ class FilledHub:
     fields: dict[str, dict[str, int]] = field(default_factory=dict)
     kits: dict[str, str] = field(default_factory=dict)  # TPS (or "training") -> kit id
     image: bytes = b""
+    corners: list[list[int]] = field(default_factory=list)  # page 2's, in ``image``
     # send(name, tps, body, **changes): one more result of that TPS's kit, through the
     # real ingest with a store of its own (for tests that change the hub as it is read).
     send: Callable[..., None] = field(default=lambda *_a, **_k: None, repr=False)
@@ -90,6 +95,12 @@ def form(seed: int, decisions: dict[str, tuple[str, int | None]] | None = None, 
         if read_as is not None:
             evidence[name]["read_as"] = read_as
     return {"fields": fields, "evidence": evidence}
+
+
+def corners_of(photo: bytes) -> list[list[int]]:
+    """The page's corners in its photo, as the kit's alignment finds and signs them."""
+    frame = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_GRAYSCALE)
+    return Aligner(template_geometries(load_template(FORM))).align(frame).corners
 
 
 def page_two(tps: str, values: dict[str, int]) -> bytes:
@@ -166,13 +177,25 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     )
     b_form = form(
         3,
-        {"IV.2": ("corrected", 44), "V.B": ("confirmed", None), "II.4": ("entered", 9)},
+        {
+            "IV.2": ("corrected", 44),
+            "IV.3": ("confirmed", None),
+            "V.B": ("confirmed", None),
+            "II.4": ("entered", 9),
+        },
     )
     hub.image = page_two(TPS_B, b_form["fields"])
+    hub.corners = corners_of(hub.image)
     image_sha = hashlib.sha256(hub.image).hexdigest()
     missing = hashlib.sha256(b"page 1, not sent yet").hexdigest()
-    pages = [{"page": 1, "sha256": missing}, {"page": 2, "sha256": image_sha}]
-    send("b1", kit[TPS_B], b_form, pages=pages)
+    pages = [
+        {"page": 1, "sha256": missing},
+        {"page": 2, "sha256": image_sha, "corners": hub.corners},
+    ]
+    # The template's own version, as a real kit signs: the hub rectifies a page only to the
+    # version of the form that was read.
+    version = load_template(FORM).version
+    send("b1", kit[TPS_B], b_form, pages=pages, form_version=version)
     stored = ingestor.ingest_image(hub.image, kit[TPS_B].kit_id, image_sha, when)
     assert stored.status == "accepted", stored
     send("c1", kit[TPS_C], form(4))

@@ -209,10 +209,15 @@ def test_region_tree_drills_down_to_a_tps(browser, server, hub, shots):
     click_link(d, TPS_B)
     wait_for(d, "h2", f"TPS {TPS_B}")
     image = wait_for(d, "#page-image")
-    loaded = d.execute_script(
-        "const i = arguments[0]; return i.complete && i.naturalWidth > 0", image
+    # The hub rectifies the page on the first request: wait for it, as a reader does.
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    loaded = WebDriverWait(d, WAIT_S).until(
+        lambda d: d.execute_script(
+            "const i = arguments[0]; return i.complete && i.naturalWidth > 0", image
+        )
     )
-    assert loaded and image.get_attribute("alt") == "Foto formulir halaman 2"
+    assert loaded and image.get_attribute("alt") == "Foto formulir halaman 2, diluruskan"
     assert wait_for(d, 'button[data-page="1"]').get_attribute("disabled") is not None
     corrected = wait_for(d, 'tr[data-field="IV.2"]')
     assert "corrected" in corrected.get_attribute("class") and "terbaca 44" in corrected.text

@@ -230,7 +230,12 @@ def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, serve
     row = d.find_element(By.CSS_SELECTOR, 'tr[data-field="IV.2"]')
     assert f"{hub.fields['b1']['IV.2']}" in row.text and "terbaca 44" in row.text
     assert "corrected" in row.get_attribute("class")
-    assert image_loaded(d, d.find_element(By.CSS_SELECTOR, "img.thumb"))
+    thumb = d.find_element(By.CSS_SELECTOR, "img.thumb")
+    assert image_loaded(d, thumb) and "/rectified?document=" in thumb.get_attribute("src")
+    # Without a script too, the KPPS-confirmed field is boxed over the rectified page.
+    mark = d.find_element(By.CSS_SELECTOR, 'svg.marks g.mark.confirmed[data-field="IV.3"]')
+    assert mark.rect["width"] > 0 and mark.rect["x"] >= thumb.rect["x"]
+    assert "dikonfirmasi KPPS" in d.find_element(By.ID, "marks-legend").text
     assert screen.document_width(d) <= screen.PHONE[0]
     screen.shoot(d, shots / "html-tps-no-script.png", screen.PHONE)
 
@@ -307,3 +312,45 @@ def test_a_receipts_url_opens_its_answer_without_javascript(no_script, server, h
     box.send_keys(f"TPSR1|{TPS_A}|x|{hub.sha('a2')}")
     d.find_element(By.CSS_SELECTOR, "#receipt-form button").click()
     assert "qr.seq" in d.find_element(By.ID, "receipt-error").text
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_the_tps_page_shows_the_form_rectified_with_the_kpps_confirmed_field_marked(
+    browser,
+    server,
+    shots,  # noqa: F811
+    size,
+):
+    d = browser
+    width, height = SIZES[size]
+    screen.set_viewport(d, width, height)
+    screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
+    image = wait_for(d, '#page-image[data-rectified="true"]')
+    assert "/rectified?document=" in image.get_attribute("src")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.hub.test_dashboard_chromium import WAIT_S
+
+    assert WebDriverWait(d, WAIT_S).until(lambda d: image_loaded(d, image))
+    natural = d.execute_script(
+        "return [arguments[0].naturalWidth, arguments[0].naturalHeight]", image
+    )
+    assert natural == [1600, 2400]  # the template page's frame, upright
+    # IV.3 was doubtful and the KPPS confirmed it: boxed over its place on the photo.
+    mark = wait_for(d, '#page-marks g.mark.confirmed[data-field="IV.3"]')
+    box = d.execute_script("return arguments[0].getBoundingClientRect().toJSON()", mark)
+    shown = d.execute_script("return arguments[0].getBoundingClientRect().toJSON()", image)
+    assert box["width"] > 0 and box["height"] > 0
+    assert shown["left"] <= box["left"] and box["right"] <= shown["right"] + 1
+    assert shown["top"] <= box["top"] and box["bottom"] <= shown["bottom"] + 1
+    # On page 2 of 900 mm: IV.3's boxes in the template, scaled to the image as shown.
+    frame = d.execute_script(
+        "return arguments[0].getAttribute('viewBox')", wait_for(d, "#page-marks")
+    )
+    assert frame == "0 0 600 900"
+    assert d.find_elements("css selector", '#page-marks g.mark.corrected[data-field="IV.2"]')
+    assert not d.find_elements("css selector", '#page-marks g[data-field="IV.1"]')  # just read
+    legend = wait_for(d, "#marks-legend")
+    assert legend.is_displayed() and "dikonfirmasi KPPS" in legend.text
+    assert screen.document_width(d) <= width
+    screen.shoot(d, shots / f"tps-rectified-{size}.png", (width, height))

@@ -73,3 +73,55 @@ def test_a_receipts_url_carries_its_fields_for_the_hubs_page():
     query = parse_qs(parts.query)
     assert query == {"tps": ["31.71.01.1001.001"], "seq": ["2"], "sha256": [sha], "latihan": ["1"]}
     assert "latihan" not in receipt_url("https://hub.example", Receipt("31.71.01.1001.001", 2, sha))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hub.example/?tps=31.71.01.1001.002",  # a query that would name another TPS
+        "https://hub.example/#x",  # a fragment
+        "https://kpu.example@evil.example",  # a user part hiding the real host
+        "javascript:alert(1)",  # not a web address
+        "https://hub example",  # a space
+        "hub.example",  # no scheme: a phone would not open it
+        "https://" + "a" * 100 + ".example",  # longer than a screen's QR code holds
+    ],
+)
+def test_a_public_url_that_would_change_or_hide_where_the_qr_leads_is_refused(url):
+    from protocol.kitconfig import parse_kit_config
+    from protocol.receipt import check_public_url
+
+    with pytest.raises(FieldError):
+        check_public_url(url)
+    config = {
+        "kit": {
+            "id": "kit-1",
+            "tps": "31.71.01.1001.001",
+            "election": "pemilu-2024",
+            "region": "31.71",
+        },
+        "broker": {"host": "hub"},
+        "forms": {"ids": ["ppwp-plano"]},
+        "hub": {"public_url": url},
+    }
+    with pytest.raises(FieldError) as caught:
+        parse_kit_config(config)
+    assert caught.value.field.startswith("hub.public_url")
+
+
+def test_a_public_url_is_optional_and_names_the_hubs_page():
+    from protocol.kitconfig import parse_kit_config
+
+    base = {
+        "kit": {
+            "id": "kit-1",
+            "tps": "31.71.01.1001.001",
+            "election": "pemilu-2024",
+            "region": "31.71",
+        },
+        "broker": {"host": "hub"},
+        "forms": {"ids": ["ppwp-plano"]},
+    }
+    assert parse_kit_config(base).hub.public_url == ""
+    public = "http://10.0.0.5:8080/hasil"
+    assert parse_kit_config(base | {"hub": {"public_url": public}}).hub.public_url == public

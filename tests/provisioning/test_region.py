@@ -91,6 +91,12 @@ def test_bundle_refused_for_an_unknown_form(region):
     assert done.returncode == 1
     assert "unknown form 'ppwp'" in done.stderr and "ppwp-plano" in done.stderr
     assert not (kit_dir / "kit.toml").exists()
+    # A public address whose query would override the receipt's own fields is refused.
+    smuggled = "https://hub.example/?tps=31.71.01.1001.002"
+    done = provision("kit", "bundle", "--ca", ca, kit_dir, "--broker", "hub:8883",
+                     "--public-url", smuggled, "--form", "ppwp-plano")  # fmt: skip
+    assert done.returncode == 2 and "--public-url" in done.stderr and "no query" in done.stderr
+    assert not (kit_dir / "kit.toml").exists()
 
 
 def test_bundle_refuses_a_form_the_tps_does_not_vote_with(region):

@@ -88,12 +88,15 @@ def test_technician_enrols_fifty_kits_and_a_result_verifies(technician):
         str(ca),
         "--broker",
         "hub.example:8883",
+        "--public-url",
+        "https://hasil.hub.example",
         "--form",
         "ppwp-plano",
     )
     assert done.returncode == 0, done.stderr
     config = load_kit_config(kit_dir / "kit.toml")
     assert (config.kit.tps, config.kit.election) == ("31.71.01.1001.001", "pemilu-2024")
+    assert config.hub.public_url == "https://hasil.hub.example"  # the receipt QR's hub
 
     signed = root / "result.json"
     signed.write_bytes(_sign(kit_dir))

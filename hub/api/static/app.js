@@ -307,7 +307,48 @@ function decisionClass(decision) {
   return null;
 }
 
-function pageFigure(pages, info, onSelect) {
+// SVG elements need their namespace; attributes are set as text, never parsed as markup.
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs || {})) if (value !== null && value !== undefined) node.setAttribute(key, value);
+  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+// The decisions marked on the form's photo: every number a rule, the bubbles or the KPPS
+// settled (a plain reading is not marked). Colours in style.css (svg.marks .<decision>).
+const MARKED = ["corrected", "confirmed", "chosen", "entered"];
+
+function marksLegend() {
+  return h(
+    "ul",
+    { class: "marks-legend", id: "marks-legend", "aria-label": "Tanda pada foto formulir" },
+    MARKED.map((d) => h("li", { "data-decision": d }, h("span", { class: `swatch ${d}`, "aria-hidden": "true" }), DECISIONS[d][0])),
+  );
+}
+
+// A box around each marked field of `page`, in the template's millimetres: the overlay's
+// viewBox is the page's frame, so it lies over the rectified photo at any size.
+function fieldMarks(overlay, page, info, fields) {
+  overlay.setAttribute("viewBox", `0 0 ${page.width_mm} ${page.height_mm}`);
+  const byId = Object.fromEntries(info.fields.map((f) => [f.id, f]));
+  const marks = fields
+    .filter((f) => MARKED.includes(f.decision) && byId[f.id] && byId[f.id].page === page.page && byId[f.id].box)
+    .map((f) => {
+      const [x, y, w, hh] = byId[f.id].box;
+      const pad = 2;
+      return svg(
+        "g",
+        { class: `mark ${f.decision}`, "data-field": f.id },
+        svg("title", {}, `${f.id}: ${DECISIONS[f.decision][0]}`),
+        svg("rect", { x: x - pad, y: y - pad, width: w + 2 * pad, height: hh + 2 * pad, rx: 2 }),
+        svg("text", { x: x - pad, y: y - pad - 2 }, f.id),
+      );
+    });
+  overlay.replaceChildren(...marks);
+}
+
+function pageFigure(pages, info, fields, onSelect) {
   const stored = pages.filter((p) => p.stored);
   const buttons = pages.map((p) =>
     h(
@@ -323,9 +364,11 @@ function pageFigure(pages, info, onSelect) {
   }
   const votes = new Set(info.fields.filter((f) => f.option).map((f) => f.page));
   const img = h("img", { id: "page-image", alt: "" });
+  const overlay = svg("svg", { class: "marks", id: "page-marks", preserveAspectRatio: "none", "aria-hidden": "true" });
   const caption = h("figcaption", {});
-  // The photo at its own size, in a box that scrolls, to read the handwriting; again to fit.
-  const viewer = h("div", { class: "viewer" }, img);
+  // The page, rectified and upright where the kit signed its corners, with the decided
+  // fields marked over it; at its own size in a box that scrolls, to read the handwriting.
+  const viewer = h("div", { class: "viewer" }, h("div", { class: "sheet" }, img, overlay));
   const zoom = h("button", { type: "button", id: "page-zoom", "aria-pressed": "false" }, "Perbesar ", h("span", { lang: "en" }, "(zoom)"));
   const setZoom = (on) => {
     viewer.classList.toggle("zoomed", on);
@@ -334,16 +377,27 @@ function pageFigure(pages, info, onSelect) {
   zoom.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
   img.addEventListener("click", () => setZoom(!viewer.classList.contains("zoomed")));
   const full = h("a", { id: "page-full", target: "_blank", rel: "noopener" }, "ukuran penuh ", h("span", { lang: "en" }, "(full size)"));
+  const raw = h("a", { id: "page-raw", target: "_blank", rel: "noopener" }, "foto asli ", h("span", { lang: "en" }, "(as taken)"));
+  const legend = marksLegend();
   function select(page) {
-    img.src = page.url;
-    full.href = page.url;
-    img.alt = `Foto formulir halaman ${page.page}`;
-    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)} · `, full);
+    const rectified = Boolean(page.rectified_url);
+    img.src = rectified ? page.rectified_url : page.url;
+    full.href = img.src;
+    raw.href = page.url;
+    img.alt = `Foto formulir halaman ${page.page}` + (rectified ? ", diluruskan" : "");
+    img.dataset.rectified = String(rectified);
+    overlay.style.display = rectified ? "" : "none";
+    legend.hidden = !rectified;
+    if (rectified) fieldMarks(overlay, page, info, fields);
+    const how = rectified
+      ? ["diluruskan menurut sudut halaman yang ditandatangani kit · ", raw, " · "]
+      : ["foto asli (kit tidak menandatangani sudut halaman) · "];
+    caption.replaceChildren(`Halaman ${page.page} · SHA-256 ${short(page.sha256)} · `, ...how, full);
     for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.page === String(page.page)));
     onSelect(page.page);
   }
   queueMicrotask(() => select(stored.find((p) => votes.has(p.page)) || stored[0]));
-  return h("figure", { class: "page" }, h("div", { class: "pages" }, group, zoom), viewer, caption);
+  return h("figure", { class: "page" }, h("div", { class: "pages" }, group, zoom), viewer, caption, legend);
 }
 
 function fieldRow(info, f, candidates) {
@@ -448,7 +502,7 @@ async function tpsView(election, form, code) {
     h("p", { class: "summary" }, `Versi yang dihitung: seq ${c.seq} dari kit ${c.kit}, dipindai ${when(c.captured_at, code)}, hash `, h("code", { title: c.document_sha256 }, short(c.document_sha256)), ` · ${data.versions.length} versi`, data.dpt === null || data.dpt === undefined ? null : ` · DPT ${number(data.dpt)} pemilih`),
     shareChart(data.chart_url, data.held ? [] : data.shares || [], data.candidates || {}, ["di TPS ini", "at this TPS"]),
     h("p", { class: "legend" }, h("span", { class: "doubtful" }, "diragukan (doubtful)"), " ", h("span", { class: "corrected" }, "dikoreksi (corrected)"), " ", h("span", { class: "changed" }, "berubah sejak laporan pertama (changed since first report)")),
-    h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, (page) => markPage(table, page)), table),
+    h("div", { class: data.pages.some((p) => p.stored) ? "tps" : "tps no-photo" }, pageFigure(data.pages, data.form_info, data.fields, (page) => markPage(table, page)), table),
     h("section", { "aria-labelledby": "versions-heading" }, h("h3", { id: "versions-heading" }, "Versi"), versionsTable(data)),
     h("section", { "aria-labelledby": "tps-anomalies" }, h("h3", { id: "tps-anomalies" }, "Anomali TPS ini"), anomalyList(data.anomalies)),
     reportsSection(election, form, code, data),
