@@ -5,7 +5,7 @@
 
 const API = "/api/v1";
 const view = () => document.getElementById("view");
-const state = { training: false, contests: null, zones: null };
+const state = { training: false, contests: null, zones: null, route: 0 };
 
 // -- small helpers ---------------------------------------------------------------------------
 
@@ -42,9 +42,15 @@ function when(t, code) {
   return `${shifted.toISOString().slice(0, 16).replace("T", " ")} ${zone}`;
 }
 
+// A view whose data arrives after the reader moved on must not draw over the newer view:
+// every answer is checked against the route it was asked for, and a stale one stops its view.
+class Stale extends Error {}
+
 async function getJson(path) {
+  const asked = state.route;
   const response = await fetch(API + path, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({ detail: response.statusText }));
+  if (asked !== state.route) throw new Stale(path);
   if (!response.ok) {
     const error = new Error(body.detail || response.statusText);
     error.status = response.status;
@@ -912,6 +918,7 @@ function receiptView(query) {
 const enc = encodeURIComponent;
 
 async function route() {
+  const mine = ++state.route;
   const [path, search] = location.hash.replace(/^#/, "").split("?");
   const parts = path.split("/").filter((p, i) => i > 0 || p).map(decodeURIComponent);
   const query = new URLSearchParams(search || "");
@@ -929,10 +936,11 @@ async function route() {
     else if (section === "tanda-terima") receiptView(query);
     else await contestsView();
   } catch (error) {
+    if (error instanceof Stale) return; // a newer route draws the page
     show(failure(error));
   }
   await logWitnesses();
-  document.body.dataset.ready = section;
+  if (mine === state.route) document.body.dataset.ready = section;
 }
 
 // Who vouches for the log besides the hub: the witnesses that cosigned its latest checkpoint.
@@ -952,7 +960,7 @@ async function logWitnesses() {
       : "Belum ada saksi (witness) yang ikut menandatanganinya: hanya hub yang menjaminnya.";
     line.replaceChildren(size, h("span", { id: "log-cosigners" }, witnesses));
   } catch (error) {
-    line.replaceChildren("Log transparansi: tidak terbaca.");
+    if (!(error instanceof Stale)) line.replaceChildren("Log transparansi: tidak terbaca.");
   }
 }
 
