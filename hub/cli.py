@@ -359,9 +359,9 @@ def recap_command(
     import json
 
     from hub.recap import RecapError, RecapReader
-    from hub.recap.anomalies import template_for
     from hub.recap.levels import check_level
     from hub.recap.oddities import stray_tps
+    from protocol.limits import template_for
 
     config = _load_config(config_path)
     kits = _registry(config)

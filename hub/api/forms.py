@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-from hub.recap.anomalies import TOTAL, template_for
+from protocol.limits import TOTAL, template_for
 
 
 class FieldInfo(BaseModel):

@@ -75,7 +75,7 @@ def run_recount(hub: FilledHub, api: str, state: Path, log: str = LOG_ID) -> tup
 def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference(
     hub, server, tmp_path
 ):
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.sqlite"
     code, first = run_recount(hub, server, state)
     assert first["differences"] == [] and first["refused"] == [], first
     assert code == 0 and first["agrees"] and first["tree_size"] == 5 and first["read_from"] == 0
@@ -88,6 +88,8 @@ def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference
     code, second = run_recount(hub, server, state)
     assert code == 0 and second["agrees"], second
     assert (second["read_from"], second["tree_size"]) == (5, 6)
+    with sqlite3.connect(state) as kept:  # the state is a SQLite file, added to in place
+        assert kept.execute("SELECT count(*) FROM versions").fetchone() == (6,)
 
     # A hub whose published totals are not its log's: one kecamatan's number changed.
     kecamatan = ".".join(TPS_A.split(".")[:3])
@@ -121,7 +123,7 @@ def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference
 
 
 def test_training_log_recounted_apart(hub, server, tmp_path):
-    code, answer = run_recount(hub, server, tmp_path / "latihan.json", LOG_ID + "-latihan")
+    code, answer = run_recount(hub, server, tmp_path / "latihan.sqlite", LOG_ID + "-latihan")
     assert code == 0 and answer["agrees"] and answer["tree_size"] == 1, answer
 
 
@@ -139,7 +141,7 @@ def test_a_hub_counting_a_superseded_version_is_named_at_its_tps(hub, server, tm
             (ids[hub.sha("a1")], ids[hub.sha("a2")]),
         )
     try:
-        code, answer = run_recount(hub, server, tmp_path / "state.json")
+        code, answer = run_recount(hub, server, tmp_path / "state.sqlite")
         assert code == 1
         changed = [
             f for f in sorted(hub.fields["a2"]) if hub.fields["a1"][f] != hub.fields["a2"][f]
@@ -192,10 +194,10 @@ def test_a_rewritten_log_is_refused_on_resume(hub):
     forked = TransparencyLog(MemoryStorage())
     forked.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["a2"], hub.signed["d1"]])
     forked.sign_tree_head(key, "log-x", now)
-    kept = state.to_bytes()
+    kept = (state.signed_checkpoint, state.size, state.counting())
     with pytest.raises(recount.RecountError, match="does not extend"):
         recount.update(state, tiles.TileReader(_fetch(forked)), verifier, _judge(hub))
-    assert state.to_bytes() == kept  # nothing of the forked log was taken
+    assert (state.signed_checkpoint, state.size, state.counting()) == kept  # nothing taken
 
 
 def test_entries_that_are_not_the_logs_are_refused(hub):
@@ -227,4 +229,4 @@ def test_an_entry_that_is_not_a_valid_result_is_named_and_not_counted(hub):
     progress = recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
     assert [leaf for leaf, _ in progress.refused] == [1]
     assert progress.refused[0][1].startswith("BadSignatureError"), progress.refused
-    assert len(state.counting) == 2 and state.refused == {1: progress.refused[0][1]}
+    assert len(state.counting()) == 2 and state.refused == {1: progress.refused[0][1]}
