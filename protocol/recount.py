@@ -137,6 +137,12 @@ class State:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     @property
     def refused(self) -> dict[int, str]:
         """Leaf index -> why the entry is not a valid result."""

@@ -19,7 +19,7 @@ from hub.broker_process import free_port
 from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
 from protocol import certs, checkpoint, recount, tiles
-from protocol.recount_cli import judge_with
+from protocol.recount_cli import http_get, judge_with
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -230,3 +230,138 @@ def test_an_entry_that_is_not_a_valid_result_is_named_and_not_counted(hub):
     assert [leaf for leaf, _ in progress.refused] == [1]
     assert progress.refused[0][1].startswith("BadSignatureError"), progress.refused
     assert len(state.counting()) == 2 and state.refused == {1: progress.refused[0][1]}
+
+
+# -- the operator's decisions: published, applied by the recount, named -----------------------
+
+HUB_BIN = Path(sys.executable).parent / "tps-hub"
+
+
+def _getter(api: str):  # type: ignore[no-untyped-def]
+    return lambda path, query: json.loads(
+        http_get(f"{api}/{path}?{'&'.join(f'{k}={v}' for k, v in query.items())}")
+    )
+
+
+def _hub_cli(config: Path, *args: str) -> str:
+    done = subprocess.run(
+        [str(HUB_BIN), *args, "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_compromised_kit_and_a_released_held_result_agree_between_hub_and_recount(tmp_path):
+    own = fill_hub(tmp_path / "hub")
+    port = free_port()
+    config = write_hub_toml(own, port)
+    state = tmp_path / "state.sqlite"
+    with serving(own, config, port) as address:
+        api = address + "/api/v1"
+        code, before = run_recount(own, api, state)
+        assert code == 0 and before["decisions_applied"] == [], before
+        assert [h["tps"] for h in before["held"]] == [[TPS_D]]
+
+        kit_a = own.kits[TPS_A]
+        _hub_cli(
+            config, "declare-compromised", "--kit", kit_a, "--by", "Ketua KPU", "--reason", "x"
+        )
+        _hub_cli(
+            config, "hold", "--document", own.sha("d1"), "--release", "--by", "Ani", "--reason", "y"
+        )
+        published = json.loads(http_get(f"{api}/decisions"))["decisions"]
+        assert [(d["kind"], d["kit"], d["decided_by"]) for d in published] == [
+            ("kit-compromised", kit_a, "Ketua KPU"),
+            ("result-released", None, "Ani"),
+        ]
+        d1 = published[1]["document"]
+        assert (d1["sha256"], d1["log"], d1["tps"]) == (own.sha("d1"), LOG_ID, TPS_D)
+
+        code, after = run_recount(own, api, state)
+        assert code == 0 and after["agrees"] and after["differences"] == [], after
+        assert after["held"] == []  # d1 released: in both totals
+        assert len(after["decisions_applied"]) == 2
+        assert f"kit {kit_a} declared compromised by Ketua KPU" in after["decisions_applied"][0]
+        assert "none of its 2 results in this log count" in after["decisions_applied"][0]
+        assert (
+            f"{TPS_D} {FORM} seq 1 of kit {own.kits[TPS_D]} (leaf {d1['leaf_index']}) "
+            "released into the totals by Ani" in after["decisions_applied"][1]
+        )
+
+        # Without the decisions the same log gives other totals: they are what made it agree.
+        with recount.State(LOG_ID, state) as kept:
+            blind = kept.counting()
+            differences = recount.compare(
+                blind, recount.held(blind, {}), recount.Published(_getter(api), training=False)
+            )
+        assert any(d.startswith(f"{ELECTION} {FORM} tps {TPS_A}:") for d in differences)
+        assert f"{ELECTION} {FORM} tps {TPS_D}: held by the recount, not by the hub" in differences
+
+
+def test_a_decision_naming_another_document_than_the_logs_leaf_is_not_applied(hub):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    log.append_many([hub.signed["a1"], hub.signed["d1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    state = recount.State("log-x")
+    recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+    release = {
+        "id": 4,
+        "kind": "result-released",
+        "kit": None,
+        "decided_by": "Ani",
+        "decided_at": "2024-02-15T01:00:00Z",
+        "reason": "dicek",
+        # d1's hash, but leaf 0 (a1): a hub releasing one result while naming another.
+        "document": {
+            "sha256": hub.sha("d1"),
+            "log": "log-x",
+            "leaf_index": 0,
+            "election": ELECTION,
+            "tps": TPS_D,
+            "form": FORM,
+            "kit": hub.kits[TPS_D],
+            "seq": 1,
+        },
+    }
+    found = recount.apply_decisions([release], state)
+    assert found.released == {} and found.applied == []
+    assert found.problems == [
+        f"decision 4 (result-released) names document {hub.sha('d1')[:12]} at leaf 0, but the "
+        f"log's entry there is {hub.sha('a1')[:12]}: not applied"
+    ]
+    assert recount.held(state.counting(), found.released) == {(ELECTION, FORM): {TPS_D}}
+    release["document"]["leaf_index"] = 1  # type: ignore[index]
+    found = recount.apply_decisions([release], state)
+    assert found.released == {1: True} and not found.problems
+    assert recount.held(state.counting(), found.released) == {}
+
+
+# -- the state file: resumed in another process, after more entries ----------------------------
+
+
+def test_a_resumed_recount_from_its_sqlite_file_agrees_with_a_fresh_one(hub, tmp_path):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    log.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["c1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    path = tmp_path / "kept.sqlite"
+    with recount.State("log-x", path) as state:
+        recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+    log.append_many([hub.signed["a2"], hub.signed["d1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    with recount.State("log-x", path) as resumed:
+        progress = recount.update(resumed, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+        assert (progress.old_size, progress.new_size) == (3, 5)
+        fresh = recount.State("log-x")
+        recount.update(fresh, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+        assert resumed.counting() == fresh.counting()
+        assert resumed.frontier == fresh.frontier
+        assert resumed.counting()[(ELECTION, FORM, TPS_A)].seq == 2  # a2 replaced a1
+    with pytest.raises(recount.RecountError, match="not log-y"):
+        recount.State("log-y", path)
+    (tmp_path / "old.json").write_text('{"format": "tps-recount-state/1"}')
+    with pytest.raises(recount.RecountError, match="start afresh"):
+        recount.State("log-x", tmp_path / "old.json")
