@@ -20,8 +20,9 @@ from typing import Any
 import click
 from cryptography import x509
 
-from protocol import certs, checkpoint, note, recount, result, tiles
+from protocol import bundle, certs, checkpoint, note, recount, result, tiles
 from protocol.errors import ProtocolError
+from protocol.sodium import SodiumKey, sodium_keys
 from protocol.utctime import SHAPE, parse_utc
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -54,8 +55,10 @@ def judge_with(
     ca_cert: x509.Certificate, crl: x509.CertificateRevocationList | None, at: dt.datetime
 ) -> recount.Judge:
     """Verify one entry as ``tps-verify`` verifies a signed result, each kit certificate
-    judged once (a kit signs every one of its results with the same one)."""
-    trusted = certs.anchor(ca_cert, crl, at)
+    judged once (a kit signs every one of its results with the same one). Signatures are
+    checked by libsodium, as the hub's judging checks them (protocol/sodium.py): the costliest
+    step of each entry, in about 60 % of OpenSSL's time."""
+    trusted = certs.anchor(ca_cert, crl, at, verifier=SodiumKey)
     judged: dict[x509.Certificate, certs.Identity | ProtocolError] = {}
 
     def verify_kit(cert: x509.Certificate) -> certs.Identity:
@@ -70,7 +73,10 @@ def judge_with(
             raise found
         return found
 
-    return lambda data: result.verify_result_with(data, verify_kit)
+    def keys(cert: x509.Certificate) -> dict[str, SodiumKey]:
+        return sodium_keys(bundle.signing_keys(cert))
+
+    return lambda data: result.verify_result_with(data, verify_kit, keys=keys)
 
 
 _JUDGE: recount.Judge | None = None  # a judging process's own, made once by _start
