@@ -8,7 +8,8 @@ by its kit (benchmarks/hub.py's generator, in a process pool, not timed). They g
 log in memory (hub/translog) whose checkpoint a hub key signs. Then, timed, one process:
 
 1. raw: Ed25519 verification of every entry's DSSE signature with its kit's public key,
-   already extracted: the floor any verifier of these entries pays;
+   already extracted, by OpenSSL (``cryptography``) and by libsodium (which the recount
+   uses): the floor any verifier of these entries pays;
 2. recount, in one process and then in ``--jobs`` judging processes: protocol/recount's
    update over the log's tiles served from memory (a function, no HTTP): the checkpoint's
    signature, every entry bundle, each entry parsed, its kit certificate checked against
@@ -44,6 +45,7 @@ from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
 from protocol import certs, checkpoint, dsse, recount, tiles
 from protocol.recount_cli import judging
+from protocol.sodium import SodiumKey
 
 LOG_ID = "log-31"
 
@@ -57,10 +59,11 @@ def sign_results(n_tps: int, work: Path, processes: int) -> tuple[Path, list[byt
     return authority.directory / "ca.cert.pem", entries
 
 
-def raw_rate(entries: list[bytes]) -> float:
-    """Ed25519 verification alone: PAE bytes and kit keys prepared before the clock starts."""
+def raw_rate(entries: list[bytes], sodium: bool = False) -> float:
+    """Ed25519 verification alone (by OpenSSL, or by libsodium as the recount checks them):
+    PAE bytes and kit keys prepared before the clock starts."""
     prepared = []
-    keys: dict[str, Ed25519PublicKey] = {}
+    keys: dict[str, Ed25519PublicKey | SodiumKey] = {}
     for data in entries:
         value = json.loads(data)
         envelope = value["envelope"]
@@ -69,7 +72,7 @@ def raw_rate(entries: list[bytes]) -> float:
         if key is None:
             public = certs.load_certificate(pem.encode()).public_key()
             assert isinstance(public, Ed25519PublicKey)
-            keys[pem] = key = public
+            keys[pem] = key = SodiumKey(public) if sodium else public
         payload = base64.b64decode(envelope["payload"])
         pae = dsse.pae(envelope["payloadType"], payload)
         prepared.append((key, base64.b64decode(envelope["signatures"][0]["sig"]), pae))
@@ -117,20 +120,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="recount-bench-") as tmp:
         ca_path, entries = sign_results(args.tps, Path(tmp), args.processes)
         raw = raw_rate(entries)
+        raw_sodium = raw_rate(entries, sodium=True)
         one, count_rate, counted = recount_rate(entries, ca_path, 1, Path(tmp))
         spread, _, _ = recount_rate(entries, ca_path, args.jobs, Path(tmp))
     result: dict[str, Any] = {
         "entries": len(entries),
         "counted_versions": counted,
         "raw_ed25519_verify_per_s": round(raw),
+        "raw_libsodium_verify_per_s": round(raw_sodium),
         "recount_1_process_per_s": round(one),
         f"recount_{args.jobs}_processes_per_s": round(spread),
         "recount_1_over_raw": round(one / raw, 3),
+        "recount_1_over_raw_libsodium": round(one / raw_sodium, 3),
         "count_stage_per_s": round(count_rate),
     }
     print(
-        f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s; recount "
-        f"{one:,.0f}/s in one process ({one / raw:.2f} of raw), {spread:,.0f}/s in "
+        f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s by OpenSSL, "
+        f"{raw_sodium:,.0f}/s by libsodium; recount "
+        f"{one:,.0f}/s in one process ({one / raw:.2f} of raw OpenSSL, "
+        f"{one / raw_sodium:.2f} of raw libsodium), {spread:,.0f}/s in "
         f"{args.jobs} processes; then choosing, judging holds and summing {count_rate:,.0f} "
         "entries/s"
     )

@@ -28,7 +28,6 @@ from typing import Any
 import orjson
 
 from protocol import checkpoint, limits, merkle, note, subtrees, tiles, witnessing
-from protocol import tps as tps_codes
 from protocol.errors import ProtocolError, VerificationError
 from protocol.result import VerifiedResult
 from protocol.versions import supersedes
@@ -326,12 +325,6 @@ class RegionSums:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def regions_of(tps: str) -> list[tuple[str, str]]:
-    """(level, region code) of every region above ``tps``, top down."""
-    code = tps_codes.parse(tps)
-    return [("nasional", WHOLE)] + [(level, code.prefix(level)) for level in tps_codes.LEVELS[:-1]]
-
-
 def totals(
     counting: Mapping[Key, Counted], held: Mapping[tuple[str, str], set[str]]
 ) -> dict[tuple[str, str], dict[str, RegionSums]]:
@@ -339,15 +332,27 @@ def totals(
     the TPS in ``held`` (by contest), as the hub's published totals leave them out."""
     result: dict[tuple[str, str], dict[str, RegionSums]] = {}
     for (election, form, tps), counted in counting.items():
-        if tps in held.get((election, form), set()):
+        if tps in held.get((election, form), ()):
             continue
-        regions = result.setdefault((election, form), {})
-        regions[tps] = RegionSums(1, dict(counted.fields))
-        for _, region in regions_of(tps):
-            sums = regions.setdefault(region, RegionSums())
-            sums.tps_reported += 1
-            for name, value in counted.fields.items():
-                sums.totals[name] = sums.totals.get(name, 0) + value
+        result.setdefault((election, form), {})[tps] = RegionSums(1, dict(counted.fields))
+    for regions in result.values():
+        # Level by level from the TPS up (desa, kecamatan, ..., nasional), each region summed
+        # from its children: a TPS's numbers are added once, not once per level above it.
+        level = list(regions)
+        for _ in LEVELS:
+            parents: dict[str, RegionSums] = {}
+            for code in level:
+                child = regions[code]
+                parent = code.rpartition(".")[0]  # a provinsi's parent is WHOLE, ""
+                sums = parents.get(parent)
+                if sums is None:
+                    parents[parent] = sums = RegionSums()
+                sums.tps_reported += child.tps_reported
+                totals_of = sums.totals
+                for name, value in child.totals.items():
+                    totals_of[name] = totals_of.get(name, 0) + value
+            regions.update(parents)
+            level = list(parents)
     return result
 
 

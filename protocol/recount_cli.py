@@ -73,8 +73,13 @@ def judge_with(
             raise found
         return found
 
+    signing: dict[x509.Certificate, dict[str, SodiumKey]] = {}
+
     def keys(cert: x509.Certificate) -> dict[str, SodiumKey]:
-        return sodium_keys(bundle.signing_keys(cert))
+        found = signing.get(cert)
+        if found is None:
+            signing[cert] = found = sodium_keys(bundle.signing_keys(cert))
+        return found
 
     return lambda data: result.verify_result_with(data, verify_kit, keys=keys)
 
