@@ -19,7 +19,8 @@ log in memory (hub/translog) whose checkpoint a hub key signs. Then, timed, one 
 3. count: the versions that count chosen from the state file by the version rule, the
    holds judged (protocol/limits.py) and every region level summed.
 
-Reported: entries/s of each, and the one-process recount's ratio to raw. The last line of
+Reported: entries/s of each, the one-process recount's ratio to raw, and the microseconds
+per entry of each step of judging it (each step timed over all entries in turn). The last line of
 output is one JSON object.
 """
 
@@ -43,9 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.hub import chunks, init_worker, make_authority, read_chunk, write_chunk
 from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
-from protocol import certs, checkpoint, dsse, recount, tiles
+from protocol import bundle, certs, checkpoint, dsse, merkle, recount, result, tiles
 from protocol.recount_cli import judging
-from protocol.sodium import SodiumKey
+from protocol.sodium import SodiumKey, sodium_keys
 
 LOG_ID = "log-31"
 
@@ -80,6 +81,50 @@ def raw_rate(entries: list[bytes], sodium: bool = False) -> float:
     for key, signature, message in prepared:
         key.verify(signature, message)
     return len(prepared) / (time.perf_counter() - started)
+
+
+def stage_costs(entries: list[bytes], ca_path: Path) -> dict[str, float]:
+    """Microseconds per entry of each step of judging one entry (protocol/result.py's
+    verify_result_with, as the recount runs it), each step timed over all entries in turn
+    in one process, then of the recount's own work on the entry (leaf hash, state row)."""
+    ca_cert = certs.load_certificate(ca_path.read_bytes())
+    at = dt.datetime.now(dt.UTC)
+    trusted = certs.anchor(ca_cert, None, at, verifier=SodiumKey)
+    n = len(entries)
+    costs: dict[str, float] = {}
+
+    def timed(name: str, step: Any, inputs: list[Any]) -> list[Any]:
+        started = time.perf_counter()
+        out = [step(x) for x in inputs]
+        costs[name] = (time.perf_counter() - started) / n * 1e6
+        return out
+
+    parsed = timed("parse_bundle", result.parse_bundle, entries)
+    seen: dict[Any, certs.Identity] = {}
+
+    def kit(pair: Any) -> certs.Identity:
+        cert = pair[1]
+        found = seen.get(cert)
+        if found is None:
+            seen[cert] = found = certs.verify_anchored(cert, trusted, role="kit", at=at)
+        return found
+
+    signers = timed("kit_certificate_once_per_kit", kit, parsed)
+    payloads = timed(
+        "signature_libsodium",
+        lambda pair: result.check_signature(
+            pair[0], pair[1], keys=sodium_keys(bundle.signing_keys(pair[1]))
+        ),
+        parsed,
+    )
+    documents = timed("document_parse_and_validate", result.parse_payload, payloads)
+    timed(
+        "binding",
+        lambda pair: result.check_binding(*pair),
+        list(zip(documents, signers, strict=True)),
+    )
+    timed("leaf_hash", merkle.leaf_hash, entries)
+    return {name: round(cost, 1) for name, cost in costs.items()}
 
 
 def recount_rate(
@@ -121,9 +166,10 @@ def main() -> None:
         ca_path, entries = sign_results(args.tps, Path(tmp), args.processes)
         raw = raw_rate(entries)
         raw_sodium = raw_rate(entries, sodium=True)
+        stages = stage_costs(entries, ca_path)
         one, count_rate, counted = recount_rate(entries, ca_path, 1, Path(tmp))
         spread, _, _ = recount_rate(entries, ca_path, args.jobs, Path(tmp))
-    result: dict[str, Any] = {
+    outcome: dict[str, Any] = {
         "entries": len(entries),
         "counted_versions": counted,
         "raw_ed25519_verify_per_s": round(raw),
@@ -133,6 +179,7 @@ def main() -> None:
         "recount_1_over_raw": round(one / raw, 3),
         "recount_1_over_raw_libsodium": round(one / raw_sodium, 3),
         "count_stage_per_s": round(count_rate),
+        "judging_us_per_entry_by_step": stages,
     }
     print(
         f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s by OpenSSL, "
@@ -142,7 +189,11 @@ def main() -> None:
         f"{args.jobs} processes; then choosing, judging holds and summing {count_rate:,.0f} "
         "entries/s"
     )
-    print(json.dumps(result))
+    print(
+        "judging one entry, microseconds by step (one process): "
+        + ", ".join(f"{name} {cost}" for name, cost in stages.items())
+    )
+    print(json.dumps(outcome))
 
 
 if __name__ == "__main__":
