@@ -6,13 +6,18 @@ every entry must hash into the checkpoint's root (the recount folds the leaves i
 every entry must be a kit-signed result whose certificate chains to the CA, is not revoked,
 and binds the kit to its TPS and election (protocol/result.py, as ``tps-verify`` checks one
 result). The versions that count are chosen by the hub's own rule (protocol/versions.py),
-in the log's order, and summed into every region level above the TPS; then each total is
-compared with what the hub publishes (:mod:`protocol.recap_client`) and every difference is
-named.
+in the log's order, leaving out kits an operator declared compromised; a version whose
+numbers break a hard limit of its form is held out of the totals unless an operator released
+it (protocol/limits.py, judged here from the signed numbers and the template, not taken from
+the hub); the rest is summed into every region level above the TPS; then each total, and
+the list of held TPS, is compared with what the hub publishes and every difference is named.
+The operator's decisions are the one thing taken from the hub (they are its word, not the
+log's): read from its published list (hub/api/decisions.py), applied, and each one named.
 
-Run again, it resumes from the state it kept: it asks for the new checkpoint, checks a
-consistency proof from the kept checkpoint (computed from tiles, so a hub that rewrote its
-log is caught before anything new is read) and reads only the new entries.
+Run again, it resumes from the state it kept (a SQLite file, :class:`State`): it asks for
+the new checkpoint, checks a consistency proof from the kept checkpoint (computed from
+tiles, so a hub that rewrote its log is caught before anything new is read) and reads only
+the new entries.
 """
 
 from __future__ import annotations
