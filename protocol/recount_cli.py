@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import sqlite3
 import sys
 import urllib.error
 import urllib.parse
@@ -213,6 +214,13 @@ def recount_command(
         refused = sorted(state.refused.items())
     except (ProtocolError, FetchError) as e:
         click.echo(f"GAGAL / FAILED: {e}", err=True)
+        sys.exit(2)
+    except sqlite3.Error as e:  # e.g. another recount holds the same state file
+        click.echo(
+            f"GAGAL / FAILED: the state file {state_file} cannot be written ({e}): is another "
+            "recount using it? Run one at a time per --state file.",
+            err=True,
+        )
         sys.exit(2)
     finally:
         if state is not None:

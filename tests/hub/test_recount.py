@@ -365,3 +365,34 @@ def test_a_resumed_recount_from_its_sqlite_file_agrees_with_a_fresh_one(hub, tmp
     (tmp_path / "old.json").write_text('{"format": "tps-recount-state/1"}')
     with pytest.raises(recount.RecountError, match="start afresh"):
         recount.State("log-x", tmp_path / "old.json")
+
+
+def test_two_recounts_on_one_state_file_do_not_mix_their_runs(hub, server, tmp_path):
+    state = tmp_path / "state.sqlite"
+    code, _ = run_recount(hub, server, state)
+    assert code == 0
+    other = sqlite3.connect(state, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another recount mid-run on the same file
+        done = subprocess.run(
+            [
+                str(VERIFY),
+                "recount",
+                "--hub",
+                server,
+                "--log",
+                LOG_ID,
+                "--ca",
+                str(hub.root / "ca" / "ca.cert.pem"),
+                "--state",
+                str(state),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2
+        assert f"the state file {state} cannot be written" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        other.close()
