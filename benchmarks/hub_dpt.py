@@ -42,10 +42,11 @@ from hub.config import load_hub_config  # noqa: E402
 from hub.ingest import Inbound  # noqa: E402
 from hub.manifests import load_manifests, official_dpt  # noqa: E402
 from hub.recap import list_anomalies  # noqa: E402
-from hub.recap.anomalies import check_numbers, differs_from_official  # noqa: E402
+from hub.recap.anomalies import differs_from_official  # noqa: E402
 from protocol import bundle  # noqa: E402
 from protocol.document import GENESIS  # noqa: E402
 from protocol.forms.loader import load_template, template_sha256  # noqa: E402
+from protocol.limits import check_numbers  # noqa: E402
 from protocol.manifest import Contest, OfficialDpt, Option, Voters  # noqa: E402
 from protocol.manifest_sign import sign_manifest  # noqa: E402
 from protocol.result import BUNDLE_FORMAT, PAYLOAD_TYPE  # noqa: E402

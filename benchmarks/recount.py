@@ -8,14 +8,19 @@ by its kit (benchmarks/hub.py's generator, in a process pool, not timed). They g
 log in memory (hub/translog) whose checkpoint a hub key signs. Then, timed, one process:
 
 1. raw: Ed25519 verification of every entry's DSSE signature with its kit's public key,
-   already extracted: the floor any verifier of these entries pays;
+   already extracted, by OpenSSL (``cryptography``) and by libsodium (which the recount
+   uses): the floor any verifier of these entries pays;
 2. recount, in one process and then in ``--jobs`` judging processes: protocol/recount's
    update over the log's tiles served from memory (a function, no HTTP): the checkpoint's
    signature, every entry bundle, each entry parsed, its kit certificate checked against
    the CA (once per kit), its signature, its document parsed and bound to the
-   certificate, the version rule, and the leaves folded into the checkpoint's root.
+   certificate, each valid version written to the recount's SQLite state file, and the
+   leaves folded into the checkpoint's root;
+3. count: the versions that count chosen from the state file by the version rule, the
+   holds judged (protocol/limits.py) and every region level summed.
 
-Reported: entries/s of each, and the one-process recount's ratio to raw. The last line of
+Reported: entries/s of each, the one-process recount's ratio to raw, and the microseconds
+per entry of each step of judging it (each step timed over all entries in turn). The last line of
 output is one JSON object.
 """
 
@@ -39,8 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.hub import chunks, init_worker, make_authority, read_chunk, write_chunk
 from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
-from protocol import certs, checkpoint, dsse, recount, tiles
+from protocol import bundle, certs, checkpoint, dsse, merkle, recount, result, tiles
 from protocol.recount_cli import judging
+from protocol.sodium import SodiumKey, sodium_keys
 
 LOG_ID = "log-31"
 
@@ -54,10 +60,11 @@ def sign_results(n_tps: int, work: Path, processes: int) -> tuple[Path, list[byt
     return authority.directory / "ca.cert.pem", entries
 
 
-def raw_rate(entries: list[bytes]) -> float:
-    """Ed25519 verification alone: PAE bytes and kit keys prepared before the clock starts."""
+def raw_rate(entries: list[bytes], sodium: bool = False) -> float:
+    """Ed25519 verification alone (by OpenSSL, or by libsodium as the recount checks them):
+    PAE bytes and kit keys prepared before the clock starts."""
     prepared = []
-    keys: dict[str, Ed25519PublicKey] = {}
+    keys: dict[str, Ed25519PublicKey | SodiumKey] = {}
     for data in entries:
         value = json.loads(data)
         envelope = value["envelope"]
@@ -66,7 +73,7 @@ def raw_rate(entries: list[bytes]) -> float:
         if key is None:
             public = certs.load_certificate(pem.encode()).public_key()
             assert isinstance(public, Ed25519PublicKey)
-            keys[pem] = key = public
+            keys[pem] = key = SodiumKey(public) if sodium else public
         payload = base64.b64decode(envelope["payload"])
         pae = dsse.pae(envelope["payloadType"], payload)
         prepared.append((key, base64.b64decode(envelope["signatures"][0]["sig"]), pae))
@@ -76,7 +83,53 @@ def raw_rate(entries: list[bytes]) -> float:
     return len(prepared) / (time.perf_counter() - started)
 
 
-def recount_rate(entries: list[bytes], ca_path: Path, jobs: int) -> tuple[float, int]:
+def stage_costs(entries: list[bytes], ca_path: Path) -> dict[str, float]:
+    """Microseconds per entry of each step of judging one entry (protocol/result.py's
+    verify_result_with, as the recount runs it), each step timed over all entries in turn
+    in one process, then of the recount's own work on the entry (leaf hash, state row)."""
+    ca_cert = certs.load_certificate(ca_path.read_bytes())
+    at = dt.datetime.now(dt.UTC)
+    trusted = certs.anchor(ca_cert, None, at, verifier=SodiumKey)
+    n = len(entries)
+    costs: dict[str, float] = {}
+
+    def timed(name: str, step: Any, inputs: list[Any]) -> list[Any]:
+        started = time.perf_counter()
+        out = [step(x) for x in inputs]
+        costs[name] = (time.perf_counter() - started) / n * 1e6
+        return out
+
+    parsed = timed("parse_bundle", result.parse_bundle, entries)
+    seen: dict[Any, certs.Identity] = {}
+
+    def kit(pair: Any) -> certs.Identity:
+        cert = pair[1]
+        found = seen.get(cert)
+        if found is None:
+            seen[cert] = found = certs.verify_anchored(cert, trusted, role="kit", at=at)
+        return found
+
+    signers = timed("kit_certificate_once_per_kit", kit, parsed)
+    payloads = timed(
+        "signature_libsodium",
+        lambda pair: result.check_signature(
+            pair[0], pair[1], keys=sodium_keys(bundle.signing_keys(pair[1]))
+        ),
+        parsed,
+    )
+    documents = timed("document_parse_and_validate", result.parse_payload, payloads)
+    timed(
+        "binding",
+        lambda pair: result.check_binding(*pair),
+        list(zip(documents, signers, strict=True)),
+    )
+    timed("leaf_hash", merkle.leaf_hash, entries)
+    return {name: round(cost, 1) for name, cost in costs.items()}
+
+
+def recount_rate(
+    entries: list[bytes], ca_path: Path, jobs: int, work: Path
+) -> tuple[float, float, int]:
     hub_key = Ed25519PrivateKey.generate()
     log = TransparencyLog(MemoryStorage())
     log.append_many(entries)
@@ -87,7 +140,7 @@ def recount_rate(entries: list[bytes], ca_path: Path, jobs: int) -> tuple[float,
             return log.checkpoint() or b""
         return tile_bytes(log.storage, tiles.parse_path(path))
 
-    state = recount.State(LOG_ID)
+    state = recount.State(LOG_ID, work / f"state-{jobs}.sqlite")
     verifier = checkpoint.verifier_for(LOG_ID, hub_key.public_key())
     with judging(ca_path.read_bytes(), None, dt.datetime.now(dt.UTC), jobs) as judge:
         started = time.perf_counter()  # the judging processes already started
@@ -95,7 +148,12 @@ def recount_rate(entries: list[bytes], ca_path: Path, jobs: int) -> tuple[float,
         elapsed = time.perf_counter() - started
     if progress.refused:
         raise AssertionError(f"valid results refused: {progress.refused[:3]}")
-    return len(entries) / elapsed, len(state.counting)
+    started = time.perf_counter()
+    counting = state.counting()
+    recount.totals(counting, recount.held(counting, {}))
+    counted = time.perf_counter() - started
+    state.close()
+    return len(entries) / elapsed, len(entries) / counted, len(counting)
 
 
 def main() -> None:
@@ -107,22 +165,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="recount-bench-") as tmp:
         ca_path, entries = sign_results(args.tps, Path(tmp), args.processes)
         raw = raw_rate(entries)
-        one, counted = recount_rate(entries, ca_path, 1)
-        spread, _ = recount_rate(entries, ca_path, args.jobs)
-    result: dict[str, Any] = {
+        raw_sodium = raw_rate(entries, sodium=True)
+        stages = stage_costs(entries, ca_path)
+        one, count_rate, counted = recount_rate(entries, ca_path, 1, Path(tmp))
+        spread, _, _ = recount_rate(entries, ca_path, args.jobs, Path(tmp))
+    outcome: dict[str, Any] = {
         "entries": len(entries),
         "counted_versions": counted,
         "raw_ed25519_verify_per_s": round(raw),
+        "raw_libsodium_verify_per_s": round(raw_sodium),
         "recount_1_process_per_s": round(one),
         f"recount_{args.jobs}_processes_per_s": round(spread),
         "recount_1_over_raw": round(one / raw, 3),
+        "recount_1_over_raw_libsodium": round(one / raw_sodium, 3),
+        "count_stage_per_s": round(count_rate),
+        "judging_us_per_entry_by_step": stages,
     }
     print(
-        f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s; recount "
-        f"{one:,.0f}/s in one process ({one / raw:.2f} of raw), {spread:,.0f}/s in "
-        f"{args.jobs} processes"
+        f"{len(entries)} entries: raw Ed25519 verify (one process) {raw:,.0f}/s by OpenSSL, "
+        f"{raw_sodium:,.0f}/s by libsodium; recount "
+        f"{one:,.0f}/s in one process ({one / raw:.2f} of raw OpenSSL, "
+        f"{one / raw_sodium:.2f} of raw libsodium), {spread:,.0f}/s in "
+        f"{args.jobs} processes; then choosing, judging holds and summing {count_rate:,.0f} "
+        "entries/s"
     )
-    print(json.dumps(result))
+    print(
+        "judging one entry, microseconds by step (one process): "
+        + ", ".join(f"{name} {cost}" for name, cost in stages.items())
+    )
+    print(json.dumps(outcome))
 
 
 if __name__ == "__main__":

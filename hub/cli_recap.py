@@ -51,9 +51,9 @@ def recap_command(
     import json
 
     from hub.recap import RecapError, RecapReader
-    from hub.recap.anomalies import template_for
     from hub.recap.levels import check_level
     from hub.recap.oddities import stray_tps
+    from protocol.limits import template_for
 
     config = load_config(config_path)
     kits = registry(config)

@@ -17,9 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.hashes import SHA256
 
 from hub.errors import ConfigError, TrustError
-from hub.sodium import SodiumKey
 from protocol import certs
 from protocol.errors import ProtocolError
+from protocol.sodium import SodiumKey
 
 REGISTRY_FORMAT = "tps-registry/1"
 _CACHE_LIMIT = 1_000_000  # kit certificates remembered (a country has under a million kits)
@@ -62,7 +62,7 @@ class Trust:
     )
     # The CA and CRL once their signatures held (certs.anchor): two of the three signature
     # checks of a kit seen for the first time, and they never change within one Trust. The
-    # third, the CA's on the kit's certificate, is libsodium's (hub/sodium.py).
+    # third, the CA's on the kit's certificate, is libsodium's (protocol/sodium.py).
     _anchor: list[certs.Anchor] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def check_fresh(self, now: dt.datetime) -> None:

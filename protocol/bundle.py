@@ -112,7 +112,7 @@ def check_signature(
     """Verify the envelope with the certificate's key; return the signed payload.
 
     ``keys``: :func:`signing_keys` of the certificate as the caller checks signatures with
-    them (the hub's judging uses libsodium, hub/sodium.py); by default, as they are.
+    them (the hub's judging uses libsodium, protocol/sodium.py); by default, as they are.
     """
     trusted = signing_keys(certificate) if keys is None else keys
     if not any(s.keyid in trusted for s in envelope.signatures):

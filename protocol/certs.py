@@ -156,7 +156,7 @@ def anchor(
     """Check the CA (and CRL) as :func:`verify_issued` would; raise its error if they fail.
 
     ``verifier`` makes what checks the CA's signature on each leaf from its Ed25519 key (the
-    hub's judging passes hub.sodium.SodiumKey); by default, the key itself.
+    hub's judging passes protocol.sodium.SodiumKey); by default, the key itself.
     """
     check_ca(ca_cert, at)
     if crl is not None:

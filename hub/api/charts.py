@@ -11,11 +11,11 @@ from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.recap import MAX_REGION
 from hub.manifests import candidate_names
 from hub.recap import RecapError, RecapReader
-from hub.recap.anomalies import template_for
 from hub.recap.levels import level_of
 from hub.recap.shares import Share, vote_shares
 from hub.store import ResultStore
 from hub.web.chart import bar_chart
+from protocol.limits import template_for
 
 router = APIRouter(tags=["recapitulation"], responses=ERRORS)
 

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 
 from hub.api.errors import bad_parameter
 from hub.api.rectify import Frame
-from hub.recap.anomalies import template_for
 from hub.store import ResultStore, StoredDocument
 from protocol.document import ResultDocument
 from protocol.errors import FieldError
 from protocol.ids import check_hex64
+from protocol.limits import template_for
 from protocol.result import parse_bundle, parse_payload
 
 API = "/api/v1"  # every JSON endpoint is under it; a v2 would live beside it

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-from hub.recap.anomalies import TOTAL, template_for
 from protocol.forms.schema import FieldSpec
+from protocol.limits import TOTAL, template_for
 
 
 class FieldInfo(BaseModel):

@@ -19,13 +19,13 @@ from hub.api.errors import ERRORS, bad_parameter, not_found
 from hub.api.forms import FormInfo, form_info
 from hub.manifests import candidate_names
 from hub.recap import RecapError, RecapReader, RegionTotals
-from hub.recap.anomalies import template_for
 from hub.recap.completeness import ratio
 from hub.recap.hold import held_tps
 from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
 from hub.recap.shares import vote_shares
 from hub.recap.voters import counted_tps, voters_in
 from protocol.ids import is_training
+from protocol.limits import template_for
 from protocol.manifest import Manifest
 
 # The longest region code is a desa's, PP.KK.CC.DDDD (13 characters); TPS codes add 4.

@@ -18,7 +18,6 @@ import orjson
 from cryptography import x509
 
 from hub.errors import TrustError
-from hub.sodium import sodium_keys
 from hub.trust import Trust
 from protocol import ack as acks
 from protocol import bundle, result
@@ -27,6 +26,7 @@ from protocol.certs import Identity
 from protocol.dsse import PublicKey
 from protocol.errors import ProtocolError, RevokedError, VerificationError
 from protocol.ids import check_hex64, check_id
+from protocol.sodium import sodium_keys
 
 # The hub's own reason codes, beside protocol.ack.REASON_CODES.
 OVERSIZED = "oversized"

@@ -2,15 +2,11 @@
 
 The kit never signs a result that breaks its form's arithmetic, but the hub re-checks with
 its own copy of the template: a kit with a tampered template, a bug, or a template the hub
-does not know must show up here rather than in a published total. Kinds:
+does not know must show up here rather than in a published total. Kinds: those of one
+version's numbers on their own (``rule-broken``, ``no-template``, ``template-mismatch``,
+``votes-above-registered``, ``votes-above-cap``: protocol/limits.py, which a monitor's
+recount runs too), and:
 
-- ``rule-broken``: a rule of the form's template fails on the stored numbers;
-- ``no-template``: the hub has no template for the document's form id (nothing checked);
-- ``template-mismatch``: the document carries fields its template does not have;
-- ``votes-above-registered``: V.C above the DPT (I.A.JML) plus its reserve ballots. Not
-  above the bare DPT: DPTb and DPK voters legitimately vote on the reserve ballots, so a
-  total up to DPT + reserve is lawful, and beyond it there were no ballots to cast;
-- ``votes-above-cap``: V.C above the TPS's size plus reserve, where the DPT is not given;
 - ``changed-after-first-report``: the counting version's numbers differ from the first
   version the hub received for that TPS (the SIREKAP failure: numbers corrected after
   publication), with every changed field named;
@@ -36,25 +32,26 @@ checked afresh. A kit silent for too long is not stored: it depends on when one 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from hub.ledger import DocumentFields
 from hub.store.db import Database
 from hub.store.results import ResultStore
-from protocol.forms import loader
-from protocol.forms.errors import TemplateError
-from protocol.forms.rules import Relation, Violation, broken, compile_rules
-from protocol.forms.schema import Template
-from protocol.manifest import DPT_TOTAL, OfficialDpt
+from protocol.limits import (
+    DPT,
+    NO_TEMPLATE,
+    RULE_BROKEN,
+    TEMPLATE_MISMATCH,
+    TOTAL,
+    VOTES_ABOVE_CAP,
+    VOTES_ABOVE_REGISTERED,
+    check_numbers,
+    template_for,
+    with_reserve,
+)
+from protocol.manifest import OfficialDpt
 
-RULE_BROKEN = "rule-broken"
-NO_TEMPLATE = "no-template"
-TEMPLATE_MISMATCH = "template-mismatch"
-VOTES_ABOVE_REGISTERED = "votes-above-registered"
-VOTES_ABOVE_CAP = "votes-above-cap"
 CHANGED = "changed-after-first-report"
 DPT_DIFFERS = "dpt-differs-from-manifest"
 RECAP_KINDS = (
@@ -66,73 +63,6 @@ RECAP_KINDS = (
     CHANGED,
     DPT_DIFFERS,
 )
-TOTAL, DPT = "V.C", DPT_TOTAL
-
-
-@cache
-def template_for(form: str) -> Template | None:
-    # Cached, misses included: the loader scans the template directory for a form it does
-    # not hold, once per document on the ingest path otherwise. Templates ship with the
-    # package, so a hub picks up a new one on restart.
-    try:
-        return loader.load_template(form)
-    except TemplateError:
-        return None
-
-
-@cache
-def _relations(form: str) -> tuple[Relation, ...]:
-    # Compiled once per form: evaluate() would parse every rule again for every document,
-    # which on the ingest path costs more than all the recap's SQL.
-    template = template_for(form)
-    return () if template is None else tuple(compile_rules(template))
-
-
-@cache
-def _known_fields(form: str) -> frozenset[str]:
-    template = template_for(form)
-    return frozenset() if template is None else frozenset(f.id for _, f in template.fields())
-
-
-def broken_rules(form: str, fields: Mapping[str, int]) -> list[Violation]:
-    """What protocol.forms.rules.evaluate reports as violations, from cached relations."""
-    return broken(_relations(form), fields)
-
-
-def check_numbers(form: str, fields: Mapping[str, int]) -> list[tuple[str, str]]:
-    """(kind, detail) of everything wrong with one version's numbers on their own."""
-    template = template_for(form)
-    found: list[tuple[str, str]] = []
-    if template is None:
-        found.append((NO_TEMPLATE, f"the hub has no template for form {form!r}: not checked"))
-    else:
-        extra = sorted(set(fields) - _known_fields(form))
-        if extra:
-            found.append((TEMPLATE_MISMATCH, f"fields not on {form}: {', '.join(extra)}"))
-        # Rules over missing fields stay unchecked (as evaluate() leaves them): a missing
-        # number is not a broken rule.
-        found.extend((RULE_BROKEN, v.message) for v in broken_rules(form, fields))
-    if TOTAL in fields:
-        total = fields[TOTAL]
-        permille = template.reserve_permille if template is not None else 0
-        if DPT in fields:
-            dpt = fields[DPT]
-            bound = _with_reserve(dpt, permille)
-            if total > bound:
-                found.append(
-                    (
-                        VOTES_ABOVE_REGISTERED,
-                        f"{TOTAL}={total} votes above {DPT}={dpt} registered voters plus "
-                        f"{bound - dpt} reserve ballots",
-                    )
-                )
-        elif template is not None and total > template.cap:
-            found.append((VOTES_ABOVE_CAP, f"{TOTAL}={total} above the TPS cap of {template.cap}"))
-    return found
-
-
-def _with_reserve(dpt: int, permille: int) -> int:
-    return dpt + math.ceil(dpt * permille / 1000)
 
 
 def differs_from_official(form: str, fields: Mapping[str, int], official: OfficialDpt) -> list[str]:
@@ -147,7 +77,7 @@ def differs_from_official(form: str, fields: Mapping[str, int], official: Offici
     ]
     template = template_for(form)
     if TOTAL in fields and template is not None and fields.get(DPT) != official.total:
-        bound = _with_reserve(official.total, template.reserve_permille)
+        bound = with_reserve(official.total, template.reserve_permille)
         if fields[TOTAL] > bound:
             found.append(
                 f"{TOTAL} {fields[TOTAL]} above the manifest's {official.total} registered "

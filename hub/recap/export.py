@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
-from hub.recap.anomalies import template_for
 from hub.recap.completeness import Expected
 from hub.recap.errors import RecapError
 from hub.recap.hold import LABEL as HELD_LABEL
@@ -29,6 +28,7 @@ from hub.recap.read import RecapReader, RegionTotals
 from hub.store.logstorage import DatabaseLogStorage
 from hub.store.results import ResultStore, utc_text
 from protocol.ids import is_training
+from protocol.limits import template_for
 
 TOTAL_COLUMN = "JUMLAH"
 

@@ -10,24 +10,25 @@ an operator releases it (`tps-hub hold --release`); an operator may also confirm
 stays out (`--keep-out`). Both are recorded with who, when and why. A newer version that
 keeps within the limits simply replaces it.
 
-The check is the recapitulation's own (hub/recap/anomalies.py ``check_numbers``, over
-``protocol.forms.rules.broken``): one owner for what a hard limit is.
+What a hard limit is, and whether a version breaks one, is judged from the signed document
+and the form template alone (protocol/limits.py), so a monitor's recount judges the same
+holds without the hub's word; an operator's decisions are published (``GET
+/api/v1/decisions``) for it to apply.
 """
 
 from __future__ import annotations
 
 from hub.ledger import DocumentFields
-from hub.recap.anomalies import RULE_BROKEN, VOTES_ABOVE_CAP, VOTES_ABOVE_REGISTERED, check_numbers
 from hub.store.results import ResultStore
+from protocol import limits
 
 HELD = "held-for-verification"  # the anomaly kind; the public label is "perlu verifikasi"
 LABEL = "perlu verifikasi"
-HARD_LIMITS = frozenset({RULE_BROKEN, VOTES_ABOVE_CAP, VOTES_ABOVE_REGISTERED})
 
 
 def hard_limits_broken(doc: DocumentFields) -> list[str]:
     """What of ``doc``'s numbers breaks a hard limit (empty: nothing)."""
-    return [detail for kind, detail in check_numbers(doc.form, doc.fields) if kind in HARD_LIMITS]
+    return limits.hard_limits_broken(doc.form, doc.fields)
 
 
 def is_held(store: ResultStore, doc: DocumentFields) -> bool:
@@ -38,7 +39,7 @@ def is_held(store: ResultStore, doc: DocumentFields) -> bool:
 
 def held_by(store: ResultStore, doc: DocumentFields, kinds: list[str]) -> bool:
     """:func:`is_held` from the anomaly kinds the recapitulation just found in ``doc``."""
-    return not HARD_LIMITS.isdisjoint(kinds) and not store.released(doc.id)
+    return not limits.HARD_LIMITS.isdisjoint(kinds) and not store.released(doc.id)
 
 
 def record(

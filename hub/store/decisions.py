@@ -23,6 +23,29 @@ class Decision:
     decided_at: str
 
 
+@dataclass(frozen=True)
+class DecidedDocument:
+    """The document a decision is about, as anyone reading the log finds it."""
+
+    document_sha256: str
+    log_name: str
+    log_index: int
+    election: str
+    tps: str
+    form: str
+    kit: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class PublishedDecision:
+    """A decision as the hub publishes it: with its document's place in the log, so a
+    monitor's recount can apply it to the entry it read."""
+
+    decision: Decision
+    document: DecidedDocument | None
+
+
 class DecisionTable:
     db: Database
 
@@ -67,3 +90,31 @@ class DecisionTable:
             Decision(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), *r[4:])
             for r in rows
         ]
+
+    def published_decisions(self) -> list[PublishedDecision]:
+        """Every decision, oldest first, each with the document it is about (if any)."""
+        rows = self.db.all(
+            "SELECT o.id, o.kind, o.kit, o.document_id, o.decided_by, o.reason, o.decided_at, "
+            "d.document_sha256, d.log_name, d.log_index, d.election, d.tps, d.form, d.kit, d.seq "
+            "FROM operator_decisions AS o LEFT JOIN documents AS d ON d.id = o.document_id "
+            "ORDER BY o.id"
+        )
+        found = []
+        for r in rows:
+            decision = Decision(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), *r[4:7])
+            document = (
+                None
+                if r[7] is None
+                else DecidedDocument(
+                    str(r[7]),
+                    str(r[8]),
+                    int(r[9]),
+                    str(r[10]),
+                    str(r[11]),
+                    str(r[12]),
+                    str(r[13]),
+                    int(r[14]),
+                )
+            )
+            found.append(PublishedDecision(decision, document))
+        return found

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from hub.ledger import ChainRow, chain_position, clock_ahead
-from hub.recap.anomalies import changed_fields, check_numbers, differs_from_official
+from hub.recap.anomalies import changed_fields, differs_from_official
 from hub.web.anomaly_words import sentence
+from protocol.limits import check_numbers
 from protocol.manifest import OfficialDpt
 
 A, B = "a" * 64, "b" * 64

@@ -131,6 +131,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/trust/manifests/{{election}}.json",
         f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}/reports",
         f"{V1}/reports",
+        f"{V1}/decisions",
     }
     schemas = spec["components"]["schemas"]
     for name in ("RegionView", "TpsView", "KitList", "AnomalyList", "ReceiptCheck", "LogList"):

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from hub.recap import RecapError, debrief, list_anomalies, recap_hook, record_status, silent_kits
-from hub.recap.anomalies import broken_rules, check_numbers
 from hub.store import utc_text
 from hub.trust import RegistryKit
 from protocol.forms.loader import load_template
 from protocol.forms.rules import evaluate
+from protocol.limits import broken_rules, check_numbers
 from protocol.status import KitStatus
 from tests.hub import test_store_support as support
 from tests.hub.test_recap import ELECTION, FORM, TPS, TRAINING, full_form

@@ -19,7 +19,7 @@ from hub.broker_process import free_port
 from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
 from protocol import certs, checkpoint, recount, tiles
-from protocol.recount_cli import judge_with
+from protocol.recount_cli import http_get, judge_with
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -75,7 +75,7 @@ def run_recount(hub: FilledHub, api: str, state: Path, log: str = LOG_ID) -> tup
 def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference(
     hub, server, tmp_path
 ):
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.sqlite"
     code, first = run_recount(hub, server, state)
     assert first["differences"] == [] and first["refused"] == [], first
     assert code == 0 and first["agrees"] and first["tree_size"] == 5 and first["read_from"] == 0
@@ -88,6 +88,8 @@ def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference
     code, second = run_recount(hub, server, state)
     assert code == 0 and second["agrees"], second
     assert (second["read_from"], second["tree_size"]) == (5, 6)
+    with sqlite3.connect(state) as kept:  # the state is a SQLite file, added to in place
+        assert kept.execute("SELECT count(*) FROM versions").fetchone() == (6,)
 
     # A hub whose published totals are not its log's: one kecamatan's number changed.
     kecamatan = ".".join(TPS_A.split(".")[:3])
@@ -121,7 +123,7 @@ def test_recount_agrees_with_the_hub_then_resumes_and_names_a_planted_difference
 
 
 def test_training_log_recounted_apart(hub, server, tmp_path):
-    code, answer = run_recount(hub, server, tmp_path / "latihan.json", LOG_ID + "-latihan")
+    code, answer = run_recount(hub, server, tmp_path / "latihan.sqlite", LOG_ID + "-latihan")
     assert code == 0 and answer["agrees"] and answer["tree_size"] == 1, answer
 
 
@@ -139,7 +141,7 @@ def test_a_hub_counting_a_superseded_version_is_named_at_its_tps(hub, server, tm
             (ids[hub.sha("a1")], ids[hub.sha("a2")]),
         )
     try:
-        code, answer = run_recount(hub, server, tmp_path / "state.json")
+        code, answer = run_recount(hub, server, tmp_path / "state.sqlite")
         assert code == 1
         changed = [
             f for f in sorted(hub.fields["a2"]) if hub.fields["a1"][f] != hub.fields["a2"][f]
@@ -192,10 +194,10 @@ def test_a_rewritten_log_is_refused_on_resume(hub):
     forked = TransparencyLog(MemoryStorage())
     forked.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["a2"], hub.signed["d1"]])
     forked.sign_tree_head(key, "log-x", now)
-    kept = state.to_bytes()
+    kept = (state.signed_checkpoint, state.size, state.counting())
     with pytest.raises(recount.RecountError, match="does not extend"):
         recount.update(state, tiles.TileReader(_fetch(forked)), verifier, _judge(hub))
-    assert state.to_bytes() == kept  # nothing of the forked log was taken
+    assert (state.signed_checkpoint, state.size, state.counting()) == kept  # nothing taken
 
 
 def test_entries_that_are_not_the_logs_are_refused(hub):
@@ -227,4 +229,170 @@ def test_an_entry_that_is_not_a_valid_result_is_named_and_not_counted(hub):
     progress = recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
     assert [leaf for leaf, _ in progress.refused] == [1]
     assert progress.refused[0][1].startswith("BadSignatureError"), progress.refused
-    assert len(state.counting) == 2 and state.refused == {1: progress.refused[0][1]}
+    assert len(state.counting()) == 2 and state.refused == {1: progress.refused[0][1]}
+
+
+# -- the operator's decisions: published, applied by the recount, named -----------------------
+
+HUB_BIN = Path(sys.executable).parent / "tps-hub"
+
+
+def _getter(api: str):  # type: ignore[no-untyped-def]
+    return lambda path, query: json.loads(
+        http_get(f"{api}/{path}?{'&'.join(f'{k}={v}' for k, v in query.items())}")
+    )
+
+
+def _hub_cli(config: Path, *args: str) -> str:
+    done = subprocess.run(
+        [str(HUB_BIN), *args, "--config", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_compromised_kit_and_a_released_held_result_agree_between_hub_and_recount(tmp_path):
+    own = fill_hub(tmp_path / "hub")
+    port = free_port()
+    config = write_hub_toml(own, port)
+    state = tmp_path / "state.sqlite"
+    with serving(own, config, port) as address:
+        api = address + "/api/v1"
+        code, before = run_recount(own, api, state)
+        assert code == 0 and before["decisions_applied"] == [], before
+        assert [h["tps"] for h in before["held"]] == [[TPS_D]]
+
+        kit_a = own.kits[TPS_A]
+        _hub_cli(
+            config, "declare-compromised", "--kit", kit_a, "--by", "Ketua KPU", "--reason", "x"
+        )
+        _hub_cli(
+            config, "hold", "--document", own.sha("d1"), "--release", "--by", "Ani", "--reason", "y"
+        )
+        published = json.loads(http_get(f"{api}/decisions"))["decisions"]
+        assert [(d["kind"], d["kit"], d["decided_by"]) for d in published] == [
+            ("kit-compromised", kit_a, "Ketua KPU"),
+            ("result-released", None, "Ani"),
+        ]
+        d1 = published[1]["document"]
+        assert (d1["sha256"], d1["log"], d1["tps"]) == (own.sha("d1"), LOG_ID, TPS_D)
+
+        code, after = run_recount(own, api, state)
+        assert code == 0 and after["agrees"] and after["differences"] == [], after
+        assert after["held"] == []  # d1 released: in both totals
+        assert len(after["decisions_applied"]) == 2
+        assert f"kit {kit_a} declared compromised by Ketua KPU" in after["decisions_applied"][0]
+        assert "none of its 2 results in this log count" in after["decisions_applied"][0]
+        assert (
+            f"{TPS_D} {FORM} seq 1 of kit {own.kits[TPS_D]} (leaf {d1['leaf_index']}) "
+            "released into the totals by Ani" in after["decisions_applied"][1]
+        )
+
+        # Without the decisions the same log gives other totals: they are what made it agree.
+        with recount.State(LOG_ID, state) as kept:
+            blind = kept.counting()
+            differences = recount.compare(
+                blind, recount.held(blind, {}), recount.Published(_getter(api), training=False)
+            )
+        assert any(d.startswith(f"{ELECTION} {FORM} tps {TPS_A}:") for d in differences)
+        assert f"{ELECTION} {FORM} tps {TPS_D}: held by the recount, not by the hub" in differences
+
+
+def test_a_decision_naming_another_document_than_the_logs_leaf_is_not_applied(hub):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    log.append_many([hub.signed["a1"], hub.signed["d1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    state = recount.State("log-x")
+    recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+    release = {
+        "id": 4,
+        "kind": "result-released",
+        "kit": None,
+        "decided_by": "Ani",
+        "decided_at": "2024-02-15T01:00:00Z",
+        "reason": "dicek",
+        # d1's hash, but leaf 0 (a1): a hub releasing one result while naming another.
+        "document": {
+            "sha256": hub.sha("d1"),
+            "log": "log-x",
+            "leaf_index": 0,
+            "election": ELECTION,
+            "tps": TPS_D,
+            "form": FORM,
+            "kit": hub.kits[TPS_D],
+            "seq": 1,
+        },
+    }
+    found = recount.apply_decisions([release], state)
+    assert found.released == {} and found.applied == []
+    assert found.problems == [
+        f"decision 4 (result-released) names document {hub.sha('d1')[:12]} at leaf 0, but the "
+        f"log's entry there is {hub.sha('a1')[:12]}: not applied"
+    ]
+    assert recount.held(state.counting(), found.released) == {(ELECTION, FORM): {TPS_D}}
+    release["document"]["leaf_index"] = 1  # type: ignore[index]
+    found = recount.apply_decisions([release], state)
+    assert found.released == {1: True} and not found.problems
+    assert recount.held(state.counting(), found.released) == {}
+
+
+# -- the state file: resumed in another process, after more entries ----------------------------
+
+
+def test_a_resumed_recount_from_its_sqlite_file_agrees_with_a_fresh_one(hub, tmp_path):
+    key = Ed25519PrivateKey.generate()
+    verifier = checkpoint.verifier_for("log-x", key.public_key())
+    log = TransparencyLog(MemoryStorage())
+    log.append_many([hub.signed["a1"], hub.signed["b1"], hub.signed["c1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    path = tmp_path / "kept.sqlite"
+    with recount.State("log-x", path) as state:
+        recount.update(state, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+    log.append_many([hub.signed["a2"], hub.signed["d1"]])
+    log.sign_tree_head(key, "log-x", dt.datetime.now(dt.UTC))
+    with recount.State("log-x", path) as resumed:
+        progress = recount.update(resumed, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+        assert (progress.old_size, progress.new_size) == (3, 5)
+        fresh = recount.State("log-x")
+        recount.update(fresh, tiles.TileReader(_fetch(log)), verifier, _judge(hub))
+        assert resumed.counting() == fresh.counting()
+        assert resumed.frontier == fresh.frontier
+        assert resumed.counting()[(ELECTION, FORM, TPS_A)].seq == 2  # a2 replaced a1
+    with pytest.raises(recount.RecountError, match="not log-y"):
+        recount.State("log-y", path)
+    (tmp_path / "old.json").write_text('{"format": "tps-recount-state/1"}')
+    with pytest.raises(recount.RecountError, match="start afresh"):
+        recount.State("log-x", tmp_path / "old.json")
+
+
+def test_two_recounts_on_one_state_file_do_not_mix_their_runs(hub, server, tmp_path):
+    state = tmp_path / "state.sqlite"
+    code, _ = run_recount(hub, server, state)
+    assert code == 0
+    other = sqlite3.connect(state, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another recount mid-run on the same file
+        done = subprocess.run(
+            [
+                str(VERIFY),
+                "recount",
+                "--hub",
+                server,
+                "--log",
+                LOG_ID,
+                "--ca",
+                str(hub.root / "ca" / "ca.cert.pem"),
+                "--state",
+                str(state),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2
+        assert f"the state file {state} cannot be written" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        other.close()

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.sodium import SodiumKey, sodium_keys
+from protocol.sodium import SodiumKey, sodium_keys
 
 _IDENTITY_POINT = bytes([1]) + bytes(31)  # the neutral element: a key of small order
 

@@ -1,12 +1,14 @@
-"""Ed25519 verification by libsodium (PyNaCl) for the hub's judging processes.
+"""Ed25519 verification by libsodium (PyNaCl) for judging many results: the hub's judging
+processes and a monitor's recount of its log (``tps-verify recount``).
 
 Checking each result's signature is the largest single cost of judging it, and libsodium
 verifies a 2.4 KB result in about 60 % of the time OpenSSL takes (66 against 116 µs on the
 benchmark machine). The next largest is checking the certificate of a kit the judging process
-has not seen yet, whose CA signature libsodium checks too (hub/trust.py hands
+has not seen yet, whose CA signature libsodium checks too (hub/trust.py and the recount hand
 :class:`SodiumKey` to protocol.certs.anchor), in under half of OpenSSL's instructions. Only
-the hub's judging uses it: kits, ``tps-verify`` and everything else verify with
-``cryptography``.
+the hub's judging and the recount use it: kits, ``tps-verify`` of one result and everything
+else verify with ``cryptography``. The recount judges with the hub's library on purpose: it
+then accepts exactly the signatures the hub accepted.
 
 libsodium is the stricter of the two: besides everything OpenSSL checks, it refuses
 public keys and R values of small order and non-canonical encodings, and both compare the
