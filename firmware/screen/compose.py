@@ -172,7 +172,7 @@ def _buttons(canvas: Canvas, left: int, buttons: Buttons) -> int:
     row = caps + 2 * pad + 8
     widths = [text_width(n, caps) + 3 * pad + text_width(a, caps) for n, a in keys]
     room = canvas.width - left - 2 * MARGIN
-    one_row = sum(widths) + 3 * MARGIN <= room
+    one_row = sum(widths) + 2 * MARGIN <= room  # two keys apart by twice the margin
     top = canvas.height - (row if one_row else row * len(keys)) - 2
     canvas.image[top - 2 : top, left:] = (200, 200, 200)  # a rule above the keys
     for i, ((name, action), w) in enumerate(zip(keys, widths, strict=True)):

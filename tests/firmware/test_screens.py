@@ -124,7 +124,7 @@ def test_each_look_shows_the_value_in_large_type_and_what_the_buttons_do(shots):
     assert "Bacaan lain: 8" in shots["cek-bacaan-lain"].shown.text
     assert "Pemilih disabilitas: L + P = 8," in shots["cek-bacaan-lain"].shown.text
     rescan = shots["cek-pindai-ulang"].shown.text
-    assert "Pindai ulang halaman 1?" in rescan and "[KONFIRMASI] pindai ulang" in rescan
+    assert "Pindai ulang halaman 1?" in rescan and "[KONFIRMASI] ya" in rescan
     assert shots["pindai-ulang-halaman"].shown.text.startswith("Pindai ulang halaman 1")
 
 

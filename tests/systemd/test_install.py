@@ -125,8 +125,7 @@ def test_dry_run_plans_a_fresh_kit(bundle, os_release):
         "--home-dir /var/lib/tps-kit --shell /usr/sbin/nologin --comment 'TPS kit daemon' "
         "tps-kit",
         "python3 -m venv --system-site-packages /opt/tps-kit",
-        f"/opt/tps-kit/bin/pip install --disable-pip-version-check --upgrade '{REPO}[kit]' "
-        "'numpy<2'",
+        f"/opt/tps-kit/bin/pip install --disable-pip-version-check --upgrade '{REPO}[kit]'",
         f"/opt/tps-kit/bin/pip install --disable-pip-version-check --force-reinstall "
         f"--no-deps {REPO}",
         "install -d -m 0750 -o root -g tps-kit /etc/tps-kit",
