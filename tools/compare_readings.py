@@ -2,8 +2,12 @@
 
 Every value, decision, verdict, class and message must be equal; numbers measured in floating
 point (probabilities, fill ratios, px/mm, sharpness) may differ by rounding between CPUs and
-builds, within ``abs_tol + rel_tol x |value|``. Prints each difference and the largest
-probability difference; exit status 0 when the reports agree, 1 otherwise.
+builds, within ``abs_tol + rel_tol x |value|``. In a ranked list of ``[label, probability]``
+(a field's other readings, a box's classes after its first), two entries whose probabilities
+tie within that tolerance may come in either order: rounding decides a tie, and neither is
+what the kit reads (a box's first class, a field's value, stay strict). Prints each
+difference, the ties taken either way and the largest probability difference; exit status 0
+when the reports agree, 1 otherwise.
 
     python tools/compare_readings.py x86.json arm64.json [--abs-tol 0.001] [--rel-tol 0.01]
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +33,7 @@ class Comparison:
     floats: int = 0
     max_probability_diff: float = 0.0
     max_other_diff: float = 0.0
+    tied_swaps: list[str] = field(default_factory=list)
 
     @property
     def agree(self) -> bool:
@@ -49,10 +55,26 @@ class Comparison:
             if len(a) != len(b):
                 self.differences.append(f"{path}: {len(a)} items against {len(b)}")
                 return
+            if probability and _ranked(a) and _ranked(b):
+                a, b = self._untie(a, b, path)
             for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 self.walk(x, y, f"{path}[{i}]", probability)
         else:
             self._same(a, b, path)
+
+    def _untie(self, a: list, b: list, path: str) -> tuple[list, list]:
+        """``b`` with tied neighbours put in ``a``'s order (never a box's first class)."""
+        b = list(b)
+        first = 1 if re.search(r"/boxes\[\d+\]$", path) else 0
+        for i in range(first, len(a) - 1):
+            tie = self._tol(a[i][1], a[i + 1][1]) and self._tol(b[i][1], b[i + 1][1])
+            if tie and a[i][0] == b[i + 1][0] and a[i + 1][0] == b[i][0] != a[i][0]:
+                b[i], b[i + 1] = b[i + 1], b[i]
+                self.tied_swaps.append(f"{path}[{i}:{i + 2}]")
+        return a, b
+
+    def _tol(self, x: float, y: float) -> bool:
+        return abs(x - y) <= self.abs_tol + self.rel_tol * max(abs(x), abs(y))
 
     def _same(self, a: Any, b: Any, path: str) -> None:
         if a != b or type(a) is not type(b):
@@ -68,8 +90,19 @@ class Comparison:
             self.max_probability_diff = max(self.max_probability_diff, diff)
         else:
             self.max_other_diff = max(self.max_other_diff, diff)
-        if diff > self.abs_tol + self.rel_tol * max(abs(a), abs(b)):
+        if not self._tol(float(a), float(b)):
             self.differences.append(f"{path}: {a!r} against {b!r} (differs by {diff:.6g})")
+
+
+def _ranked(items: list) -> bool:
+    """A list of [label, probability] pairs, most probable first."""
+    return len(items) > 1 and all(
+        isinstance(i, list)
+        and len(i) == 2
+        and isinstance(i[1], int | float)
+        and not isinstance(i[1], bool)
+        for i in items
+    )
 
 
 def compare(a: Any, b: Any, *, abs_tol: float = 0.001, rel_tol: float = 0.01) -> Comparison:
@@ -93,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in result.differences:
         print(f"differs: {line}")
+    for line in result.tied_swaps:
+        print(f"tie taken either way: {line}")
     verdict = "agree" if result.agree else f"DIFFER in {len(result.differences)} place(s)"
     print(
         f"{args.a.name} and {args.b.name} {verdict}: {result.floats} measured numbers, largest "

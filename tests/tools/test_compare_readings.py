@@ -70,3 +70,22 @@ def test_the_command_exits_1_when_readings_differ(tmp_path, capsys):
     b.write_text(json.dumps(changed(lambda r: r.update(verdict="paper mistake"))))
     assert main([str(a), str(b)]) == 1
     assert "DIFFER in 1 place(s)" in capsys.readouterr().out
+
+
+def test_tied_alternatives_may_come_in_either_order_but_a_box_read_differently_may_not():
+    def swap_alternatives(r):
+        r["fields"]["V.A"]["alternatives"] = [[270, 0.0041], [210, 0.0040]]
+
+    tied = {**REPORT, "fields": {"V.A": {**REPORT["fields"]["V.A"]}}}
+    tied["fields"]["V.A"]["alternatives"] = [[210, 0.0040], [270, 0.0041]]
+    result = compare(tied, changed(swap_alternatives))
+    assert result.agree and result.tied_swaps == ["/fields/V.A/alternatives[0:2]"]
+    # a box's first class is what the kit reads: never a tie to take either way
+    close = changed(lambda r: r["fields"]["V.A"].update(boxes=[[["2", 0.50], ["7", 0.50]]]))
+    swapped = changed(lambda r: r["fields"]["V.A"].update(boxes=[[["7", 0.50], ["2", 0.50]]]))
+    assert not compare(close, swapped).agree
+    # a swap of entries that do not tie is a difference
+    apart = changed(
+        lambda r: r["fields"]["V.A"].update(alternatives=[[270, 0.9931], [210, 0.0041]])
+    )
+    assert not compare(REPORT, apart).agree
