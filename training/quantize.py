@@ -13,7 +13,8 @@ The softmax at the end stays in float, so the output is still probabilities.
         --out edge/recognition/digits-int8.onnx
 
 Then compare it with the float model on the held-out boxes, accuracy and speed in one run:
-``python -m training.evaluate --digits ... --skip 6000 --compare edge/recognition/digits-int8.onnx``
+``python -m training.evaluate --digits ... --skip 6000 --model edge/recognition/digits.onnx
+--compare edge/recognition/digits-int8.onnx``
 (edge/recognition/MODEL.md, "Quantized").
 """
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.recognition.model import DEFAULT_MODEL
+from edge.recognition.model import FLOAT_MODEL
 from edge.recognition.normalise import normalise_batch
 from protocol.idx import load_digits
 from training.evaluate import PAGE, render_boxes
@@ -103,7 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--x", type=int, default=200, help="synthetic X boxes to calibrate with")
     p.add_argument("--blank", type=int, default=200, help="blank boxes to calibrate with")
-    p.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the float model")
+    p.add_argument("--model", type=Path, default=FLOAT_MODEL, help="the float model")
     p.add_argument("--out", type=Path, required=True, help="where the int8 model goes")
     p.add_argument("--method", choices=["static", "dynamic"], default="static")
     return p.parse_args(argv)

@@ -244,7 +244,11 @@ def _receipt(canvas: Canvas, view: ReceiptView, area: Rect) -> None:
     and the lines beside it."""
     text = view.receipt.text()
     one = qr_image(text, module_px=1)
-    module = max(1, min(area.h, area.w - RECEIPT_TEXT_W) // one.shape[0])
+    # The words need their widest line at the smallest text; a hash's letters differ in width.
+    words = max(
+        [RECEIPT_TEXT_W, *(text_width(line, MIN_CAPS) + 16 for line in receipt_lines(view))]
+    )
+    module = max(1, min(area.h, area.w - words) // one.shape[0])
     qr = qr_image(text, module_px=module)
     rect = canvas.picture("qr", qr, area.x, area.y)
     right = Rect(rect.right + 16, area.y, area.right - rect.right - 16, area.h)

@@ -195,3 +195,17 @@ def test_a_framebuffer_of_the_screens_own_size_is_written_as_is(tmp_path):
     display.present(image, "", "status")
     assert device.read_bytes() == to_pixels(image, 16, stride)
     assert "shown at" not in describe(device, (800, 480), sysfs)
+
+
+@pytest.mark.parametrize("letter", "0123456789abcdef")
+def test_a_receipts_code_fits_beside_its_qr_whatever_letters_the_hash_has(tmp_path, letter):
+    """The hash's first twelve letters are written out for the saksi; OpenCV's letters differ
+    in width, so the widest must fit too, on a training kit's narrower screen as well."""
+    display = FileDisplay(tmp_path)
+    screen = ComposedScreen(display, training=True)
+    receipt = Receipt("31.71.01.1001.001", 123, letter * 64, training=True)
+    lines = ["Belum ada jaringan: hasil tersimpan dan dikirim nanti."]  # the kit's longest
+    buttons = Buttons(scan="mulai formulir baru")
+    screen.show(ReceiptView(receipt, "Ditandatangani: saksi, foto kode QR ini", lines, buttons))
+    assert screen.last is not None and screen.last.overflow == []
+    assert decode_qr(display.last.path) is not None
