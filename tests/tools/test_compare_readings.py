@@ -79,7 +79,10 @@ def test_tied_alternatives_may_come_in_either_order_but_a_box_read_differently_m
     tied = {**REPORT, "fields": {"V.A": {**REPORT["fields"]["V.A"]}}}
     tied["fields"]["V.A"]["alternatives"] = [[210, 0.0040], [270, 0.0041]]
     result = compare(tied, changed(swap_alternatives))
-    assert result.agree and result.tied_swaps == ["/fields/V.A/alternatives[0:2]"]
+    assert result.agree and result.tied_swaps == [
+        "/fields/V.A/alternatives[0]",
+        "/fields/V.A/alternatives[1]",
+    ]
     # a box's first class is what the kit reads: never a tie to take either way
     close = changed(lambda r: r["fields"]["V.A"].update(boxes=[[["2", 0.50], ["7", 0.50]]]))
     swapped = changed(lambda r: r["fields"]["V.A"].update(boxes=[[["7", 0.50], ["2", 0.50]]]))
@@ -88,4 +91,12 @@ def test_tied_alternatives_may_come_in_either_order_but_a_box_read_differently_m
     apart = changed(
         lambda r: r["fields"]["V.A"].update(alternatives=[[270, 0.9931], [210, 0.0041]])
     )
+    assert not compare(REPORT, apart).agree
+
+
+def test_the_last_of_a_ranked_list_may_name_another_label_at_the_same_probability():
+    cut = changed(lambda r: r["fields"]["V.A"]["boxes"][0].__setitem__(1, ["1", 0.001]))
+    result = compare(REPORT, cut)
+    assert result.agree and result.tied_swaps == ["/fields/V.A/boxes[0][1]"]
+    apart = changed(lambda r: r["fields"]["V.A"]["boxes"][0].__setitem__(1, ["1", 0.05]))
     assert not compare(REPORT, apart).agree
