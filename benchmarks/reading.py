@@ -13,6 +13,12 @@ per-page latency by stage (median, p95) on one pinned core, the ratio of that la
 decoding the same 12 MP JPEG (a baseline measured in the same run), the reading process's
 peak memory, and Tesseract (Debian's tesseract-ocr, digits only) on a sample of the same
 boxes. The last line is one JSON object.
+
+The work each stage does per page is counted too (``stage_work``: megapixels for the image
+stages, boxes, multiply-accumulates of the digit model from its own graph, bubbles, bytes
+hashed) with this machine's time per unit of it (``stage_ns_per_unit``), so a Raspberry Pi
+figure can be estimated stage by stage from the Pi's own rate for each kind of work (see the
+README, "Speed on the Pi"). ``--model`` reads with another model (an int8 copy, say).
 """
 
 from __future__ import annotations
@@ -48,6 +54,47 @@ from protocol.idx import load_digits
 from provisioning.synth.dataset import election_for, tps_for
 from provisioning.synth.forms import synthesize_form
 from provisioning.synth.handwriting import DigitBank
+
+# What each stage's work is counted in (stage -> unit); see measure().
+STAGE_UNITS = {
+    "jpeg_decode": "MP",
+    "align": "MP",
+    "qr": "MP",
+    "place": "fields",
+    "boxes": "boxes",
+    "model": "MMAC",
+    "bubbles": "bubbles",
+    "decode": "fields",
+    "hash": "MB",
+}
+
+
+def model_macs(path: Path) -> int:
+    """Multiply-accumulates of one box through the model, from onnxruntime's own profile of
+    its graph (every Conv and Gemm with the shapes it ran at)."""
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tmp) / "profile")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        session.run(None, {name: np.zeros((1, 1, 28, 28), np.float32)})
+        events = json.loads(Path(session.end_profiling()).read_text())
+    macs = 0
+    for event in events:
+        args = event.get("args", {})
+        if event.get("cat") != "Node" or not event["name"].endswith("_kernel_time"):
+            continue
+        shapes = [next(iter(s.values())) for s in args.get("input_type_shape", [])]
+        out = next(iter(args["output_type_shape"][0].values()))
+        if args.get("op_name") == "Conv":
+            macs += int(np.prod(out[1:])) * int(np.prod(shapes[1][1:]))
+        elif args.get("op_name") in ("Gemm", "MatMul"):
+            macs += int(np.prod(out[1:])) * shapes[0][-1]
+    return macs
 
 
 def pin_one_core() -> None:
@@ -110,13 +157,15 @@ def pct(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def measure(folder: str, tesseract_boxes: int) -> dict:
+def measure(folder: str, tesseract_boxes: int, model_path: str | None = None) -> dict:
     """Read every page in ``folder`` on one pinned core; runs in its own process."""
     reset_peak_memory()
     pin_one_core()
     templates = [t.template for t in load_all() if not t.template.example]
-    model = DigitModel.load(threads=1)
+    model = DigitModel.load(Path(model_path) if model_path else None, threads=1)
     model.warm_up()
+    box_macs = model_macs(model.path)
+    work: dict[str, list[float]] = {}
     reader = PageReader(templates, model)
     boxes, fields, bubbles, refused = Counter(), Counter(), Counter(), []
     stage_times: dict[str, list[float]] = {}
@@ -142,6 +191,8 @@ def measure(folder: str, tesseract_boxes: int) -> dict:
             for stage, seconds in reading.timings.items():
                 stage_times.setdefault(stage, []).append(seconds)
             count(reading, truth, boxes, fields, bubbles)
+            for stage, units in page_work(frame, data, reading, box_macs).items():
+                work.setdefault(stage, []).append(units)
             form.add(reading)
             if len(tess_sample) < tesseract_boxes:  # keep small patches, never whole frames
                 tess_sample.extend(
@@ -161,11 +212,45 @@ def measure(folder: str, tesseract_boxes: int) -> dict:
         "totals": totals,
         "decode": decode_times,
         "stages": stage_times,
+        "work": work,
+        "box_macs": box_macs,
         "peak_rss_mb": rss,
         "model_bytes": model.path.stat().st_size,
         "model_sha256": model.sha256,
         "tesseract": run_tesseract(tess_sample),
     }
+
+
+def page_work(frame, data: bytes, reading, box_macs: int) -> dict[str, float]:
+    """What each stage of one page worked through, in STAGE_UNITS."""
+    megapixels = frame.size / 1e6
+    specs = [fr.spec for fr in reading.fields.values()]
+    n_boxes = sum(len(s.boxes) for s in specs)
+    n_bubbles = sum(len(fr.bubbles) * 10 for fr in reading.fields.values())
+    return {
+        "jpeg_decode": megapixels,
+        "align": megapixels,
+        "qr": megapixels if reading.qr is not None else 0.0,
+        "place": len(specs),
+        "boxes": n_boxes,
+        "model": n_boxes * box_macs / 1e6,
+        "bubbles": n_bubbles,
+        "decode": len(specs),
+        "hash": len(data) / 1e6,
+    }
+
+
+def stage_costs(m: dict) -> tuple[dict, dict]:
+    """Median work per page and this machine's nanoseconds per unit of it, per stage."""
+    times = dict(m["stages"], jpeg_decode=m["decode"])
+    work, per_unit = {}, {}
+    for stage, unit in STAGE_UNITS.items():
+        units = m["work"].get(stage, [])
+        if not units or not times.get(stage) or pct(units, 50) == 0:
+            continue
+        work[stage] = f"{pct(units, 50):.4g} {unit}"
+        per_unit[stage] = f"{1e9 * sum(times[stage]) / sum(units):.4g} ns/{unit}"
+    return work, per_unit
 
 
 def _forms(folder: Path) -> list[list[Path]]:
@@ -265,6 +350,9 @@ def summarise(args, m: dict) -> dict:
         "page_ms_p95": round(1000 * pct(totals, 95), 1),
         "stage_ms_median": {k: round(1000 * pct(v, 50), 2) for k, v in m["stages"].items()},
         "stage_ms_p95": {k: round(1000 * pct(v, 95), 2) for k, v in m["stages"].items()},
+        "stage_work": stage_costs(m)[0],
+        "stage_ns_per_unit": stage_costs(m)[1],
+        "model_macs_per_box": m["box_macs"],
         "jpeg_decode_ms_median": round(1000 * pct(decode, 50), 1),
         "page_over_jpeg_decode": round(pct(totals, 50) / pct(decode, 50), 3),
         "peak_rss_mb": round(m["peak_rss_mb"], 1),
@@ -293,6 +381,7 @@ def main() -> None:
     parser.add_argument("--fold", action="store_true", help="photograph folded, curled sheets")
     parser.add_argument("--max-blur", type=float, default=1.2, help="largest blur sigma, px")
     parser.add_argument("--templates", help="comma-separated template ids (default: all real)")
+    parser.add_argument("--model", help="an ONNX digit model (default: the shipped one)")
     args = parser.parse_args()
     if args.print == "kpu" and args.kpu_pdf is None:
         parser.error("--print kpu needs --kpu-pdf PATH (KPU's PPWP plano PDF)")
@@ -307,7 +396,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         synthesize(args, templates, bank, Path(folder))
         with multiprocessing.get_context("spawn").Pool(1) as pool:
-            measured = pool.apply(measure, (folder, args.tesseract_boxes))
+            measured = pool.apply(measure, (folder, args.tesseract_boxes, args.model))
     for line in measured["refused"][:10]:
         print("refused:", line, file=sys.stderr)
     for error in measured["silent"][:10]:

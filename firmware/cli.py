@@ -306,6 +306,62 @@ def status(config: Path) -> None:
 
 
 @main.command()
+@_config_option
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(["camera", "screen", "buttons", "leds", "buzzer"]),
+    help="Check only this part (repeat for more); default: all, in order.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=15.0,
+    show_default=True,
+    help="Seconds to wait for each press or answer.",
+)
+@click.option(
+    "--photo",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the camera's still here (JPEG), to check focus and framing.",
+)
+def selftest(config: Path, only: tuple[str, ...], timeout: float, photo: Path | None) -> None:
+    """Bench check before a kit ships: camera, screen, buttons, LEDs and buzzer in turn.
+
+    Each part is reported LULUS (pass) or GAGAL (fail) with the reason. The technician
+    presses each button when asked, then answers whether each lamp lit and the buzzer
+    sounded with KONFIRMASI (yes) or PINDAI (no). Stop the kit's service first
+    (sudo systemctl stop tps-kit): it holds the camera and the pins. Exit status 0 when
+    every check passed, 1 otherwise.
+    """
+    from firmware.camera.select import open_camera
+    from firmware.screen.select import open_display
+    from firmware.selftest import PARTS, Bench, summary
+    from protocol.kitconfig import load_kit_config
+
+    try:
+        settings = load_kit_config(config)
+    except ProtocolError as e:
+        raise click.ClickException(f"{config}: {e}") from e
+    base = config.parent
+    bench = Bench(
+        settings.gpio,
+        open_camera=lambda: open_camera(settings, base),
+        open_display=lambda: open_display(settings, base),
+        prompt=lambda step, words: click.echo(f">>> {words}"),
+        timeout_s=timeout,
+        lamp_s=0.5,
+        photo=photo,
+    )
+    results = bench.run(only or PARTS)
+    for result in results:
+        click.echo(result.line())
+    click.echo(summary(results))
+    raise SystemExit(0 if all(r.passed for r in results) else 1)
+
+
+@main.command()
 def patterns() -> None:
     """Print the light-and-sound table (markdown) for trainers to print."""
     from firmware.hardware.patterns import pattern_table

@@ -378,9 +378,9 @@ class Kit:
             else f"Salah di kertas: periksa {where}"
         )
         more = len(decoded.problems) - 1
-        lines = [f"Perbaiki yang salah di kertas, lalu pindai ulang {where}."]
+        lines = [f"Perbaiki, lalu pindai ulang {where}."]
         if more:
-            lines.append(f"Ada {more} jumlah lain yang juga tidak cocok.")
+            lines.append(f"{more} jumlah lain juga tidak cocok.")
         self.screen.show(
             MistakeView(
                 title,

@@ -130,16 +130,11 @@ class Look:
     def _rescan_view(self, title: str, photo: FieldPhoto, where: str, *, only: bool) -> LookView:
         question = f"Pindai ulang {where}?"
         if only:  # no reading keeps the rules: nothing can be confirmed here
-            lines = [
-                "Kit tidak menemukan angka yang cocok dengan jumlahnya.",
-                "Bila angka di kertas salah, perbaiki dulu.",
-            ]
-            return LookView(
-                title, photo, "", question, where, lines, Buttons(confirm="pindai ulang")
-            )
-        lines = [
-            "Tidak ada angka yang sama dengan kertas?",
-            "Bila angka di kertas salah, perbaiki dulu.",
-        ]
-        buttons = Buttons(scan="kembali", confirm="pindai ulang")
+            # Each line fits the panel's width at the smallest text, and the keys one row
+            # (the title asks the question, so KONFIRMASI answers "ya"), whichever OpenCV
+            # measures the font: the Pi's 4.11 draws Hershey text wider than 5.x.
+            lines = ["Jumlahnya tidak cocok.", "Angka di kertas salah? Perbaiki dulu."]
+            return LookView(title, photo, "", question, where, lines, Buttons(confirm="ya"))
+        lines = ["Tidak ada yang sama dengan kertas?", "Angka di kertas salah? Perbaiki dulu."]
+        buttons = Buttons(scan="kembali", confirm="ya")
         return LookView(title, photo, "", question, where, lines, buttons)

@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from firmware.identity import StartupError, load_identity
-from protocol import certs
+from protocol import boom, certs
 from protocol.errors import ProtocolError
 from protocol.kitconfig import KitConfig, load_kit_config
 
@@ -124,6 +124,7 @@ def _camera(config: KitConfig, base: Path, report: Report) -> None:
         missing = f"camera.digits: no {digits}" if camera.digits else "camera.digits: none named"
         report.check(bool(found), f"camera: synth with {digits}", missing)
     else:
+        _boom(config, report)
         try:
             import picamera2  # noqa: F401
         except ImportError:
@@ -132,6 +133,58 @@ def _camera(config: KitConfig, base: Path, report: Report) -> None:
             report.problems.append(f"camera: {INSTALL_HINT}")
         else:
             report.ok.append("camera: picamera2 available")
+
+
+# The aligner reads a page between 2 and 14 px/mm; below 3 a 10 mm box is under 30 px and
+# the digits lose their strokes.
+MIN_PX_PER_MM = 3.0
+
+
+def _boom(config: KitConfig, report: Report) -> None:
+    """What the camera on the boom will see of each form's pages, and its fixed settings."""
+    from protocol.forms.loader import load
+
+    camera = config.camera
+    report.ok.append(
+        f"camera: {camera.width} x {camera.height} px, {camera.boom_height_mm:g} mm above the "
+        f"table, focus {camera.focus:g} dioptres"
+        + ("" if camera.lens_position is not None else " (1000 / boom_height_mm)")
+    )
+    period = boom.flicker_period_us(camera.mains_hz)
+    report.check(
+        camera.exposure_us % period == 0,
+        f"camera: exposure {camera.exposure_us} us = {camera.exposure_us // period} flicker "
+        f"period(s) of lamps on {camera.mains_hz} Hz mains",
+        f"camera.exposure_us {camera.exposure_us} is not a multiple of {period} (the flicker "
+        f"of lamps on {camera.mains_hz} Hz mains): bands of light would cross the sheet",
+    )
+    sizes = set()
+    for form in config.forms.ids:
+        try:
+            template = load(form).template
+        except ProtocolError:
+            continue  # _forms reports it
+        sizes |= {(page.width, page.height) for page in template.pages}
+    for sheet in sorted(sizes):
+        px_mm, across, along = boom.sheet_in_frame(
+            sheet, camera.boom_height_mm, camera.lens_hfov_deg, camera.size
+        )
+        what = f"a {max(sheet):g} x {min(sheet):g} mm page"
+        if max(across, along) > 0.95:
+            report.problems.append(
+                f"camera: {what} fills {across:.0%} x {along:.0%} of the frame: raise the boom "
+                "(boom_height_mm) so the whole page and its corner marks fit with a margin"
+            )
+        elif px_mm < MIN_PX_PER_MM:
+            report.problems.append(
+                f"camera: {what} is {px_mm:.1f} px/mm (a 10 mm box {10 * px_mm:.0f} px): lower "
+                f"the boom or use a narrower lens; the reader needs {MIN_PX_PER_MM:g} px/mm"
+            )
+        else:
+            report.ok.append(
+                f"camera: {what} at {px_mm:.1f} px/mm (a 10 mm box {10 * px_mm:.0f} px), "
+                f"filling {across:.0%} x {along:.0%} of the frame"
+            )
 
 
 def _screen(config: KitConfig, base: Path, report: Report) -> None:
@@ -145,11 +198,18 @@ def _screen(config: KitConfig, base: Path, report: Report) -> None:
             f"screen.directory {directory} is not writable",
         )
     else:
-        report.check(
+        from firmware.screen.framebuffer import FramebufferError, describe
+
+        if not report.check(
             os.access(screen.device, os.W_OK),
             f"screen: {screen.device} is writable",
             f"screen.device {screen.device} is missing or not writable (group video?)",
-        )
+        ):
+            return
+        try:
+            report.ok.append(f"screen: {describe(screen.device, (screen.width, screen.height))}")
+        except FramebufferError as e:
+            report.problems.append(f"screen: {e}")
 
 
 def _gpio(config: KitConfig, report: Report) -> None:

@@ -9,11 +9,12 @@ anywhere as a whole.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from protocol import boom
 from protocol import tps as tps_codes
 from protocol.configfile import parse_model, read_toml
 from protocol.ids import check_id
@@ -78,21 +79,66 @@ class FormSettings(_Section):
     ids: list[str] = Field(min_length=1, description="form template ids this kit scans")
 
 
+AwbMode = Literal["auto", "incandescent", "tungsten", "fluorescent", "indoor", "daylight", "cloudy"]
+AWB_MODES: tuple[str, ...] = get_args(AwbMode)  # in libcamera's AwbModeEnum order
+
+
 class CameraSettings(_Section):
-    """The camera on the boom. Focus and exposure are fixed: the table, the boom height and
-    the lamp never change during a count, and auto-exposure hunting over a white sheet with
-    dark ink costs contrast in exactly the boxes that matter."""
+    """The camera on the boom. Focus, exposure and white balance are fixed: the table, the
+    boom height and the lamp never change during a count, and auto-exposure hunting over a
+    white sheet with dark ink costs contrast in exactly the boxes that matter. The defaults
+    derive from the boom (protocol.boom): a Camera Module 3 912 mm above the table, a lamp
+    at night on 50 Hz mains."""
 
     backend: Literal["picamera2", "files", "synth"] = Field(
         "picamera2",
         description="picamera2 on the kit; files (images in order) or synth (synthesized "
         "pages) for development, tests, training rooms and the demo",
     )
-    lens_position: float = Field(
-        1.0, ge=0.0, le=32.0, description="fixed focus in dioptres (1/m): 1.0 focuses at 1 m"
+    width: int = Field(boom.SENSOR_PX[0], ge=640, le=9152, description="still width (px)")
+    height: int = Field(boom.SENSOR_PX[1], ge=480, le=6944, description="still height (px)")
+    boom_height_mm: float = Field(
+        boom.BOOM_HEIGHT_MM, ge=200, le=3000, description="the lens's height above the table"
     )
-    exposure_us: int = Field(8_000, ge=100, le=1_000_000, description="fixed exposure time (µs)")
-    analogue_gain: float = Field(1.0, ge=1.0, le=16.0, description="fixed sensor gain")
+    lens_hfov_deg: float = Field(
+        boom.LENS_HFOV_DEG,
+        gt=10,
+        lt=180,
+        description="the lens's horizontal field of view (Camera Module 3: 66; wide: 102)",
+    )
+    lens_position: float | None = Field(
+        None,
+        ge=0.0,
+        le=32.0,
+        description="fixed focus in dioptres (1/m); unset: 1000 / boom_height_mm, the table",
+    )
+    mains_hz: Literal[50, 60] = Field(
+        boom.MAINS_HZ, description="the mains frequency the room's lamps flicker at twice of"
+    )
+    exposure_us: int = Field(
+        boom.FLICKER_PERIODS * boom.flicker_period_us(boom.MAINS_HZ),
+        ge=100,
+        le=1_000_000,
+        description="fixed exposure time (µs); a whole number of flicker periods "
+        "(10,000 µs on 50 Hz mains) keeps the lamp's flicker out of the picture",
+    )
+    analogue_gain: float = Field(
+        1.0,
+        ge=1.0,
+        le=16.0,
+        description="fixed sensor gain: 1.0 for the kit's lamp (about 400 lux on the sheet); "
+        "raise it, not the exposure, for a dimmer room",
+    )
+    awb_mode: AwbMode = Field(
+        "indoor",
+        description="white balance search range: indoor (3000-5000 K) suits the kit's "
+        "neutral-white lamp and a hall's tubes at night; ignored when colour_gains is set",
+    )
+    colour_gains: tuple[float, float] | None = Field(
+        None,
+        description="fixed red and blue gains (white balance off), e.g. read once from a "
+        "bench still of the lamp; unset: awb_mode",
+    )
     jpeg_quality: int = Field(92, ge=50, le=100, description="JPEG quality of the stored still")
     files: list[Path] = Field(
         default_factory=list, description="files backend: image files or folders, in order"
@@ -104,6 +150,17 @@ class CameraSettings(_Section):
         "for the handwriting (needed by that backend)",
     )
     seed: int = Field(0, ge=0, description="synth backend: seed of the synthesized forms")
+
+    @property
+    def focus(self) -> float:
+        """The lens position in dioptres: as set, or the table at the boom's height."""
+        if self.lens_position is not None:
+            return self.lens_position
+        return boom.focus_dioptres(self.boom_height_mm)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
 
 
 class GpioSettings(_Section):
@@ -161,4 +218,4 @@ def parse_kit_config(data: dict[str, Any]) -> KitConfig:
 
 
 def dump_kit_config(config: KitConfig) -> bytes:
-    return tomli_w.dumps(config.model_dump(mode="json")).encode("utf-8")
+    return tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)).encode("utf-8")

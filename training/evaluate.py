@@ -117,7 +117,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "training distribution",
     )
     p.add_argument("--clean", action="store_true", help="also report on undegraded boxes")
+    p.add_argument(
+        "--compare",
+        type=Path,
+        metavar="MODEL",
+        help="also run this model (an int8 copy, say) on the same boxes in the same run, and "
+        "compare accuracy and classify time with --model's",
+    )
     return p.parse_args(argv)
+
+
+def comparison(base: Report, other: Report, names: tuple[str, str]) -> str:
+    """Accuracy in points and classify time of ``other`` against ``base``, same boxes."""
+    lines = [f"== {names[1]} against {names[0]}"]
+    for name, classes in (("digits", range(10)), ("X", (CLASS_X,)), ("blank", (CLASS_BLANK,))):
+        (ok_a, n), (ok_b, _) = base.accuracy(classes), other.accuracy(classes)
+        if n:
+            a, b = 100 * ok_a / n, 100 * ok_b / n
+            lines.append(f"{name:>7}: {a:6.2f} % -> {b:6.2f} % ({b - a:+.2f} points)")
+    same = int((base.predicted == other.predicted).sum())
+    lines.append(f"same class on {same} of {len(base.predicted)} boxes")
+    ratio = other.classify_ms / base.classify_ms
+    lines.append(
+        f"classify per page of {PAGE}: {base.classify_ms:.2f} ms -> {other.classify_ms:.2f} ms "
+        f"({ratio:.2f} x, one thread)"
+    )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,14 +153,23 @@ def main(argv: list[str] | None = None) -> int:
     model.warm_up()
     print(f"model {model.path} sha256 {model.sha256}")
     print(f"held-out digits: {len(images)} ({a.digits}, after the first {a.skip})")
+    other = None
+    if a.compare is not None:
+        other = DigitModel.load(a.compare)
+        other.warm_up()
+        print(f"compared with {other.path} sha256 {other.sha256}")
     profile = PROFILES[a.profile]
-    boxes, truth = render_boxes(images, labels, a.x, a.blank, a.seed, profile=profile)
-    print(format_report(evaluate(model, boxes, truth), f"{a.profile} profile boxes"))
-    if a.clean:
+    sets = [(f"{a.profile} profile boxes", False)] + ([("clean boxes", True)] if a.clean else [])
+    for title, clean in sets:
         boxes, truth = render_boxes(
-            images, labels, a.x, a.blank, a.seed, profile=profile, clean=True
+            images, labels, a.x, a.blank, a.seed, profile=profile, clean=clean
         )
-        print(format_report(evaluate(model, boxes, truth), "clean boxes"))
+        base = evaluate(model, boxes, truth)
+        print(format_report(base, f"{title}: {model.path.name}"))
+        if other is not None:
+            compared = evaluate(other, boxes, truth)
+            print(format_report(compared, f"{title}: {other.path.name}"))
+            print(comparison(base, compared, (model.path.name, other.path.name)))
     return 0
 
 

@@ -2,9 +2,10 @@
 
 picamera2 needs libcamera's Python bindings, which exist only on Raspberry Pi OS: it is
 imported when this backend starts, never at import time, and its absence is a start-up
-error that says what to install. Focus, exposure and gain are fixed from kit.toml: the boom
-height and the lamp do not change during a count, and autofocus or auto-exposure hunting
-over a white sheet costs sharpness and contrast exactly where the digits are.
+error that says what to install. Resolution, focus, exposure, gain and white balance are
+fixed from kit.toml's [camera] (whose defaults derive from the boom: protocol/boom.py): the
+boom height and the lamp do not change during a count, and autofocus or auto-exposure
+hunting over a white sheet costs sharpness and contrast exactly where the digits are.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 from typing import Any
 
 from firmware.camera.base import CameraError, Capture, decode_grey
-from protocol.kitconfig import CameraSettings
+from protocol.kitconfig import AWB_MODES, CameraSettings
 
 INSTALL_HINT = (
     "picamera2 is not available: on Raspberry Pi OS install it with "
@@ -21,6 +22,7 @@ INSTALL_HINT = (
     "--system-site-packages (or `pip install tps-kit[pi]`); on another machine use "
     '[camera] backend = "files" or "synth"'
 )
+AF_MANUAL = 0  # libcamera's AfModeEnum.Manual: the lens stays at LensPosition
 
 
 def import_picamera2() -> Any:
@@ -32,27 +34,40 @@ def import_picamera2() -> Any:
 
 
 def still_controls(settings: CameraSettings) -> dict[str, Any]:
-    """libcamera controls for the stand: manual focus, fixed exposure and gain."""
-    return {
-        "AfMode": 0,  # controls.AfModeEnum.Manual: the lens stays at LensPosition
-        "LensPosition": settings.lens_position,
+    """libcamera controls for the boom: manual focus on the table, fixed exposure and gain,
+    and white balance either fixed gains or a search limited to the lamp's range."""
+    controls: dict[str, Any] = {
+        "AfMode": AF_MANUAL,
+        "LensPosition": settings.focus,
         "AeEnable": False,
         "ExposureTime": settings.exposure_us,
         "AnalogueGain": settings.analogue_gain,
-        "AwbEnable": True,  # colour does not matter; the reader works in grey
     }
+    if settings.colour_gains is not None:
+        controls["AwbEnable"] = False
+        controls["ColourGains"] = tuple(settings.colour_gains)
+    else:
+        controls["AwbEnable"] = True
+        controls["AwbMode"] = AWB_MODES.index(settings.awb_mode)
+    return controls
 
 
 class PiCamera:
-    """Full-resolution JPEG stills from the first camera, opened on construction."""
+    """JPEG stills at kit.toml's resolution from the first camera, opened on construction."""
 
     def __init__(self, settings: CameraSettings, *, module: Any = None) -> None:
         picamera2 = module or import_picamera2()
         try:
             self._camera = picamera2.Picamera2()
-            config = self._camera.create_still_configuration(
-                main={"size": self._camera.sensor_resolution}
-            )
+            sensor = tuple(self._camera.sensor_resolution)
+            if settings.width > sensor[0] or settings.height > sensor[1]:
+                raise CameraError(
+                    f"kit.toml's [camera] asks for {settings.width} x {settings.height} px but "
+                    f"this sensor gives at most {sensor[0]} x {sensor[1]}: set [camera] width "
+                    "and height (and lens_hfov_deg) for the camera fitted",
+                    "Kamera tidak sesuai konfigurasi: hubungi teknisi",
+                )
+            config = self._camera.create_still_configuration(main={"size": settings.size})
             self._camera.configure(config)
             self._camera.options["quality"] = settings.jpeg_quality
             self._camera.set_controls(self._supported(still_controls(settings)))

@@ -172,7 +172,7 @@ def _buttons(canvas: Canvas, left: int, buttons: Buttons) -> int:
     row = caps + 2 * pad + 8
     widths = [text_width(n, caps) + 3 * pad + text_width(a, caps) for n, a in keys]
     room = canvas.width - left - 2 * MARGIN
-    one_row = sum(widths) + 3 * MARGIN <= room
+    one_row = sum(widths) + 2 * MARGIN <= room  # two keys apart by twice the margin
     top = canvas.height - (row if one_row else row * len(keys)) - 2
     canvas.image[top - 2 : top, left:] = (200, 200, 200)  # a rule above the keys
     for i, ((name, action), w) in enumerate(zip(keys, widths, strict=True)):
@@ -244,7 +244,11 @@ def _receipt(canvas: Canvas, view: ReceiptView, area: Rect) -> None:
     and the lines beside it."""
     text = view.qr_text
     one = qr_image(text, module_px=1)
-    module = max(1, min(area.h, area.w - RECEIPT_TEXT_W) // one.shape[0])
+    # The words need their widest line at the smallest text; a hash's letters differ in width.
+    words = max(
+        [RECEIPT_TEXT_W, *(text_width(line, MIN_CAPS) + 16 for line in receipt_lines(view))]
+    )
+    module = max(1, min(area.h, area.w - words) // one.shape[0])
     qr = qr_image(text, module_px=module)
     rect = canvas.picture("qr", qr, area.x, area.y)
     right = Rect(rect.right + 16, area.y, area.right - rect.right - 16, area.h)

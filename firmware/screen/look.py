@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from firmware.screen.base import Buttons, Tone
 from firmware.screen.crop import FieldPhoto, box_images, column_images
 from firmware.screen.draw import INK, MIN_CAPS, Canvas, Rect, fit, pitch, text_width
+from firmware.screen.words import compact_sum
 
 MAX_BOX_PX = 232  # a box at most this tall: room for the value, the rule and the keys
 MIN_INTERIOR_PX = 200  # a box's inside at least this tall on the screen
@@ -71,7 +72,8 @@ def draw_look(canvas: Canvas, view: LookView, area: Rect, buttons_top: int) -> N
     if where_x > value.right + 16:  # a help to find it on the paper, where there is room
         canvas.text(view.where, where_x, baseline, MIN_CAPS, WHERE_INK)
     text = Rect(area.x, baseline + 10, boxes_w, buttons_top - baseline - 12)
-    canvas.paragraph(view.lines, text, (28, 26, MIN_CAPS), spaced=False)
+    lines = [compact_sum(s) if text_width(s, MIN_CAPS) > text.w else s for s in view.lines]
+    canvas.paragraph(lines, text, (28, 26, MIN_CAPS), spaced=False)
 
 
 def _bubbles(canvas: Canvas, photo: FieldPhoto, panel: Rect, bottom: int) -> None:

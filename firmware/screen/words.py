@@ -46,6 +46,22 @@ def side(
     return f"{names} = {number(total)}"
 
 
+def compact_sum(line: str) -> str:
+    """ "Paslon 1 + Paslon 2 + Paslon 3 = 220," -> "Paslon 1 + 2 + 3 = 220,": the name the
+    terms share written once, for a line too long for the screen at its smallest text."""
+    terms = line.split(" + ")
+    head = terms[0].rpartition(" ")[0]
+    if len(terms) < 2 or not head:
+        return line
+    tails = [t.removeprefix(f"{head} ") for t in terms[1:]]
+    # only a name that differs by one word (a number): "Suara sah + Suara tidak sah" stays
+    if any(
+        t == s or len(t.split(" = ")[0].split()) != 1 for t, s in zip(tails, terms[1:], strict=True)
+    ):
+        return line
+    return " + ".join([terms[0], *tails])
+
+
 def _split(name: str) -> tuple[str, str] | None:
     """ "Pengguna DPT (L)" -> ("Pengguna DPT", "L"); None for a name without a column."""
     row, sep, column = name.rpartition(" (")

@@ -88,15 +88,12 @@ def test_picamera2_is_the_default_and_its_absence_is_a_clear_error(monkeypatch, 
     assert "hubungi teknisi" in caught.value.pesan
 
 
-def test_picamera_backend_fixes_focus_and_exposure_from_config():
+def fake_picamera2(sensor: tuple[int, int], controls: tuple[str, ...]):
+    """picamera2's surface as the backend uses it, for a sensor with these controls."""
+
     class FakePicam:
-        sensor_resolution = (4056, 3040)
-        camera_controls: ClassVar[dict] = {
-            "AeEnable": 1,
-            "ExposureTime": 1,
-            "AnalogueGain": 1,
-            "AwbEnable": 1,
-        }
+        sensor_resolution = sensor
+        camera_controls: ClassVar[dict] = dict.fromkeys(controls, 1)
 
         def __init__(self) -> None:
             self.options: dict = {}
@@ -116,18 +113,64 @@ def test_picamera_backend_fixes_focus_and_exposure_from_config():
     class Module:
         Picamera2 = FakePicam
 
-    settings = CameraSettings(backend="picamera2", lens_position=0.8, exposure_us=5000)
-    camera = PiCamera(settings, module=Module)
+    return Module
+
+
+MODULE_3 = ("AfMode", "LensPosition", "AeEnable", "ExposureTime", "AnalogueGain", "AwbEnable")
+MODULE_3 += ("AwbMode", "ColourGains")
+
+
+def test_picamera_defaults_focus_on_the_table_and_expose_for_a_lamp_at_night():
+    camera = PiCamera(CameraSettings(), module=fake_picamera2((4608, 2592), MODULE_3))
     picam = camera._camera
-    assert picam.config == {"size": (4056, 3040)}  # full resolution
-    # a fixed-focus sensor has no LensPosition: only the controls it has are sent
+    assert picam.config == {"size": (4608, 2592)}
     assert picam.controls == {
+        "AfMode": 0,
+        "LensPosition": 1.096,  # 1 / 0.912 m: the table below the boom
         "AeEnable": False,
-        "ExposureTime": 5000,
+        "ExposureTime": 20_000,  # two periods of a lamp flickering at 100 Hz
+        "AnalogueGain": 1.0,
+        "AwbEnable": True,
+        "AwbMode": 4,  # libcamera's AwbIndoor
+    }
+
+
+def test_picamera_settings_come_from_kit_toml():
+    settings = CameraSettings(
+        boom_height_mm=1250,
+        width=2304,
+        height=1296,
+        exposure_us=30_000,
+        analogue_gain=2.5,
+        colour_gains=(1.8, 1.6),
+    )
+    camera = PiCamera(settings, module=fake_picamera2((4608, 2592), MODULE_3))
+    picam = camera._camera
+    assert picam.config == {"size": (2304, 1296)}
+    assert picam.controls["LensPosition"] == 0.8
+    assert picam.controls["ExposureTime"] == 30_000 and picam.controls["AnalogueGain"] == 2.5
+    assert picam.controls["AwbEnable"] is False and picam.controls["ColourGains"] == (1.8, 1.6)
+    assert "AwbMode" not in picam.controls
+    explicit = CameraSettings(boom_height_mm=1250, lens_position=0.75)
+    assert still_controls(explicit)["LensPosition"] == 0.75
+
+
+def test_a_fixed_focus_sensor_gets_only_the_controls_it_has():
+    hq = fake_picamera2((4056, 3040), ("AeEnable", "ExposureTime", "AnalogueGain", "AwbEnable"))
+    settings = CameraSettings(width=4056, height=3040, exposure_us=10_000)
+    camera = PiCamera(settings, module=hq)
+    assert camera._camera.controls == {
+        "AeEnable": False,
+        "ExposureTime": 10_000,
         "AnalogueGain": 1.0,
         "AwbEnable": True,
     }
-    assert still_controls(settings)["LensPosition"] == 0.8
+
+
+def test_a_resolution_the_sensor_cannot_give_is_a_start_up_error():
+    with pytest.raises(CameraError, match="at most 4056 x 3040") as caught:
+        PiCamera(CameraSettings(), module=fake_picamera2((4056, 3040), MODULE_3))
+    assert "hubungi teknisi" in caught.value.pesan
 
 
 @pytest.mark.hardware

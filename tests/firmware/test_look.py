@@ -65,7 +65,7 @@ def test_the_rescan_option_says_which_page(rivals):
     look.next()
     view = look.view(NO_PHOTO)
     assert view.value == "Pindai ulang halaman 1?"
-    assert (view.buttons.scan, view.buttons.confirm) == ("kembali", "pindai ulang")
+    assert (view.buttons.scan, view.buttons.confirm) == ("kembali", "ya")
     assert look.confirm().value is None and look.rescan and not look.finished
     with pytest.raises(ValueError, match="not finished"):
         look.values()
@@ -84,5 +84,5 @@ def test_without_a_consistent_reading_only_the_rescan_is_offered(ppwp):
     look = Look(decoded)
     assert [o.value for o in look.options()] == [None]
     view = look.view(NO_PHOTO)
-    assert view.buttons.scan is None and view.buttons.confirm == "pindai ulang"
+    assert view.buttons.scan is None and view.buttons.confirm == "ya"
     assert look.confirm().value is None and look.rescan and not look.finished

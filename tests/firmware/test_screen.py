@@ -22,7 +22,7 @@ from firmware.screen.compose import ComposedScreen, qr_image
 from firmware.screen.crop import FieldPhoto
 from firmware.screen.draw import MIN_CAPS, Canvas
 from firmware.screen.files import FileDisplay
-from firmware.screen.framebuffer import fb_geometry, to_pixels
+from firmware.screen.framebuffer import FramebufferDisplay, describe, fb_geometry, to_pixels
 from firmware.screen.look import LookView
 from protocol.forms.schema import Rect
 from protocol.receipt import Receipt
@@ -153,3 +153,59 @@ def test_more_numbers_than_fit_are_counted_not_cut(tmp_path):
     counted = [t.text for t in screen.last.texts if t.text.startswith("... dan ")]
     shown = sum(t.text.startswith("Calon ") for t in screen.last.texts)
     assert counted == [f"... dan {40 - shown} angka lain."]
+
+
+def fake_kms_fb(tmp_path, width=1920, height=1080, bpp=32, pad=64):
+    """A framebuffer as Bookworm's KMS emulation shows it in sysfs, backed by a plain file."""
+    sysfs = tmp_path / "graphics"
+    (sysfs / "fb0").mkdir(parents=True)
+    stride = width * bpp // 8 + pad
+    (sysfs / "fb0" / "virtual_size").write_text(f"{width},{height}\n")
+    (sysfs / "fb0" / "bits_per_pixel").write_text(f"{bpp}\n")
+    (sysfs / "fb0" / "stride").write_text(f"{stride}\n")
+    (sysfs / "fb0" / "name").write_text("vc4drmfb\n")
+    device = tmp_path / "fb0"
+    device.write_bytes(bytes(stride * height))
+    return device, sysfs, stride
+
+
+def test_kms_framebuffer_shows_the_screen_letterboxed_never_stretched(tmp_path):
+    device, sysfs, stride = fake_kms_fb(tmp_path)
+    display = FramebufferDisplay(device, (800, 480), sysfs=sysfs)
+    ComposedScreen(display, training=False).show(
+        StatusView(Tone.READY, "Siap: letakkan halaman 1", ["uji"])
+    )
+    display.close()
+    pixels = np.frombuffer(device.read_bytes(), np.uint8).reshape(1080, stride)
+    pixels = pixels[:, : 1920 * 4].reshape(1080, 1920, 4)
+    # 800 x 480 scaled 2.25 times is 1800 x 1080: 60 px of black on each side
+    assert not pixels[:, :59, :3].any() and not pixels[:, -59:, :3].any()
+    r, g, b = TONES[Tone.READY]
+    assert tuple(pixels[5, 960, :3]) == (b, g, r)  # the title band, in BGRX
+    line = describe(device, (800, 480), sysfs)
+    assert "vc4drmfb: the KMS driver's framebuffer emulation" in line
+    assert "1920 x 1080 at 32 bits" in line and "shown at 1800 x 1080" in line
+
+
+def test_a_framebuffer_of_the_screens_own_size_is_written_as_is(tmp_path):
+    device, sysfs, stride = fake_kms_fb(tmp_path, 800, 480, 16, pad=0)
+    display = FramebufferDisplay(device, (800, 480), sysfs=sysfs)
+    image = np.zeros((480, 800, 3), np.uint8)
+    image[:, :, 0] = 255
+    display.present(image, "", "status")
+    assert device.read_bytes() == to_pixels(image, 16, stride)
+    assert "shown at" not in describe(device, (800, 480), sysfs)
+
+
+@pytest.mark.parametrize("letter", "0123456789abcdef")
+def test_a_receipts_code_fits_beside_its_qr_whatever_letters_the_hash_has(tmp_path, letter):
+    """The hash's first twelve letters are written out for the saksi; OpenCV's letters differ
+    in width, so the widest must fit too, on a training kit's narrower screen as well."""
+    display = FileDisplay(tmp_path)
+    screen = ComposedScreen(display, training=True)
+    receipt = Receipt("31.71.01.1001.001", 123, letter * 64, training=True)
+    lines = ["Belum ada jaringan: hasil tersimpan dan dikirim nanti."]  # the kit's longest
+    buttons = Buttons(scan="mulai formulir baru")
+    screen.show(ReceiptView(receipt, "Ditandatangani: saksi, foto kode QR ini", lines, buttons))
+    assert screen.last is not None and screen.last.overflow == []
+    assert decode_qr(display.last.path) is not None

@@ -124,7 +124,7 @@ def test_each_look_shows_the_value_in_large_type_and_what_the_buttons_do(shots):
     assert "Bacaan lain: 8" in shots["cek-bacaan-lain"].shown.text
     assert "Pemilih disabilitas: L + P = 8," in shots["cek-bacaan-lain"].shown.text
     rescan = shots["cek-pindai-ulang"].shown.text
-    assert "Pindai ulang halaman 1?" in rescan and "[KONFIRMASI] pindai ulang" in rescan
+    assert "Pindai ulang halaman 1?" in rescan and "[KONFIRMASI] ya" in rescan
     assert shots["pindai-ulang-halaman"].shown.text.startswith("Pindai ulang halaman 1")
 
 
@@ -187,11 +187,16 @@ def test_screens_command_needs_digits_and_names_each_file(tmp_path, monkeypatch)
 
 def test_the_readmes_gallery_is_what_the_kit_shows_now(shots, tmp_path):
     """docs/screens holds screens as `tps-kit screens --compact` writes them today; after a
-    change to a screen, run the command in the README again."""
+    change to a screen, run the command in the README again. The photo's crops are resampled
+    by OpenCV, whose rounding differs between x86 and arm64 (scripts/check-arm64): a pixel may
+    fall one of the 16 levels apart, never more, and only a few do; any change of words,
+    layout or colour moves pixels by many levels."""
     committed = sorted((Path(__file__).resolve().parents[2] / "docs" / "screens").glob("*.png"))
     assert len(committed) >= 8
     for path in committed:
         fresh = tmp_path / path.name
         gallery.write_compact(shots[path.stem].path, fresh)
-        same = np.array_equal(cv2.imread(str(fresh)), cv2.imread(str(path)))
+        a, b = cv2.imread(str(fresh)), cv2.imread(str(path))
+        off = np.abs(a.astype(int) - b.astype(int)).max(axis=2) if a.shape == b.shape else None
+        same = off is not None and off.max() <= 17 and (off > 0).mean() < 0.01
         assert same, f"{path.name} is out of date: render the README's gallery again"

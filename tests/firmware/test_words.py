@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from firmware.screen.words import key_numbers, number, pages, relations_of, rule_parts
+from firmware.screen.words import (
+    compact_sum,
+    key_numbers,
+    number,
+    pages,
+    relations_of,
+    rule_parts,
+)
 from protocol.forms.loader import load_template
 
 
@@ -64,3 +71,11 @@ def test_the_numbers_to_sign_are_the_votes_and_their_totals(ppwp):
     dprd = load_template("dprd-kabko-example")
     shown = key_numbers(dprd, {f.id: 5 for _, f in dprd.fields()})
     assert [n for n, _ in shown] == ["Suara sah", "Suara tidak sah", "Jumlah suara"]
+
+
+def test_a_sum_too_long_for_the_screen_names_what_its_terms_share_once():
+    assert compact_sum("Paslon 1 + Paslon 2 + Paslon 3 = 220,") == "Paslon 1 + 2 + 3 = 220,"
+    # terms that share nothing, a single term and a row's shared prefix stay as they are
+    assert compact_sum("Suara sah + Suara tidak sah = 300") == "Suara sah + Suara tidak sah = 300"
+    assert compact_sum("Suara sah = 220") == "Suara sah = 220"
+    assert compact_sum("Pemilih disabilitas: L + P = 3,") == "Pemilih disabilitas: L + P = 3,"

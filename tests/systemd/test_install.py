@@ -125,8 +125,7 @@ def test_dry_run_plans_a_fresh_kit(bundle, os_release):
         "--home-dir /var/lib/tps-kit --shell /usr/sbin/nologin --comment 'TPS kit daemon' "
         "tps-kit",
         "python3 -m venv --system-site-packages /opt/tps-kit",
-        f"/opt/tps-kit/bin/pip install --disable-pip-version-check --upgrade '{REPO}[kit]' "
-        "'numpy<2'",
+        f"/opt/tps-kit/bin/pip install --disable-pip-version-check --upgrade '{REPO}[kit]'",
         f"/opt/tps-kit/bin/pip install --disable-pip-version-check --force-reinstall "
         f"--no-deps {REPO}",
         "install -d -m 0750 -o root -g tps-kit /etc/tps-kit",
@@ -138,6 +137,7 @@ def test_dry_run_plans_a_fresh_kit(bundle, os_release):
         "systemctl daemon-reload",
         "systemctl enable tps-kit.service",
         "systemctl restart tps-kit.service",
+        "systemctl disable getty@tty1.service",
     ]
     positions = []
     for step in expected_in_order:
@@ -242,6 +242,21 @@ def test_rerun_upgrades_in_place_and_keeps_the_outbox(bundle, root):
     assert mode(root / "var/lib/tps-kit") == 0o700
     assert mode(root / "etc/tps-kit/kit.key.pem") == 0o600
     assert os.readlink(root / "etc/tps-kit/state") == "/var/lib/tps-kit"
+
+
+def test_the_panel_is_kept_for_the_kit_no_login_prompt_no_cursor(bundle, root):
+    cmdline = root / "boot/firmware/cmdline.txt"
+    cmdline.parent.mkdir(parents=True)
+    boot = "console=serial0,115200 console=tty1 root=PARTUUID=1-02 rootfstype=ext4 rootwait quiet"
+    cmdline.write_text(boot + "\n")
+    first = install(bundle, root=root)
+    assert first.returncode == 0, first.stderr
+    assert "systemctl disable getty@tty1.service" in plan(first)
+    assert cmdline.read_text() == boot + " vt.global_cursor_default=0\n"
+    again = install(bundle, root=root)
+    assert again.returncode == 0, again.stderr
+    assert not any(s.startswith("sed") for s in plan(again))
+    assert cmdline.read_text() == boot + " vt.global_cursor_default=0\n"  # added once
 
 
 # --- Errors ------------------------------------------------------------------------------
