@@ -3,11 +3,9 @@ register, and the TPS it expects, so the dashboard shows names where it showed c
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 
 import pytest
-import tomli_w
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
@@ -114,10 +112,7 @@ def test_unknown_election_is_404(api):
 
 
 def test_hub_toml_names_manifests_and_a_tampered_one_stops_the_api(hub, tmp_path):
-    path = write_hub_toml(hub, 8080)
-    config = tomllib.loads(path.read_text())
-    config["paths"]["manifests"] = [str(hub.root / "election.json")]
-    path.write_text(tomli_w.dumps(config))
+    path = write_hub_toml(hub, 8080, paths={"manifests": [str(hub.root / "election.json")]})
     app = app_from_config(load_hub_config(path), hub.registry)
     with TestClient(app) as client:
         assert client.get(f"{V1}/elections").json()["elections"][0]["id"] == ELECTION
@@ -125,7 +120,6 @@ def test_hub_toml_names_manifests_and_a_tampered_one_stops_the_api(hub, tmp_path
     tampered.write_bytes(
         (hub.root / "election.json").read_bytes().replace(b'"payload":"ey', b'"payload":"ez')
     )
-    config["paths"]["manifests"] = [str(tampered)]
-    path.write_text(tomli_w.dumps(config))
+    path = write_hub_toml(hub, 8080, paths={"manifests": [str(tampered)]})
     with pytest.raises(ConfigError, match=r"paths\.manifests"):
         app_from_config(load_hub_config(path), hub.registry)

@@ -219,19 +219,35 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     return hub
 
 
-def write_hub_toml(hub: FilledHub, port: int, **api: object) -> Path:
+def write_hub_toml(
+    hub: FilledHub, port: int, *, paths: dict[str, object] | None = None, **api: object
+) -> Path:
     """A hub.toml for `tps-hub serve` over the filled hub (it needs no key or broker);
-    ``api`` adds or overrides ``[api]`` settings."""
+    ``paths`` adds to ``[paths]`` (manifests, crl, citizen_reports), ``api`` adds or
+    overrides ``[api]`` settings."""
     config = {
         "hub": {"id": HUB_ID, "log_id": LOG_ID},
         "paths": {
             "ca_certificate": str(hub.root / "ca" / "ca.cert.pem"),
             "certificate": str(hub.root / "hub-identity" / "hub.cert.pem"),
             "registry": str(hub.root / "registry.json"),
+            **(paths or {}),
         },
         "database": {"url": hub.url},
         "api": {"host": "127.0.0.1", "port": port, "silent_after": 60, **api},
     }
     path = hub.root / "hub.toml"
     path.write_text(tomli_w.dumps(config))
+    return path
+
+
+def write_manifest(hub: FilledHub, dpt: dict[str, tuple[int, int]]) -> Path:
+    """The filled hub's election manifest (PPWP, these TPS and their DPT L/P), signed by
+    its region CA, as election.json in its directory."""
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+    from tests.manifests import ppwp_manifest, signed_manifest
+
+    path = hub.root / "election.json"
+    path.write_bytes(signed_manifest(ca.load_ca(hub.root / "ca", PASSPHRASE), ppwp_manifest(dpt)))
     return path

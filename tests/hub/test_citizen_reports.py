@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomli_w
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
@@ -144,10 +142,7 @@ def test_a_hub_without_a_reports_file_takes_none(hub):
 
 
 def test_an_operator_lists_and_resolves_reports(hub, tmp_path):
-    path = write_hub_toml(hub, 8080)
-    config = tomllib.loads(path.read_text())
-    config["paths"]["citizen_reports"] = str(tmp_path / "reports.sqlite3")
-    path.write_text(tomli_w.dumps(config))
+    path = write_hub_toml(hub, 8080, paths={"citizen_reports": str(tmp_path / "reports.sqlite3")})
     store = ReportStore(tmp_path / "reports.sqlite3")
     added = store.add(
         election=ELECTION,

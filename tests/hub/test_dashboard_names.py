@@ -3,16 +3,19 @@ real browser."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 
 import pytest
-import tomli_w
 
 from hub.broker_process import free_port
-from provisioning import authority as ca
-from tests.conftest import PASSPHRASE
-from tests.hub.test_api_support import ELECTION, FORM, FilledHub, fill_hub, write_hub_toml
+from tests.hub.test_api_support import (
+    ELECTION,
+    FORM,
+    FilledHub,
+    fill_hub,
+    write_hub_toml,
+    write_manifest,
+)
 from tests.hub.test_dashboard_chromium import (  # noqa: F401 (fixtures)
     CHROMEDRIVER,
     CHROMIUM,
@@ -21,7 +24,6 @@ from tests.hub.test_dashboard_chromium import (  # noqa: F401 (fixtures)
     shots,
     wait_for,
 )
-from tests.manifests import ppwp_manifest, signed_manifest
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None, reason="needs Debian's chromium and its driver"
@@ -33,14 +35,8 @@ DPT |= {"31.71.01.1002.001": (150, 140), "31.71.02.2001.001": (90, 95)}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     hub: FilledHub = fill_hub(tmp_path_factory.mktemp("names"))
-    authority = ca.load_ca(hub.root / "ca", PASSPHRASE)
-    manifest = hub.root / "election.json"
-    manifest.write_bytes(signed_manifest(authority, ppwp_manifest(DPT)))
     port = free_port()
-    path = write_hub_toml(hub, port)
-    config = tomllib.loads(path.read_text())
-    config["paths"]["manifests"] = [str(manifest)]
-    path.write_text(tomli_w.dumps(config))
+    path = write_hub_toml(hub, port, paths={"manifests": [str(write_manifest(hub, DPT))]})
     with serving(hub, path, port) as address:
         yield address
 

@@ -9,15 +9,11 @@ TPS_SCREENSHOTS), made with tools/screenshots.py's helpers, as the README's are.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 
 import pytest
-import tomli_w
 
 from hub.broker_process import free_port
-from provisioning import authority as ca
-from tests.conftest import PASSPHRASE
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -28,9 +24,9 @@ from tests.hub.test_api_support import (
     FilledHub,
     fill_hub,
     write_hub_toml,
+    write_manifest,
 )
 from tests.hub.test_dashboard_chromium import serving, shots  # noqa: F401 (a fixture)
-from tests.manifests import ppwp_manifest, signed_manifest
 from tools import screenshots as screen
 
 pytestmark = pytest.mark.skipif(
@@ -54,15 +50,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
 
 @pytest.fixture(scope="module")
 def server(hub: FilledHub) -> Iterator[str]:
-    authority = ca.load_ca(hub.root / "ca", PASSPHRASE)
-    manifest = hub.root / "election.json"
-    manifest.write_bytes(signed_manifest(authority, ppwp_manifest(DPT)))
     port = free_port()
-    path = write_hub_toml(hub, port)
-    config = tomllib.loads(path.read_text())
-    config["paths"]["manifests"] = [str(manifest)]
-    config["paths"]["citizen_reports"] = str(hub.root / "citizen-reports.sqlite3")
-    path.write_text(tomli_w.dumps(config))
+    paths = {
+        "manifests": [str(write_manifest(hub, DPT))],
+        "citizen_reports": str(hub.root / "citizen-reports.sqlite3"),
+    }
+    path = write_hub_toml(hub, port, paths=paths)
     with serving(hub, path, port) as address:
         yield address
 

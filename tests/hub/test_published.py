@@ -9,23 +9,27 @@ import hashlib
 import json
 import subprocess
 import sys
-import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomli_w
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.broker_process import free_port
 from provisioning import authority as ca
 from tests.conftest import PASSPHRASE
-from tests.hub.test_api_support import ELECTION, TPS_B, FilledHub, fill_hub, write_hub_toml
+from tests.hub.test_api_support import (
+    ELECTION,
+    TPS_B,
+    FilledHub,
+    fill_hub,
+    write_hub_toml,
+    write_manifest,
+)
 from tests.hub.test_dashboard_chromium import serving
-from tests.manifests import ppwp_manifest, signed_manifest
 
 VERIFY = Path(sys.executable).parent / "tps-verify"
 DPT = {TPS_B: (100, 101), "31.71.01.1001.001": (120, 131)}
@@ -38,15 +42,12 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> FilledHub:
 
 @pytest.fixture(scope="module")
 def server(hub: FilledHub) -> Iterator[str]:
-    authority = ca.load_ca(hub.root / "ca", PASSPHRASE)
-    manifest = hub.root / "election.json"
-    manifest.write_bytes(signed_manifest(authority, ppwp_manifest(DPT)))
     port = free_port()
-    path = write_hub_toml(hub, port)
-    config = tomllib.loads(path.read_text())
-    config["paths"]["manifests"] = [str(manifest)]
-    config["paths"]["crl"] = str(hub.root / "ca" / "crl.pem")
-    path.write_text(tomli_w.dumps(config))
+    paths = {
+        "manifests": [str(write_manifest(hub, DPT))],
+        "crl": str(hub.root / "ca" / "crl.pem"),
+    }
+    path = write_hub_toml(hub, port, paths=paths)
     with serving(hub, path, port) as address:
         yield address
 
