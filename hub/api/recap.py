@@ -21,9 +21,9 @@ from hub.manifests import candidate_names
 from hub.recap import RecapError, RecapReader, RegionTotals
 from hub.recap.completeness import ratio
 from hub.recap.hold import held_tps
-from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of
+from hub.recap.levels import LEVEL_NAMES, RecapLevel, child_level, level_of, parent_of, within
 from hub.recap.shares import vote_shares
-from hub.recap.voters import counted_tps, voters_in
+from hub.recap.voters import counted_tps, voters_by_region
 from protocol.ids import is_training
 from protocol.limits import template_for
 from protocol.manifest import Manifest
@@ -189,6 +189,7 @@ def region_view(
         raise not_found(f"no results in region {region!r} for {election} {form}")
     children = reader.children(election, form, region)
     below = child_level(level)
+    held = held_tps(store, election, form)  # the election's: the voters' sums need them all
     view = RegionView(
         election=election,
         form=form,
@@ -198,14 +199,13 @@ def region_view(
         children_level=below,
         children=_with_expected(ctx, election, region, below, children),
         form_info=form_info(form, totals.totals),
-        held_tps=held_tps(store, election, form, region),
+        held_tps=[t for t in held if within(region, t)],
         chart_url=chart_url(election, form, region),
     )
     verified = ctx.manifests.get(election)
     if verified is None:
         return view
-    counted = counted_tps(store, election, form, region)
-    return _named(view, verified.manifest, counted)
+    return _named(view, verified.manifest, counted_tps(store, election, form, held))
 
 
 def chart_url(election: str, form: str, region: str) -> str:
@@ -216,11 +216,12 @@ def chart_url(election: str, form: str, region: str) -> str:
 def _named(view: RegionView, manifest: Manifest, counted: list[str]) -> RegionView:
     """Names from the manifest, and the voters the counted TPS hold, at every region."""
     names = manifest.regions
+    shown = [view.region, *view.path, *view.children]
+    voters = voters_by_region(manifest, counted, {r.region for r in shown})
 
     def named(r: Region) -> Region:
-        voters = voters_in(manifest, counted, r.region)
         return r.model_copy(
-            update={"name": names.get(r.region), "voters": VotersIn(**voters.__dict__)}
+            update={"name": names.get(r.region), "voters": VotersIn(**voters[r.region].__dict__)}
         )
 
     return view.model_copy(

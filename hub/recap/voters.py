@@ -7,12 +7,12 @@ not); each TPS's DPT is the manifest's, never the number written on its form.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hub.recap.completeness import ratio
-from hub.recap.hold import held_tps
-from hub.recap.levels import within
+from hub.recap.levels import WHOLE
 from hub.store import ResultStore
 from protocol.manifest import Manifest
 
@@ -24,18 +24,38 @@ class VotersIn:
     share: float | None  # dpt_in / dpt; None: the manifest has no TPS there
 
 
-def counted_tps(store: ResultStore, election: str, form: str, region: str) -> list[str]:
-    """The TPS of ``region`` whose counting version of ``form`` is summed, in code order."""
+def counted_tps(store: ResultStore, election: str, form: str, held: Iterable[str]) -> list[str]:
+    """The TPS whose counting version of ``form`` is summed (``held`` ones are not), in code
+    order: one read of the election's reported TPS, for every region of a view at once."""
     rows = store.db.all(
         "SELECT tps FROM recap_tps WHERE election = ? AND form = ? ORDER BY tps", (election, form)
     )
-    held = set(held_tps(store, election, form, region))
-    return [str(r[0]) for r in rows if within(region, str(r[0])) and str(r[0]) not in held]
+    out = set(held)
+    return [str(r[0]) for r in rows if str(r[0]) not in out]
+
+
+def _by_region(values: Iterable[tuple[str, int]]) -> Counter[str]:
+    """Each TPS's value summed into every region holding it (and the TPS itself)."""
+    sums: Counter[str] = Counter()
+    for code, value in values:
+        parts = code.split(".")
+        sums[WHOLE] += value
+        for depth in range(1, len(parts) + 1):
+            sums[".".join(parts[:depth])] += value
+    return sums
+
+
+def voters_by_region(
+    manifest: Manifest, counted: Iterable[str], regions: Iterable[str]
+) -> dict[str, VotersIn]:
+    """For each of ``regions``: the DPT of its ``counted`` TPS and of all the manifest's TPS
+    there, from one pass over each (not one per region)."""
+    dpt = {code: v.dpt_l + v.dpt_p for code, v in manifest.tps.items()}
+    every = _by_region(dpt.items())
+    counted_in = _by_region((code, dpt.get(code, 0)) for code in counted)
+    return {r: VotersIn(counted_in[r], every[r], ratio(counted_in[r], every[r])) for r in regions}
 
 
 def voters_in(manifest: Manifest, counted: Iterable[str], region: str) -> VotersIn:
     """The DPT of ``counted`` (TPS codes) and of all the manifest's TPS in ``region``."""
-    every = {code: v.dpt_l + v.dpt_p for code, v in manifest.tps.items() if within(region, code)}
-    dpt = sum(every.values())
-    dpt_in = sum(every.get(code, 0) for code in counted if within(region, code))
-    return VotersIn(dpt_in, dpt, ratio(dpt_in, dpt))
+    return voters_by_region(manifest, counted, [region])[region]
