@@ -22,7 +22,7 @@ from cryptography import x509
 
 from protocol import certs, proofs, result, treehead
 from protocol import hubfetch as fetch
-from protocol.errors import ProtocolError
+from protocol.errors import ProtocolError, VerificationError
 from protocol.utctime import SHAPE, parse_utc
 
 
@@ -377,6 +377,10 @@ def main(
         print_manifest(report, as_json)
         sys.exit(0 if report.ok else 1)
     report = check(data, ca_cert, crl, at) if data is not None else Report()
+    asked = _asked_sha(signed_result)
+    if asked is not None and data is not None:
+        # A hub may not answer a receipt's hash with another signed result, however valid.
+        report.run("document", lambda: _is_asked(asked, report.facts.get("sha256")))
     proof = inclusion_path.read_bytes() if inclusion_path else None
     sha = report.facts.get("sha256")
     if proof is None and hub is not None and sha is not None:
@@ -416,6 +420,20 @@ def _get(hub: fetch.HubSource | None, path: str) -> bytes | None:
 def _need(hub: fetch.HubSource | None, path: str, what: str) -> bytes:
     assert hub is not None  # the usage check asked for --ca or --hub
     return hub.need(path, what)
+
+
+def _asked_sha(signed_result: str | None) -> str | None:
+    """The document SHA-256 SIGNED_RESULT names, or None when it is a file."""
+    if signed_result is None or Path(signed_result).is_file():
+        return None
+    return signed_result.lower()
+
+
+def _is_asked(asked: str, served: str | None) -> None:
+    if served != asked:
+        raise VerificationError(
+            f"the hub was asked for document {asked} and served {served or 'an unreadable one'}"
+        )
 
 
 def _signed_bytes(signed_result: str | None, hub: fetch.HubSource | None) -> bytes | None:

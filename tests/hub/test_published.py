@@ -6,9 +6,11 @@ from them alone, against a real `tps-hub serve`.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.broker_process import free_port
+from protocol import hubfetch
 from provisioning import authority as ca
 from tests.conftest import PASSPHRASE
 from tests.hub.test_api_support import (
@@ -119,3 +122,34 @@ def test_tps_verify_names_what_the_hub_lacks(server, hub):
     assert done.returncode != 0 and "does not publish a document" in done.stderr
     unreachable = verify("--hub", f"http://127.0.0.1:{free_port()}", hub.sha("b1"))
     assert unreachable.returncode != 0 and "cannot reach the hub" in unreachable.stderr
+
+
+def test_a_hub_answering_a_receipts_hash_with_another_result_is_caught(server, hub):
+    # The hub in front of the real one answers the hash of TPS C's result with TPS B's, a
+    # valid signed result of the same region: the receipt's holder must not read VALID.
+    asked, swapped = hub.sha("c1"), hub.sha("b1")
+
+    class Lying(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.replace(hubfetch.signed_url(asked), hubfetch.signed_url(swapped))
+            try:
+                with urllib.request.urlopen(server + path, timeout=10) as answer:
+                    status, body = answer.status, answer.read()
+            except urllib.error.HTTPError as e:
+                status, body = e.code, e.read()
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    liar = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Lying)
+    threading.Thread(target=liar.serve_forever, daemon=True).start()
+    try:
+        done = verify("--hub", f"http://127.0.0.1:{liar.server_port}", asked)
+    finally:
+        liar.shutdown()
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"the hub was asked for document {asked} and served {swapped}" in done.stdout
+    assert "VERDICT: NOT VALID" in done.stdout
