@@ -55,8 +55,9 @@ def check_corners(value: Any, where: str = "corners") -> list[list[int]]:
             "or three in a line): no photograph of a sheet",
         )
     area = sum(_cross_origin(value[i], value[(i + 1) % 4]) for i in range(4)) / 2
-    if area < (MIN_SIDE_PX * UNIT_PER_PX) ** 2:
-        raise FieldError(where, f"the page covers less than {MIN_SIDE_PX} x {MIN_SIDE_PX} px")
+    shortest = min(math.dist(value[i], value[(i + 1) % 4]) for i in range(4))
+    if area < (MIN_SIDE_PX * UNIT_PER_PX) ** 2 or shortest < MIN_SIDE_PX * UNIT_PER_PX:
+        raise FieldError(where, f"the page is less than {MIN_SIDE_PX} px across in the photo")
     return value
 
 

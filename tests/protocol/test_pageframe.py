@@ -93,8 +93,15 @@ def test_malformed_corners_are_refused_naming_the_page(corners):
 
 def test_a_page_a_few_pixels_across_is_refused():
     tiny = [[0, 0], [900, 0], [900, 1_300], [0, 1_300]]  # 9 x 13 px
-    with pytest.raises(FieldError, match="less than 100 x 100 px"):
+    with pytest.raises(FieldError, match="less than 100 px across"):
         parse_document(_with(tiny))
+
+
+def test_a_sliver_of_large_area_is_refused():
+    # 10,000 x 2 px: more area than a 100 x 100 page, but no sheet photographed.
+    sliver = [[0, 0], [1_000_000, 0], [1_000_000, 200], [0, 200]]
+    with pytest.raises(FieldError, match="less than 100 px across"):
+        parse_document(_with(sliver))
 
 
 def test_corners_of_a_homography_are_where_it_sends_the_page_corners():
