@@ -511,9 +511,10 @@ def _compare_contest(
     for code in ours:
         if code != WHOLE:
             children_of.setdefault(code.rpartition(".")[0], set()).add(code)
-    yield from _differ(
-        label, WHOLE, ours.get(WHOLE), _region(published.view(*contest, WHOLE)["region"])
-    )
+    # Every TPS held (early on election night): the hub lists the contest with nothing in.
+    top = published.view(*contest, WHOLE)["region"]
+    hub_top = _region(top) if top["tps_reported"] or top["totals"] else None
+    yield from _differ(label, WHOLE, ours.get(WHOLE), hub_top)
     queue = [WHOLE]
     while queue:
         region = queue.pop(0)

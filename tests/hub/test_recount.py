@@ -396,3 +396,22 @@ def test_two_recounts_on_one_state_file_do_not_mix_their_runs(hub, server, tmp_p
         assert "Traceback" not in done.stderr
     finally:
         other.close()
+
+
+def test_a_contest_whose_every_tps_is_held_agrees_with_a_hub_showing_none_in():
+    tps = "31.71.01.1001.001"
+    key = ("pemilu-2024", "ppwp-plano", tps)
+    counting = {key: recount.Counted("kit-1", 1, 0, {"IV.1": 99999}, "a" * 64)}
+    empty = {"region": "", "tps_reported": 0, "totals": {}}
+    views = {"": {"region": empty, "children": [], "held_tps": [tps]}}
+
+    def get(path: str, query: dict[str, str]) -> object:
+        if path == "contests":
+            return {"contests": [{"election": key[0], "form": key[1]}]}
+        return views[query["region"]]
+
+    published = recount.Published(get, training=False)
+    assert recount.compare(counting, {key[:2]: {tps}}, published) == []
+    # The same hub counting it after all is named.
+    views[""]["region"] = {"region": "", "tps_reported": 1, "totals": {"IV.1": 99999}}
+    assert recount.compare(counting, {key[:2]: {tps}}, published) != []
