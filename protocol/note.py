@@ -97,11 +97,6 @@ def cosigned_message(timestamp: int, text: str) -> bytes:
     return f"cosignature/v1\ntime {timestamp}\n{text}".encode()
 
 
-def cosignature_time(signature: Signature) -> int:
-    """The POSIX time a cosignature was made, as it states it."""
-    return int.from_bytes(signature.signature[:8], "big")
-
-
 def key_id(name: str, public_key: Ed25519PublicKey, kind: int = ED25519) -> bytes:
     """The 4-byte key ID the specs give an Ed25519 key of this name and signature type."""
     check_key_name(name)

@@ -3,13 +3,11 @@ proved to the batch's signed checkpoint, rejected ones signed one by one."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -21,7 +19,7 @@ from protocol.utctime import format_utc
 # An ack must name a seq >= 1, but a message that could not be read has none. The ack
 # then names seq 1 and the hash of the bytes received: the sender's outbox holds no such
 # document and ignores it, and anyone reading it sees "rejected, malformed". A protocol
-# change (an explicit "unknown" seq) is the cleaner fix; see the hub's issue note.
+# change (an explicit "unknown" seq) would be the cleaner fix.
 UNKNOWN_SEQ = 1
 
 
@@ -34,12 +32,10 @@ def accepted_value(
     at: str,
     log_index: int,
     proof: list[bytes],
-    tree_head: bytes | None = None,
     checkpoint: bytes | None = None,
 ) -> dict[str, Any]:
-    """The payload of an accepted ack, as plain values: proved to a signed ``tree_head``
-    (then signed by AckSigner.sign_accepted), or to the batch's signed ``checkpoint``
-    (AckSigner.batched: what ingest sends)."""
+    """The payload of an accepted ack, as plain values, proved to the batch's signed
+    ``checkpoint`` (AckSigner.batched makes the acks ingest sends)."""
     value: dict[str, Any] = {
         "format": acks.FORMAT,
         "hub": hub_id,
@@ -53,8 +49,6 @@ def accepted_value(
         "log_index": log_index,
         "inclusion_proof": [h.hex() for h in proof],
     }
-    if tree_head is not None:
-        value["tree_head"] = base64.b64encode(tree_head).decode("ascii")
     if checkpoint is not None:
         value["checkpoint"] = checkpoint.decode("utf-8")
     return value
@@ -75,39 +69,6 @@ class AckSigner:
         object.__setattr__(self, "_bundles", signer)
         pem = self.certificate.public_bytes(Encoding.PEM).decode("ascii")
         object.__setattr__(self, "_pem", pem)
-
-    def accepted(
-        self,
-        *,
-        kit: str,
-        seq: int,
-        document_sha256: str,
-        now: dt.datetime,
-        log_index: int,
-        proof: list[bytes],
-        tree_head: bytes,
-    ) -> bytes:
-        value = accepted_value(
-            self.hub_id,
-            kit=kit,
-            seq=seq,
-            document_sha256=document_sha256,
-            at=format_utc(now),
-            log_index=log_index,
-            proof=proof,
-            tree_head=tree_head,
-        )
-        return self.sign_accepted(value)
-
-    def sign_accepted(self, value: dict[str, Any]) -> bytes:
-        """Sign an :func:`accepted_value` (checked by protocol's Ack model first)."""
-        acks.Ack(**value)  # protocol's own validation of every field, as sign_ack would have
-        # Ack.payload() is canonical JSON (protocol.canonical). Every value here is an id,
-        # hex, base64, a UTC time, an integer or empty (the model just checked that), all
-        # ASCII without anything JSON escapes, so sorted compact JSON (orjson's, the same
-        # bytes as json.dumps') gives the same bytes at a fraction of the cost
-        # (tests/hub/test_ingest_fast.py compares them).
-        return self._bundles.sign(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
 
     def batched(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
         """The accepted acks of a batch, each an :func:`accepted_value` proved to the

@@ -5,8 +5,6 @@ equal a sum from scratch (on both backends)."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import hashlib
 import json
 import os
@@ -21,7 +19,6 @@ from hub.recap import RecapHook, RecapReader, rebuild
 from hub.store import ResultStore
 from hub.translog import TransparencyLog
 from protocol import ack as acks
-from protocol.utctime import format_utc
 from provisioning import authority as ca
 from tests.hub import test_store_support as support
 from tests.hub.test_recap import ELECTION, FORM, full_form, recap_rows, reference
@@ -148,33 +145,6 @@ def test_a_killed_judging_process_does_not_stop_ingest(hub_setup, store):
     finally:
         ingestor.close()
     assert store.counts()["documents"] == 4 * len(TPS)
-
-
-def test_fast_accepted_ack_is_protocols_ack_byte_for_byte(hub_setup):
-    signer = hub_setup.signer
-    now = dt.datetime(2024, 2, 14, 20, 1, 2, tzinfo=dt.UTC)
-    fields = {
-        "kit": "kit-3171011001001-1",
-        "seq": 7,
-        "document_sha256": "ab" * 32,
-        "log_index": 1234,
-        "proof": [bytes([i]) * 32 for i in range(5)],
-        "tree_head": b"\x00signed tree head\xff" * 9,
-    }
-    fast = signer.accepted(now=now, **fields)
-    ack = acks.Ack(
-        format=acks.FORMAT,
-        hub=signer.hub_id,
-        kit=fields["kit"],
-        seq=7,
-        document_sha256="ab" * 32,
-        verdict="accepted",
-        at=format_utc(now),
-        log_index=1234,
-        inclusion_proof=[h.hex() for h in fields["proof"]],
-        tree_head=base64.b64encode(fields["tree_head"]).decode("ascii"),
-    )
-    assert fast == acks.sign_ack(ack, signer.key, signer.certificate)
 
 
 def test_batched_recap_equals_the_sum_from_scratch(hub_setup, store):
