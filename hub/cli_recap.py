@@ -272,13 +272,17 @@ def anomalies_command(
             f"(received {p.received_at}) names page {p.page} image {p.sha256[:12]}, not here"
         )
     for u in strangers:
-        what = "kit not in the registry" if u.reason == "kit" else "TPS the registry lacks"
+        what = (
+            "kit not in the registry"
+            if u.reason == "kit"
+            else "TPS neither the registry nor the manifest expects"
+        )
         click.echo(f"not-in-registry {u.kit} {u.election} {u.tps}: {what}")
     click.echo(f"{len(found)} anomalies, {len(silent)} kits silent over {silent_after} min")
     if pages or strangers:
         click.echo(
             f"{len(pages)} page images missing over {images_after} min, "
-            f"{len(strangers)} kits not in the registry"
+            f"{len(strangers)} kits not in the registry or reporting for a TPS nothing expects"
         )
 
 
