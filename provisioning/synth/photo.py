@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from protocol.boom import BOOM_HEIGHT_MM
 from provisioning.synth.surface import Surface
 
 MAP_STEP = 8  # frame px (2.3 mm of page) between exactly computed points of a lifted sheet
@@ -34,9 +35,9 @@ class CameraGeometry:
     max_rotation_deg: float = 3.0
     max_tilt: float = 0.03  # keystone: relative shortening of one edge
     max_shift: float = 0.03  # of the frame size
-    # The lens above the table. A 66-degree lens (horizontally) sees 2 * 912 * tan 33 = 1184
-    # mm of table across the frame's long side, which the 900 mm sheet fills 76 % of (fill).
-    height_mm: float = 912.0
+    # The lens above the table, as the kit's boom holds it (protocol/boom.py: a 66-degree
+    # lens there sees 1184 mm of table, which the 900 mm sheet fills 76 % of: fill).
+    height_mm: float = BOOM_HEIGHT_MM
 
 
 @dataclass(frozen=True)
