@@ -43,11 +43,17 @@ def held_by(store: ResultStore, doc: DocumentFields, kinds: list[str]) -> bool:
 
 
 def record(
-    store: ResultStore, doc: DocumentFields, previous: DocumentFields | None, held: bool
+    store: ResultStore,
+    doc: DocumentFields,
+    previous: DocumentFields | None,
+    held: bool,
+    *,
+    previous_held: bool = True,
 ) -> None:
     """Show the new counting version as held (an open anomaly, what the dashboard, the API
-    and the CSV list as "perlu verifikasi"); the replaced version no longer is."""
-    if previous is not None:
+    and the CSV list as "perlu verifikasi"); the replaced version no longer is (a write
+    only when it was held: ``previous_held``, if the caller knows it)."""
+    if previous is not None and previous_held:
         store.resolve_anomalies(previous.id, HELD, doc.received_at)
     if held:
         detail = (

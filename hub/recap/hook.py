@@ -45,7 +45,7 @@ class RecapHook:
         held = hold.held_by(store, doc, anomalies.record(store, doc, old, official))
         old_held = old is not None and hold.is_held(store, old)
         self._totals.add(change, doc, old, held=held, old_held=old_held)
-        hold.record(store, doc, old, held)
+        hold.record(store, doc, old, held, previous_held=old_held)
         self._seen.add(doc.kit, doc.received_at, doc.election, doc.tps, doc.id)
 
     def flush(self, store: ResultStore) -> None:
