@@ -93,9 +93,11 @@ def kit_main(config: Path, gap_s: float, resend_s: float) -> None:
     )
     factory = MockFactory()
     timers = {
-        # The shipped ratios (60 s, then up to 600 s; 30 s after "no subscriber"), scaled.
+        # The shipped ratios (60 s, then up to 600 s; 2 s then up to 30 s after "no
+        # subscriber"), scaled.
         "resend_initial_s": resend_s,
         "resend_s": resend_s * 10,
+        "unheard_resend_initial_s": resend_s / 30,
         "unheard_resend_s": resend_s / 2,
     }
     assembled = assemble(config, pin_factory=factory, uplink_timers=timers)

@@ -17,8 +17,9 @@ Rules it keeps (DESIGN.md "Topics", issue 5, systemd/mosquitto/tps-hub.conf):
   only for results the broker has (the outbox's pending_images()).
 - Only a verified ack finalises a document; after every reconnect the results sent but not
   acknowledged are published again (the hub counts a document once), and while connected
-  again after ``resend_initial_s`` (30-60 s), doubling up to ``resend_s``, or
-  ``unheard_resend_s`` after a PUBACK 16 (nobody subscribed).
+  again after ``resend_initial_s`` (30-60 s), doubling up to ``resend_s``; after a PUBACK 16
+  (nobody subscribed) after ``unheard_resend_initial_s`` (1-2 s), doubling up to
+  ``unheard_resend_s``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class Uplink:
         self._inflight: dict[int, _InFlight] = {}  # paho mid -> what it carries
         self._resend_at: dict[int, float] = {}  # seq -> when to publish it again, this connection
         self._resends: dict[int, int] = {}  # seq -> publishes so far on this connection
+        self._unheard: dict[int, int] = {}  # seq -> PUBACK 16s in a row on this connection
         self._retry_at: dict[int | str, float] = {}  # seq or image sha -> after a refusal
         self._window = settings.document_window
         self._dirty = True
@@ -249,6 +251,7 @@ class Uplink:
         self._inflight.clear()
         self._resend_at.clear()  # so everything unanswered is published again
         self._resends.clear()
+        self._unheard.clear()
         receive_max = getattr(properties, "ReceiveMaximum", 65_535)
         # Leave room in the broker's receive window for images and the status heartbeat.
         spare = self.settings.image_window + 1
@@ -297,6 +300,7 @@ class Uplink:
         self._inflight.clear()
         self._resend_at.clear()
         self._resends.clear()
+        self._unheard.clear()
         if client is not None:
             sock = client.socket()
             if sock is not None:
@@ -407,8 +411,8 @@ class Uplink:
         if reason.is_failure:
             self._refused(item, reason)
             return
-        if item.kind == "document" and reason.value == _NO_MATCHING_SUBSCRIBERS:
-            self._resend_at[item.seq] = self._monotonic() + self.settings.unheard_resend_s
+        if item.kind == "document":
+            self._resend_unheard(item.seq, heard=reason.value != _NO_MATCHING_SUBSCRIBERS)
         try:
             if item.kind == "document":
                 self.outbox.mark_sent(item.seq)  # 0 or 16 (no matching subscribers): success
@@ -417,6 +421,18 @@ class Uplink:
         except OutboxError:
             # Left as it was: the result is published again, which the hub counts once.
             log.exception("could not record the PUBACK for %s", item)
+
+    def _resend_unheard(self, seq: int, *, heard: bool) -> None:
+        if heard:
+            self._unheard.pop(seq, None)
+            return
+        times = self._unheard.get(seq, 0)
+        self._unheard[seq] = times + 1
+        # Nobody heard it, so it does not count towards the hub's ack wait doubling.
+        self._resends[seq] = max(0, self._resends.get(seq, 1) - 1)
+        s = self.settings
+        wait = ack_wait(times, s.unheard_resend_initial_s, s.unheard_resend_s, self._rng)
+        self._resend_at[seq] = self._monotonic() + wait
 
     def _refused(self, item: _InFlight, reason: ReasonCode) -> None:
         why = f"broker refused the publish: {reason.getName()} ({reason.value})"

@@ -39,9 +39,12 @@ class UplinkSettings:
     # as long each time, up to resend_s; each wait drawn from [w/2, w] so kits spread out.
     resend_initial_s: float = 60.0
     resend_s: float = 600.0
-    # ...or this soon after a PUBACK 16 "no matching subscribers": no hub worker was listening
+    # ...or soon after a PUBACK 16 "no matching subscribers": no hub worker was listening
     # (measured: mosquitto 2.0.11 loses $share subscriptions over a restart until each worker
-    # subscribes again), so that publish reached nobody.
+    # subscribes again, and the kits reconnect about a second before the hub), so that
+    # publish reached nobody. Again after unheard_resend_initial_s, doubling while nobody
+    # hears, up to unheard_resend_s; jittered as above.
+    unheard_resend_initial_s: float = 2.0
     unheard_resend_s: float = 30.0
     refused_retry_s: float = 300.0  # after a PUBACK failure code, try that result again later
 

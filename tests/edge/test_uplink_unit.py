@@ -185,6 +185,39 @@ def test_settings_from_kit_config_resolve_paths_against_the_bundle(tmp_path):
     assert settings.state_dir == tmp_path / "state"
 
 
+def test_result_nobody_heard_is_published_again_within_seconds_then_less_often(
+    settings, kit, tmp_path
+):
+    # After a broker restart the kits are back a second before the hub's workers subscribe:
+    # a PUBACK 16 (no matching subscribers) means nobody heard, so ask again within 1-2 s,
+    # doubling while nobody hears, up to unheard_resend_s; once heard, the ack wait resumes.
+    clock, events = Clock(), []
+    uplink, clients = make_uplink(settings, tmp_path, 0, clock, events)
+    assert (settings.unheard_resend_initial_s, settings.unheard_resend_s) == (2.0, 30.0)
+    seal_next(uplink.outbox, kit, {2: b"p2"})
+    result_topic = f"tps/v1/{kit.kit_id}/result"
+    sent_at: list[float] = []
+    heard_from = 1000 + 120.0
+    while clock.now < 1000 + 300:
+        uplink.step(0)
+        client = clients[-1]
+        while len(client.published) > client.answered_mids:
+            client.answered_mids += 1
+            if client.published[client.answered_mids - 1] == result_topic:
+                sent_at.append(clock.now)
+            code = 0 if clock.now >= heard_from else 16
+            puback = ReasonCode(PacketTypes.PUBACK, identifier=code)
+            uplink._on_publish(client, None, client.answered_mids, puback, None)
+        clock.now += 0.25
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    unheard = [g for a, g in zip(sent_at, gaps, strict=False) if a < heard_from]
+    ceilings = [2, 4, 8, 16] + [30] * (len(unheard) - 4)
+    assert all(c / 2 - 0.25 <= g <= c + 0.5 for g, c in zip(unheard, ceilings, strict=True)), gaps
+    heard = [g for a, g in zip(sent_at, gaps, strict=False) if a >= heard_from]
+    # Heard: the hub's ack is awaited as for a first publish (30-60 s), not the unheard ones.
+    assert heard and 30 <= heard[0] <= 61, gaps
+
+
 def test_result_pubacked_but_never_acknowledged_is_asked_again_soon_then_less_often(
     settings, kit, tmp_path
 ):
