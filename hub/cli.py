@@ -20,7 +20,7 @@ from hub.cli_recap import (
 )
 from hub.config import HubConfig
 from hub.errors import HubError
-from hub.witness_cli import cosign_command, witness_command
+from hub.witness_cli import cosign_command, witness_command, witness_refusals_command
 from protocol.utctime import format_utc
 
 if TYPE_CHECKING:  # the recap commands import their modules when run
@@ -272,6 +272,7 @@ def import_command(config_path: Path, directory: Path) -> None:
 
 for command in (
     witness_command,
+    witness_refusals_command,
     cosign_command,
     recap_command,
     recap_rebuild_command,

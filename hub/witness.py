@@ -44,6 +44,39 @@ CREATE TABLE IF NOT EXISTS refused (
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A checkpoint the hub signed that did not extend what this witness had cosigned: the
+    whole request as it came (old size, proof, signed checkpoint), evidence anyone can check
+    with the hub's public key."""
+
+    at: dt.datetime
+    origin: str
+    reason: str
+    request: bytes
+
+
+def _refusals(db: sqlite3.Connection) -> list[Refusal]:
+    rows = db.execute("SELECT at, origin, reason, request FROM refused ORDER BY id").fetchall()
+    return [
+        Refusal(dt.datetime.fromtimestamp(int(at), dt.UTC), str(o), str(r), bytes(q))
+        for at, o, r, q in rows
+    ]
+
+
+def read_refusals(state: Path) -> list[Refusal]:
+    """The refusals kept in a witness's state file, read without changing it."""
+    if not state.is_file():
+        raise FileNotFoundError(f"{state}: no witness state file here")
+    db = sqlite3.connect(f"{state.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return _refusals(db)
+    except sqlite3.DatabaseError as e:
+        raise ValueError(f"{state} is not a witness's state file: {e}") from e
+    finally:
+        db.close()
+
+
+@dataclass(frozen=True)
 class Answer:
     status: int
     body: bytes
@@ -145,10 +178,9 @@ class Witness:
                     return Answer(200, bytes(row[0]), checkpoint.MEDIA_TYPE)
         return Answer(404, b"this witness has cosigned no checkpoint of that log\n")
 
-    def refusals(self) -> list[tuple[str, str]]:
-        """(origin, reason) of every signed checkpoint it refused as inconsistent."""
-        rows = self._db.execute("SELECT origin, reason FROM refused ORDER BY id").fetchall()
-        return [(str(o), str(r)) for o, r in rows]
+    def refusals(self) -> list[Refusal]:
+        """Every signed checkpoint it refused as inconsistent, oldest first."""
+        return _refusals(self._db)
 
     def _now(self) -> int:
         return int(self._clock().timestamp())

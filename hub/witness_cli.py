@@ -78,6 +78,40 @@ def witness_command(
         witness.close()
 
 
+@click.command("witness-refusals")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("witness.sqlite3"),
+    show_default=True,
+    help="The witness's state file (its --state).",
+)
+def witness_refusals_command(state_path: Path) -> None:
+    """Print every checkpoint this witness refused, in full: each is signed by the hub and
+    does not extend the log the witness had cosigned, i.e. evidence that the hub rewrote its
+    log or showed it two ways. Exits 1 when there is any."""
+    from hub.witness import read_refusals
+
+    try:
+        found = read_refusals(state_path)
+    except (OSError, ValueError) as e:
+        raise click.ClickException(str(e)) from e
+    if not found:
+        click.echo(f"{state_path}: no checkpoint refused; the hub showed this witness one log")
+        return
+    click.echo(
+        f"{state_path}: {len(found)} checkpoint(s) refused. Each request below is the hub's "
+        "own signed checkpoint with the proof it sent: keep them and report them."
+    )
+    for n, refusal in enumerate(found, 1):
+        at = refusal.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(f"\n#{n} {at} {refusal.origin}: {refusal.reason}")
+        text = refusal.request.decode("utf-8", errors="backslashreplace")
+        click.echo("".join(f"    {line}\n" for line in text.splitlines()), nl=False)
+    raise SystemExit(1)
+
+
 def post(url: str, body: bytes, timeout: float = 30.0) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, method="POST")
     try:

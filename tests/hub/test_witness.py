@@ -105,10 +105,34 @@ def test_witness_refuses_an_inconsistent_checkpoint(hub, witness):
     assert refused.status == 422 and b"not consistent" in refused.body
     same_size = Hub(hub.key).grow([*_entries(4), b"other"])
     assert add(witness, 5, [], same_size).status == 422
-    assert [origin for origin, _ in witness.refusals()] == [LOG, LOG]
+    assert [r.origin for r in witness.refusals()] == [LOG, LOG]
     # Its record did not move: the honest log's next checkpoint is still cosigned.
     honest = hub.grow(_entries(3, 5))
     assert add(witness, 5, hub.log.consistency_proof(5, 8), honest).status == 200
+
+
+def test_a_forked_log_leaves_evidence_its_operator_can_print_and_check(hub, witness, tmp_path):
+    state = tmp_path / "w1.sqlite3"
+    quiet = CliRunner().invoke(hub_cli, ["witness-refusals", "--state", str(state)])
+    assert quiet.exit_code == 0 and "no checkpoint refused" in quiet.output
+    assert add(witness, 0, [], hub.grow(_entries(5))).status == 200
+    forked = Hub(hub.key)
+    forked_signed = forked.grow([*_entries(2), b"rewritten", *_entries(5, 3)])
+    assert add(witness, 5, forked.log.consistency_proof(5, 8), forked_signed).status == 422
+
+    result = CliRunner().invoke(hub_cli, ["witness-refusals", "--state", str(state)])
+    assert result.exit_code == 1, result.output
+    assert "1 checkpoint(s) refused" in result.output and f"{LOG}: " in result.output
+    # The printed request holds the hub's own signature over the forked tree: anyone can
+    # check it with the hub's key, so the hub cannot deny it.
+    printed = [line.removeprefix("    ") for line in result.output.splitlines()]
+    start = printed.index(LOG)
+    signed = "\n".join(printed[start:]).encode() + b"\n"
+    assert checkpoint.verify(signed, [hub.verifier]).checkpoint.tree_size == 8
+    other = tmp_path / "not-a-witness.txt"
+    other.write_text("hello")
+    bad = CliRunner().invoke(hub_cli, ["witness-refusals", "--state", str(other)])
+    assert bad.exit_code == 1 and "is not a witness's state file" in bad.output
 
 
 def test_witness_answers_what_the_spec_says(hub, witness):
