@@ -152,10 +152,6 @@ class State:
         """Leaf index -> why the entry is not a valid result."""
         return {int(a): str(b) for a, b in self.db.execute("SELECT leaf, reason FROM refused")}
 
-    def version_count(self) -> int:
-        (n,) = self.db.execute("SELECT count(*) FROM versions").fetchone()
-        return int(n)
-
     def versions_of_kit(self, kit: str) -> int:
         (n,) = self.db.execute("SELECT count(*) FROM versions WHERE kit = ?", (kit,)).fetchone()
         return int(n)

@@ -116,17 +116,6 @@ def tile_for(level: int | None, index: int, tree_size: int) -> TileId:
     return TileId(level, index, width)
 
 
-def tiles_of(tree_size: int) -> list[TileId]:
-    """Every hash tile a tree of ``tree_size`` leaves has, level by level."""
-    found = []
-    level = 0
-    while hashes_at(level, tree_size) > 0:
-        count = -(-hashes_at(level, tree_size) // WIDTH)
-        found.extend(tile_for(level, n, tree_size) for n in range(count))
-        level += 1
-    return found
-
-
 def encode_bundle(entries: Iterable[bytes]) -> bytes:
     parts = []
     for entry in entries:

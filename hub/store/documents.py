@@ -192,13 +192,6 @@ class DocumentTable:
             (doc.id, doc.kit, doc.seq, doc.captured_at, now, *key),
         )
 
-    def version_count(self, election: str, tps: str, form: str) -> int:
-        row = self.db.one(
-            "SELECT versions FROM current_results WHERE election = ? AND tps = ? AND form = ?",
-            (election, tps, form),
-        )
-        return 0 if row is None else int(row[0])
-
     # -- readers for the recapitulation -------------------------------------------------------
 
     def document_fields(self, document_id: int) -> DocumentFields:
@@ -234,17 +227,6 @@ class DocumentTable:
                 doc = read_row(DocumentFields, row)
                 found[doc.tps] = doc
         return found
-
-    def current_documents(self, election: str, form: str) -> list[DocumentFields]:
-        """Every TPS's counting version of one election's form (a full scan: for checks and
-        rebuilds, never for serving a recap)."""
-        rows = self.db.all(
-            f"SELECT {_FIELDS_OF} FROM current_results AS c "
-            "JOIN documents AS d ON d.id = c.document_id "
-            "WHERE c.election = ? AND c.form = ? ORDER BY c.tps",
-            (election, form),
-        )
-        return [read_row(DocumentFields, row) for row in rows]
 
     # -- images ------------------------------------------------------------------------------
 

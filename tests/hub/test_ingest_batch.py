@@ -186,4 +186,4 @@ def test_batch_reads_past_one_query_find_what_is_stored(store):
         moved = versions.advance(store.document(rescan_id), {}, _WHEN)
         store.write_current(versions)
     assert moved is not None and moved.previous_document_id == ids[2]  # kit-000's seq 4
-    assert store.version_count("pemilu-uji", "tps-kit-000", "C1") == 4
+    assert support.version_count(store, "pemilu-uji", "tps-kit-000", "C1") == 4

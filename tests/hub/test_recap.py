@@ -50,7 +50,7 @@ def ingestor(hub_setup, store):
 def reference(store: ResultStore, election: str, form: str) -> dict[str, tuple[int, dict]]:
     """From scratch: every region's (TPS count, field sums) over the counting versions."""
     regions: dict[str, tuple[int, dict[str, int]]] = {}
-    for doc in store.current_documents(election, form):
+    for doc in support.current_documents(store, election, form):
         for _, region, _ in regions_of(doc.tps):
             count, sums = regions.get(region, (0, {}))
             for field, value in doc.fields.items():

@@ -20,6 +20,7 @@ import pytest
 
 from hub.config import SizeLimits
 from hub.ingest import AckSigner, Ingestor
+from hub.ledger import DocumentFields
 from hub.store import ResultStore
 from hub.trust import Trust
 from protocol import keys
@@ -121,6 +122,25 @@ def document_sha(data: bytes) -> str:
 
 def kit_serial(kit: enrol.EnrolledKit) -> int:
     return kit.certificate.serial_number
+
+
+def version_count(store: ResultStore, election: str, tps: str, form: str) -> int:
+    """How many versions of a TPS's form the store has kept (its current_results row)."""
+    row = store.db.one(
+        "SELECT versions FROM current_results WHERE election = ? AND tps = ? AND form = ?",
+        (election, tps, form),
+    )
+    return 0 if row is None else int(row[0])
+
+
+def current_documents(store: ResultStore, election: str, form: str) -> list[DocumentFields]:
+    """Every TPS's counting version of one election's form, by TPS code."""
+    rows = store.db.all(
+        "SELECT tps FROM current_results WHERE election = ? AND form = ? ORDER BY tps",
+        (election, form),
+    )
+    found = store.current_fields(election, form, [str(r[0]) for r in rows])
+    return [found[tps] for tps in sorted(found)]
 
 
 __all__ = ["backend", "hub_setup", "store"]
