@@ -1,5 +1,6 @@
-"""``tps-hub witness`` (run a witness) and ``tps-hub cosign`` (the hub asking its witnesses):
-the command lines of hub/witness.py and hub/translog/cosigning.py."""
+"""``tps-hub witness`` (run a witness), ``tps-hub witness-refusals`` (the evidence it kept)
+and ``tps-hub cosign`` (the hub asking its witnesses): the command lines of hub/witness.py
+and hub/translog/cosigning.py."""
 
 from __future__ import annotations
 
@@ -7,14 +8,29 @@ import datetime as dt
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from protocol import certs, checkpoint, keys, note
 from protocol.errors import ProtocolError
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+def _state_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--state",
+        "state_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=Path("witness.sqlite3"),
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.command("witness")
@@ -29,13 +45,8 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
     help="The hub's certificate: its key signs the checkpoints (checked against --ca).",
 )
 @click.option("--log", "log_ids", multiple=True, required=True, help="A log to follow (repeat).")
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("witness.sqlite3"),
-    show_default=True,
-    help="Where the latest cosigned checkpoint of each log is kept (keep it: it is the witness).",
+@_state_option(
+    "Where the latest cosigned checkpoint of each log is kept (keep it: it is the witness)."
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True)
@@ -79,14 +90,7 @@ def witness_command(
 
 
 @click.command("witness-refusals")
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("witness.sqlite3"),
-    show_default=True,
-    help="The witness's state file (its --state).",
-)
+@_state_option("The witness's state file (its --state).")
 def witness_refusals_command(state_path: Path) -> None:
     """Print every checkpoint this witness refused, in full: each is signed by the hub and
     does not extend the log the witness had cosigned, i.e. evidence that the hub rewrote its

@@ -185,6 +185,26 @@ def test_settings_from_kit_config_resolve_paths_against_the_bundle(tmp_path):
     assert settings.state_dir == tmp_path / "state"
 
 
+def _result_publishes(
+    uplink, clients, clock, kit, *, until: float, tick: float, puback
+) -> list[float]:  # type: ignore[no-untyped-def]
+    """Step the uplink until ``until``, the broker answering each publish with the PUBACK
+    code ``puback(now)``; when the kit's result was published."""
+    result_topic = f"tps/v1/{kit.kit_id}/result"
+    sent_at: list[float] = []
+    while clock.now < until:
+        uplink.step(0)
+        client = clients[-1]
+        while len(client.published) > client.answered_mids:
+            client.answered_mids += 1
+            if client.published[client.answered_mids - 1] == result_topic:
+                sent_at.append(clock.now)
+            code = ReasonCode(PacketTypes.PUBACK, identifier=puback(clock.now))
+            uplink._on_publish(client, None, client.answered_mids, code, None)
+        clock.now += tick
+    return sent_at
+
+
 def test_result_nobody_heard_is_published_again_within_seconds_then_less_often(
     settings, kit, tmp_path
 ):
@@ -195,20 +215,11 @@ def test_result_nobody_heard_is_published_again_within_seconds_then_less_often(
     uplink, clients = make_uplink(settings, tmp_path, 0, clock, events)
     assert (settings.unheard_resend_initial_s, settings.unheard_resend_s) == (2.0, 30.0)
     seal_next(uplink.outbox, kit, {2: b"p2"})
-    result_topic = f"tps/v1/{kit.kit_id}/result"
-    sent_at: list[float] = []
     heard_from = 1000 + 120.0
-    while clock.now < 1000 + 300:
-        uplink.step(0)
-        client = clients[-1]
-        while len(client.published) > client.answered_mids:
-            client.answered_mids += 1
-            if client.published[client.answered_mids - 1] == result_topic:
-                sent_at.append(clock.now)
-            code = 0 if clock.now >= heard_from else 16
-            puback = ReasonCode(PacketTypes.PUBACK, identifier=code)
-            uplink._on_publish(client, None, client.answered_mids, puback, None)
-        clock.now += 0.25
+    sent_at = _result_publishes(
+        uplink, clients, clock, kit, until=1000 + 300, tick=0.25,
+        puback=lambda now: 0 if now >= heard_from else 16,
+    )  # fmt: skip
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     unheard = [g for a, g in zip(sent_at, gaps, strict=False) if a < heard_from]
     ceilings = [2, 4, 8, 16] + [30] * (len(unheard) - 4)
@@ -228,18 +239,9 @@ def test_result_pubacked_but_never_acknowledged_is_asked_again_soon_then_less_of
     uplink, clients = make_uplink(settings, tmp_path, 0, clock, events)
     assert (settings.resend_initial_s, settings.resend_s) == (60.0, 600.0)  # the defaults
     seal_next(uplink.outbox, kit, {2: b"p2"})
-    result_topic = f"tps/v1/{kit.kit_id}/result"
-    sent_at: list[float] = []
-    while clock.now < 1000 + 3600:
-        uplink.step(0)
-        client = clients[-1]
-        while len(client.published) > client.answered_mids:
-            client.answered_mids += 1
-            if client.published[client.answered_mids - 1] == result_topic:
-                sent_at.append(clock.now)
-            puback = ReasonCode(PacketTypes.PUBACK, identifier=0)
-            uplink._on_publish(client, None, client.answered_mids, puback, None)
-        clock.now += 1.0
+    sent_at = _result_publishes(
+        uplink, clients, clock, kit, until=1000 + 3600, tick=1.0, puback=lambda now: 0
+    )
     assert len(clients) == 1  # one connection throughout: these are re-asks, not reconnects
     gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     ceilings = [60, 120, 240, 480] + [600] * (len(gaps) - 4)
