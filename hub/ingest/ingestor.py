@@ -213,14 +213,17 @@ class Ingestor:
             return None
         if self._pool is not None and self._pool.trust is not self.trust:
             self.close()  # a new Trust (a fresh CRL, say): its processes must judge with it
+        if self._pool is not None and not self._pool.intact():
+            self._pool_broke()
         if self._pool is None:
             self._pool = JudgePool(self.trust, self.workers)
         return self._pool
 
     def _pool_broke(self) -> None:
-        # A judging process died (killed, out of memory): this batch is done here, and
-        # the next one gets a fresh pool, so one lost process never stops ingest.
-        log.error("a judging process died; judging this batch in the storing process")
+        # A judging process died (killed, out of memory): a batch already given to the pool
+        # is judged here, and the next one gets a fresh pool, so one lost process never
+        # stops ingest.
+        log.error("a judging process died; starting a fresh judging pool")
         self.close()
 
     def _judge(self, m: Inbound, now: dt.datetime) -> v.Judgement | None:

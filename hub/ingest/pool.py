@@ -168,6 +168,14 @@ class JudgePool:
         if not all(t.result() for t in tasks):
             raise RuntimeError("a judging process started without its trust")
 
+    def intact(self) -> bool:
+        """False once one of its processes has ended (killed, out of memory). The executor
+        finds out in its own thread, later; a batch given to it meanwhile would be the one
+        to find out, with the results it holds judged again here."""
+        if getattr(self._executor, "_broken", False):
+            return False
+        return all(p.is_alive() for p in list(self._executor._processes.values()))
+
     def pids(self) -> list[int]:
         """The judging processes' ids (for watching their memory)."""
         return [p.pid for p in self._executor._processes.values() if p.pid is not None]
