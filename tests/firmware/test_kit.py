@@ -140,6 +140,9 @@ def test_the_receipt_qr_opens_the_hubs_page_for_it_which_reads_exactly_that(
 ):
     from urllib.parse import urlsplit
 
+    # The hub's side of the receipt: its packages are on every development machine
+    # (scripts/setup), not on a kit (scripts/check-arm64 installs only the kit's).
+    pytest.importorskip("fastapi", reason="a kit-only install: the hub's packages are absent")
     from fastapi.testclient import TestClient
 
     from hub.api.app import create_app

@@ -4,6 +4,7 @@ the CSV export and the operator's decision, on both backends."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -50,7 +51,8 @@ def test_a_result_claiming_99999_votes_is_held_out_of_the_totals_until_released(
     assert tps.to_json_value()["held"] is True
     assert held_anomalies(store) == ["held-for-verification"]
     text = csv_text(store)
-    assert "perlu verifikasi" in text and "99999" not in text
+    cells = {cell for row in csv.reader(io.StringIO(text)) for cell in row}
+    assert "perlu verifikasi" in cells and "99999" not in cells  # (a time may hold 99999)
     assert f"TPS perlu verifikasi,1,{TPS[1]}" in text
     assert_matches_reference_without(store, TPS[1])
 
