@@ -192,11 +192,12 @@ def _hash_marks(canvas) -> list[Rect]:  # type: ignore[no-untyped-def]
     around them; the marks themselves are checked against the document they name
     (tests/firmware/test_kit.py)."""
     marks = [p.rect for p in canvas.pictures if p.name == "qr"]
-    marks += [
-        Rect(t.rect.x, t.rect.y, canvas.width - t.rect.x, t.rect.h)
-        for t in canvas.texts
-        if t.text.startswith("Kode ")
-    ]
+    for t in canvas.texts:
+        if t.text.startswith("Kode "):
+            # A text's box spans its capitals; the ascenders of b, d, f rise above them.
+            pad = t.caps // 3
+            top = max(0, t.rect.y - pad)
+            marks.append(Rect(t.rect.x, top, canvas.width - t.rect.x, t.rect.bottom + pad - top))
     return marks
 
 
