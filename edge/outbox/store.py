@@ -152,12 +152,15 @@ class Outbox:
 
     def _check_chain(self) -> None:
         """The chain head must name the newest stored document, or one pruned after it."""
-        last_seq, last_sha, _ = self._chain_row(self._conn)
-        row = self._conn.execute("SELECT max(seq) FROM documents").fetchone()
-        newest = row[0] or 0
-        stored = self._conn.execute(
-            "SELECT sha256 FROM documents WHERE seq = ?", (last_seq,)
-        ).fetchone()
+        # One snapshot: a kit sealing meanwhile advances the head and adds the document in
+        # one transaction, and reads taken either side of it would disagree.
+        with self._read("checking the chain head") as conn:
+            last_seq, last_sha, _ = self._chain_row(conn)
+            row = conn.execute("SELECT max(seq) FROM documents").fetchone()
+            newest = row[0] or 0
+            stored = conn.execute(
+                "SELECT sha256 FROM documents WHERE seq = ?", (last_seq,)
+            ).fetchone()
         if newest > last_seq or (stored is not None and stored[0] != last_sha):
             raise CorruptOutboxError(
                 f"{self.path}: chain head (seq {last_seq}) disagrees with the stored "

@@ -393,6 +393,29 @@ def test_a_lock_held_past_the_timeout_is_reported_and_nothing_is_half_written(tm
         assert add_next(outbox, kit).seq == 1  # and the retry goes through
 
 
+def test_opening_while_the_kit_seals_is_not_mistaken_for_a_broken_chain(tmp_path, kit, monkeypatch):
+    # A technician's `tps-kit outbox list` opens the outbox while the kit seals a result:
+    # the head and the documents must be read as of one moment, or the check sees the head
+    # from before the seal and the documents from after and calls the outbox corrupt.
+    path = tmp_path / "o.sqlite3"
+    with Outbox.open(path) as kit_side:
+        add_next(kit_side, kit)
+        read_head = Outbox._chain_row
+        sealed: list[int] = []
+
+        def seal_between(conn):  # type: ignore[no-untyped-def]
+            head = read_head(conn)
+            if conn is not kit_side._conn and not sealed:
+                sealed.append(add_next(kit_side, kit))  # seq 2, right after the head was read
+            return head
+
+        monkeypatch.setattr(Outbox, "_chain_row", staticmethod(seal_between))
+        opened = Outbox.open(path, check=False)
+        monkeypatch.undo()
+        opened.close()
+        assert sealed and [e.seq for e in kit_side.documents()] == [1, 2]
+
+
 def test_two_processes_adding_at_once_keep_one_chain(tmp_path, kit):
     path = tmp_path / "o.sqlite3"
     Outbox.open(path).close()
