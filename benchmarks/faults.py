@@ -542,14 +542,18 @@ def inflict(
     note = ""
     victim: Path | None = None
     if fault == "kit":
-        # A kit with a result in flight: sealed, not yet acknowledged by the hub.
+        # A kit with a result in flight: sealed, not yet acknowledged by the hub. The kits
+        # seen busy are kept from the look that found them: read again a moment later, the
+        # hub may have acknowledged them all.
+        busy: set[str] = set()
+
         def in_flight() -> bool:
             status("kit fault: waiting for a kit with a result in flight")
-            busy = sorted({d.kit for d in sealed(site) if d.state in ("queued", "sent")})
+            busy.clear()
+            busy.update(d.kit for d in sealed(site) if d.state in ("queued", "sent"))
             return bool(busy)
 
         wait_for(in_flight, args.timeout, poll=0.05)
-        busy = {d.kit for d in sealed(site) if d.state in ("queued", "sent")}
         names = {kit: kit.name for kit in site.kits}
         choices = [k for k in site.kits if names[k] in busy] or list(site.kits)
         victim = rng.choice(choices)
