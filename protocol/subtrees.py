@@ -15,6 +15,7 @@ size, and never a rehash of leaves.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 
 from protocol.merkle import EMPTY_ROOT, node_hash, split_point
@@ -70,6 +71,36 @@ def inclusion_ranges(leaf_index: int, tree_size: int) -> list[Range]:
             ranges.append((start, middle))
             start = middle
     return ranges[::-1]
+
+
+def inclusion_ranges_many(leaves: Sequence[int], tree_size: int) -> list[list[Range]]:
+    """:func:`inclusion_ranges` of many leaves, in their order, from one walk down the tree.
+
+    A batch of neighbouring leaves shares the top of every path: walking the union of the
+    paths once splits each shared node once, not once per leaf, and each leaf's ranges are
+    the path it ends on, reversed.
+    """
+    for leaf in leaves:
+        if not 0 <= leaf < tree_size:
+            raise ValueError(f"leaf index {leaf} is not in a tree of {tree_size} leaves")
+    ordered = sorted(set(leaves))
+    found: dict[int, list[Range]] = {}
+    # (start, end, the leaves below as a slice of ``ordered``, the siblings from the root)
+    stack: list[tuple[int, int, int, int, list[Range]]] = []
+    if ordered:
+        stack.append((0, tree_size, 0, len(ordered), []))
+    while stack:
+        start, end, lo, hi, path = stack.pop()
+        if end - start == 1:
+            found[ordered[lo]] = path[::-1]
+            continue
+        middle = start + split_point(end - start)
+        cut = bisect_left(ordered, middle, lo, hi)
+        if lo < cut:
+            stack.append((start, middle, lo, cut, [*path, (middle, end)]))
+        if cut < hi:
+            stack.append((middle, end, cut, hi, [*path, (start, middle)]))
+    return [found[leaf] for leaf in leaves]
 
 
 def consistency_ranges(old_size: int, new_size: int) -> list[Range]:

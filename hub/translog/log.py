@@ -96,7 +96,7 @@ class TransparencyLog:
         for index in indexes:
             if not 0 <= index < size:
                 raise LogRangeError(f"leaf {index} is not in a tree of {size} leaves")
-        per_leaf = [tree.inclusion_ranges(index, size) for index in indexes]
+        per_leaf = tree.inclusion_ranges_many(indexes, size)
         # Neighbouring leaves share most of their proofs' ranges: fold each range once.
         unique = list(dict.fromkeys(r for ranges in per_leaf for r in ranges))
         hashes = dict(zip(unique, self._hashes(unique), strict=True))

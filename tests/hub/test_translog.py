@@ -255,3 +255,21 @@ def test_rfc9162_example_ranges():
     assert tree.consistency_ranges(3, 7) == [(2, 3), (3, 4), (0, 2), (4, 7)]
     assert tree.consistency_ranges(4, 7) == [(4, 7)]
     assert tree.consistency_ranges(6, 7) == [(4, 6), (6, 7), (0, 4)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 3000).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n - 1), max_size=40))
+    )
+)
+def test_a_batchs_ranges_walked_once_equal_each_leafs_own(case: tuple[int, list[int]]):
+    size, leaves = case
+    assert tree.inclusion_ranges_many(leaves, size) == [
+        tree.inclusion_ranges(leaf, size) for leaf in leaves
+    ]
+
+
+def test_a_batch_naming_a_leaf_beyond_the_tree_is_refused():
+    with pytest.raises(ValueError, match="not in a tree of 5"):
+        tree.inclusion_ranges_many([0, 5], 5)
