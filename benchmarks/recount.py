@@ -41,7 +41,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.hub import chunks, init_worker, make_authority, read_chunk, write_chunk
+from benchmarks.hub import (
+    BALLOTS,
+    ELECTION,
+    Generator,
+    chunks,
+    expected_totals,
+    init_worker,
+    make_authority,
+    read_chunk,
+    write_chunk,
+)
 from hub.translog import MemoryStorage, TransparencyLog
 from hub.translog.tiles import tile_bytes
 from protocol import bundle, certs, checkpoint, dsse, merkle, recount, result, tiles
@@ -51,13 +61,33 @@ from protocol.sodium import SodiumKey, sodium_keys
 LOG_ID = "log-31"
 
 
+SEED = 7
+
+
 def sign_results(n_tps: int, work: Path, processes: int) -> tuple[Path, list[bytes]]:
     authority = make_authority(work / "ca")
     jobs = list(chunks(n_tps, max(1, n_tps // (processes * 4)), work))
-    with multiprocessing.Pool(processes, init_worker, (authority.directory, 7)) as pool:
+    with multiprocessing.Pool(processes, init_worker, (authority.directory, SEED)) as pool:
         files = [path for path, _ in pool.imap(write_chunk, jobs)]
     entries = [data for path in files for _, data in read_chunk(path)]
     return authority.directory / "ca.cert.pem", entries
+
+
+def totals_differences(
+    recounted: dict[tuple[str, str], dict[str, recount.RegionSums]], n_tps: int, ca_dir: Path
+) -> dict[str, Any]:
+    """Where the recount's national totals differ from what the kits signed (the numbers the
+    hub's own benchmark checks its recapitulation against): empty when they agree."""
+    generator = Generator(ca_dir, SEED)
+    differences: dict[str, Any] = {}
+    for index, ballot in enumerate(BALLOTS):
+        sums = recounted.get((ELECTION, ballot.form), {}).get("")
+        expected = expected_totals(generator, n_tps, index)
+        got = {} if sums is None else sums.totals
+        reported = 0 if sums is None else sums.tps_reported
+        if got != expected or reported != n_tps:
+            differences[ballot.form] = {"tps_reported": reported, "totals_equal": got == expected}
+    return differences
 
 
 def raw_rate(entries: list[bytes], sodium: bool = False) -> float:
@@ -129,7 +159,7 @@ def stage_costs(entries: list[bytes], ca_path: Path) -> dict[str, float]:
 
 def recount_rate(
     entries: list[bytes], ca_path: Path, jobs: int, work: Path
-) -> tuple[float, float, int]:
+) -> tuple[float, float, dict[tuple[str, str], dict[str, recount.RegionSums]]]:
     hub_key = Ed25519PrivateKey.generate()
     log = TransparencyLog(MemoryStorage())
     log.append_many(entries)
@@ -150,10 +180,10 @@ def recount_rate(
         raise AssertionError(f"valid results refused: {progress.refused[:3]}")
     started = time.perf_counter()
     counting = state.counting()
-    recount.totals(counting, recount.held(counting, {}))
+    recounted = recount.totals(counting, recount.held(counting, {}))
     counted = time.perf_counter() - started
     state.close()
-    return len(entries) / elapsed, len(entries) / counted, len(counting)
+    return len(entries) / elapsed, len(entries) / counted, recounted
 
 
 def main() -> None:
@@ -167,11 +197,16 @@ def main() -> None:
         raw = raw_rate(entries)
         raw_sodium = raw_rate(entries, sodium=True)
         stages = stage_costs(entries, ca_path)
-        one, count_rate, counted = recount_rate(entries, ca_path, 1, Path(tmp))
-        spread, _, _ = recount_rate(entries, ca_path, args.jobs, Path(tmp))
+        one, count_rate, recounted = recount_rate(entries, ca_path, 1, Path(tmp))
+        spread, _, recounted_spread = recount_rate(entries, ca_path, args.jobs, Path(tmp))
+        differences = totals_differences(recounted, args.tps, ca_path.parent)
+        if recounted_spread != recounted:
+            differences["jobs"] = f"{args.jobs} processes recounted other totals than one"
     outcome: dict[str, Any] = {
         "entries": len(entries),
-        "counted_versions": counted,
+        "counted_tps": sum(r[""].tps_reported for r in recounted.values()),
+        "totals_equal_what_the_kits_signed": not differences,
+        "differences": differences,
         "raw_ed25519_verify_per_s": round(raw),
         "raw_libsodium_verify_per_s": round(raw_sodium),
         "recount_1_process_per_s": round(one),
@@ -193,7 +228,13 @@ def main() -> None:
         "judging one entry, microseconds by step (one process): "
         + ", ".join(f"{name} {cost}" for name, cost in stages.items())
     )
+    print(
+        "totals (every contest, national): "
+        + ("equal to what the kits signed" if not differences else f"DIFFER {differences}")
+    )
     print(json.dumps(outcome))
+    if differences:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
