@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hub.api.kitscan import RegistryIndex
 from hub.api.published_files import PublishedFiles
 from hub.api.rectify import RectifiedCache
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
+from hub.recap.kitstates import RegistryIndex
 from hub.recap.oddities import stray_tps
 from hub.reports import ReportStore
 from hub.store import ResultStore
