@@ -37,6 +37,7 @@ class ApiContext:
     stores: StorePool
     log_id: str  # the real results' transparency log
     training_log_id: str  # the training results' log, kept apart
+    region: str = ""  # its CA's: times of no TPS (its clock, its log) are in that zone
     registry: tuple[RegistryKit, ...] = ()  # empty: no registry, so nothing is "expected"
     expected: Expected | None = None
     silent_after: dt.timedelta = dt.timedelta(minutes=60)

@@ -685,6 +685,23 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
         real = get(api, "/contests", training="false")["contests"][0]
         assert (real["tps_reported"], real["tps_expected"]) == (3, 5)
         assert api.app.state.context.stores.size == 8  # [api] store_connections' default
+        zones = get(api, "/time-zones")
+        assert (zones["hub_region"], zones["hub_zone"]) == ("31.71", "WIB")
+
+
+def test_a_hub_whose_ca_is_in_bali_keeps_its_own_times_in_wita(hub, tmp_path):
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+
+    bali = ca.init_ca(
+        tmp_path / "ca", region="51.71", name="KPU Kota Denpasar", passphrase=PASSPHRASE, days=30
+    )
+    paths = {"ca_certificate": str(bali.directory / ca.CERT_FILE)}
+    config = load_hub_config(write_hub_toml(hub, 8080, paths=paths))
+    with TestClient(app_from_config(config, ())) as api:
+        zones = get(api, "/time-zones")
+    assert (zones["hub_region"], zones["hub_zone"]) == ("51.71", "WITA")
+    assert zones["provinces"]["51"] == "WITA" and zones["offsets"]["WITA"] == 8
 
 
 def test_api_store_connections_come_from_hub_toml(hub):

@@ -9,9 +9,12 @@ TPS_SCREENSHOTS), made with tools/screenshots.py's helpers, as the README's are.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
+import tomli_w
 
 from hub.broker_process import free_port
 from tests.hub.test_api_support import (
@@ -27,6 +30,7 @@ from tests.hub.test_api_support import (
     write_manifest,
 )
 from tests.hub.test_dashboard_chromium import serving, shots  # noqa: F401 (a fixture)
+from tests.hub.test_store_support import HUB_ID, LOG_ID
 from tools import screenshots as screen
 
 pytestmark = pytest.mark.skipif(
@@ -168,6 +172,37 @@ def test_names_shares_and_the_chart_at_every_level(browser, server, hub):
     mine = share(own["IV.1"], own["IV.1"] + own["IV.2"] + own["IV.3"])
     assert mine in chart.get_attribute("alt")
     assert "ANIES" in wait_for(d, 'tr[data-field="IV.1"]').text
+
+
+def test_a_hub_in_bali_writes_its_own_clock_and_log_head_in_wita(browser, hub, tmp_path):
+    # The same results, served by a hub whose CA is Kota Denpasar's: the kits page's hub
+    # time and the log's head belong to no TPS, so they take the hub's zone; a Jakarta
+    # TPS's kit keeps WIB.
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+
+    bali = ca.init_ca(
+        tmp_path / "ca", region="51.71", name="KPU Kota Denpasar", passphrase=PASSPHRASE, days=30
+    )
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    settings = {
+        "hub": {"id": HUB_ID, "log_id": LOG_ID},
+        "paths": {"ca_certificate": str(bali.directory / ca.CERT_FILE)},
+        "database": {"url": hub.url},
+        "api": {"host": "127.0.0.1", "port": port},
+    }
+    config.write_text(tomli_w.dumps(settings))
+    d = browser
+    screen.set_viewport(d, *screen.DESKTOP)
+    with serving(dataclasses.replace(hub, root=tmp_path), config, port) as address:
+        screen.open_page(d, address, screen.Page("kit", "/#/kit"))
+        summary = wait_for(d, "#kit-summary", "waktu hub").text
+        head = wait_for(d, "#log-witnesses", "kepala pohon").text
+        kit = wait_for(d, f'tr[data-kit="{hub.kits[TPS_B]}"]').text
+    assert re.search(r"waktu hub \d{4}-\d\d-\d\d \d\d:\d\d WITA", summary), summary
+    assert re.search(r"kepala pohon terakhir [-\d]+ [:\d]+ WITA\.", head), head
+    assert kit.endswith("WIB") or " WIB " in kit, kit
 
 
 def test_the_chart_escapes_what_it_draws_and_serves_svg(server):

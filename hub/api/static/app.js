@@ -32,11 +32,12 @@ const percent = (r) =>
 const short = (sha) => sha.slice(0, 12) + "…";
 
 // A time the hub keeps in UTC, written in the zone of the province that region or TPS
-// `code` lies in (WIB, WITA, WIT: the hub's /time-zones says which keeps which).
+// `code` lies in (WIB, WITA, WIT: the hub's /time-zones says which keeps which); a time of
+// no region or TPS (the hub's clock, its log's heads) in the zone of the hub's own region.
 function when(t, code) {
   if (!t) return "–";
-  const z = state.zones || { offsets: { WIB: 7 }, provinces: {}, default: "WIB" };
-  const zone = z.provinces[String(code || "").slice(0, 2)] || z.default;
+  const z = state.zones || { offsets: { WIB: 7 }, provinces: {}, default: "WIB", hub_region: "" };
+  const zone = z.provinces[String(code || z.hub_region || "").slice(0, 2)] || z.default;
   const shifted = new Date(Date.parse(t) + z.offsets[zone] * 3600 * 1000);
   if (Number.isNaN(shifted.getTime())) return t;
   return `${shifted.toISOString().slice(0, 16).replace("T", " ")} ${zone}`;
