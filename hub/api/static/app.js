@@ -889,7 +889,8 @@ async function receiptResult(text, out) {
   }
 }
 
-function receiptView(query) {
+// A receipt given in the address is answered before the page says it is ready.
+async function receiptView(query) {
   const out = h("div", { id: "receipt-result", "aria-live": "polite" });
   const input = h("input", { id: "receipt-qr", name: "qr", type: "text", autocomplete: "off", spellcheck: "false", placeholder: "TPSR1|31.71.01.1001.001|1|…", value: query.get("qr") || "" });
   const form = h(
@@ -911,7 +912,7 @@ function receiptView(query) {
     form,
     out,
   );
-  if (input.value) receiptResult(input.value.trim(), out);
+  if (input.value) await receiptResult(input.value.trim(), out);
 }
 
 // -- routing -----------------------------------------------------------------------------------
@@ -934,7 +935,7 @@ async function route() {
     else if (section === "tps" && parts.length === 4) await tpsView(parts[1], parts[2], parts[3]);
     else if (section === "kit") await kitsView(query);
     else if (section === "anomali") await anomaliesView(query);
-    else if (section === "tanda-terima") receiptView(query);
+    else if (section === "tanda-terima") await receiptView(query);
     else await contestsView();
   } catch (error) {
     if (error instanceof Stale) return; // a newer route draws the page
