@@ -216,7 +216,7 @@ def anomalies_command(
     import dataclasses
     import json
 
-    from hub.recap import list_anomalies, silent_kits
+    from hub.recap import RegistryIndex, election_filter, list_anomalies, silent_kits
     from hub.recap.oddities import missing_images, unregistered
 
     config = load_config(config_path)
@@ -230,11 +230,11 @@ def anomalies_command(
         found = list_anomalies(store.db, election=election, open_only=not show_all)
         silent = silent_kits(
             store.db,
+            RegistryIndex.of(kits),
             now(),
             dt.timedelta(minutes=silent_after),
-            registry=kits,
-            election=election,
-        )
+            election_filter(election),
+        ).kits
         pages = missing_images(
             store.db, now(), dt.timedelta(minutes=images_after), election=election
         )

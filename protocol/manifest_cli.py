@@ -11,9 +11,15 @@ from cryptography import x509
 
 from protocol.forms.loader import load_template
 from protocol.manifest_sign import VerifiedManifest, is_signed_manifest, verify_manifest
-from protocol.verify_cli import Report
+from protocol.verify_cli import (
+    Report,
+    Unchecked,
+    ca_origin,
+    not_checked_json,
+    print_verdict,
+)
 
-__all__ = ["check_manifest", "is_signed_manifest", "print_manifest"]
+__all__ = ["check_manifest", "is_signed_manifest", "manifest_unchecked", "print_manifest"]
 
 
 def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> Report:
@@ -27,10 +33,27 @@ def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> R
     return report
 
 
-def print_manifest(report: Report, as_json: bool) -> None:
+def manifest_unchecked(report: Report, ca_fingerprint: str | None) -> list[Unchecked]:
+    """What a VALID manifest would not cover: a signature carries no version, so whether the
+    CA signed a later manifest for the same election cannot be told from this one."""
+    missing = [] if ca_fingerprint is None else [ca_origin(ca_fingerprint)]
+    verified: VerifiedManifest | None = report.facts.get("manifest")
+    if verified is not None:
+        missing.append(
+            Unchecked(
+                "latest version",
+                "that the region's CA signed no later manifest for this election: compare its "
+                f"sha256 {verified.sha256} with the one the hub lists "
+                f"(GET /api/v1/elections/{verified.manifest.election.id})",
+            )
+        )
+    return missing
+
+
+def print_manifest(report: Report, missing: list[Unchecked], as_json: bool) -> None:
     verified: VerifiedManifest | None = report.facts.get("manifest")
     if as_json:
-        click.echo(json.dumps(_as_json(report, verified), indent=2))
+        click.echo(json.dumps(_as_json(report, verified, missing), indent=2))
         return
     if verified is not None:
         m = verified.manifest
@@ -46,12 +69,15 @@ def print_manifest(report: Report, as_json: bool) -> None:
         click.echo(f"sha256:   {verified.sha256}")
     for name, error in report.checks:
         click.echo(f"[FAIL] {name}: {error}" if error else f"[ok] {name}")
-    click.echo("VERDICT: " + ("VALID" if report.ok else "NOT VALID"))
+    print_verdict(report.ok, missing)
 
 
-def _as_json(report: Report, verified: VerifiedManifest | None) -> dict[str, Any]:
+def _as_json(
+    report: Report, verified: VerifiedManifest | None, missing: list[Unchecked]
+) -> dict[str, Any]:
     return {
         "valid": report.ok,
+        "not_checked": not_checked_json(missing),
         "checks": [{"check": n, "ok": e is None, "error": e} for n, e in report.checks],
         "manifest": None if verified is None else verified.manifest.to_json_value(),
         "sha256": None if verified is None else verified.sha256,

@@ -191,38 +191,59 @@ def _head_facts(head: treehead.TreeHead) -> dict[str, Any]:
 class Unchecked:
     """Something tps-verify did not check, and why: printed before any VALID."""
 
-    what: str  # short: "revocation", "logging", "CA origin"
+    what: str  # short: "kit revocation", "logging", "CA origin"
     why: str
 
 
+def ca_origin(fingerprint: str) -> Unchecked:
+    return Unchecked(
+        "CA origin",
+        "the CA certificate came from the hub itself: compare its SHA-256 fingerprint "
+        f"{fingerprint} with the one the region's KPU publishes",
+    )
+
+
+_NO_CRL = "no revocation list: give --crl, or --hub of a hub that publishes one"
+
+
 def unchecked(
-    report: Report, crl_given: bool, logged_checked: bool, ca_fingerprint: str | None
+    report: Report,
+    *,
+    crl_given: bool,
+    ca_fingerprint: str | None,
+    consistency_given: bool = False,
+    kept_head_given: bool = False,
 ) -> list[Unchecked]:
     """What a VALID would not cover, given what was checked."""
-    missing = []
-    if ca_fingerprint is not None:
+    missing = [] if ca_fingerprint is None else [ca_origin(ca_fingerprint)]
+    result_checked = report.facts.get("document") is not None
+    if not crl_given and result_checked:
+        missing.append(
+            Unchecked("kit revocation", f"the kit's certificate may have been revoked: {_NO_CRL}")
+        )
+    if not crl_given and report.facts.get("hub") is not None:
         missing.append(
             Unchecked(
-                "CA origin",
-                "the CA certificate came from the hub itself: compare its SHA-256 fingerprint "
-                f"{ca_fingerprint} with the one the region's KPU publishes",
+                "hub revocation",
+                f"the hub's certificate, which signs its tree heads, may have been revoked: "
+                f"{_NO_CRL}",
             )
         )
-    if report.facts.get("document") is not None:
-        if not crl_given:
-            missing.append(
-                Unchecked(
-                    "revocation",
-                    "no revocation list: give --crl, or --hub of a hub that publishes one",
-                )
+    if result_checked and "inclusion" not in report.facts:
+        missing.append(
+            Unchecked(
+                "logging",
+                "that the hub logged this result: give --inclusion and --hub-cert, or --hub",
             )
-        if not logged_checked:
-            missing.append(
-                Unchecked(
-                    "logging",
-                    "that the hub logged this result: give --inclusion and --hub-cert, or --hub",
-                )
+        )
+    if consistency_given and not kept_head_given:
+        missing.append(
+            Unchecked(
+                "kept head",
+                "that the proof starts from a tree head you kept, not one the hub chose: give "
+                "--old-tree-head with the head you saved earlier (GET /api/v1/logs/LOG/tree-head)",
             )
+        )
     return missing
 
 
@@ -232,6 +253,17 @@ def verdict(ok: bool, missing: list[Unchecked]) -> str:
     if not missing:
         return "VERDICT: VALID"
     return f"VERDICT: VALID (not checked: {', '.join(m.what for m in missing)})"
+
+
+def print_verdict(ok: bool, missing: list[Unchecked]) -> None:
+    """Each thing not checked on a line of its own, then the verdict that names them."""
+    for m in missing:
+        click.echo(f"[--] {m.what} not checked: {m.why}")
+    click.echo(verdict(ok, missing))
+
+
+def not_checked_json(missing: list[Unchecked]) -> list[dict[str, str]]:
+    return [{"check": m.what, "why": m.why} for m in missing]
 
 
 def _print(report: Report, missing: list[Unchecked]) -> None:
@@ -253,9 +285,7 @@ def _print(report: Report, missing: list[Unchecked]) -> None:
         click.echo(
             f"[{'ok' if error is None else 'FAIL'}] {name}" + (f": {error}" if error else "")
         )
-    for m in missing:
-        click.echo(f"[--] {m.what} not checked: {m.why}")
-    click.echo(verdict(report.ok, missing))
+    print_verdict(report.ok, missing)
 
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -344,8 +374,9 @@ def main(
     may then be a document's SHA-256, as a kit's receipt shows it), and the result's
     inclusion in the hub's log is checked too.
 
-    It never says VALID without saying what it did not check (revocation without a CRL,
-    logging without a proof, a CA certificate taken from the hub itself).
+    It never says VALID without saying what it did not check (the kit's and the hub's
+    revocation without a CRL, logging without a proof, a consistency proof from a head you
+    did not keep, a CA certificate taken from the hub itself, a manifest's being the latest).
 
     `tps-verify recount --help`: recount a hub's whole log and compare with its published
     recapitulation.
@@ -368,13 +399,16 @@ def main(
     ca_cert, crl, hub_cert = _load_trust(ca_pem, crl_pem, hub_pem)
     ca_from_hub = None if ca_path else certs.fingerprint_sha256(ca_cert)
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
-    from protocol.manifest_cli import check_manifest, is_signed_manifest, print_manifest
+    from protocol.manifest_cli import (
+        check_manifest,
+        is_signed_manifest,
+        manifest_unchecked,
+        print_manifest,
+    )
 
     if data is not None and is_signed_manifest(data):
         report = check_manifest(data, ca_cert, at)
-        for m in unchecked(Report(), True, True, ca_from_hub):
-            click.echo(f"[--] {m.what} not checked: {m.why}", err=as_json)
-        print_manifest(report, as_json)
+        print_manifest(report, manifest_unchecked(report, ca_from_hub), as_json)
         sys.exit(0 if report.ok else 1)
     report = check(data, ca_cert, crl, at) if data is not None else Report()
     asked = _asked_sha(signed_result)
@@ -389,7 +423,13 @@ def main(
         kept = kept_head_path.read_bytes() if kept_head_path else None
         trust = _Trust(ca_cert, crl, at, log_id, hub_cert, kept)
         _check_proofs(report, trust, data, proof, consistency_path)
-    missing = unchecked(report, crl is not None, "inclusion" in report.facts, ca_from_hub)
+    missing = unchecked(
+        report,
+        crl_given=crl is not None,
+        ca_fingerprint=ca_from_hub,
+        consistency_given=consistency_path is not None,
+        kept_head_given=kept_head_path is not None,
+    )
     if as_json:
         click.echo(json.dumps(_as_json(report, missing), indent=2))
     else:
@@ -533,7 +573,7 @@ def _as_json(report: Report, missing: list[Unchecked]) -> dict[str, Any]:
     signer = report.facts.get("signer")
     return {
         "valid": report.ok,
-        "not_checked": [{"check": m.what, "why": m.why} for m in missing],
+        "not_checked": not_checked_json(missing),
         "checks": [{"check": n, "ok": e is None, "error": e} for n, e in report.checks],
         "signer": None
         if signer is None

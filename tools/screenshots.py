@@ -11,8 +11,9 @@ port, and shoots that.
 Drives Debian's headless Chromium (packages chromium and chromium-driver, installed by
 scripts/setup) through Selenium. The pages are found through the hub's JSON API: the first
 real contest, its whole-election view, the first kecamatan and desa down its tree, the
-first TPS there, the kits, the anomalies, the receipt look-up and the pages without
-JavaScript. The dashboard's phone test measures the same pages with the same helpers.
+first TPS there (on a phone, from its form photo down), the kits, the anomalies, the
+receipt look-up answering that TPS's receipt and the pages without JavaScript. The
+dashboard's phone test measures the same pages with the same helpers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Page:
     name: str  # the PNG's name, without size or suffix
     path: str  # from the hub's root: "/#/kit", "/html/rekap/..."
     scripted: bool = True  # drawn by app.js (wait for it), or plain server HTML
+    # On a phone, the first screen from this element down: what the picture is for lies
+    # below the phone's first screen (the TPS's form photo under its names and chart).
+    phone_from: str | None = None
 
 
 def chromium_paths() -> tuple[str, str] | None:
@@ -139,6 +143,14 @@ def _with_photo(address: str, base: str, codes: list[str]) -> str | None:
     return None
 
 
+def _receipt(address: str, base: str, tps: str) -> str:
+    """The QR text of the receipt the kit showed for the TPS's counting version."""
+    from protocol.receipt import Receipt
+
+    counting = _json(address, f"{base}/tps/{urllib.parse.quote(tps)}")["counting"]
+    return Receipt(tps, counting["seq"], counting["document_sha256"]).text()
+
+
 def main_pages(address: str) -> list[Page]:
     """The pages a README shows, found through the hub's JSON API."""
     contests = [c for c in _json(address, "/contests?training=false")["contests"]]
@@ -163,10 +175,10 @@ def main_pages(address: str) -> list[Page]:
     pages = [
         Page("rekap", f"/#/rekap/{election}/{form}/"),
         Page("rekap-kecamatan", f"/#/rekap/{election}/{form}/{kecamatan}"),
-        Page("tps", f"/#/tps/{election}/{form}/{tps}"),
+        Page("tps", f"/#/tps/{election}/{form}/{tps}", phone_from="figure.page"),
         Page("kit", "/#/kit"),
         Page("anomali", "/#/anomali"),
-        Page("tanda-terima", "/#/tanda-terima"),
+        Page("tanda-terima", "/#/tanda-terima?qr=" + q(_receipt(address, base, tps), safe="")),
         Page("html-rekap", f"/html/rekap/{election}/{form}/", scripted=False),
         Page("html-tps", f"/html/tps/{election}/{form}/{tps}", scripted=False),
     ]
@@ -259,6 +271,10 @@ def shoot_all(address: str, out: Path, only: list[str] | None, full: bool) -> No
             for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
                 set_viewport(driver, *size)
                 open_page(driver, address, page)
+                if label == "phone" and page.phone_from and not full:
+                    driver.execute_script(
+                        "document.querySelector(arguments[0]).scrollIntoView()", page.phone_from
+                    )
                 path = shoot(driver, out / f"{page.name}-{label}.png", size, full=full)
                 wide = document_width(driver)
                 note = "" if wide <= size[0] else f"  (TOO WIDE: {wide} px)"

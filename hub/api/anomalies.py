@@ -15,12 +15,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from hub.api.context import ApiContext, Context, Store
+from hub.api.context import Context, Store
 from hub.api.errors import ERRORS
-from hub.api.kitscan import KitPage, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
+from hub.recap.kitstates import election_filter, silent_kits, wanted
 from hub.recap.oddities import count_missing_images, missing_images, unregistered
-from hub.recap.seen import last_heard
 from hub.store import ResultStore
 from hub.store.db import Row
 from hub.web.anomaly_words import sentence
@@ -178,11 +177,6 @@ def _anomaly(row: Row) -> Anomaly:
     )
 
 
-def wanted(training: bool | None, election: str | None) -> bool:
-    """Kept by the training filter; what no election can be told of is shown in both."""
-    return training is None or election is None or is_training(election) == training
-
-
 @router.get(
     "/anomalies",
     response_model=AnomalyList,
@@ -206,8 +200,11 @@ def anomalies(
 ) -> AnomalyList:
     which = AnomalyFilter(election, training, open_only=not resolved)
     found, total = anomaly_page(store, which, after, limit + 1)
-    silent = _silent(ctx, store, election, training, silent_kit_after, limit)
     now, late = ctx.now(), ctx.images_after
+    keep = election_filter(election, training)
+    silent = silent_kits(
+        store.db, ctx.registry_index, now, ctx.silent_after, keep, silent_kit_after, limit
+    )
     images = missing_images(store.db, now, late, election=election, training=training, limit=limit)
     strangers = [
         u
@@ -218,8 +215,8 @@ def anomalies(
         anomalies=found[:limit],
         anomalies_total=total,
         next_after=found[limit - 1].id if len(found) > limit else None,
-        silent_kits=_silent_kits(store, silent.kits),
-        silent_kits_total=silent.counts["silent"],
+        silent_kits=[SilentKit(**dataclasses.asdict(k)) for k in silent.kits],
+        silent_kits_total=silent.total,
         next_silent_kit_after=silent.next_after,
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
         images_missing=[MissingImage(**dataclasses.asdict(p)) for p in images],
@@ -230,28 +227,3 @@ def anomalies(
         not_in_registry=[NotInRegistry(**dataclasses.asdict(u)) for u in strangers[:limit]],
         not_in_registry_total=len(strangers),
     )
-
-
-def _silent(
-    ctx: ApiContext,
-    store: ResultStore,
-    election: str | None,
-    training: bool | None,
-    after: str | None,
-    limit: int,
-) -> KitPage:
-    def election_ok(kit_election: str | None) -> bool:
-        # As silent_kits: an election filter keeps only kits known to be of that election.
-        if election is not None and kit_election != election:
-            return False
-        return wanted(training, kit_election)
-
-    return kit_page(ctx, store, election_ok, ("silent",), after, limit)
-
-
-def _silent_kits(store: ResultStore, kits: list[KitState]) -> list[SilentKit]:
-    seen = last_heard(store.db, [k.kit for k in kits if k.heard])
-    return [
-        SilentKit(kit=k.kit, election=k.election, tps=k.tps, last_seen=seen.get(k.kit))
-        for k in kits
-    ]

@@ -59,6 +59,7 @@ def create_app(
     *,
     log_id: str,
     training_log_id: str,
+    region: str = "",
     registry: Iterable[RegistryKit] = (),
     silent_after: dt.timedelta = dt.timedelta(minutes=60),
     images_after: dt.timedelta = dt.timedelta(minutes=60),
@@ -74,13 +75,15 @@ def create_app(
     and the kits that should be heard from; without it completeness is unknown (null),
     never a guess. ``manifests`` (by election id): names of regions and candidates, and
     the TPS each election expects. ``published``: the files anyone may fetch to check the
-    hub (its CA certificate, CRL, registry, signed manifests)."""
+    hub (its CA certificate, CRL, registry, signed manifests). ``region``: its CA's, whose
+    time zone the hub's own times are written in (WIB when empty)."""
     kits_known = tuple(registry)
     by_election = dict(manifests or {})
     context = ApiContext(
         stores=StorePool(open_store, store_pool_size),
         log_id=log_id,
         training_log_id=training_log_id,
+        region=region,
         registry=kits_known,
         expected=expected_from(kits_known, by_election),
         silent_after=silent_after,

@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hub.api.kitscan import RegistryIndex
 from hub.api.published_files import PublishedFiles
 from hub.api.rectify import RectifiedCache
 from hub.api.stores import StorePool
 from hub.recap.completeness import Expected
+from hub.recap.kitstates import RegistryIndex
 from hub.recap.oddities import stray_tps
 from hub.reports import ReportStore
 from hub.store import ResultStore
@@ -37,6 +37,7 @@ class ApiContext:
     stores: StorePool
     log_id: str  # the real results' transparency log
     training_log_id: str  # the training results' log, kept apart
+    region: str = ""  # its CA's: times of no TPS (its clock, its log) are in that zone
     registry: tuple[RegistryKit, ...] = ()  # empty: no registry, so nothing is "expected"
     expected: Expected | None = None
     silent_after: dt.timedelta = dt.timedelta(minutes=60)

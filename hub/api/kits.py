@@ -3,7 +3,7 @@
 A kit is online if the hub heard from it (a result, or a status heartbeat once the worker
 records them) within the hub's ``[api] silent_after``; registry kits never heard from are
 listed too, and revoked kits are left out of "offline" (they are meant to be silent).
-A page at a time (hub/api/paging.py), with the counts over them all (hub/api/kitscan.py).
+A page at a time (hub/api/paging.py), with the counts over them all (hub/recap/kitstates.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from hub.api.anomalies import wanted
 from hub.api.context import Context, Store
 from hub.api.errors import ERRORS
-from hub.api.kitscan import ALL_CATEGORIES, KitState, kit_page
 from hub.api.paging import DEFAULT_LIMIT, Limit
+from hub.recap.kitstates import KitState, election_filter, kit_page
 from hub.recap.seen import Category, KitRecord, kit_records
 from hub.store import ResultStore
 from protocol.ids import is_training
@@ -83,12 +82,9 @@ def kits(
     limit: Limit = DEFAULT_LIMIT,
     after: Annotated[str | None, Query(description="the page after this kit id")] = None,
 ) -> KitList:
-    def election_ok(kit_election: str | None) -> bool:
-        if election is not None and kit_election != election:
-            return False
-        return wanted(training, kit_election)
-
-    page = kit_page(ctx, store, election_ok, ALL_CATEGORIES, after, limit)
+    now, keep = ctx.now(), election_filter(election, training)
+    index = ctx.registry_index
+    page = kit_page(store.db, index, now, ctx.silent_after, keep, after=after, limit=limit)
     counts = page.counts
     return KitList(
         kits=_kits(store, page.kits),
@@ -99,7 +95,7 @@ def kits(
         said_offline=counts["said-offline"],
         revoked=counts["revoked"],
         silent_after_minutes=int(ctx.silent_after.total_seconds() // 60),
-        now=format_utc(ctx.now()),
+        now=format_utc(now),
         next_after=page.next_after,
     )
 

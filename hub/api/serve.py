@@ -20,12 +20,14 @@ from hub.api.app import create_app
 from hub.api.published_files import PublishedFiles
 from hub.api.stores import make_read_only
 from hub.config import HubConfig
-from hub.errors import HubError, StoreError
+from hub.errors import ConfigError, HubError, StoreError
 from hub.manifests import load_manifest_files
 from hub.reports import ReportStore
 from hub.store import LATEST, Database, ResultStore
 from hub.store.db import is_postgres_url, sqlite_path
 from hub.trust import RegistryKit
+from protocol import certs
+from protocol.errors import ProtocolError
 
 if TYPE_CHECKING:
     import uvicorn
@@ -57,6 +59,7 @@ def app_from_config(
         lambda: ResultStore(Database.open(url, schema=schema)),
         log_id=config.hub.log_id,
         training_log_id=config.training_log_id,
+        region=_region_of(paths.ca_certificate),
         registry=registry,
         silent_after=dt.timedelta(minutes=config.api.silent_after),
         images_after=dt.timedelta(minutes=config.api.images_after),
@@ -100,6 +103,17 @@ def _schema_version(db: Database) -> int:
     except StoreError:
         return 0  # no such table: never migrated
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def _region_of(ca_certificate: Path) -> str:
+    """The region of the hub's CA; "" (times in WIB) where the file is not on this machine."""
+    data = _read_if_there(ca_certificate)
+    if data is None:
+        return ""
+    try:
+        return certs.region_of(certs.load_certificate(data))
+    except ProtocolError as e:
+        raise ConfigError("paths.ca_certificate", str(e)) from e
 
 
 def _read_if_there(path: Path) -> bytes | None:

@@ -7,10 +7,11 @@ from hub.recap.debrief import KitDebrief, debrief
 from hub.recap.errors import RecapError
 from hub.recap.export import ExportInfo, export_csv
 from hub.recap.hook import RecapHook, recap_hook
+from hub.recap.kitstates import RegistryIndex, SilentKit, election_filter, silent_kits
 from hub.recap.levels import LEVELS, WHOLE, RecapLevel
 from hub.recap.read import Contest, RecapReader, RegionTotals
 from hub.recap.rebuild import rebuild
-from hub.recap.seen import SilentKit, record_seen, record_status, silent_kits
+from hub.recap.seen import record_seen, record_status
 
 __all__ = [
     "LEVELS",
@@ -26,8 +27,10 @@ __all__ = [
     "RecapLevel",
     "RecapReader",
     "RegionTotals",
+    "RegistryIndex",
     "SilentKit",
     "debrief",
+    "election_filter",
     "expected_from_registry",
     "export_csv",
     "list_anomalies",

@@ -1,31 +1,29 @@
 """When each kit was last heard from, and which kits have been silent too long.
 
-The one definition of a *silent* kit, used by every page and command: a kit not revoked
-whose last word (a status heartbeat, or any document it sent, one that arrived late
-included) is older than the hub's ``[api] silent_after``, or that was never heard from at
-all. A kit heard within that time whose latest status is its last will ("offline": the
-broker saw it go) is not silent: it is *disconnected* (terputus), heard from recently.
-:func:`category` decides which of the four a kit is.
+The one definition of a *silent* kit: a kit not revoked whose last word (a status
+heartbeat, or any document it sent, one that arrived late included) is older than the hub's
+``[api] silent_after``, or that was never heard from at all. A kit heard within that time
+whose latest status is its last will ("offline": the broker saw it go) is not silent: it is
+*disconnected* (terputus), heard from recently. :func:`category` decides which of the four
+a kit is; hub/recap/kitstates.py applies it to every kit for each page and command.
 
 Recorded on every document that becomes the counting version (the recap hook) and, once
 the worker handles the status topic, on every status heartbeat (:func:`record_status`,
 which also keeps the kit's latest status, where counters such as paper mistakes caught can
 travel). A document that arrives late and does not become current does not pass through
-the hook, so :func:`silent_kits` re-checks each candidate against the documents table
-(indexed by kit) before calling it silent.
+the hook, so :func:`heard_kits` and :func:`last_heard` also read the documents table
+(indexed by kit).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from hub.store.db import Database
 from hub.store.results import utc_text
-from hub.trust import RegistryKit
 from protocol.status import KitStatus, StatusError, parse_status
 
 _LATER = "CASE WHEN excluded.{c} > kit_last_seen.{c} THEN excluded.{c} ELSE kit_last_seen.{c} END"
@@ -125,47 +123,6 @@ def category(revoked: bool, recent: bool, said: str | None) -> Category:
     return "said-offline" if said == "offline" else "online"
 
 
-@dataclass(frozen=True)
-class SilentKit:
-    kit: str
-    election: str | None
-    tps: str | None
-    last_seen: str | None  # None: never heard from (a registry kit with nothing received)
-
-
-def silent_kits(
-    db: Database,
-    now: dt.datetime,
-    after: dt.timedelta,
-    *,
-    registry: Iterable[RegistryKit] = (),
-    election: str | None = None,
-) -> list[SilentKit]:
-    """Kits last heard from before ``now - after``, and registry kits never heard from
-    (revoked ones excepted: a revoked kit is meant to be silent), sorted by kit id."""
-    cutoff = cutoff_of(now, after)
-    known = {
-        str(r[0]): SilentKit(str(r[0]), r[1], r[2], r[3])
-        for r in db.all("SELECT kit, election, tps, last_seen FROM kit_last_seen")
-    }
-    candidates = {k: s for k, s in known.items() if not is_recent(s.last_seen, cutoff)}
-    for entry in registry:
-        if entry.revoked:
-            candidates.pop(entry.kit, None)
-        elif entry.kit not in known:
-            candidates[entry.kit] = SilentKit(entry.kit, entry.election, entry.tps, None)
-    latest = _latest_documents(db, list(candidates))
-    silent = []
-    for kit, candidate in sorted(candidates.items()):
-        seen = max(filter(None, (candidate.last_seen, latest.get(kit))), default=None)
-        if category(False, is_recent(seen, cutoff), None) != "silent":
-            continue
-        if election is not None and candidate.election != election:
-            continue
-        silent.append(SilentKit(kit, candidate.election, candidate.tps, seen))
-    return silent
-
-
 def _latest_documents(db: Database, kits: list[str]) -> dict[str, str]:
     latest: dict[str, str] = {}
     for start in range(0, len(kits), 400):
@@ -193,8 +150,8 @@ class HeardKit:
 def heard_kits(db: Database, now: dt.datetime, after: dt.timedelta) -> list[HeardKit]:
     """Every kit heard from, one narrow row each (no status JSON, no document read in full).
 
-    Recent as :func:`silent_kits` decides it: heard at or after ``now - after``, counting a
-    document that arrived late and did not pass the recap hook."""
+    Recent: heard at or after ``now - after``, counting a document that arrived late and
+    did not pass the recap hook."""
     cutoff = cutoff_of(now, after)
     state = (
         "json_extract(k.status, '$.state')"

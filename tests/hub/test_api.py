@@ -3,8 +3,10 @@ endpoint, its errors, the OpenAPI document, and receipt look-ups of every kind."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,15 +15,17 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.api.context import Store
 from hub.api.serve import app_from_config, check_schema
+from hub.cli import main as hub_cli
 from hub.config import load_hub_config, parse_hub_config
 from hub.errors import ConfigError, HubError, StoreError
-from hub.recap import record_status
+from hub.recap import RegistryIndex, election_filter, record_status, silent_kits
 from hub.recap.levels import regions_of
 from hub.store import Database, ResultStore, utc_text
 from protocol import certs, checkpoint, proofs, result
@@ -495,8 +499,6 @@ def test_a_kit_missing_from_the_registry_is_flagged_and_never_counts_in_complete
 
 @pytest.mark.parametrize("hours_later", [0, 3])
 def test_the_kits_page_the_anomaly_list_and_the_command_agree_on_silent_kits(hub, hours_later):
-    from hub.recap import silent_kits
-
     later = utcnow() + dt.timedelta(hours=hours_later)
     after = dt.timedelta(minutes=60)
     with client_for(hub, now=lambda: later, silent_after=after) as api:
@@ -506,7 +508,8 @@ def test_the_kits_page_the_anomaly_list_and_the_command_agree_on_silent_kits(hub
     on_page = {k for k, state in by_state.items() if state == "silent"}
     store = hub.open_store()
     try:
-        command = silent_kits(store.db, later, after, registry=hub.registry, election=ELECTION)
+        index, keep = RegistryIndex.of(hub.registry), election_filter(ELECTION)
+        command = silent_kits(store.db, index, later, after, keep).kits
     finally:
         store.close()
     listed = {s["kit"] for s in anomalies["silent_kits"]}
@@ -519,6 +522,41 @@ def test_the_kits_page_the_anomaly_list_and_the_command_agree_on_silent_kits(hub
     else:
         assert hub.kits[TPS_C] in listed and kits["said_offline"] == 0
     assert kits["offline"] == kits["silent"] + kits["said_offline"]
+
+
+def test_a_kit_heard_only_by_its_heartbeat_is_silent_alike_on_both_pages_and_the_command(
+    hub, tmp_path
+):
+    # The replacement kit's only word is a heartbeat two hours ago: it has no election but
+    # the registry's, and an election filter must keep it everywhere.
+    copy = dataclasses.replace(hub, url=str(tmp_path / "hub.sqlite3"))
+    shutil.copyfile(hub.url, copy.url)
+    quiet = hub.kits["replacement"]
+    store = copy.open_store()
+    try:
+        heartbeat = KitStatus(kit=quiet, state="online", software="0.1.0", model="m")
+        record_status(store.db, quiet, utc_text(utcnow() - dt.timedelta(hours=2)), heartbeat)
+    finally:
+        store.close()
+    with client_for(copy, silent_after=dt.timedelta(minutes=60)) as api:
+        kits = {k["kit"]: k for k in get(api, "/kits", election=ELECTION)["kits"]}
+        listed = get(api, "/anomalies", election=ELECTION)["silent_kits"]
+    config = write_hub_toml(copy, 8080)
+    run = CliRunner().invoke(
+        hub_cli,
+        ["anomalies", "--config", str(config), "--election", ELECTION, "--silent-after", "60"],
+    )
+    assert run.exit_code == 0, run.output
+    command = json.loads(
+        CliRunner()
+        .invoke(hub_cli, ["anomalies", "--config", str(config), "--election", ELECTION, "--json"])
+        .output
+    )["silent_kits"]
+    assert kits[quiet]["category"] == "silent" and kits[quiet]["last_seen"] is not None
+    assert quiet in {s["kit"] for s in listed}
+    assert quiet in {s["kit"] for s in command}
+    assert f"silent-kit {quiet} {ELECTION} {TPS_E}" in run.output
+    assert {s["kit"] for s in listed} == {s["kit"] for s in command}
 
 
 def test_anomalies_real_and_training_apart(api, hub):
@@ -647,6 +685,23 @@ def test_app_from_hub_toml_reads_its_registry(hub, tmp_path):
         real = get(api, "/contests", training="false")["contests"][0]
         assert (real["tps_reported"], real["tps_expected"]) == (3, 5)
         assert api.app.state.context.stores.size == 8  # [api] store_connections' default
+        zones = get(api, "/time-zones")
+        assert (zones["hub_region"], zones["hub_zone"]) == ("31.71", "WIB")
+
+
+def test_a_hub_whose_ca_is_in_bali_keeps_its_own_times_in_wita(hub, tmp_path):
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+
+    bali = ca.init_ca(
+        tmp_path / "ca", region="51.71", name="KPU Kota Denpasar", passphrase=PASSPHRASE, days=30
+    )
+    paths = {"ca_certificate": str(bali.directory / ca.CERT_FILE)}
+    config = load_hub_config(write_hub_toml(hub, 8080, paths=paths))
+    with TestClient(app_from_config(config, ())) as api:
+        zones = get(api, "/time-zones")
+    assert (zones["hub_region"], zones["hub_zone"]) == ("51.71", "WITA")
+    assert zones["provinces"]["51"] == "WITA" and zones["offsets"]["WITA"] == 8
 
 
 def test_api_store_connections_come_from_hub_toml(hub):

@@ -9,11 +9,16 @@ TPS_SCREENSHOTS), made with tools/screenshots.py's helpers, as the README's are.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
+import tomli_w
 
 from hub.broker_process import free_port
+from hub.store import utc_text
 from tests.hub.test_api_support import (
     ELECTION,
     FORM,
@@ -27,6 +32,7 @@ from tests.hub.test_api_support import (
     write_manifest,
 )
 from tests.hub.test_dashboard_chromium import serving, shots  # noqa: F401 (a fixture)
+from tests.hub.test_store_support import HUB_ID, LOG_ID, utcnow
 from tools import screenshots as screen
 
 pytestmark = pytest.mark.skipif(
@@ -41,6 +47,7 @@ DPT = {
     TPS_E: (80, 85),
 }
 SIZES = {"desktop": screen.DESKTOP, "phone": screen.PHONE}
+UNKNOWN_TPS = "31.71.01.1001.009"  # in a known desa, but no TPS the hub or manifest knows
 
 
 @pytest.fixture(scope="module")
@@ -66,30 +73,87 @@ def browser() -> Iterator[object]:
         yield driver
 
 
+@pytest.fixture(scope="module")
+def busy_anomalies(server: str, hub: FilledHub) -> None:
+    """The anomaly page at its fullest: a citizen's open report, and page photos overdue
+    (named two hours ago; the hub lists them after an hour)."""
+    import json
+    import urllib.request
+
+    body = {"field": "IV.1", "read_value": hub.fields["a2"]["IV.1"] + 3}
+    body["note"] = "di foto tertulis angka lain, mohon dicek ulang oleh operator"
+    request = urllib.request.Request(
+        f"{server}/api/v1/contests/{ELECTION}/{FORM}/tps/{TPS_A}/reports",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 201
+    store = hub.open_store()
+    try:
+        with store.db.transaction():
+            earlier = utc_text(utcnow() - dt.timedelta(hours=2))
+            store.db.execute("UPDATE awaited_images SET named_at = ?", (earlier,))
+    finally:
+        store.close()
+
+
 def pages(hub: FilledHub) -> list[screen.Page]:
+    rekap, html = f"/#/rekap/{ELECTION}/{FORM}", f"/html/rekap/{ELECTION}/{FORM}"
     scripted = [
-        screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"),
-        screen.Page("rekap-kecamatan", f"/#/rekap/{ELECTION}/{FORM}/31.71.01"),
-        screen.Page("rekap-desa", f"/#/rekap/{ELECTION}/{FORM}/31.71.01.1001"),
+        screen.Page("rekap", f"{rekap}/"),
+        screen.Page("rekap-provinsi", f"{rekap}/31"),
+        screen.Page("rekap-kabkota", f"{rekap}/31.71"),
+        screen.Page("rekap-kecamatan", f"{rekap}/31.71.01"),
+        screen.Page("rekap-desa", f"{rekap}/31.71.01.1001"),
         screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"),
         screen.Page("tps-versions", f"/#/tps/{ELECTION}/{FORM}/{TPS_A}"),
+        screen.Page("tps-tidak-ditemukan", f"/#/tps/{ELECTION}/{FORM}/{UNKNOWN_TPS}"),
         screen.Page("kit", "/#/kit"),
         screen.Page("anomali", "/#/anomali"),
         screen.Page("tanda-terima", f"/#/tanda-terima?qr={hub.receipt('a2', 2, TPS_A)}"),
     ]
     plain = [
         screen.Page("html-kontes", "/html/", scripted=False),
-        screen.Page("html-rekap", f"/html/rekap/{ELECTION}/{FORM}/", scripted=False),
-        screen.Page("html-desa", f"/html/rekap/{ELECTION}/{FORM}/31.71.01.1001", scripted=False),
+        screen.Page("html-rekap", f"{html}/", scripted=False),
+        screen.Page("html-provinsi", f"{html}/31", scripted=False),
+        screen.Page("html-kabkota", f"{html}/31.71", scripted=False),
+        screen.Page("html-kecamatan", f"{html}/31.71.01", scripted=False),
+        screen.Page("html-desa", f"{html}/31.71.01.1001", scripted=False),
         screen.Page("html-tps", f"/html/tps/{ELECTION}/{FORM}/{TPS_B}", scripted=False),
+        screen.Page(
+            "html-tidak-ditemukan", f"/html/tps/{ELECTION}/{FORM}/{UNKNOWN_TPS}", scripted=False
+        ),
         screen.Page("html-tanda-terima", "/tanda-terima?qr=" + hub.receipt("a2", 2, TPS_A), False),
         screen.Page("api-docs", "/api/v1/docs", scripted=False),
     ]
     return scripted + plain
 
 
+# What shows each page is the one meant (a level's heading, the state that widens it), and
+# that its names are there: the manifest's, as a reader sees them at either size.
+PAIR = ("#region-headline", "H. PRABOWO SUBIANTO")
+SHOWN = {
+    "rekap": [("h2", "SELURUH WILAYAH"), PAIR],
+    "rekap-provinsi": [("h2", "Daerah Khusus Ibukota Jakarta (31)"), PAIR],
+    "rekap-kabkota": [("h2", "Kota Administrasi Jakarta Pusat (31.71)"), PAIR],
+    "rekap-kecamatan": [("h2", "Gambir (31.71.01)"), PAIR],
+    "rekap-desa": [("h2", "Gambir (31.71.01.1001)"), PAIR],
+    "tps": [("#tps-place", "Kelurahan/Desa Gambir"), ('tr[data-field="IV.1"]', "ANIES")],
+    "tps-versions": [("#tps-place", "Kelurahan/Desa Gambir")],
+    "html-provinsi": [("h2", "Daerah Khusus Ibukota Jakarta (31)")],
+    "html-kabkota": [("h2", "Kota Administrasi Jakarta Pusat (31.71)")],
+    "html-kecamatan": [("h2", "Gambir (31.71.01)")],
+    "tps-tidak-ditemukan": [("p.error", "404")],
+    "html-tidak-ditemukan": [("h2", "Tidak ditemukan")],
+    "anomali": [("#open-reports li", "di foto tertulis angka lain"), ("#images-missing li", "")],
+}
+# The scripted pages that draw the vote-share chart (an SVG the hub draws).
+CHARTED = {"rekap", "rekap-provinsi", "rekap-kabkota", "rekap-kecamatan", "rekap-desa", "tps"}
+
+
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_no_page_is_wider_than_the_screen(browser, server, hub, shots, size):  # noqa: F811
+def test_no_page_is_wider_than_the_screen(browser, server, hub, busy_anomalies, shots, size):  # noqa: F811
     d = browser
     width, height = SIZES[size]
     screen.set_viewport(d, width, height)
@@ -97,6 +161,12 @@ def test_no_page_is_wider_than_the_screen(browser, server, hub, shots, size):  #
     for page in pages(hub):
         screen.open_page(d, server, page)
         assert screen.viewport_width(d) == width
+        for css, text in SHOWN.get(page.name, []):
+            assert text in d.find_element("css selector", css).text, (page.name, css)
+        if page.name in CHARTED:
+            chart = d.find_element("css selector", "#share-chart")
+            assert image_loaded(d, chart) and "PRABOWO" in chart.get_attribute("alt"), page.name
+            assert chart_fits(d, chart, width), page.name
         wide = screen.document_width(d)
         if wide > width:
             too_wide[page.name] = wide
@@ -141,33 +211,86 @@ def image_loaded(driver, element) -> bool:
     )
 
 
+# Every level of the region tree, as the manifest names it, and the results it holds.
+LEVELS = [
+    ("", "SELURUH WILAYAH", ("a2", "b1", "c1")),  # d1 is held: out of every total
+    ("31", "Daerah Khusus Ibukota Jakarta (31)", ("a2", "b1", "c1")),
+    ("31.71", "Kota Administrasi Jakarta Pusat (31.71)", ("a2", "b1", "c1")),
+    ("31.71.01", "Gambir (31.71.01)", ("a2", "b1", "c1")),
+    ("31.71.01.1001", "Gambir (31.71.01.1001)", ("a2", "b1")),
+]
+
+
+def chart_fits(driver, chart, width: int) -> bool:
+    box = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", chart)
+    return box["width"] > 0 and box["left"] >= 0 and box["right"] <= width
+
+
 def test_names_shares_and_the_chart_at_every_level(browser, server, hub):
+    # At 390 x 844 the width test checks the same names and charts on these pages.
     d = browser
-    screen.set_viewport(d, *screen.DESKTOP)
-    published = ("a2", "b1", "c1")  # d1 is held: out of every total
-    votes = {f: sum(hub.fields[n][f] for n in published) for f in ("IV.1", "IV.2", "IV.3")}
-    screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/"))
-    expected = share(votes["IV.2"], sum(votes.values()))
-    assert wait_for(d, 'dd[data-share="IV.2"]').text == expected
-    chart = wait_for(d, "#share-chart")
-    assert image_loaded(d, chart)
-    assert "PRABOWO" in chart.get_attribute("alt") and expected in chart.get_attribute("alt")
-    # The TPS in hold 251 + 201 + 290 of the manifest's 1,092 registered voters.
-    dpt_in = sum(DPT[t][0] + DPT[t][1] for t in (TPS_A, TPS_B, "31.71.01.1002.001"))
-    summary = wait_for(d, "#region-summary", "pemilih").text
-    assert f"memuat {share(dpt_in, 1092)} pemilih" in summary and "3/5 TPS" in summary
-    assert "GANJAR" in wait_for(d, "table.children thead").text
+    width, height = screen.DESKTOP
+    screen.set_viewport(d, width, height)
+    for region, name, published in LEVELS:
+        screen.open_page(d, server, screen.Page("rekap", f"/#/rekap/{ELECTION}/{FORM}/{region}"))
+        assert name in wait_for(d, "h2").text, region
+        votes = {f: sum(hub.fields[n][f] for n in published) for f in ("IV.1", "IV.2", "IV.3")}
+        expected = share(votes["IV.2"], sum(votes.values()))
+        assert wait_for(d, 'dd[data-share="IV.2"]').text == expected, region
+        assert "H. PRABOWO SUBIANTO" in wait_for(d, "#region-headline").text, region
+        chart = wait_for(d, "#share-chart")
+        assert image_loaded(d, chart) and chart_fits(d, chart, width), region
+        alt = chart.get_attribute("alt")
+        assert "PRABOWO" in alt and expected in alt, region
+        heads = wait_for(d, "table.children thead").get_attribute("textContent")
+        assert "GANJAR" in heads, region
+        if region == "":
+            # The TPS in hold 251 + 201 + 290 of the manifest's 1,092 registered voters.
+            dpt_in = sum(DPT[t][0] + DPT[t][1] for t in (TPS_A, TPS_B, "31.71.01.1002.001"))
+            summary = wait_for(d, "#region-summary", "pemilih").text
+            assert f"memuat {share(dpt_in, 1092)} pemilih" in summary and "3/5 TPS" in summary
 
     screen.open_page(d, server, screen.Page("tps", f"/#/tps/{ELECTION}/{FORM}/{TPS_B}"))
     place = wait_for(d, "#tps-place").text
     assert place.startswith("Kelurahan/Desa Gambir, Kecamatan Gambir, Kota Administrasi")
     assert "Kota Administrasi Jakarta Pusat" in wait_for(d, "nav.crumbs").text
     chart = wait_for(d, "#share-chart")
-    assert image_loaded(d, chart)
+    assert image_loaded(d, chart) and chart_fits(d, chart, width)
     own = hub.fields["b1"]
     mine = share(own["IV.1"], own["IV.1"] + own["IV.2"] + own["IV.3"])
     assert mine in chart.get_attribute("alt")
     assert "ANIES" in wait_for(d, 'tr[data-field="IV.1"]').text
+
+
+def test_a_hub_in_bali_writes_its_own_clock_and_log_head_in_wita(browser, hub, tmp_path):
+    # The same results, served by a hub whose CA is Kota Denpasar's: the kits page's hub
+    # time and the log's head belong to no TPS, so they take the hub's zone; a Jakarta
+    # TPS's kit keeps WIB.
+    from provisioning import authority as ca
+    from tests.conftest import PASSPHRASE
+
+    bali = ca.init_ca(
+        tmp_path / "ca", region="51.71", name="KPU Kota Denpasar", passphrase=PASSPHRASE, days=30
+    )
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    settings = {
+        "hub": {"id": HUB_ID, "log_id": LOG_ID},
+        "paths": {"ca_certificate": str(bali.directory / ca.CERT_FILE)},
+        "database": {"url": hub.url},
+        "api": {"host": "127.0.0.1", "port": port},
+    }
+    config.write_text(tomli_w.dumps(settings))
+    d = browser
+    screen.set_viewport(d, *screen.DESKTOP)
+    with serving(dataclasses.replace(hub, root=tmp_path), config, port) as address:
+        screen.open_page(d, address, screen.Page("kit", "/#/kit"))
+        summary = wait_for(d, "#kit-summary", "waktu hub").text
+        head = wait_for(d, "#log-witnesses", "kepala pohon").text
+        kit = wait_for(d, f'tr[data-kit="{hub.kits[TPS_B]}"]').text
+    assert re.search(r"waktu hub \d{4}-\d\d-\d\d \d\d:\d\d WITA", summary), summary
+    assert re.search(r"kepala pohon terakhir [-\d]+ [:\d]+ WITA\.", head), head
+    assert kit.endswith("WIB") or " WIB " in kit, kit
 
 
 def test_the_chart_escapes_what_it_draws_and_serves_svg(server):
@@ -235,7 +358,7 @@ def test_without_javascript_the_recap_and_a_tps_are_plain_pages(no_script, serve
     d.get(f"{server}/html/tps/{ELECTION}/{FORM}/{TPS_A}")
     changed = d.find_element(By.CSS_SELECTOR, 'li[data-kind="changed-after-first-report"]').text
     assert "setelah laporan pertama" in changed and "WIB" in changed
-    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/31.71.01.1001.009")
+    d.get(f"{server}/html/tps/{ELECTION}/{FORM}/{UNKNOWN_TPS}")
     assert "Tidak ditemukan" in d.find_element(By.TAG_NAME, "h2").text
 
 

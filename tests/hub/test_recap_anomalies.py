@@ -8,7 +8,17 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from hub.recap import RecapError, debrief, list_anomalies, recap_hook, record_status, silent_kits
+from hub.recap import (
+    RecapError,
+    RegistryIndex,
+    SilentKit,
+    debrief,
+    election_filter,
+    list_anomalies,
+    recap_hook,
+    record_status,
+    silent_kits,
+)
 from hub.store import utc_text
 from hub.trust import RegistryKit
 from protocol.forms.loader import load_template
@@ -29,6 +39,17 @@ def ingestor(hub_setup, store):
 
 def _evidence(fields: dict[str, int]) -> dict[str, dict[str, object]]:
     return {k: {"confidence": 9990, "decision": "read"} for k in fields}
+
+
+def _silent(
+    store,
+    now: dt.datetime,
+    after: dt.timedelta,
+    registry: list[RegistryKit] | None = None,
+    election: str | None = None,
+) -> list[SilentKit]:
+    index = RegistryIndex.of(registry or [])
+    return silent_kits(store.db, index, now, after, election_filter(election)).kits
 
 
 def _open(store) -> list[tuple[str, str | None]]:
@@ -138,18 +159,16 @@ def test_silent_kits(hub_setup, ingestor, store):
     ]
     registry.append(RegistryKit("kit-revoked-0", TPS[3], ELECTION, 9, True))
     now = start + dt.timedelta(hours=2)
-    silent = silent_kits(store.db, now, dt.timedelta(hours=1), registry=registry)
+    silent = _silent(store, now, dt.timedelta(hours=1), registry=registry)
     assert [(s.kit, s.last_seen is None) for s in silent] == sorted(
         [(quiet.kit_id, False), (never.kit_id, True)]
     )
-    assert (
-        silent_kits(store.db, now, dt.timedelta(hours=3), registry=registry)[0].kit == never.kit_id
-    )
+    assert _silent(store, now, dt.timedelta(hours=3), registry=registry)[0].kit == never.kit_id
     # A status heartbeat (the worker, later) is a sign of life too.
     record_status(store.db, quiet.kit_id, utc_text(now), _status(quiet.kit_id, "online"))
-    silent = silent_kits(store.db, now, dt.timedelta(hours=1), registry=registry)
+    silent = _silent(store, now, dt.timedelta(hours=1), registry=registry)
     assert [s.kit for s in silent] == [never.kit_id]
-    assert silent_kits(store.db, now, dt.timedelta(hours=1), election="latihan-x") == []
+    assert _silent(store, now, dt.timedelta(hours=1), election="latihan-x") == []
 
 
 def test_silent_kits_see_documents_the_hook_did_not(hub_setup, ingestor, store):
@@ -162,7 +181,7 @@ def test_silent_kits_see_documents_the_hook_did_not(hub_setup, ingestor, store):
     ingestor.ingest_result(v2, kit.kit_id, start)
     ingestor.ingest_result(v1, kit.kit_id, start + dt.timedelta(hours=2))
     now = start + dt.timedelta(hours=2, minutes=30)
-    assert silent_kits(store.db, now, dt.timedelta(hours=1)) == []
+    assert _silent(store, now, dt.timedelta(hours=1)) == []
 
 
 def test_training_debrief(hub_setup, ingestor, store):

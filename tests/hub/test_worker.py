@@ -17,7 +17,7 @@ from edge.uplink import status
 from hub.cli import main
 from hub.config import BrokerSettings
 from hub.ingest import AckSigner, Ingestor
-from hub.recap import silent_kits
+from hub.recap import RegistryIndex, election_filter, silent_kits
 from hub.recap.seen import latest_status
 from hub.store import ResultStore
 from hub.trust import Trust
@@ -144,7 +144,9 @@ def test_kit_status_heartbeats_say_which_kits_are_online(mosquitto_broker, mqtt_
         seen = lambda: latest_status(store.db, kit_id.name)  # noqa: E731
         assert wait_until(lambda: getattr(seen(), "state", None) == "online", 10)
         assert seen().queue.pending_documents == 1
-        assert silent_kits(store.db, utcnow(), dt.timedelta(minutes=5)) == []
+        five = dt.timedelta(minutes=5)
+        nothing = RegistryIndex.of(())
+        assert silent_kits(store.db, nothing, utcnow(), five, election_filter()).kits == []
 
         # Not JSON, or naming another kit: ignored, and the worker keeps going.
         kit.publish(topic, b"\xff not json")

@@ -84,8 +84,8 @@ def test_the_original_invocation_is_unchanged(files):
     assert done.exit_code == 0, done.output
     assert "logged:" not in done.output and "hub certificate" not in done.output
     # VALID, never without what it did not check: no CRL, no inclusion proof.
-    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: revocation, logging)")
-    assert "[--] revocation not checked: no revocation list" in done.output
+    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: kit revocation, logging)")
+    assert "[--] kit revocation not checked: the kit's certificate may have been" in done.output
     assert [line.split("]")[1].strip() for line in lines(done.output, "[ok]")] == [
         "envelope",
         "certificate chain",
@@ -111,7 +111,9 @@ def test_inclusion_adds_each_check(files):
         "[ok] log holds this kind of result (real or training)",
     ]
     assert "logged:   leaf 2 of 5 in log log-3171" in done.output
-    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: revocation)")
+    assert done.output.rstrip().endswith(
+        "VERDICT: VALID (not checked: kit revocation, hub revocation)"
+    )
 
 
 def test_inclusion_proof_for_other_result_fails(files):
@@ -189,6 +191,12 @@ def test_consistency_alone(files):
         "[ok] log at size 6 extends the log at size 3 (not rewritten)",
     ]
     assert "log:      log-3171 from size 3" in done.output
+    # Without a CRL the hub's certificate may be revoked, and without a kept head the hub
+    # chose where the proof starts: a VALID says both.
+    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: hub revocation, kept head)")
+    assert "[--] kept head not checked: that the proof starts from a tree head you kept" in (
+        done.output
+    )
 
 
 def test_rejects_real_result_proved_only_in_the_training_log(files):
@@ -217,6 +225,7 @@ def test_consistency_from_the_kept_head(files):
         "[ok] kept tree head signed by hub hub-3171",
         "[ok] the proof starts from the tree head you kept",
     ]
+    assert done.output.rstrip().endswith("VERDICT: VALID (not checked: hub revocation)")
 
 
 def test_rejects_consistency_from_a_head_the_hub_picked(files):
@@ -268,6 +277,91 @@ def test_json_output_with_both_proofs(files):
 def test_json_output_without_proofs_has_empty_proof_facts(files):
     report = json.loads(run(files.result(), "--ca", files.ca, "--json").output)
     assert (report["hub"], report["inclusion"], report["consistency"]) == (None, None, None)
+
+
+def crl(files: Files) -> str:
+    return str(files.world.authority.directory / "crl.pem")
+
+
+def manifest(files: Files) -> str:
+    from tests.manifests import signed_manifest
+
+    return files.write("election.json", signed_manifest(files.world.authority))
+
+
+# Every way tps-verify can say VALID, and what each leaves unchecked: none may say VALID
+# without naming exactly these, in its verdict, its [--] lines and its JSON.
+VALID_PATHS = [
+    ("result", ["{result}"], ["kit revocation", "logging"]),
+    ("result, CRL", ["{result}", "--crl", "{crl}"], ["logging"]),
+    (
+        "result, inclusion",
+        ["{result}", "--inclusion", "{inclusion}", "--hub-cert", "{hub}"],
+        ["kit revocation", "hub revocation"],
+    ),
+    (
+        "result, inclusion, CRL",
+        ["{result}", "--inclusion", "{inclusion}", "--hub-cert", "{hub}", "--crl", "{crl}"],
+        [],
+    ),
+    (
+        "consistency",
+        ["--consistency", "{consistency}", "--hub-cert", "{hub}"],
+        ["hub revocation", "kept head"],
+    ),
+    (
+        "consistency, CRL",
+        ["--consistency", "{consistency}", "--hub-cert", "{hub}", "--crl", "{crl}"],
+        ["kept head"],
+    ),
+    (
+        "consistency, kept head",
+        ["--consistency", "{consistency}", "--hub-cert", "{hub}", "--old-tree-head", "{kept}"],
+        ["hub revocation"],
+    ),
+    (
+        "consistency, kept head, CRL",
+        [
+            "--consistency",
+            "{consistency}",
+            "--hub-cert",
+            "{hub}",
+            "--old-tree-head",
+            "{kept}",
+            "--crl",
+            "{crl}",
+        ],
+        [],
+    ),
+    ("manifest", ["{manifest}"], ["latest version"]),
+    ("manifest, CRL", ["{manifest}", "--crl", "{crl}"], ["latest version"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"), [p[1:] for p in VALID_PATHS], ids=[p[0] for p in VALID_PATHS]
+)
+def test_no_valid_verdict_leaves_out_what_was_not_checked(files, args, missing):
+    paths = {
+        "result": files.result(),
+        "inclusion": files.inclusion(),
+        "consistency": files.consistency(),
+        "hub": files.hub,
+        "crl": crl(files),
+        "kept": kept_head(files, 3),
+        "manifest": manifest(files),
+    }
+    given = [a.format(**paths) for a in args] + ["--ca", files.ca]
+    done = run(*given)
+    assert done.exit_code == 0, done.output
+    verdict = done.output.rstrip().splitlines()[-1]
+    suffix = f" (not checked: {', '.join(missing)})" if missing else ""
+    assert verdict == "VERDICT: VALID" + suffix
+    assert [line.split(" not checked:")[0][5:] for line in lines(done.output, "[--]")] == missing
+    as_json = json.loads(run(*given, "--json").output)
+    assert as_json["valid"] is True
+    assert [m["check"] for m in as_json["not_checked"]] == missing
+    assert all(m["why"] for m in as_json["not_checked"])
 
 
 @pytest.mark.parametrize(

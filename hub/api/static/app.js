@@ -32,11 +32,12 @@ const percent = (r) =>
 const short = (sha) => sha.slice(0, 12) + "…";
 
 // A time the hub keeps in UTC, written in the zone of the province that region or TPS
-// `code` lies in (WIB, WITA, WIT: the hub's /time-zones says which keeps which).
+// `code` lies in (WIB, WITA, WIT: the hub's /time-zones says which keeps which); a time of
+// no region or TPS (the hub's clock, its log's heads) in the zone of the hub's own region.
 function when(t, code) {
   if (!t) return "–";
-  const z = state.zones || { offsets: { WIB: 7 }, provinces: {}, default: "WIB" };
-  const zone = z.provinces[String(code || "").slice(0, 2)] || z.default;
+  const z = state.zones || { offsets: { WIB: 7 }, provinces: {}, default: "WIB", hub_region: "" };
+  const zone = z.provinces[String(code || z.hub_region || "").slice(0, 2)] || z.default;
   const shifted = new Date(Date.parse(t) + z.offsets[zone] * 3600 * 1000);
   if (Number.isNaN(shifted.getTime())) return t;
   return `${shifted.toISOString().slice(0, 16).replace("T", " ")} ${zone}`;
@@ -888,7 +889,8 @@ async function receiptResult(text, out) {
   }
 }
 
-function receiptView(query) {
+// A receipt given in the address is answered before the page says it is ready.
+async function receiptView(query) {
   const out = h("div", { id: "receipt-result", "aria-live": "polite" });
   const input = h("input", { id: "receipt-qr", name: "qr", type: "text", autocomplete: "off", spellcheck: "false", placeholder: "TPSR1|31.71.01.1001.001|1|…", value: query.get("qr") || "" });
   const form = h(
@@ -910,7 +912,7 @@ function receiptView(query) {
     form,
     out,
   );
-  if (input.value) receiptResult(input.value.trim(), out);
+  if (input.value) await receiptResult(input.value.trim(), out);
 }
 
 // -- routing -----------------------------------------------------------------------------------
@@ -933,7 +935,7 @@ async function route() {
     else if (section === "tps" && parts.length === 4) await tpsView(parts[1], parts[2], parts[3]);
     else if (section === "kit") await kitsView(query);
     else if (section === "anomali") await anomaliesView(query);
-    else if (section === "tanda-terima") receiptView(query);
+    else if (section === "tanda-terima") await receiptView(query);
     else await contestsView();
   } catch (error) {
     if (error instanceof Stale) return; // a newer route draws the page

@@ -1,33 +1,48 @@
 """Which kits are online, silent, offline by their own word, or revoked: counted, and paged.
 
-The kits are those heard from (``kit_last_seen``) and those the registry lists. Per request
-the hub reads one narrow row per heard kit (no status JSON, no document) to count them;
-the registry is indexed once, so its kits never heard from are counted per election and
-only those of the page are visited. Only a page's kits are then read in full.
+The one place that decides which kits are silent: the kits page, the anomaly page and
+``tps-hub anomalies`` all ask :func:`kit_page` (or :func:`silent_kits`, which asks it), so
+none of them can list a kit another leaves out.
 
-A kit is *recent* if heard from (its last-seen time or, for a document that arrived late
-and did not pass the recap hook, its latest document) within the hub's ``silent_after``,
-as :func:`hub.recap.seen.category` decides it (the one definition of a silent kit).
+The kits are those heard from (``kit_last_seen``) and those the registry lists. The hub
+reads one narrow row per heard kit (no status JSON, no document) to count them; the
+registry is indexed once, so its kits never heard from are counted per election and only
+those of the page are visited. A kit heard only by its status heartbeat has no election of
+its own yet: the registry's is taken, so an election filter keeps it as it keeps the kit
+never heard from. Each kit's state is :func:`hub.recap.seen.category`.
 """
 
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import heapq
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from hub.recap.seen import CATEGORIES, Category, category, heard_kits
-from hub.store import Database, ResultStore
+from hub.recap.seen import CATEGORIES, Category, category, heard_kits, last_heard
+from hub.store.db import Database
 from hub.trust import RegistryKit
-
-if TYPE_CHECKING:
-    from hub.api.context import ApiContext  # which imports this module
+from protocol.ids import is_training
 
 ElectionFilter = Callable[[str | None], bool]
-ALL_CATEGORIES: tuple[Category, ...] = CATEGORIES
+
+
+def wanted(training: bool | None, election: str | None) -> bool:
+    """Kept by the training filter; what no election can be told of is shown in both."""
+    return training is None or election is None or is_training(election) == training
+
+
+def election_filter(election: str | None = None, training: bool | None = None) -> ElectionFilter:
+    """Keeps kits of ``election`` (only those known to be of it) and of the training kind."""
+
+    def keep(kit_election: str | None) -> bool:
+        if election is not None and kit_election != election:
+            return False
+        return wanted(training, kit_election)
+
+    return keep
 
 
 @dataclass(frozen=True)
@@ -67,16 +82,18 @@ class KitPage:
 
 
 def kit_page(
-    ctx: ApiContext,
-    store: ResultStore,
+    db: Database,
+    index: RegistryIndex,
+    now: dt.datetime,
+    silent_after: dt.timedelta,
     election_ok: ElectionFilter,
-    categories: Collection[Category],
-    after: str | None,
-    limit: int,
+    categories: Collection[Category] = CATEGORIES,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> KitPage:
-    """The first ``limit`` kits (by id, after ``after``) in ``categories``, and the counts."""
-    index = ctx.registry_index
-    heard = _heard(store.db, ctx, index)
+    """The first ``limit`` kits (by id, after ``after``; all if None) in ``categories``,
+    and the counts over every category."""
+    heard = _heard(db, index, now, silent_after)
     counts = _unheard_counts(index, election_ok)
     candidates: list[KitState] = []
     for state in heard.values():
@@ -87,6 +104,9 @@ def kit_page(
             counts[state.category] += 1
             if state.category in categories and (after is None or state.kit > after):
                 candidates.append(state)
+    if limit is None:
+        unheard = _unheard(index, heard, election_ok, categories, after, None, None)
+        return KitPage(sorted(candidates + unheard, key=lambda s: s.kit), counts, None)
     page = heapq.nsmallest(limit + 1, candidates, key=lambda s: s.kit)
     bound = page[-1].kit if len(page) > limit else None
     page += _unheard(index, heard, election_ok, categories, after, bound, limit + 1)
@@ -95,12 +115,47 @@ def kit_page(
     return KitPage(page[:limit], counts, page[limit - 1].kit if more else None)
 
 
-def _heard(db: Database, ctx: ApiContext, index: RegistryIndex) -> dict[str, KitState]:
+@dataclass(frozen=True)
+class SilentKit:
+    kit: str
+    election: str | None
+    tps: str | None
+    last_seen: str | None  # None: never heard from (a registry kit with nothing received)
+
+
+@dataclass(frozen=True)
+class SilentKits:
+    kits: list[SilentKit]
+    total: int  # over every page
+    next_after: str | None
+
+
+def silent_kits(
+    db: Database,
+    index: RegistryIndex,
+    now: dt.datetime,
+    silent_after: dt.timedelta,
+    election_ok: ElectionFilter,
+    after: str | None = None,
+    limit: int | None = None,
+) -> SilentKits:
+    """The kits :func:`kit_page` calls silent, by kit id, each with when it was last heard."""
+    page = kit_page(db, index, now, silent_after, election_ok, ("silent",), after, limit)
+    seen = last_heard(db, [k.kit for k in page.kits if k.heard])
+    return SilentKits(
+        [SilentKit(k.kit, k.election, k.tps, seen.get(k.kit)) for k in page.kits],
+        page.counts["silent"],
+        page.next_after,
+    )
+
+
+def _heard(
+    db: Database, index: RegistryIndex, now: dt.datetime, silent_after: dt.timedelta
+) -> dict[str, KitState]:
     heard = {}
-    for kit in heard_kits(db, ctx.now(), ctx.silent_after):
+    for kit in heard_kits(db, now, silent_after):
         entry = index.by_kit.get(kit.kit)
         election, tps = kit.election, kit.tps
-        # A kit heard only by its status heartbeat has no election of its own yet.
         if election is None and entry is not None:
             election, tps = entry.election, tps or entry.tps
         state = category(entry is not None and entry.revoked, kit.recent, kit.said)
@@ -126,14 +181,14 @@ def _unheard(
     categories: Collection[Category],
     after: str | None,
     bound: str | None,
-    wanted: int,
+    enough: int | None,
 ) -> list[KitState]:
     """Registry kits never heard from, in id order after ``after``, up to ``bound``."""
     found: list[KitState] = []
     start = 0 if after is None else bisect.bisect_right(index.ids, after)
     for position in range(start, len(index.ids)):
         kit = index.ids[position]
-        if len(found) >= wanted or (bound is not None and kit > bound):
+        if (enough is not None and len(found) >= enough) or (bound is not None and kit > bound):
             break
         entry = index.by_kit[kit]
         state = category(entry.revoked, False, None)  # never heard from
