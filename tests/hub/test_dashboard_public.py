@@ -144,7 +144,7 @@ SHOWN = {
     "html-provinsi": [("h2", "Daerah Khusus Ibukota Jakarta (31)")],
     "html-kabkota": [("h2", "Kota Administrasi Jakarta Pusat (31.71)")],
     "html-kecamatan": [("h2", "Gambir (31.71.01)")],
-    "tps-tidak-ditemukan": [("p.error", "404")],
+    "tps-tidak-ditemukan": [("p.error", "Tidak ditemukan")],
     "html-tidak-ditemukan": [("h2", "Tidak ditemukan")],
     "anomali": [("#open-reports li", "di foto tertulis angka lain"), ("#images-missing li", "")],
 }

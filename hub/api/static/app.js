@@ -86,8 +86,17 @@ function cards(root) {
   }
 }
 
+// What went wrong in words a reader can act on; the hub's own (English) message beside it.
+const FAILURES = {
+  404: "Tidak ditemukan: wilayah, TPS atau dokumen ini tidak ada di hub ini. Periksa alamatnya, atau kembali ke Rekapitulasi.",
+  400: "Permintaan tidak valid: alamat ini memuat kode atau angka yang tidak dikenal hub. Periksa alamatnya.",
+  429: "Terlalu banyak permintaan. Tunggu sebentar, lalu coba lagi.",
+};
+
 function failure(error) {
-  return h("p", { class: "error", role: "alert" }, `Gagal memuat (${error.status || "?"}): ${error.message}`);
+  const said = FAILURES[error.status] ||
+    (error.status ? `Hub gagal menjawab (${error.status}). Coba lagi sebentar lagi.` : "Hub tidak dapat dihubungi. Periksa koneksi, lalu coba lagi.");
+  return h("p", { class: "error", role: "alert" }, said, " ", h("small", { class: "en" }, `(${error.message})`));
 }
 
 function completeness(reported, expected, ratio, label) {
