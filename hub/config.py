@@ -37,9 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import ConfigError
 from protocol.configfile import parse_model, read_toml
-from protocol.dsse import MAX_ENVELOPE_BYTES
 from protocol.errors import FieldError
 from protocol.ids import TRAINING_LOG_SUFFIX, check_id
+from protocol.tiles import MAX_ENTRY
 
 CONFIG_FILE = "hub.toml"
 
@@ -142,7 +142,10 @@ class BrokerSettings(_Section):
 
 class SizeLimits(_Section):
     max_result_bytes: int = Field(
-        MAX_ENVELOPE_BYTES, ge=1024, le=MAX_ENVELOPE_BYTES, description="largest signed result"
+        MAX_ENTRY,
+        ge=1024,
+        description=f"largest signed result, at most {MAX_ENTRY}: every accepted result is "
+        "an entry of the log, and a tlog-tiles entry bundle holds none larger",
     )
     max_image_bytes: int = Field(16 << 20, ge=1024, description="largest page image")
     rejected_raw_bytes: int = Field(
@@ -154,6 +157,18 @@ class SizeLimits(_Section):
         description="seconds a kit's signed capture time may be ahead of the hub's clock "
         "before the result is flagged (clock-ahead); the time never orders versions",
     )
+
+    @field_validator("max_result_bytes")
+    @classmethod
+    def _fits_an_entry(cls, v: int) -> int:
+        # A larger result would be accepted and logged, and then no entry bundle holding it
+        # could be written (a uint16 length prefix): its 256 neighbours unservable too.
+        if v > MAX_ENTRY:
+            raise ValueError(
+                f"limits.max_result_bytes {v} is above {MAX_ENTRY}, the largest entry a "
+                "tlog-tiles entry bundle holds (every accepted result is a log entry)"
+            )
+        return v
 
 
 class ApiSettings(_Section):

@@ -145,7 +145,7 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     store = ResultStore.open(hub.url, now=utcnow())
     # A kit's photo of a plano sheet is a megabyte or two: the hub's default limit, not the
     # 1 MB of the store tests.
-    limits = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
+    limits = SizeLimits(max_image_bytes=16 << 20, rejected_raw_bytes=4096)
     ingestor = setup.ingestor(store, trust, hooks=[recap_hook], limits=limits)
     when = now or utcnow()
 
