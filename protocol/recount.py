@@ -217,13 +217,15 @@ def update(
     judge: JudgeMany,
     quorum: Quorum | None = None,
 ) -> Progress:
-    """Bring ``state`` up to the hub's latest checkpoint. Raises :class:`RecountError` (and
-    leaves ``state`` as it was) if the checkpoint, the consistency from the kept one, or
-    the entries fail; entries that are not valid results are refused and named.
+    """Bring ``state`` up to the hub's latest checkpoint, or with a ``quorum`` to the newest
+    one witnesses cosigned (the latest seldom is yet while the hub ingests). Raises
+    :class:`RecountError` (and leaves ``state`` as it was) if the checkpoint, its
+    cosignatures, the consistency from the kept one, or the entries fail; entries that are
+    not valid results are refused and named.
 
     ``judge`` judges batches of entries in order (:func:`in_order`, or spread over
     processes); the leaves are folded and the version rule applied here, in log order."""
-    signed = reader.checkpoint()
+    signed = reader.checkpoint(witnessed=quorum is not None)
     try:
         latest = checkpoint.verify(signed, [hub_key], origin=state.log_id)
     except ProtocolError as e:
@@ -237,6 +239,12 @@ def update(
             raise RecountError(f"the hub's checkpoint is not cosigned as required: {e}") from e
     new = latest.checkpoint
     old_size = state.size
+    if quorum is not None and new.tree_size < old_size:
+        raise RecountError(
+            f"the newest checkpoint cosigned as required is of size {new.tree_size}, below the "
+            f"{old_size} entries this state has read already (without that requirement): "
+            "recount into another --state file"
+        )
     if state.signed_checkpoint is not None:
         _check_extends(state, reader, hub_key, new)
     frontier = list(state.frontier)
