@@ -46,6 +46,7 @@ def validate(config_path: Path) -> Report:
     _screen(config, base, report)
     _gpio(config, report)
     _receipt(config, report)
+    _ack_log(config, report)
     return report
 
 
@@ -234,3 +235,16 @@ def _receipt(config: KitConfig, report: Report) -> None:
         report.ok.append(f"receipt QR code: opens {url.rstrip('/')}{RECEIPT_PAGE}?tps=...")
     else:
         report.ok.append("receipt QR code: the receipt's text (no hub.public_url)")
+
+
+def _ack_log(config: KitConfig, report: Report) -> None:
+    from protocol.ids import log_of
+
+    if config.hub.log_id:
+        log = log_of(config.hub.log_id, config.kit.election)
+        report.ok.append(f"acks: an accepted result must be proved in log {log}")
+    else:
+        report.ok.append(
+            "acks: proved in any log a hub of the region signs (no hub.log_id: "
+            "tps-provision kit bundle --log-id pins it)"
+        )

@@ -25,21 +25,28 @@ Example::
     [api]
     host = "127.0.0.1"             # the dashboard and JSON API (`tps-hub serve`)
     port = 8080
+
+    [[witnesses.witness]]          # asked by `tps-hub cosign`, published by the API
+    url = "http://w1.example:8090"
+    vkey = "saksi.partai-x.example/w1+1a2b3c4d+BN..."
 """
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.errors import ConfigError
+from hub.translog.cosigning import WitnessEndpoint, WitnessPolicy
+from protocol import note
 from protocol.configfile import parse_model, read_toml
-from protocol.dsse import MAX_ENVELOPE_BYTES
-from protocol.errors import FieldError
+from protocol.errors import FieldError, ProtocolError
 from protocol.ids import TRAINING_LOG_SUFFIX, check_id
+from protocol.tiles import MAX_ENTRY
 
 CONFIG_FILE = "hub.toml"
 
@@ -142,7 +149,10 @@ class BrokerSettings(_Section):
 
 class SizeLimits(_Section):
     max_result_bytes: int = Field(
-        MAX_ENVELOPE_BYTES, ge=1024, le=MAX_ENVELOPE_BYTES, description="largest signed result"
+        MAX_ENTRY,
+        ge=1024,
+        description=f"largest signed result, at most {MAX_ENTRY}: every accepted result is "
+        "an entry of the log, and a tlog-tiles entry bundle holds none larger",
     )
     max_image_bytes: int = Field(16 << 20, ge=1024, description="largest page image")
     rejected_raw_bytes: int = Field(
@@ -154,6 +164,18 @@ class SizeLimits(_Section):
         description="seconds a kit's signed capture time may be ahead of the hub's clock "
         "before the result is flagged (clock-ahead); the time never orders versions",
     )
+
+    @field_validator("max_result_bytes")
+    @classmethod
+    def _fits_an_entry(cls, v: int) -> int:
+        # A larger result would be accepted and logged, and then no entry bundle holding it
+        # could be written (a uint16 length prefix): its 256 neighbours unservable too.
+        if v > MAX_ENTRY:
+            raise ValueError(
+                f"limits.max_result_bytes {v} is above {MAX_ENTRY}, the largest entry a "
+                "tlog-tiles entry bundle holds (every accepted result is a log entry)"
+            )
+        return v
 
 
 class ApiSettings(_Section):
@@ -206,6 +228,57 @@ class IngestSettings(_Section):
         return max(1, cores - 1)
 
 
+class WitnessEntry(_Section):
+    url: str = Field(description="the witness's address; the hub posts to <url>/add-checkpoint")
+    vkey: str = Field(
+        description="its cosignature verifier key, as `tps-hub witness --print-vkey` prints it"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urllib.parse.urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{v!r} is not an http(s) address")
+        return v
+
+    @field_validator("vkey")
+    @classmethod
+    def _vkey(cls, v: str) -> str:
+        try:
+            kind = note.parse_vkey(v).kind
+        except ProtocolError as e:
+            raise ValueError(str(e)) from e
+        if kind != note.COSIGNATURE:
+            raise ValueError("a witness's key is a cosignature key (type 0x04)")
+        return v
+
+    def endpoint(self) -> WitnessEndpoint:
+        return WitnessEndpoint(self.url, note.parse_vkey(self.vkey))
+
+
+class WitnessSettings(_Section):
+    every_s: float = Field(
+        10.0, ge=1, description="seconds between the rounds in which `tps-hub cosign` asks"
+    )
+    witness: list[WitnessEntry] = Field(
+        default_factory=list,
+        description="the witnesses asked to cosign every log's checkpoints; the API publishes "
+        "them, so a reader can tell a witness never asked from one that refused",
+    )
+
+    @field_validator("witness")
+    @classmethod
+    def _distinct(cls, v: list[WitnessEntry]) -> list[WitnessEntry]:
+        names = [note.parse_vkey(w.vkey).name for w in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a witness is listed twice: {sorted(names)}")
+        return v
+
+    def policy(self) -> WitnessPolicy:
+        return WitnessPolicy(tuple(w.endpoint() for w in self.witness), self.every_s)
+
+
 class HubConfig(_Section):
     hub: HubIdentity
     paths: HubPaths = Field(default_factory=HubPaths)
@@ -217,6 +290,10 @@ class HubConfig(_Section):
     )
     api: ApiSettings = Field(
         default_factory=ApiSettings, description="the HTTP API and dashboard (`tps-hub serve`)"
+    )
+    witnesses: WitnessSettings = Field(
+        default_factory=WitnessSettings,
+        description="the witnesses the hub asks for cosignatures (`tps-hub cosign`)",
     )
 
     @property

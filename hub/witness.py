@@ -12,7 +12,10 @@ differently to different people) is refused, and kept aside as evidence.
 Answers, as the spec sets them: 200 with the cosignature line; 400 a malformed request or
 an old size above the new; 403 no valid signature of the hub; 404 a log it does not follow;
 409 the old size is not the one it cosigned last (its body: that size); 422 the proof fails
-or the tree differs at the same size.
+or the tree differs at the same size. Versions of the spec before July 2026 answered the
+same-size case with 409; the spec moved it to 422 because a second root at a cosigned size
+is a failed consistency check, not a stale size to retry from, and so that every 409 has
+the size as its body (the hub's cosigner retries from it: hub/translog/cosigning.py).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from protocol import certs, checkpoint, keys, note
+from protocol import certs, checkpoint, keys
 from protocol.errors import ProtocolError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,34 +135,23 @@ def post(url: str, body: bytes, timeout: float = 30.0) -> tuple[int, bytes]:
     default=Path("/etc/tps-hub/hub.toml"),
     show_default=True,
 )
-@click.option(
-    "--witness",
-    "witnesses",
-    multiple=True,
-    required=True,
-    nargs=2,
-    metavar="URL VKEY",
-    help="A witness: its URL and its verifier key (repeat for each).",
-)
-@click.option("--every", type=click.FloatRange(min=1), default=10.0, show_default=True)
 @click.option("--once", is_flag=True, help="One round, then exit.")
-def cosign_command(
-    config_path: Path, witnesses: tuple[tuple[str, str], ...], every: float, once: bool
-) -> None:
-    """Ask the witnesses to cosign each log's latest checkpoint, every --every seconds, and
-    keep their cosignatures on the checkpoint the API serves."""
+def cosign_command(config_path: Path, once: bool) -> None:
+    """Ask the witnesses hub.toml lists ([[witnesses.witness]]) to cosign each log's latest
+    checkpoint, every [witnesses] every_s seconds, and keep their cosignatures on it. The
+    API publishes the same list (/api/v1/trust/witnesses): the one list asked is the one
+    shown."""
     from hub.cli import _load_config, _open_store
     from hub.translog import TransparencyLog
-    from hub.translog.cosigning import Cosigner, WitnessEndpoint
+    from hub.translog.cosigning import Cosigner
 
     config = _load_config(config_path)
-    try:
-        endpoints = [WitnessEndpoint(url, note.parse_vkey(vkey)) for url, vkey in witnesses]
-    except ProtocolError as e:
-        raise click.BadParameter(str(e), param_hint="--witness") from e
+    policy = config.witnesses.policy()
+    if not policy.witnesses:
+        raise click.ClickException(f"{config_path} lists no witness ([[witnesses.witness]])")
     store = _open_store(config)
     cosigners = {
-        name: Cosigner(TransparencyLog(store.log_storage(name)), endpoints, post)
+        name: Cosigner(TransparencyLog(store.log_storage(name)), policy.witnesses, post)
         for name in (config.hub.log_id, config.training_log_id)
     }
     try:
@@ -177,6 +166,6 @@ def cosign_command(
                     click.echo(f"  not cosigned by {failure}", err=True)
             if once:
                 return
-            time.sleep(every)
+            time.sleep(policy.every_s)
     finally:
         store.close()

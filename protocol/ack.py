@@ -155,16 +155,19 @@ def verify_ack(
     at: dt.datetime,
     crl: x509.CertificateRevocationList | None = None,
     published: bytes | None = None,
+    log_id: str | None = None,
 ) -> VerifiedAck:
     """Check an acknowledgement from a hub of this region.
 
     With ``published`` (the signed-result bytes the kit published), the ack must be about
     exactly that document, and an accepted one must prove that those bytes are the leaf at
-    ``log_index`` of the tree head it carries, signed by the same hub.
+    ``log_index`` of the tree head it carries, signed by the same hub. With ``log_id``, an
+    accepted one must prove it in that log: the same hub key signs its training log, and
+    any hub of the region signs a log of its own.
     """
     batch = _batch_value(data)
     if batch is not None:
-        verified = _verify_batched(batch, ca_cert, at, crl)
+        verified = _verify_batched(batch, ca_cert, at, crl, log_id)
         if published is not None:
             check_published(verified, published)
         return verified
@@ -177,6 +180,8 @@ def verify_ack(
     head = None
     if ack.verdict == "accepted":
         head = _tree_head(ack, certificate, ca_cert, at, crl)
+        if log_id is not None and head.log_id != log_id:
+            raise AckError(f"the ack proves the result in log {head.log_id!r}, not {log_id!r}")
     verified = VerifiedAck(ack, hub, head)
     if published is not None:
         check_published(verified, published)
@@ -214,6 +219,7 @@ def _verify_batched(
     ca_cert: x509.Certificate,
     at: dt.datetime,
     crl: x509.CertificateRevocationList | None,
+    log_id: str | None,
 ) -> VerifiedAck:
     if set(value) != _BATCH_KEYS or not isinstance(value["certificate"], str):
         raise AckError(f"a {BATCH_FORMAT} is an object with keys {sorted(_BATCH_KEYS)}")
@@ -232,6 +238,8 @@ def _verify_batched(
         raise errors.CertificateProfileError("hub certificate key is not Ed25519")
     signed = ack.checkpoint.encode()
     origin = checkpoint.parse_text(note.parse(signed).text).origin
+    if log_id is not None and origin != log_id:
+        raise AckError(f"the ack's checkpoint is of log {origin!r}, not {log_id!r}")
     verified = checkpoint.verify(signed, [checkpoint.verifier_for(origin, public_key)])
     _proof(ack)  # a malformed proof is refused with the signature, not only with the leaf
     return VerifiedAck(ack, hub, None, verified.checkpoint)

@@ -53,3 +53,8 @@ TRAINING_LOG_SUFFIX = "-latihan"
 
 def is_training_log(log_id: str) -> bool:
     return log_id.endswith(TRAINING_LOG_SUFFIX)
+
+
+def log_of(log_id: str, election: str) -> str:
+    """The log a hub whose log is ``log_id`` puts ``election``'s results in."""
+    return log_id + TRAINING_LOG_SUFFIX if is_training(election) else log_id

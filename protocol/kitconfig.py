@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from protocol import boom
 from protocol import tps as tps_codes
 from protocol.configfile import parse_model, read_toml
-from protocol.ids import check_id
+from protocol.ids import TRAINING_LOG_SUFFIX, check_id
 from protocol.receipt import check_public_url
 
 CONFIG_FILE = "kit.toml"
@@ -69,10 +69,25 @@ class HubSettings(_Section):
         "holds the receipt's text (TPSR1|...)",
     )
 
+    log_id: str = Field(
+        "",
+        description="the hub's transparency log (hub.toml's hub.log_id): an accepted ack "
+        f"must prove the result in it ('<log_id>{TRAINING_LOG_SUFFIX}' for a training "
+        "election's kit); empty: in any log a hub of the region signs",
+    )
+
     @field_validator("public_url")
     @classmethod
     def _url(cls, v: str) -> str:
         return v if v == "" else check_public_url(v)
+
+    @field_validator("log_id")
+    @classmethod
+    def _log(cls, v: str) -> str:
+        if v:
+            check_id(v, "hub.log_id")
+            check_id(v + TRAINING_LOG_SUFFIX, "hub.log_id (with its training suffix)")
+        return v
 
 
 class FormSettings(_Section):

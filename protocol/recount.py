@@ -10,7 +10,9 @@ in the log's order, leaving out kits an operator declared compromised; a version
 numbers break a hard limit of its form is held out of the totals unless an operator released
 it (protocol/limits.py, judged here from the signed numbers and the template, not taken from
 the hub); the rest is summed into every region level above the TPS; then each total, and
-the list of held TPS, is compared with what the hub publishes and every difference is named.
+the list of held TPS, is compared with what the hub publishes and every difference is named,
+but only while the hub's log is at the size recounted (:func:`while_at`): a hub still
+ingesting publishes totals of results the recount has not read.
 The operator's decisions are the one thing taken from the hub (they are its word, not the
 log's): read from its published list (hub/api/decisions.py), applied, and each one named.
 
@@ -28,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -49,6 +51,7 @@ Facts = tuple[str, str, str, str, int, str, dict[str, int]]
 Outcome = Facts | str
 Judge = Callable[[bytes], VerifiedResult]  # raises a ProtocolError when the entry fails
 JudgeMany = Callable[[Iterator[list[bytes]]], Iterator[list[Outcome]]]
+T = TypeVar("T")
 
 
 def outcome(judge: Judge, entry: bytes) -> Outcome:
@@ -217,13 +220,15 @@ def update(
     judge: JudgeMany,
     quorum: Quorum | None = None,
 ) -> Progress:
-    """Bring ``state`` up to the hub's latest checkpoint. Raises :class:`RecountError` (and
-    leaves ``state`` as it was) if the checkpoint, the consistency from the kept one, or
-    the entries fail; entries that are not valid results are refused and named.
+    """Bring ``state`` up to the hub's latest checkpoint, or with a ``quorum`` to the newest
+    one witnesses cosigned (the latest seldom is yet while the hub ingests). Raises
+    :class:`RecountError` (and leaves ``state`` as it was) if the checkpoint, its
+    cosignatures, the consistency from the kept one, or the entries fail; entries that are
+    not valid results are refused and named.
 
     ``judge`` judges batches of entries in order (:func:`in_order`, or spread over
     processes); the leaves are folded and the version rule applied here, in log order."""
-    signed = reader.checkpoint()
+    signed = reader.checkpoint(witnessed=quorum is not None)
     try:
         latest = checkpoint.verify(signed, [hub_key], origin=state.log_id)
     except ProtocolError as e:
@@ -237,6 +242,12 @@ def update(
             raise RecountError(f"the hub's checkpoint is not cosigned as required: {e}") from e
     new = latest.checkpoint
     old_size = state.size
+    if quorum is not None and new.tree_size < old_size:
+        raise RecountError(
+            f"the newest checkpoint cosigned as required is of size {new.tree_size}, below the "
+            f"{old_size} entries this state has read already (without that requirement): "
+            "recount into another --state file"
+        )
     if state.signed_checkpoint is not None:
         _check_extends(state, reader, hub_key, new)
     frontier = list(state.frontier)
@@ -318,6 +329,32 @@ def _entries(reader: tiles.TileReader, start: int, end: int, size: int) -> list[
 
 
 # -- the totals and the comparison ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MovedOn:
+    """The hub's log was at another size than the one recounted while its recapitulation
+    was to be read, so its totals count other results: nothing was compared."""
+
+    recounted: int
+    hub_size: int
+
+
+def while_at(size: int, hub_size: Callable[[], int], read: Callable[[], T]) -> T | MovedOn:
+    """``read()`` (reading the hub's published totals and comparing them) if the hub's log
+    is at ``size`` just before and just after it, else :class:`MovedOn`. The hub changes its
+    totals in the transaction that appends to its log and signs the checkpoint, and a log
+    only grows: the same size at both ends means every total read in between is of exactly
+    the log recounted. Comparing otherwise would name every result logged meanwhile as a
+    difference."""
+    before = hub_size()
+    if before != size:
+        return MovedOn(size, before)
+    value = read()
+    after = hub_size()
+    if after != size:
+        return MovedOn(size, after)
+    return value
 
 
 @dataclass

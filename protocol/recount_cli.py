@@ -5,6 +5,7 @@ recapitulation (protocol/recount.py), trusting only the region's CA certificate 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing
@@ -31,6 +32,11 @@ TIMEOUT_S = 30.0
 # The largest answer read: a full entry bundle is at most 256 entries of 64 KiB (16 MiB);
 # a hub answering more is refused rather than read into memory.
 MAX_RESPONSE = 32 << 20
+# Reads of the log and of the hub's totals, when the hub logged more in between (each read
+# takes only what is new); a hub ingesting without pause is then reported as moved on.
+ATTEMPTS = 3
+# The exit code when every entry is valid but the totals could not be compared.
+NOT_COMPARED = 3
 
 
 class FetchError(Exception):
@@ -184,7 +190,13 @@ def recount_command(
     again to read only what is new (after checking that the log still extends the one read
     before).
 
-    Exits 0 only when every entry is a valid result and every total agrees."""
+    The totals are compared only while the hub's log is at the size recounted (it is
+    re-read up to twice if the hub logged more meanwhile); with --witnesses-required that
+    is the newest cosigned checkpoint, so during ingest the totals usually wait.
+
+    Exits 0 only when every entry is a valid result and every total agrees; 1 when an entry
+    is invalid or a total differs; 2 when the log could not be recounted; 3 when every entry
+    is valid but the hub had moved on: run it again."""
     at = _parse_time(at_text) if at_text else dt.datetime.now(dt.UTC)
     root = hub_url.rstrip("/")
     state_file = state_path or Path(f"recount-{log_id}.sqlite")
@@ -204,13 +216,9 @@ def recount_command(
         state = recount.State(log_id, state_file)
         reader = tiles.TileReader(lambda path: http_get(f"{root}/logs/{log_id}/{path}"))
         quorum = _quorum(witness_keys, witnesses_required)
-        with judging(ca_pem, crl_pem, at, jobs) as judge:
-            progress = recount.update(state, reader, hub_key, judge, quorum)
         published = recount.Published(_json_getter(root), training=log_id.endswith("-latihan"))
-        decisions = recount.apply_decisions(published.decisions(), state)
-        counting = state.counting(decisions.compromised)
-        held = recount.held(counting, decisions.released)
-        differences = decisions.problems + recount.compare(counting, held, published)
+        with judging(ca_pem, crl_pem, at, jobs) as judge:
+            progress, compared = _recount(state, reader, hub_key, judge, quorum, published)
         refused = sorted(state.refused.items())
     except (ProtocolError, FetchError) as e:
         click.echo(f"GAGAL / FAILED: {e}", err=True)
@@ -225,17 +233,70 @@ def recount_command(
     finally:
         if state is not None:
             state.close()
-    held_lists = {c: sorted(t) for c, t in held.items() if t}
-    agrees = not differences and not refused
-    if as_json:
-        click.echo(
-            json.dumps(
-                _as_json(progress, refused, held_lists, decisions, differences, agrees), indent=2
-            )
-        )
+    if isinstance(compared, recount.MovedOn):
+        moved: recount.MovedOn | None = compared
+        decisions, held, differences = recount.Decisions(), {}, []
     else:
-        _print(progress, refused, held_lists, decisions, differences, agrees)
-    sys.exit(0 if agrees else 1)
+        moved = None
+        decisions, held, differences = compared
+    held_lists = {c: sorted(t) for c, t in held.items() if t}
+    agrees = moved is None and not differences and not refused
+    if as_json:
+        value = _as_json(progress, refused, held_lists, decisions, differences, agrees)
+        value["compared"] = moved is None
+        value["hub_tree_size"] = progress.new_size if moved is None else moved.hub_size
+        click.echo(json.dumps(value, indent=2))
+    else:
+        waiting = None if moved is None else _moved_on(moved, quorum is not None)
+        _print(progress, refused, held_lists, decisions, differences, agrees, waiting)
+    if agrees:
+        sys.exit(0)
+    sys.exit(1 if differences or refused else NOT_COMPARED)
+
+
+Compared = tuple[recount.Decisions, dict[tuple[str, str], set[str]], list[str]]
+
+
+def _recount(
+    state: recount.State,
+    reader: tiles.TileReader,
+    hub_key: note.Verifier,
+    judge: recount.JudgeMany,
+    quorum: recount.Quorum | None,
+    published: recount.Published,
+) -> tuple[recount.Progress, Compared | recount.MovedOn]:
+    """Read the log (what is new), then compare the hub's totals while its log is at the
+    size read; again if it moved on meanwhile, at most ATTEMPTS times."""
+    read_from = state.size
+
+    def hub_size() -> int:
+        latest = checkpoint.verify(reader.checkpoint(), [hub_key], origin=state.log_id)
+        return latest.checkpoint.tree_size
+
+    def compare() -> Compared:
+        decisions = recount.apply_decisions(published.decisions(), state)
+        counting = state.counting(decisions.compromised)
+        held = recount.held(counting, decisions.released)
+        return decisions, held, decisions.problems + recount.compare(counting, held, published)
+
+    for _ in range(ATTEMPTS):
+        progress = recount.update(state, reader, hub_key, judge, quorum)
+        compared = recount.while_at(progress.new_size, hub_size, compare)
+        if not isinstance(compared, recount.MovedOn):
+            break
+    return dataclasses.replace(progress, old_size=read_from), compared
+
+
+def _moved_on(moved: recount.MovedOn, witnessed: bool) -> str:
+    wait = (
+        "once witnesses cosign a checkpoint of the hub's size, or after ingest pauses"
+        if witnessed
+        else "after ingest pauses"
+    )
+    return (
+        f"the hub's log is at size {moved.hub_size}, not the {moved.recounted} recounted: its "
+        f"totals count other results, so they were not compared; run it again {wait}"
+    )
 
 
 def _quorum(keys: tuple[str, ...], required: int | None) -> recount.Quorum | None:
@@ -267,6 +328,7 @@ def _print(
     decisions: recount.Decisions,
     differences: list[str],
     agrees: bool,
+    not_compared: str | None = None,
 ) -> None:
     cp = progress.checkpoint
     click.echo(f"[ok] checkpoint of {cp.origin} signed by the hub, size {cp.tree_size}")
@@ -292,15 +354,22 @@ def _print(
         )
     for line in differences:
         click.echo(f"[DIFF] {line}")
+    if not_compared is not None:
+        click.echo(f"[--] {not_compared}")
     if agrees:
         click.echo(
             "HASIL: rekapitulasi hub SAMA dengan hitung ulang dari log "
             "(the hub's recapitulation equals the recount at every level)"
         )
-    else:
+    elif differences or refused:
         click.echo(
             f"HASIL: {len(differences)} perbedaan, {len(refused)} entri tidak sah "
             f"({len(differences)} differences, {len(refused)} invalid entries: see above)"
+        )
+    else:
+        click.echo(
+            "HASIL: belum dibandingkan; semua entri sah (not compared: the hub moved on; "
+            "every entry read is valid)"
         )
 
 

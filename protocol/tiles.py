@@ -4,6 +4,7 @@ anyone can mirror with plain HTTP GETs and compute every root and proof from.
 Paths, under a log's prefix (the hub's is ``/api/v1/logs/<log_id>/``)::
 
     checkpoint                        the latest signed checkpoint (protocol/checkpoint.py)
+    checkpoint.witnessed              the hub's own: its newest checkpoint witnesses cosigned
     tile/<L>/<N>[.p/<W>]              hash tile: 256 (or W) Merkle hashes at tree level 8*L
     tile/entries/<N>[.p/<W>]          entry bundle: the leaves of level-0 tile N
 
@@ -36,6 +37,9 @@ HEIGHT = 8  # tree levels per tile
 WIDTH = 1 << HEIGHT  # hashes in a full tile
 MAX_ENTRY = 0xFFFF  # an entry bundle's uint16 length prefix
 MEDIA_TYPE = "application/octet-stream"
+# Not a tlog-tiles path: the hub's newest checkpoint carrying witnesses' cosignatures, beside
+# ``checkpoint`` (the latest, which ingest replaces faster than witnesses are asked).
+WITNESSED_CHECKPOINT = "checkpoint.witnessed"
 
 Fetch = Callable[[str], bytes]
 
@@ -157,8 +161,9 @@ class TileReader:
         self._tiles: dict[tuple[int, int], list[bytes]] = {}  # (level, index) -> widest seen
         self.fetched = 0
 
-    def checkpoint(self) -> bytes:
-        return self._fetch("checkpoint")
+    def checkpoint(self, witnessed: bool = False) -> bytes:
+        """The latest checkpoint, or with ``witnessed`` the newest one witnesses cosigned."""
+        return self._fetch(WITNESSED_CHECKPOINT if witnessed else "checkpoint")
 
     def tile(self, level: int, index: int, tree_size: int) -> list[bytes]:
         """The hashes of tile (``level``, ``index``) as a tree of ``tree_size`` has it."""

@@ -56,6 +56,7 @@ def bundle_rows(
     manifest: VerifiedManifest,
     progress: Callable[[], None] = lambda: None,
     public_url: str = "",
+    log_id: str = "",
 ) -> Outcome[KitConfig]:
     """The bundle of each row's TPS's active kit, whose directory is under ``kits``."""
     election = manifest.manifest.election.id
@@ -76,6 +77,7 @@ def bundle_rows(
             forms=forms,
             manifest=manifest,
             public_url=public_url,
+            log_id=log_id,
         )
 
     return run_rows(table.rows, handle, key=tps_of, key_column="tps", progress=progress)

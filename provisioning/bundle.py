@@ -49,11 +49,13 @@ def write_bundle(
     forms: Sequence[str],
     manifest: VerifiedManifest | None = None,
     public_url: str = "",
+    log_id: str = "",
 ) -> KitConfig:
     """Complete ``kit_dir`` into a configuration bundle; return the config written.
 
     ``public_url``, the hub's public web address, makes the receipt's QR code open the hub's
-    page for it (kit.toml's ``hub.public_url``).
+    page for it (kit.toml's ``hub.public_url``). ``log_id``, the hub's log (hub.toml's
+    ``hub.log_id``), is the only log the kit takes an accepted ack's proof from.
 
     With the election ``manifest``, the forms are its contests' for this TPS (``forms``
     may only narrow them) and the bundle gets the TPS's slice of it (protocol/tpsslice.py).
@@ -80,7 +82,7 @@ def write_bundle(
         ),
         paths=KitPaths(),
         broker=BrokerSettings(host=host, port=port),
-        hub=HubSettings(public_url=public_url),
+        hub=HubSettings(public_url=public_url, log_id=log_id),
         forms=FormSettings(ids=list(forms)),
     )
     data = dump_kit_config(config)

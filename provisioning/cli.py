@@ -257,6 +257,14 @@ def _enroll_csr(
     "its /tanda-terima page for that receipt. Without it the QR code holds the receipt's text.",
 )
 @click.option(
+    "--log-id",
+    default="",
+    callback=lambda _ctx, _param, value: _log_id(value),
+    help="The hub's transparency log (hub.toml's [hub] log_id): the kit then takes an "
+    "accepted ack only if it proves the result in that log (its -latihan log for a training "
+    "election). Without it, a proof in any log a hub of the region signs is taken.",
+)
+@click.option(
     "--form",
     "forms",
     multiple=True,
@@ -283,6 +291,7 @@ def kit_bundle(
     kit_dir: Path | None,
     broker: str,
     public_url: str,
+    log_id: str,
     forms: tuple[str, ...],
     manifest_path: Path | None,
     every: bool,
@@ -310,6 +319,7 @@ def kit_bundle(
             forms=forms,
             manifest=manifest,
             public_url=public_url,
+            log_id=log_id,
         )
         click.echo(
             f"bundle for {config.kit.id} (TPS {config.kit.tps}; {', '.join(config.forms.ids)}) "
@@ -331,6 +341,7 @@ def kit_bundle(
             manifest=manifest,
             progress=bar.update,
             public_url=public_url,
+            log_id=log_id,
         )
     click.echo(f"bundled {len(outcome.done)} of {len(table.rows)} kits in {kits}")
     if not report(table, outcome, _stderr, failed_out=failed_out):
@@ -343,6 +354,20 @@ def _public_url(value: str) -> str:
 
     try:
         return value and check_public_url(value, "--public-url")
+    except FieldError as e:
+        raise click.BadParameter(e.reason) from e
+
+
+def _log_id(value: str) -> str:
+    from protocol.errors import FieldError
+    from protocol.ids import TRAINING_LOG_SUFFIX, check_id
+
+    if not value:
+        return value
+    try:
+        check_id(value, "--log-id")
+        check_id(value + TRAINING_LOG_SUFFIX, "--log-id (with its training suffix)")
+        return value
     except FieldError as e:
         raise click.BadParameter(e.reason) from e
 

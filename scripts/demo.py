@@ -149,6 +149,8 @@ def make_region(work: Path, kits: int, port: int) -> dict[str, Path]:
         str(work / "kits"),
         "--broker",
         f"127.0.0.1:{port}",
+        "--log-id",
+        "log-3171",
         "--quiet",
         env=env,
     )

@@ -42,14 +42,17 @@ def apply_ack(
     ca_cert: x509.Certificate,
     at: dt.datetime,
     crl: x509.CertificateRevocationList | None = None,
+    log_id: str | None = None,
 ) -> AppliedVerdict:
     """Verify ``data`` against the region CA and the stored signed bytes, then record it.
+    With ``log_id``, an accepted verdict must prove the result in that log (the one the
+    kit's results count in), not in another log a hub of the region signs.
 
     Raises :class:`AckRefused` (nothing recorded) when it does not verify.
     """
     try:
         # Is it the hub's at all? Only then is its seq worth looking up.
-        verified = verify_ack(data, ca_cert, at=at, crl=crl)
+        verified = verify_ack(data, ca_cert, at=at, crl=crl, log_id=log_id)
     except (ProtocolError, ValueError) as e:
         raise AckRefused(f"not a valid signed ack: {e}") from e
     ack = verified.ack

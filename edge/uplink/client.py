@@ -469,6 +469,7 @@ class Uplink:
                 ca_cert=self._ca_cert,
                 at=at,
                 crl=self._crl,
+                log_id=self.settings.log_id or None,
             )
         except AckRefused as e:
             log.warning("ignoring a message on %s: %s", message.topic, e)

@@ -6,6 +6,7 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.ids import log_of
 from protocol.kitconfig import KitConfig
 
 # The broker keeps an offline kit's session (its ack subscription and the acks queued for it)
@@ -25,6 +26,7 @@ class UplinkSettings:
     cert: Path  # the kit's certificate, its TLS client identity
     key: Path  # the kit's private key (mode 0600)
     state_dir: Path  # its free space goes into the heartbeat
+    log_id: str = ""  # the log an accepted ack must prove the result in; "": any of the region
     keepalive_s: int = 30
     session_expiry_s: int = SESSION_EXPIRY_S
     heartbeat_s: float = 60.0  # a retained status at least this often, and on every change
@@ -68,5 +70,6 @@ def settings_from_config(config: KitConfig, base: Path, **timers: float | int) -
         cert=config.resolve(paths.certificate, base),
         key=config.resolve(paths.key, base),
         state_dir=config.resolve(paths.state_dir, base),
+        log_id=log_of(config.hub.log_id, config.kit.election) if config.hub.log_id else "",
         **timers,  # type: ignore[arg-type]
     )

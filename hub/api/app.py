@@ -42,6 +42,7 @@ from hub.api.published_files import PublishedFiles
 from hub.api.stores import DEFAULT_POOL_SIZE, StoreFactory, StorePool
 from hub.recap.completeness import expected_from
 from hub.reports import ReportStore
+from hub.translog.cosigning import WitnessPolicy
 from hub.trust import RegistryKit
 from hub.web import pages
 from protocol.manifest_sign import VerifiedManifest
@@ -69,6 +70,7 @@ def create_app(
     manifests: Mapping[str, VerifiedManifest] | None = None,
     published: PublishedFiles | None = None,
     citizen_reports: ReportStore | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> FastAPI:
     """The app over stores ``open_store`` opens (at most ``store_pool_size``, each made
     read-only, all closed at shutdown). ``registry`` gives the TPS expected (completeness)
@@ -76,7 +78,8 @@ def create_app(
     never a guess. ``manifests`` (by election id): names of regions and candidates, and
     the TPS each election expects. ``published``: the files anyone may fetch to check the
     hub (its CA certificate, CRL, registry, signed manifests). ``region``: its CA's, whose
-    time zone the hub's own times are written in (WIB when empty)."""
+    time zone the hub's own times are written in (WIB when empty). ``witnesses``: the ones
+    the hub asks to cosign its checkpoints, and how (published with their keys)."""
     kits_known = tuple(registry)
     by_election = dict(manifests or {})
     context = ApiContext(
@@ -92,6 +95,7 @@ def create_app(
         now=now,
         manifests=by_election,
         published=published or PublishedFiles(),
+        witnesses=witnesses or WitnessPolicy(),
         citizen_reports=citizen_reports,
     )
 

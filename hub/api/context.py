@@ -22,6 +22,7 @@ from hub.recap.kitstates import RegistryIndex
 from hub.recap.oddities import stray_tps
 from hub.reports import ReportStore
 from hub.store import ResultStore
+from hub.translog.cosigning import WitnessPolicy
 from hub.trust import RegistryKit
 from protocol.manifest_sign import VerifiedManifest
 
@@ -46,6 +47,7 @@ class ApiContext:
     manifests: dict[str, VerifiedManifest] = field(default_factory=dict)  # by election id
     # What the hub publishes for anyone to check it (hub/api/published.py).
     published: PublishedFiles = field(default_factory=PublishedFiles)
+    witnesses: WitnessPolicy = field(default_factory=WitnessPolicy)  # hub.toml [witnesses]
     # Citizens' reports, stored apart from the results (hub/reports.py); None: not taken.
     citizen_reports: ReportStore | None = None
     now: Callable[[], dt.datetime] = field(default=utcnow)

@@ -1,6 +1,7 @@
 """What anyone needs to check the hub, at stable URLs: the region's CA certificate, its
-revocation list (CRL), the kit registry, the signed election manifests, and where the
-hub's signed tree heads are (``GET /api/v1/trust`` lists them all).
+revocation list (CRL), the kit registry, the signed election manifests, where the hub's
+signed tree heads are, and the witnesses it asks to cosign them with its stated policy
+(``GET /api/v1/trust`` lists them all).
 
 ``tps-verify --hub URL`` fetches them from here. The CA certificate is served for
 convenience only: a checker must compare its fingerprint with the one the region's KPU
@@ -22,6 +23,7 @@ from hub.api.documents import API
 from hub.api.errors import ERRORS, not_found
 from protocol import certs
 from protocol.errors import ProtocolError
+from protocol.tiles import WITNESSED_CHECKPOINT
 
 router = APIRouter(tags=["trust"], responses=ERRORS)
 TRUST = "/trust"
@@ -34,6 +36,28 @@ class LogHead(BaseModel):
     tree_head_url: str = Field(description="its latest signed tree head")
 
 
+class WitnessKey(BaseModel):
+    name: str = Field(description="the witness's key name, as its cosignature lines carry it")
+    vkey: str = Field(description="its verifier key (tps-verify recount --witness VKEY)")
+    url: str = Field(description="where the hub asks it (its add-checkpoint prefix)")
+
+
+class WitnessedLog(BaseModel):
+    log_id: str
+    checkpoint_url: str = Field(description="the latest checkpoint (cosigned or not yet)")
+    witnessed_checkpoint_url: str = Field(description="the newest one witnesses cosigned")
+
+
+class Witnesses(BaseModel):
+    policy: str = Field(description="what the hub does, in its own words")
+    every_s: float = Field(description="seconds between the rounds in which it asks")
+    witnesses: list[WitnessKey] = Field(
+        description="every witness it asks, and no other: one missing from a checkpoint's "
+        "cosignatures was asked and refused or did not answer; one not here was never asked"
+    )
+    logs: list[WitnessedLog]
+
+
 class TrustIndex(BaseModel):
     ca_certificate_url: str | None = Field(description="the region CA certificate (PEM)")
     ca_fingerprint_sha256: str | None = Field(
@@ -44,6 +68,7 @@ class TrustIndex(BaseModel):
     registry_url: str | None = Field(description="which kit serves which TPS (JSON)")
     hub_certificate_url: str = Field(description="the hub's certificate (PEM)")
     manifest_urls: dict[str, str] = Field(description="election id -> its signed manifest")
+    witnesses_url: str = Field(description="the witnesses the hub asks, and its policy")
     logs: list[LogHead]
     how_to_check: str = Field(description="the command that checks a result against all this")
 
@@ -60,6 +85,7 @@ def trust_index(ctx: Context) -> TrustIndex:
         registry_url=f"{base}/registry.json" if _read(files.registry) is not None else None,
         hub_certificate_url=f"{API}/hub-certificate",
         manifest_urls={e: f"{base}/manifests/{quote(e)}.json" for e in sorted(files.manifests)},
+        witnesses_url=f"{base}/witnesses",
         logs=[
             LogHead(
                 log_id=log, training=training, tree_head_url=f"{API}/logs/{quote(log)}/tree-head"
@@ -67,6 +93,31 @@ def trust_index(ctx: Context) -> TrustIndex:
             for log, training in ctx.logs.items()
         ],
         how_to_check="tps-verify --hub URL DOCUMENT_SHA256 (or a signed result file)",
+    )
+
+
+@router.get(
+    f"{TRUST}/witnesses",
+    response_model=Witnesses,
+    summary="The witnesses the hub asks to cosign its checkpoints, and its stated policy",
+)
+def witnesses(ctx: Context) -> Witnesses:
+    policy = ctx.witnesses
+    return Witnesses(
+        policy=policy.statement(),
+        every_s=policy.every_s,
+        witnesses=[
+            WitnessKey(name=w.verifier.name, vkey=w.verifier.vkey(), url=w.url)
+            for w in policy.witnesses
+        ],
+        logs=[
+            WitnessedLog(
+                log_id=log,
+                checkpoint_url=f"{API}/logs/{quote(log)}/checkpoint",
+                witnessed_checkpoint_url=f"{API}/logs/{quote(log)}/{WITNESSED_CHECKPOINT}",
+            )
+            for log in ctx.logs
+        ],
     )
 
 

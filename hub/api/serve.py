@@ -67,6 +67,7 @@ def app_from_config(
         store_pool_size=config.api.store_connections,
         manifests={election: verified for election, (verified, _) in loaded.items()},
         published=published,
+        witnesses=config.witnesses.policy(),
         citizen_reports=None
         if paths.citizen_reports is None
         else ReportStore(paths.citizen_reports),

@@ -1,6 +1,8 @@
 """A log served as C2SP tlog-tiles (protocol/tiles.py) under ``/api/v1/logs/<log_id>/``:
 ``checkpoint``, ``tile/<L>/<N>[.p/<W>]`` and ``tile/entries/<N>[.p/<W>]``, so anyone can
 mirror the log with plain HTTP GETs and compute every proof without the JSON proof API.
+Beside them, ``checkpoint.witnessed``: the newest checkpoint witnesses cosigned, which a
+reader who requires witnesses reads the tiles up to.
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ def latest_checkpoint(log: str, ctx: Context, store: Store) -> Response:
     signed = _storage(ctx, store, log).checkpoint()
     if signed is None:
         raise not_found(f"the hub has signed no checkpoint of log {log!r} yet")
+    return Response(signed, media_type=checkpoint.MEDIA_TYPE, headers={"Cache-Control": _MUTABLE})
+
+
+@router.get(
+    f"/logs/{{log}}/{tiles.WITNESSED_CHECKPOINT}",
+    response_class=Response,
+    summary="A log's newest checkpoint that witnesses cosigned (a signed note with their "
+    "cosignatures; the latest checkpoint is seldom cosigned yet during ingest)",
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def witnessed_checkpoint(log: str, ctx: Context, store: Store) -> Response:
+    signed = _storage(ctx, store, log).cosigned_checkpoint()
+    if signed is None:
+        raise not_found(f"no witness has cosigned a checkpoint of log {log!r} yet")
     return Response(signed, media_type=checkpoint.MEDIA_TYPE, headers={"Cache-Control": _MUTABLE})
 
 

@@ -8,12 +8,13 @@ Real and training results are in separate logs (``<log_id>`` and ``<log_id>-lati
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from hub.api.context import Context, Store
-from hub.api.documents import check_sha256
+from hub.api.documents import API, check_sha256
 from hub.api.errors import ERRORS, NOT_YET, bad_parameter, not_found, not_yet
 from hub.translog.cosigning import cosigners
 from hub.translog.proofs import (
@@ -22,6 +23,7 @@ from hub.translog.proofs import (
     inclusion_document,
     latest_tree_head,
 )
+from protocol import checkpoint, note, tiles
 
 # The largest tree size a database integer holds (SQLite's and PostgreSQL's BIGINT): a larger
 # one is a bad request, not an overflow inside the store.
@@ -40,6 +42,12 @@ class TreeHead(BaseModel):
     tree_head: str = Field(description=_HEAD)
 
 
+class Witnessed(BaseModel):
+    tree_size: int = Field(description="the size of the newest checkpoint witnesses cosigned")
+    cosigned_by: list[str] = Field(description="the witnesses whose cosignatures it carries")
+    checkpoint_url: str = Field(description="that checkpoint, with them (check them with keys)")
+
+
 class Log(BaseModel):
     log_id: str
     training: bool = Field(description="the training results' log, apart from the real one")
@@ -47,7 +55,13 @@ class Log(BaseModel):
     cosigned_by: list[str] = Field(
         default_factory=list,
         description="the witnesses whose cosignatures the hub collected on its latest "
-        "checkpoint (logs/{log}/checkpoint carries them: check them with their keys)",
+        "checkpoint (logs/{log}/checkpoint carries them: check them with their keys); "
+        "during ingest usually none yet: see witnessed",
+    )
+    witnessed: Witnessed | None = Field(
+        None,
+        description="the newest checkpoint witnesses cosigned, and who (the list of the "
+        "witnesses asked: trust/witnesses); null: none cosigned yet",
     )
 
 
@@ -81,15 +95,26 @@ def logs(ctx: Context, store: Store) -> LogList:
     for log_id, training in ctx.logs.items():
         head = latest_tree_head(store, log_id)
         latest = None if head is None else TreeHead(**head)
+        storage = store.log_storage(log_id)
         found.append(
             Log(
                 log_id=log_id,
                 training=training,
                 latest=latest,
-                cosigned_by=cosigners(store.log_storage(log_id).checkpoint(), log_id),
+                cosigned_by=cosigners(storage.checkpoint(), log_id),
+                witnessed=_witnessed(log_id, storage.cosigned_checkpoint()),
             )
         )
     return LogList(logs=found)
+
+
+def _witnessed(log_id: str, signed: bytes | None) -> Witnessed | None:
+    if signed is None:
+        return None
+    # The hub's own stored note: its signatures were checked as they were added.
+    size = checkpoint.parse_text(note.parse(signed).text).tree_size
+    url = f"{API}/logs/{quote(log_id)}/{tiles.WITNESSED_CHECKPOINT}"
+    return Witnessed(tree_size=size, cosigned_by=cosigners(signed, log_id), checkpoint_url=url)
 
 
 @router.get("/logs/{log}/tree-head", response_model=TreeHead, summary="A log's latest head")

@@ -3,7 +3,8 @@
 Each log is keyed by its name, so a real election's log and a training (bimtek) log share a
 database without mixing. Three tables of its own: the complete subtree hashes
 (``translog_nodes``, level 0 being the leaf hashes), the signed tree heads
-(``translog_heads``) and the same heads as C2SP checkpoints (``translog_checkpoints``).
+(``translog_heads``) and the same heads as C2SP checkpoints (``translog_checkpoints``, each
+marked once witnesses cosigned it).
 The entries themselves are not copied here: every leaf is exactly the signed bytes of
 one accepted document, which ``documents`` keeps anyway (``signed``, at its ``log_name``
 and ``log_index``, unique together), so :meth:`DatabaseLogStorage.entries` reads them
@@ -135,12 +136,13 @@ class DatabaseLogStorage:
             )
         return None if row is None else bytes(row[0])
 
-    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+    def put_checkpoint(self, tree_size: int, signed: bytes, *, cosigned: bool = False) -> None:
         with self._db.transaction():
             self._db.execute(
-                "INSERT INTO translog_checkpoints (log, tree_size, note) VALUES (?, ?, ?) "
-                "ON CONFLICT (log, tree_size) DO UPDATE SET note = excluded.note",
-                (self.log, tree_size, signed),
+                "INSERT INTO translog_checkpoints (log, tree_size, note, cosigned) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (log, tree_size) DO UPDATE SET "
+                "note = excluded.note, cosigned = excluded.cosigned",
+                (self.log, tree_size, signed, int(cosigned)),
             )
 
     def checkpoint(self, tree_size: int | None = None) -> bytes | None:
@@ -155,6 +157,14 @@ class DatabaseLogStorage:
                 "SELECT note FROM translog_checkpoints WHERE log = ? AND tree_size = ?",
                 (self.log, tree_size),
             )
+        return None if row is None else bytes(row[0])
+
+    def cosigned_checkpoint(self) -> bytes | None:
+        row = self._db.one(
+            "SELECT note FROM translog_checkpoints WHERE log = ? AND cosigned = 1 "
+            "ORDER BY tree_size DESC LIMIT 1",
+            (self.log,),
+        )
         return None if row is None else bytes(row[0])
 
 

@@ -24,7 +24,8 @@ Schema 1 (what ingest needs; the recapitulation adds its own tables in later mig
 - ``translog_*``: the transparency log (hub/store/logstorage.py): ``translog_nodes``, its
   complete subtree hashes (level 0: the leaf hashes, which count its size), and
   ``translog_heads``, its signed tree heads (and from schema 6 ``translog_checkpoints``, the
-  same heads as C2SP checkpoints). Schema 1 also kept every entry in
+  same heads as C2SP checkpoints, from schema 7 marked once cosigned). Schema 1 also kept
+  every entry in
   ``translog_entries``; schema 3 dropped that second copy of ``documents.signed`` (see
   ``_check_log_entries``), so a leaf's entry is its document's signed bytes.
 
@@ -345,6 +346,19 @@ CREATE TABLE translog_checkpoints (
     log TEXT NOT NULL, tree_size BIGINT NOT NULL, note {blob} NOT NULL,
     PRIMARY KEY (log, tree_size)
 )
+""",
+    ),
+    # Schema 7: which kept checkpoints carry witnesses' cosignatures. Every ingest batch
+    # signs a newer checkpoint than the one the last cosigning round took to the witnesses,
+    # so the newest cosigned one is served apart (.../checkpoint.witnessed) and found by
+    # this index, not by parsing the notes from the newest down. Rows before it are marked
+    # by the next cosigning round.
+    Migration(
+        7,
+        "the transparency log's checkpoints marked when witnesses cosigned them",
+        """
+ALTER TABLE translog_checkpoints ADD COLUMN cosigned INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX translog_checkpoints_cosigned ON translog_checkpoints (log, cosigned, tree_size)
 """,
     ),
 )

@@ -2,12 +2,9 @@
 (C2SP tlog-witness ``add-checkpoint``, with a consistency proof from the size that witness
 cosigned last) and keep the cosignatures on the checkpoint the hub serves.
 
-The policy, as the README states it: every witness given is asked for every latest
-checkpoint (``tps-hub cosign``, every few seconds); whatever cosignatures come back are
-kept on that checkpoint and served with it at ``/api/v1/logs/<log>/checkpoint``; a witness
-that refuses, or does not answer, is reported and asked again next round. Readers decide
-how many of which witnesses they require (``tps-verify recount --witness VKEY ...
---witnesses-required K``).
+The policy is :meth:`WitnessPolicy.statement`, which the hub publishes with the witnesses'
+keys (``/api/v1/trust/witnesses``): hub.toml's ``[witnesses]`` is the one list both the
+cosigning rounds and that page read.
 """
 
 from __future__ import annotations
@@ -27,6 +24,26 @@ Post = Callable[[str, bytes], tuple[int, bytes]]
 class WitnessEndpoint:
     url: str  # the witness's submission prefix
     verifier: note.Verifier  # its cosignature key (type 0x04), to check what it answers
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """The witnesses the hub asks, how often, and what it does with their answers."""
+
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    every_s: float = 10.0
+
+    def statement(self) -> str:
+        return (
+            f"Every witness listed is asked every {self.every_s:g} s to cosign the latest "
+            "checkpoint of each log (c2sp.org/tlog-witness add-checkpoint, with a consistency "
+            "proof from the size it cosigned last). The cosignatures that come back are "
+            "checked with the witness's key and kept on that checkpoint; the newest checkpoint "
+            "carrying any is served at logs/<log>/checkpoint.witnessed. A listed witness whose "
+            "cosignature is missing there was asked and refused or did not answer (it is asked "
+            "again next round); a witness not listed was never asked. Readers choose which "
+            "witnesses, and how many, they require."
+        )
 
 
 @dataclass
@@ -70,7 +87,7 @@ class Cosigner:
             self.sizes[name] = size
             done.cosigned_by.append(name)
         if done.cosigned_by:
-            self.log.storage.put_checkpoint(size, signed)
+            self.log.storage.put_checkpoint(size, signed, cosigned=True)
         return done
 
     def _ask(self, witness: WitnessEndpoint, signed: bytes, size: int) -> bytes:

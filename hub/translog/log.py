@@ -128,6 +128,11 @@ class TransparencyLog:
         """A signed checkpoint kept by :meth:`sign_tree_head` (the latest when None)."""
         return self._storage.checkpoint(size)
 
+    def cosigned_checkpoint(self) -> bytes | None:
+        """The newest checkpoint witnesses cosigned: during ingest the latest seldom is,
+        since every batch signs a newer one than a cosigning round took to them."""
+        return self._storage.cosigned_checkpoint()
+
     def tree_head(self, size: int | None = None) -> bytes | None:
         """A signed tree head kept by :meth:`sign_tree_head` (the latest when ``size`` is None)."""
         return self._storage.tree_head(size)

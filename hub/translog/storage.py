@@ -56,12 +56,17 @@ class LogStorage(Protocol):
         """The signed tree head for ``tree_size``, or the largest one when None."""
         ...
 
-    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
-        """Keep a signed checkpoint (C2SP note); a newer one for the same size replaces it."""
+    def put_checkpoint(self, tree_size: int, signed: bytes, *, cosigned: bool = False) -> None:
+        """Keep a signed checkpoint (C2SP note); a newer one for the same size replaces it.
+        ``cosigned``: it carries witnesses' cosignatures (hub/translog/cosigning.py)."""
         ...
 
     def checkpoint(self, tree_size: int | None = None) -> bytes | None:
         """The signed checkpoint for ``tree_size``, or the largest one when None."""
+        ...
+
+    def cosigned_checkpoint(self) -> bytes | None:
+        """The largest checkpoint kept as cosigned; None when no witness cosigned one."""
         ...
 
 
@@ -73,6 +78,7 @@ class MemoryStorage:
         self._nodes: dict[NodeId, bytes] = {}
         self._heads: dict[int, bytes] = {}
         self._checkpoints: dict[int, bytes] = {}
+        self._cosigned: set[int] = set()
 
     def size(self) -> int:
         return len(self._entries)
@@ -103,10 +109,14 @@ class MemoryStorage:
             tree_size = max(self._heads, default=-1)
         return self._heads.get(tree_size)
 
-    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
+    def put_checkpoint(self, tree_size: int, signed: bytes, *, cosigned: bool = False) -> None:
         self._checkpoints[tree_size] = signed
+        (self._cosigned.add if cosigned else self._cosigned.discard)(tree_size)
 
     def checkpoint(self, tree_size: int | None = None) -> bytes | None:
         if tree_size is None:
             tree_size = max(self._checkpoints, default=-1)
         return self._checkpoints.get(tree_size)
+
+    def cosigned_checkpoint(self) -> bytes | None:
+        return self._checkpoints.get(max(self._cosigned, default=-1))

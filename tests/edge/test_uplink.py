@@ -7,7 +7,6 @@ edge.uplink over the real outbox.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import time
@@ -18,9 +17,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from edge.outbox import Outbox, State
 from edge.uplink import EventKind, Uplink, UplinkEvent, UplinkSettings, paho_client
+from hub.ingest.acks import accepted_value
 from hub.translog import MemoryStorage, TransparencyLog
 from protocol import ack as acks
 from protocol import keys
@@ -117,6 +118,7 @@ class Kit:
             backoff_initial_s=0.05,
             backoff_max_s=0.5,
             poll_s=0.1,
+            log_id=LOG_ID,  # as settings_from_config gives it from kit.toml's hub.log_id
             **options,
         )
         self.clock_offset = 0.0  # to age what is queued
@@ -198,11 +200,14 @@ Refuse = Callable[[Any], tuple[str, str] | None]  # document -> (reason_code, re
 
 
 class Signer:
-    """The hub's verdicts: a transparency log and a hub identity to sign acks with."""
+    """The hub's verdicts: a transparency log and a hub identity to answer with, accepted
+    ones batched as ingest sends them (proved to the signed checkpoint, tps-batched-ack/1),
+    rejected ones signed one by one."""
 
-    def __init__(self, key_file: Path, cert_file: Path) -> None:
+    def __init__(self, key_file: Path, cert_file: Path, origin: str = LOG_ID) -> None:
         self.key = keys.load_private_key(key_file)
         self.cert = load_certificate(cert_file.read_bytes())
+        self.origin = origin
         self.log = TransparencyLog(MemoryStorage())
         self.index: dict[str, int] = {}  # document hash -> leaf: the same document counts once
 
@@ -211,21 +216,19 @@ class Signer:
         if sha not in self.index:
             self.index[sha] = self.log.append(published)
         index = self.index[sha]
-        head = self.log.sign_tree_head(self.key, LOG_ID, now)
-        fields: dict[str, Any] = {
-            "format": "tps-ack/1",
-            "hub": HUB_ID,
-            "kit": kit_id,
-            "seq": seq,
-            "document_sha256": sha,
-            "verdict": "accepted",
-            "at": format_utc(now),
-            "log_index": index,
-            "inclusion_proof": [h.hex() for h in self.log.inclusion_proof(index)],
-            "tree_head": base64.b64encode(head).decode(),
-        }
-        fields.update(changes)
-        return acks.sign_ack(acks.Ack(**fields), self.key, self.cert)
+        self.log.sign_tree_head(self.key, self.origin, now)
+        value = accepted_value(
+            HUB_ID,
+            kit=kit_id,
+            seq=seq,
+            document_sha256=sha,
+            at=format_utc(now),
+            log_index=index,
+            proof=self.log.inclusion_proof(index),
+            checkpoint=self.log.checkpoint(),
+        )
+        value.update(changes)
+        return acks.batched_ack(value, self.cert.public_bytes(Encoding.PEM).decode())
 
     def reject(self, kit_id: str, seq: int, sha: str, code: str, reason: str) -> bytes:
         ack = acks.Ack(
@@ -413,14 +416,22 @@ def test_forged_acks_change_nothing(mosquitto_broker, fake_hub, make_kit, tmp_pa
     )
     enrol_service(evil, role="hub", name=HUB_ID, out=tmp_path / "evil-hub", days=30)
     impostor = Signer(tmp_path / "evil-hub" / "hub.key.pem", tmp_path / "evil-hub" / "hub.cert.pem")
+    hub_dir = mosquitto_broker.site.root / "hub"
+    # The real hub's certificate in the ack, the impostor's key under its checkpoint.
+    other_key = Signer(tmp_path / "evil-hub" / "hub.key.pem", hub_dir / "hub.cert.pem")
+    # The real hub's key and certificate, and seq 1 truly logged: in its training log.
+    other_log = Signer(hub_dir / "hub.key.pem", hub_dir / "hub.cert.pem", LOG_ID + "-latihan")
     forged = [
         impostor.accept(a.signed, kit_id, one, a.sha256),
         impostor.reject(kit_id, two, b.sha256, "revoked", "palsu"),
+        other_key.accept(a.signed, kit_id, one, a.sha256),
+        other_log.accept(a.signed, kit_id, one, a.sha256),
         # The real hub's key, but the verdict names seq 1 with seq 2's hash and proof.
         hub.accept(b.signed, kit_id, one, b.sha256),
         # The real hub's key and seq 1's hash, but the proof is of another leaf (seq 2's).
         hub.accept(a.signed, kit_id, one, a.sha256, log_index=hub.index[b.sha256]),
         b'{"format": "tps-signed-ack/1"}',
+        b'{"format": "tps-batched-ack/1"}',
     ]
     for data in forged:
         fake_hub.publish_ack(kit_id, data)

@@ -28,7 +28,8 @@ from hub.errors import ConfigError, HubError, StoreError
 from hub.recap import RegistryIndex, election_filter, record_status, silent_kits
 from hub.recap.levels import regions_of
 from hub.store import Database, ResultStore, utc_text
-from protocol import certs, checkpoint, proofs, result
+from hub.translog.cosigning import WitnessEndpoint, WitnessPolicy
+from protocol import certs, checkpoint, proofs, result, witnessing
 from protocol.status import KitStatus
 from tests.hub import test_store_support as store_support
 from tests.hub.test_api_support import (
@@ -40,6 +41,7 @@ from tests.hub.test_api_support import (
     TPS_D,
     TPS_E,
     TRAINING,
+    WITNESS,
     FilledHub,
     fill_hub,
     form,
@@ -121,6 +123,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/logs/{{log}}/tree-head",
         f"{V1}/logs/{{log}}/consistency",
         f"{V1}/logs/{{log}}/checkpoint",
+        f"{V1}/logs/{{log}}/checkpoint.witnessed",
         f"{V1}/logs/{{log}}/tile/{{path}}",
         f"{V1}/hub-certificate",
         f"{V1}/elections",
@@ -133,6 +136,7 @@ def test_openapi_describes_every_endpoint_and_field(api):
         f"{V1}/trust/crl.pem",
         f"{V1}/trust/registry.json",
         f"{V1}/trust/manifests/{{election}}.json",
+        f"{V1}/trust/witnesses",
         f"{V1}/contests/{{election}}/{{form}}/tps/{{tps}}/reports",
         f"{V1}/reports",
         f"{V1}/decisions",
@@ -394,7 +398,16 @@ def test_logs_tree_heads_and_consistency(api, hub):
     logs = {entry["log_id"]: entry for entry in get(api, "/logs")["logs"]}
     assert logs[LOG_ID]["training"] is False and logs[LOG_ID + "-latihan"]["training"]
     assert logs[LOG_ID]["latest"]["tree_size"] == 5  # a1, a2, b1, c1, d1
-    assert logs[LOG_ID]["cosigned_by"] == []  # no witness asked (tps-hub cosign) yet
+    # Ingest signed newer checkpoints after the witness's round: the latest is not cosigned,
+    # the newest cosigned one (size 3) is served apart and named with its witness.
+    assert logs[LOG_ID]["cosigned_by"] == []
+    witnessed = logs[LOG_ID]["witnessed"]
+    assert witnessed == {
+        "tree_size": 3,
+        "cosigned_by": [WITNESS],
+        "checkpoint_url": f"{V1}/logs/{LOG_ID}/checkpoint.witnessed",
+    }
+    assert logs[LOG_ID + "-latihan"]["witnessed"] is None
     assert logs[LOG_ID + "-latihan"]["latest"]["tree_size"] == 1
     head = get(api, f"/logs/{LOG_ID}/tree-head")
     assert head == logs[LOG_ID]["latest"] and len(head["root_hash"]) == 64
@@ -421,6 +434,35 @@ def test_checkpoint_is_the_latest_tree_head_as_a_signed_note(api, hub):
     verifier = checkpoint.hub_verifier(LOG_ID, hub_cert(hub), ca_cert(hub), utcnow())
     latest = checkpoint.verify(served, [verifier], origin=LOG_ID).checkpoint
     assert (latest.tree_size, latest.root_hash.hex()) == (head["tree_size"], head["root_hash"])
+
+
+def test_the_newest_cosigned_checkpoint_is_served_after_newer_uncosigned_ones(api, hub):
+    log_key = checkpoint.hub_verifier(LOG_ID, hub_cert(hub), ca_cert(hub), utcnow())
+    latest = api.get(f"{V1}/logs/{LOG_ID}/checkpoint")
+    assert checkpoint.verify(latest.content, [log_key]).checkpoint.tree_size == 5
+    assert witnessing.cosigners(latest.content, [hub.witness]) == []
+    served = api.get(f"{V1}/logs/{LOG_ID}/checkpoint.witnessed")
+    assert served.status_code == 200 and served.headers["cache-control"].startswith("no-cache")
+    assert checkpoint.verify(served.content, [log_key]).checkpoint.tree_size == 3
+    assert witnessing.require(served.content, [hub.witness], 1) == [hub.witness]
+    none_yet = api.get(f"{V1}/logs/{LOG_ID}-latihan/checkpoint.witnessed")
+    assert none_yet.status_code == 404 and "no witness has cosigned" in none_yet.text
+
+
+def test_the_witnesses_asked_are_published_with_the_policy(hub):
+    policy = WitnessPolicy((WitnessEndpoint("http://saksi.example:8090", hub.witness),), 10)
+    with client_for(hub, witnesses=policy) as client:
+        published = get(client, "/trust/witnesses")
+        assert get(client, "/trust")["witnesses_url"] == f"{V1}/trust/witnesses"
+    assert published["witnesses"] == [
+        {"name": WITNESS, "vkey": hub.witness.vkey(), "url": "http://saksi.example:8090"}
+    ]
+    assert published["every_s"] == 10 and "never asked" in published["policy"]
+    assert published["logs"][0] == {
+        "log_id": LOG_ID,
+        "checkpoint_url": f"{V1}/logs/{LOG_ID}/checkpoint",
+        "witnessed_checkpoint_url": f"{V1}/logs/{LOG_ID}/checkpoint.witnessed",
+    }
 
 
 # -- kits and anomalies ------------------------------------------------------------------------

@@ -14,7 +14,10 @@ it, and why:
 - TPS D (31.71.02.2001.001): V.C above the registered voters (an anomaly);
 - TPS E (31.71.02.2001.002): expected, never reported (its first kit revoked, the
   replacement silent), so completeness is 4 of 5;
-- a training (latihan) result for TPS A, which must never appear in a real total.
+- a training (latihan) result for TPS A, which must never appear in a real total;
+- a witness (a real tps-hub witness, asked by the hub's real cosigner) cosigned the log at
+  size 3 (a1, a2, b1); the checkpoints ingest signed after it are not cosigned, as between
+  two cosigning rounds on election night.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 import tomli_w
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.align.aligner import Aligner
 from edge.align.geometry import template_geometries
@@ -36,8 +40,11 @@ from hub.config import SizeLimits
 from hub.ingest import AckSigner
 from hub.recap import recap_hook, record_status
 from hub.store import ResultStore, utc_text
+from hub.translog import TransparencyLog
+from hub.translog.cosigning import Cosigner, WitnessEndpoint
 from hub.trust import RegistryKit, load_trust
-from protocol import keys
+from hub.witness import Witness
+from protocol import checkpoint, keys, note
 from protocol.forms.loader import load_template
 from protocol.idx import load_digits
 from protocol.receipt import Receipt
@@ -56,6 +63,8 @@ ELECTION, TRAINING, FORM = "pemilu-2024", "latihan-2024", "ppwp-plano"
 TPS_A, TPS_B, TPS_C = "31.71.01.1001.001", "31.71.01.1001.002", "31.71.01.1002.001"
 TPS_D, TPS_E = "31.71.02.2001.001", "31.71.02.2001.002"
 DIGITS = Path(__file__).resolve().parents[1] / "fixtures" / "digits" / "heldout-300"
+WITNESS = "saksi.example/w1"
+WITNESS_URL = "http://saksi.example:8090"
 STEADY = Conditions(0.8, 0.01, -0.01, 0.01, 0.0, 1.0, 0.15, 0.0, 0.6, 2.0, 88)
 
 
@@ -72,6 +81,7 @@ class FilledHub:
     # send(name, tps, body, **changes): one more result of that TPS's kit, through the
     # real ingest with a store of its own (for tests that change the hub as it is read).
     send: Callable[..., None] = field(default=lambda *_a, **_k: None, repr=False)
+    witness: note.Verifier | None = None  # the one that cosigned the real log at size 3
 
     def sha(self, name: str) -> str:
         return document_sha(self.signed[name])
@@ -145,7 +155,7 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     store = ResultStore.open(hub.url, now=utcnow())
     # A kit's photo of a plano sheet is a megabyte or two: the hub's default limit, not the
     # 1 MB of the store tests.
-    limits = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=16 << 20, rejected_raw_bytes=4096)
+    limits = SizeLimits(max_image_bytes=16 << 20, rejected_raw_bytes=4096)
     ingestor = setup.ingestor(store, trust, hooks=[recap_hook], limits=limits)
     when = now or utcnow()
 
@@ -198,6 +208,7 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     send("b1", kit[TPS_B], b_form, pages=pages, form_version=version)
     stored = ingestor.ingest_image(hub.image, kit[TPS_B].kit_id, image_sha, when)
     assert stored.status == "accepted", stored
+    hub.witness = cosign_round(root, store, checkpoint.verifier_for(LOG_ID, key.public_key()))
     send("c1", kit[TPS_C], form(4))
     d_form = form(5)
     d_form["fields"]["I.A.JML"] = d_form["fields"]["V.C"] // 2  # votes above the registered
@@ -219,6 +230,27 @@ def fill_hub(root: Path, now: dt.datetime | None = None) -> FilledHub:
     return hub
 
 
+def cosign_round(root: Path, store: ResultStore, log_key: note.Verifier) -> note.Verifier:
+    """One round of the hub's cosigner, answered in process by a real witness; returns the
+    witness's key."""
+    witness = Witness(
+        WITNESS, Ed25519PrivateKey.generate(), {LOG_ID: [log_key]}, root / "witness.sqlite3"
+    )
+    try:
+
+        def post(_url: str, body: bytes) -> tuple[int, bytes]:
+            answer = witness.add_checkpoint(body)
+            return answer.status, answer.body
+
+        endpoint = WitnessEndpoint(WITNESS_URL, witness.verifier)
+        log = TransparencyLog(store.log_storage(LOG_ID))
+        done = Cosigner(log, [endpoint], post).round()
+        assert done is not None and done.cosigned_by == [WITNESS], done
+        return witness.verifier
+    finally:
+        witness.close()
+
+
 def write_hub_toml(
     hub: FilledHub, port: int, *, paths: dict[str, object] | None = None, **api: object
 ) -> Path:
@@ -235,10 +267,16 @@ def write_hub_toml(
         },
         "database": {"url": hub.url},
         "api": {"host": "127.0.0.1", "port": port, "silent_after": 60, **api},
+        "witnesses": {"witness": [{"url": WITNESS_URL, "vkey": witness_vkey(hub)}]},
     }
     path = hub.root / "hub.toml"
     path.write_text(tomli_w.dumps(config))
     return path
+
+
+def witness_vkey(hub: FilledHub) -> str:
+    assert hub.witness is not None
+    return hub.witness.vkey()
 
 
 def write_manifest(hub: FilledHub, dpt: dict[str, tuple[int, int]]) -> Path:

@@ -33,6 +33,7 @@ from tests.hub.test_api_support import (
     TPS_C,
     TPS_D,
     TRAINING,
+    WITNESS,
     FilledHub,
     fill_hub,
     write_hub_toml,
@@ -266,10 +267,15 @@ def test_anomalies_list(browser, server, hub, shots):
     # The same count as the kits page's "Tanpa kabar": one definition of a silent kit.
     assert wait_for(d, "#silent-total").text == "(1)"
     assert wait_for(d, "#images-missing-total").text == "(0)"  # photos: none overdue yet
-    # The footer says who vouches for the log: here the hub alone, no witness cosigned yet.
+    # The footer says who vouches for the log: the witness that cosigned it at size 3, and
+    # that the 2 results logged since wait for its next round.
     witnesses = wait_for(d, "#log-witnesses", "Log transparansi")
     assert "hasil, kepala pohon terakhir" in witnesses.text
-    assert "Belum ada saksi (witness)" in witnesses.text
+    cosigners = wait_for(d, "#log-cosigners").text
+    assert cosigners == (
+        f"Disaksikan (cosigned) oleh: {WITNESS}, sampai ukuran 3 (3 hasil pertama dari 5; "
+        "yang lebih baru menunggu putaran saksi berikutnya)."
+    )
     save(d, shots, "6-anomalies")
     no_script_errors(d)
     # Two hours on, the page photos the kits never sent are overdue, each named in words.
@@ -390,6 +396,8 @@ def test_training_switch_never_mixes_training_into_real(browser, server, hub, sh
     wait_for(d, 'input[value="training"]').click()
     wait_for(d, "h2 small", TRAINING)
     assert d.find_element("id", "training-banner").is_displayed()
+    # No witness cosigned the training log: the hub alone vouches for it, and says so.
+    wait_for(d, "#log-cosigners", "Belum ada saksi (witness)")
     headline = wait_for(d, '#region-headline dd[data-field="V.C"]')
     assert headline.text == number(hub.fields["t1"]["V.C"])
     save(d, shots, "8-training")

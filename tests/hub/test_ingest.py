@@ -12,12 +12,17 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.config import parse_hub_config
+from hub.errors import ConfigError
 from hub.ingest import Inbound
 from hub.store import CurrentChange
 from hub.translog import TransparencyLog
+from hub.translog.tiles import tile_bytes
 from protocol import ack as acks
+from protocol import tiles
 from protocol.document import GENESIS
-from protocol.result import sign_result
+from protocol.result import sign_result, verify_result
+from protocol.tiles import MAX_ENTRY
 from provisioning import authority as ca
 from tests.conftest import PASSPHRASE, kit_key, make_document
 from tests.hub import test_store_support as support
@@ -100,7 +105,7 @@ CASES = {
         "bad-signature",
         lambda s, a, b, t: (_unreadable_seq(a), a.kit_id),
     ),
-    "deeply nested JSON": ("malformed", lambda s, a, b, t: (b"[" * 100_000, a.kit_id)),
+    "deeply nested JSON": ("malformed", lambda s, a, b, t: (b"[" * 60_000, a.kit_id)),
     "signed by another key": ("unknown-key", lambda s, a, b, t: (_other_key(a), a.kit_id)),
     "other CA": ("untrusted-issuer", lambda s, a, b, t: (signed(k := _other_ca_kit(t)), k.kit_id)),
     "cross-TPS document": (
@@ -400,3 +405,29 @@ def test_two_workers_share_one_database_without_forking_the_log(backend, hub_set
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_kit_sending_an_oversized_signed_result_cannot_break_the_logs_entry_bundles(
+    hub_setup, kits, store
+):
+    kit_a, kit_b = kits
+    defaults = parse_hub_config({"hub": {"id": "hub-uji", "log_id": LOG_ID}}).limits
+    ingestor = hub_setup.ingestor(store, limits=defaults)
+    honest = signed(kit_a)
+    assert ingestor.ingest_result(honest, kit_a.kit_id, utcnow()).status == "accepted"
+    # JSON whitespace after a genuine signed result: its signature still holds, and it is
+    # larger than any entry an entry bundle can hold (a uint16 length).
+    padded = signed(kit_b) + b" " * MAX_ENTRY
+    verify_result(padded, hub_setup.region.authority.cert, at=utcnow())
+    outcome = ingestor.ingest_result(padded, kit_b.kit_id, utcnow())
+    assert (outcome.status, outcome.reason_code) == ("rejected", "oversized"), outcome.reason
+    (stored,) = store.rejections()
+    assert (stored.reason_code, stored.raw_size) == ("oversized", len(padded))
+    storage = store.log_storage(LOG_ID)
+    assert storage.size() == 1  # never logged
+    bundle = tile_bytes(storage, tiles.TileId(None, 0, 1))
+    assert tiles.decode_bundle(bundle, 1) == [honest]
+    with pytest.raises(ConfigError, match=r"limits\.max_result_bytes 1048576 is above 65535"):
+        parse_hub_config(
+            {"hub": {"id": "hub-uji", "log_id": LOG_ID}, "limits": {"max_result_bytes": 1 << 20}}
+        )

@@ -27,8 +27,11 @@ from tests.conftest import PASSPHRASE
 from tests.hub.test_api_support import (
     ELECTION,
     TPS_B,
+    WITNESS,
+    WITNESS_URL,
     FilledHub,
     fill_hub,
+    witness_vkey,
     write_hub_toml,
     write_manifest,
 )
@@ -88,6 +91,17 @@ def test_the_hub_serves_what_anyone_needs_at_stable_urls(server, hub):
     with pytest.raises(urllib.error.HTTPError) as missing:
         fetch(f"{server}/api/v1/trust/manifests/pemilu-2029.json")
     assert missing.value.code == 404
+
+
+def test_the_witnesses_hub_toml_lists_are_published_with_the_policy(server, hub):
+    index = json.loads(fetch(f"{server}/api/v1/trust"))
+    published = json.loads(fetch(server + index["witnesses_url"]))
+    assert published["witnesses"] == [
+        {"name": WITNESS, "vkey": witness_vkey(hub), "url": WITNESS_URL}
+    ]
+    assert "a witness not listed was never asked" in published["policy"]
+    for log in published["logs"]:
+        assert fetch(server + log["checkpoint_url"]).startswith(log["log_id"].encode() + b"\n")
 
 
 def test_tps_verify_checks_a_result_from_the_hub_url_alone(server, hub):

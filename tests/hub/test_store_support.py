@@ -30,7 +30,7 @@ from tests.conftest import Region, kit_key, make_document
 
 HUB_ID = "hub-uji"
 LOG_ID = "log-uji"
-LIMITS = SizeLimits(max_result_bytes=1 << 20, max_image_bytes=1 << 20, rejected_raw_bytes=4096)
+LIMITS = SizeLimits(max_image_bytes=1 << 20, rejected_raw_bytes=4096)
 
 
 def utcnow() -> dt.datetime:

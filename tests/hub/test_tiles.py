@@ -4,6 +4,7 @@ the hub's signed checkpoint."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
@@ -282,3 +283,63 @@ def test_tile_responses_carry_the_specs_types_and_caching(served):
     assert client.get(f"{V1}/logs/{LOG}/tile/0/x000/002").status_code == 400
     assert client.get(f"{V1}/logs/log-nowhere/checkpoint").status_code == 404
     assert client.get(f"{V1}/logs/{LOG}-latihan/checkpoint").status_code == 404  # none yet
+
+
+# -- tile bytes against RFC 9162's definitions, computed here with hashlib alone -----------------
+
+
+def _rfc9162_leaf(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def _rfc9162_mth(leaves: list[bytes]) -> bytes:
+    """MTH(D[n]) of RFC 9162 section 2.1.1 over leaf hashes: split at the largest power of
+    two below n, recursively. Written from the RFC, sharing nothing with protocol/merkle."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _rfc9162_mth(leaves[:k]) + _rfc9162_mth(leaves[k:])).digest()
+
+
+@pytest.fixture
+def served_300(tmp_path: Path) -> Iterator[tuple[TestClient, Ed25519PrivateKey]]:
+    path = tmp_path / "hub.sqlite3"
+    storage = sqlite_log(path, LOG)
+    key = Ed25519PrivateKey.generate()
+    log = TransparencyLog(storage)
+    log.append_many(_entries(300))
+    log.sign_tree_head(key, LOG, NOW)
+    app = create_app(
+        lambda: ResultStore.open(str(path), now=NOW), log_id=LOG, training_log_id=LOG + "-latihan"
+    )
+    with TestClient(app) as client:
+        yield client, key
+    storage.close()  # type: ignore[attr-defined]
+
+
+def test_served_tiles_hold_the_rfc9162_hashes_computed_independently(served_300):
+    client, _ = served_300
+
+    def get(path: str) -> bytes:
+        response = client.get(f"{V1}/logs/{LOG}/{path}")
+        assert response.status_code == 200, (path, response.text)
+        return response.content
+
+    entries = _entries(300)
+    leaves = [_rfc9162_leaf(e) for e in entries]
+    # Level 0: a full tile of leaves 0..255 and a partial one of the 44 after it.
+    assert get("tile/0/000") == b"".join(leaves[:256])
+    assert get("tile/0/001.p/44") == b"".join(leaves[256:])
+    # Level 1: its one complete hash is the root of the first 256 leaves.
+    assert get("tile/1/000.p/1") == _rfc9162_mth(leaves[:256])
+    # Entry bundles: each entry after its big-endian uint16 length.
+    bundle = b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    first_256 = sum(2 + len(e) for e in entries[:256])
+    assert get("tile/entries/000") == bundle[:first_256]
+    assert get("tile/entries/001.p/44") == bundle[first_256:]
+    # The checkpoint's body (c2sp.org/tlog-checkpoint): origin, size, base64 of MTH(D[300]).
+    origin, size, root = get("checkpoint").decode().split("\n")[:3]
+    assert (origin, size) == (LOG, "300")
+    assert base64.b64decode(root) == _rfc9162_mth(leaves)

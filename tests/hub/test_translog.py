@@ -177,6 +177,19 @@ def test_each_head_is_also_a_checkpoint_of_the_same_size_and_root(storage):
     assert log.checkpoint() == log.checkpoint(6)
 
 
+def test_the_newest_cosigned_checkpoint_is_kept_apart_from_the_latest(storage):
+    assert storage.cosigned_checkpoint() is None
+    for size in range(1, 5):
+        storage.put_checkpoint(size, b"checkpoint %d" % size, cosigned=size in (1, 3))
+    assert (storage.checkpoint(), storage.cosigned_checkpoint()) == (
+        b"checkpoint 4",
+        b"checkpoint 3",
+    )
+    # A checkpoint signed again at the same size replaces the cosigned one, mark and all.
+    storage.put_checkpoint(3, b"checkpoint 3 again")
+    assert storage.cosigned_checkpoint() == b"checkpoint 1"
+
+
 def test_missing_nodes_are_reported_not_guessed():
     store = MemoryStorage()
     TransparencyLog(store).append_many(entries(4))

@@ -52,11 +52,14 @@ class CountingStorage:
     def tree_head(self, tree_size: int | None = None) -> bytes | None:
         return self.inner.tree_head(tree_size)
 
-    def put_checkpoint(self, tree_size: int, signed: bytes) -> None:
-        self.inner.put_checkpoint(tree_size, signed)
+    def put_checkpoint(self, tree_size: int, signed: bytes, *, cosigned: bool = False) -> None:
+        self.inner.put_checkpoint(tree_size, signed, cosigned=cosigned)
 
     def checkpoint(self, tree_size: int | None = None) -> bytes | None:
         return self.inner.checkpoint(tree_size)
+
+    def cosigned_checkpoint(self) -> bytes | None:
+        return self.inner.cosigned_checkpoint()
 
 
 def _entry(i: int) -> bytes:

@@ -104,7 +104,10 @@ def test_witness_refuses_an_inconsistent_checkpoint(hub, witness):
     refused = add(witness, 5, forked.log.consistency_proof(5, 8), forked_signed)
     assert refused.status == 422 and b"not consistent" in refused.body
     same_size = Hub(hub.key).grow([*_entries(4), b"other"])
-    assert add(witness, 5, [], same_size).status == 422
+    other_root = add(witness, 5, [], same_size)
+    # 422, not 409: a 409 would tell the hub "retry from size 5", which cannot help here.
+    assert (other_root.status, other_root.content_type) == (422, "text/plain; charset=utf-8")
+    assert b"shown two ways" in other_root.body
     assert [r.origin for r in witness.refusals()] == [LOG, LOG]
     # Its record did not move: the honest log's next checkpoint is still cosigned.
     honest = hub.grow(_entries(3, 5))
@@ -189,6 +192,43 @@ def test_hub_collects_cosignatures_over_http_and_serves_them(hub, tmp_path):
         w.close()
 
 
+def test_a_reader_requiring_witnesses_recounts_to_the_newest_cosigned_checkpoint(hub, tmp_path):
+    w = make_witness(hub, tmp_path / "w1.sqlite3")
+
+    def post(_url: str, body: bytes) -> tuple[int, bytes]:
+        answer = w.add_checkpoint(body)
+        return answer.status, answer.body
+
+    cosigner = Cosigner(hub.log, [WitnessEndpoint("http://w1", w.verifier)], post)
+    hub.grow(_entries(300))
+    assert cosigner.round() is not None
+    # Ingest goes on: each batch signs a newer checkpoint, none of them cosigned yet.
+    for start in (300, 320):
+        hub.grow(_entries(20, start))
+    assert witnessing.cosigners(hub.log.checkpoint(), [w.verifier]) == []
+    witnessed = hub.log.cosigned_checkpoint()
+    assert witnessed is not None
+    assert checkpoint.verify(witnessed, [hub.verifier]).checkpoint.tree_size == 300
+    assert witnessing.require(witnessed, [w.verifier], 1) == [w.verifier]
+
+    state = recount.State(LOG)
+    reader = tiles.TileReader(_fetch(hub.log))
+    quorum = recount.Quorum((w.verifier,), 1)
+    progress = recount.update(state, reader, hub.verifier, _no_results, quorum)
+    assert (progress.new_size, progress.cosigned_by) == (300, (w.verifier.name,))
+    # The next round cosigns the latest; the reader resumes from what it read.
+    assert cosigner.round() is not None
+    progress = recount.update(state, reader, hub.verifier, _no_results, quorum)
+    assert (progress.old_size, progress.new_size) == (300, 340)
+    # A state read further without witnesses is not silently rolled back to a witnessed size.
+    hub.grow(_entries(5, 340))
+    ahead = recount.State(LOG)
+    recount.update(ahead, reader, hub.verifier, _no_results)
+    with pytest.raises(recount.RecountError, match="below the 345 entries"):
+        recount.update(ahead, reader, hub.verifier, _no_results, quorum)
+    w.close()
+
+
 def test_an_equivocating_hub_is_caught(hub, tmp_path):
     w1 = make_witness(hub, tmp_path / "w1.sqlite3", "saksi.example/w1")
     w2 = make_witness(hub, tmp_path / "w2.sqlite3", "saksi.example/w2")
@@ -206,6 +246,7 @@ def test_an_equivocating_hub_is_caught(hub, tmp_path):
     # ...and each witness refuses the other view when the hub tries to complete it.
     assert add(w2, 6, [], view_a).status == 422
     assert add(w1, 6, [], view_b).status == 422
+    other.log.storage.put_checkpoint(6, b, cosigned=True)  # view B, as its hub serves it
     reader = tiles.TileReader(_fetch(other.log))
     with pytest.raises(recount.RecountError, match="not cosigned as required"):
         recount.update(
@@ -252,6 +293,8 @@ def _fetch(log: TransparencyLog):  # type: ignore[no-untyped-def]
     def fetch(path: str) -> bytes:
         if path == "checkpoint":
             return log.checkpoint() or b""
+        if path == tiles.WITNESSED_CHECKPOINT:
+            return log.cosigned_checkpoint() or b""
         return tile_bytes(log.storage, tiles.parse_path(path))
 
     return fetch

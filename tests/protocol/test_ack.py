@@ -265,3 +265,13 @@ def test_an_unsigned_rejection_is_refused(region, hub):
         del value["ack"][name]
     with pytest.raises(acks.AckError):
         acks.verify_ack(json.dumps(value).encode(), region.authority.cert, at=NOW)
+
+
+def test_an_ack_proving_the_result_in_another_log_is_refused(region, hub):
+    kit, doc, published = _published(region)
+    for data in (_accepted(hub, kit, doc, published), _batched(hub, kit, doc, published)):
+        acks.verify_ack(data, region.authority.cert, at=NOW, published=published, log_id="log-3171")
+        with pytest.raises(acks.AckError, match="log 'log-3171', not 'log-3171-latihan'"):
+            acks.verify_ack(
+                data, region.authority.cert, at=NOW, published=published, log_id="log-3171-latihan"
+            )

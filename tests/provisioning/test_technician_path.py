@@ -90,6 +90,8 @@ def test_technician_enrols_fifty_kits_and_a_result_verifies(technician):
         "hub.example:8883",
         "--public-url",
         "https://hasil.hub.example",
+        "--log-id",
+        "log-3171",
         "--form",
         "ppwp-plano",
     )
@@ -97,6 +99,7 @@ def test_technician_enrols_fifty_kits_and_a_result_verifies(technician):
     config = load_kit_config(kit_dir / "kit.toml")
     assert (config.kit.tps, config.kit.election) == ("31.71.01.1001.001", "pemilu-2024")
     assert config.hub.public_url == "https://hasil.hub.example"  # the receipt QR's hub
+    assert config.hub.log_id == "log-3171"  # the only log its acks may prove results in
 
     signed = root / "result.json"
     signed.write_bytes(_sign(kit_dir))

@@ -954,7 +954,9 @@ async function route() {
   if (mine === state.route) document.body.dataset.ready = section;
 }
 
-// Who vouches for the log besides the hub: the witnesses that cosigned its latest checkpoint.
+// Who vouches for the log besides the hub: the witnesses that cosigned its newest cosigned
+// checkpoint, and how much of the log that covers (ingest signs a newer checkpoint with every
+// batch, so the latest one is seldom cosigned yet).
 async function logWitnesses() {
   const line = document.getElementById("log-witnesses");
   if (!line) return;
@@ -966,8 +968,14 @@ async function logWitnesses() {
       return;
     }
     const size = `Log transparansi ${log.log_id}: ${number(log.latest.tree_size)} hasil, kepala pohon terakhir ${when(log.latest.timestamp)}. `;
-    const witnesses = log.cosigned_by.length
-      ? `Disaksikan (cosigned) oleh: ${log.cosigned_by.join(", ")}.`
+    const seen = log.witnessed;
+    const covers = !seen
+      ? ""
+      : seen.tree_size === log.latest.tree_size
+        ? " (checkpoint terakhir)"
+        : ` (${number(seen.tree_size)} hasil pertama dari ${number(log.latest.tree_size)}; yang lebih baru menunggu putaran saksi berikutnya)`;
+    const witnesses = seen
+      ? `Disaksikan (cosigned) oleh: ${seen.cosigned_by.join(", ")}, sampai ukuran ${number(seen.tree_size)}${covers}.`
       : "Belum ada saksi (witness) yang ikut menandatanganinya: hanya hub yang menjaminnya.";
     line.replaceChildren(size, h("span", { id: "log-cosigners" }, witnesses));
   } catch (error) {
