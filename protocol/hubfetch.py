@@ -33,6 +33,10 @@ def inclusion_url(sha256: str) -> str:
     return f"{API}/documents/{sha256}/inclusion"
 
 
+def manifest_url(election: str) -> str:
+    return f"{API}/trust/manifests/{urllib.parse.quote(election, safe='')}.json"
+
+
 class HubSource:
     def __init__(self, url: str) -> None:
         parts = urllib.parse.urlsplit(url)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from cryptography import x509
 
+from protocol.errors import BindingError
 from protocol.forms.loader import load_template
 from protocol.manifest_sign import VerifiedManifest, is_signed_manifest, verify_manifest
 from protocol.verify_cli import (
@@ -22,7 +23,11 @@ from protocol.verify_cli import (
 __all__ = ["check_manifest", "is_signed_manifest", "manifest_unchecked", "print_manifest"]
 
 
-def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> Report:
+def check_manifest(
+    data: bytes, ca_cert: x509.Certificate, at: dt.datetime, election: str | None = None
+) -> Report:
+    """With ``election`` (the one asked of a hub), the manifest must be that election's: a
+    hub could answer with another election's, validly signed all the same."""
     report = Report()
     verified = report.run(
         "election manifest signed by the region's CA, for its region, every form known",
@@ -30,7 +35,15 @@ def check_manifest(data: bytes, ca_cert: x509.Certificate, at: dt.datetime) -> R
     )
     if verified is not None:
         report.facts["manifest"] = verified
+        if election is not None:
+            report.run("the election asked for", lambda: _is_election(verified, election))
     return report
+
+
+def _is_election(verified: VerifiedManifest, election: str) -> None:
+    served = verified.manifest.election.id
+    if served != election:
+        raise BindingError(f"the hub was asked for election {election!r} and served {served!r}")
 
 
 def manifest_unchecked(report: Report, ca_fingerprint: str | None) -> list[Unchecked]:

@@ -308,6 +308,12 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
     "its document SHA-256), the CA certificate, the CRL, the hub's certificate and the "
     "result's inclusion proof.",
 )
+@click.option(
+    "--election",
+    metavar="ELECTION_ID",
+    help="With --hub: check this election's signed manifest as the hub publishes it (its "
+    "contests, candidates and every TPS's DPT), instead of a result.",
+)
 @click.option("--crl", "crl_path", type=_FILE, help="The region's revocation list (PEM).")
 @click.option(
     "--inclusion",
@@ -353,6 +359,7 @@ def main(
     signed_result: str | None,
     ca_path: Path | None,
     hub_url: str | None,
+    election: str | None,
     crl_path: Path | None,
     inclusion_path: Path | None,
     consistency_path: Path | None,
@@ -385,10 +392,15 @@ def main(
     hub = _hub(hub_url)
     if ca_path is None and hub is None:
         raise click.UsageError("give --ca (the region CA certificate) or --hub URL")
-    _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path or hub)
+    if election is not None:
+        _check_election_usage(hub, signed_result, inclusion_path, consistency_path)
+        where = fetch.manifest_url(election)
+        data = _fetched(lambda: _need(hub, where, f"a manifest of election {election!r}"))
+    else:
+        _check_usage(signed_result, inclusion_path, consistency_path, hub_cert_path or hub)
+        data = _fetched(lambda: _signed_bytes(signed_result, hub))
     if kept_head_path is not None and consistency_path is None:
         raise click.UsageError("--old-tree-head is checked against a --consistency proof")
-    data = _fetched(lambda: _signed_bytes(signed_result, hub))
     ca_pem = ca_path.read_bytes() if ca_path else _fetched(lambda: _need(hub, fetch.CA, "CA"))
     crl_pem = crl_path.read_bytes() if crl_path else _fetched(lambda: _get(hub, fetch.CRL))
     hub_pem = (
@@ -406,8 +418,8 @@ def main(
         print_manifest,
     )
 
-    if data is not None and is_signed_manifest(data):
-        report = check_manifest(data, ca_cert, at)
+    if data is not None and (election is not None or is_signed_manifest(data)):
+        report = check_manifest(data, ca_cert, at, election)
         print_manifest(report, manifest_unchecked(report, ca_from_hub), as_json)
         sys.exit(0 if report.ok else 1)
     report = check(data, ca_cert, crl, at) if data is not None else Report()
@@ -527,6 +539,24 @@ def _check_usage(
     if (inclusion_path or consistency_path) and hub_cert_source is None:
         raise click.UsageError(
             "--inclusion and --consistency check tree heads signed by the hub: give --hub-cert"
+        )
+
+
+def _check_election_usage(
+    hub: fetch.HubSource | None,
+    signed_result: str | None,
+    inclusion_path: Path | None,
+    consistency_path: Path | None,
+) -> None:
+    if hub is None:
+        raise click.UsageError(
+            "--election fetches the election's manifest from a hub: give --hub URL (or give "
+            "the manifest file itself as SIGNED_RESULT)"
+        )
+    if signed_result or inclusion_path or consistency_path:
+        raise click.UsageError(
+            "--election checks a manifest: give no SIGNED_RESULT, --inclusion or "
+            "--consistency with it"
         )
 
 

@@ -13,7 +13,8 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -138,16 +139,15 @@ def test_tps_verify_names_what_the_hub_lacks(server, hub):
     assert unreachable.returncode != 0 and "cannot reach the hub" in unreachable.stderr
 
 
-def test_a_hub_answering_a_receipts_hash_with_another_result_is_caught(server, hub):
-    # The hub in front of the real one answers the hash of TPS C's result with TPS B's, a
-    # valid signed result of the same region: the receipt's holder must not read VALID.
-    asked, swapped = hub.sha("c1"), hub.sha("b1")
+@contextmanager
+def in_front_of(server: str, rewrite: Callable[[str], str]) -> Iterator[str]:
+    """A lying hub in front of the real one: every path it is asked it fetches from the real
+    hub as ``rewrite`` changes it, and answers with that."""
 
     class Lying(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = self.path.replace(hubfetch.signed_url(asked), hubfetch.signed_url(swapped))
             try:
-                with urllib.request.urlopen(server + path, timeout=10) as answer:
+                with urllib.request.urlopen(server + rewrite(self.path), timeout=10) as answer:
                     status, body = answer.status, answer.read()
             except urllib.error.HTTPError as e:
                 status, body = e.code, e.read()
@@ -161,9 +161,41 @@ def test_a_hub_answering_a_receipts_hash_with_another_result_is_caught(server, h
     liar = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Lying)
     threading.Thread(target=liar.serve_forever, daemon=True).start()
     try:
-        done = verify("--hub", f"http://127.0.0.1:{liar.server_port}", asked)
+        yield f"http://127.0.0.1:{liar.server_port}"
     finally:
         liar.shutdown()
+
+
+def test_a_hub_answering_a_receipts_hash_with_another_result_is_caught(server, hub):
+    # The hub in front of the real one answers the hash of TPS C's result with TPS B's, a
+    # valid signed result of the same region: the receipt's holder must not read VALID.
+    asked, swapped = hub.sha("c1"), hub.sha("b1")
+    swap = hubfetch.signed_url(asked), hubfetch.signed_url(swapped)
+    with in_front_of(server, lambda path: path.replace(*swap)) as liar:
+        done = verify("--hub", liar, asked)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"the hub was asked for document {asked} and served {swapped}" in done.stdout
+    assert "VERDICT: NOT VALID" in done.stdout
+
+
+def test_tps_verify_checks_an_elections_manifest_from_the_hub_url(server, hub):
+    done = verify("--hub", server, "--election", ELECTION)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"election: {ELECTION}" in done.stdout
+    assert "[ok] the election asked for" in done.stdout
+    assert "VERDICT: VALID (not checked: CA origin, latest version)" in done.stdout
+    unknown = verify("--hub", server, "--election", "pemilu-2029")
+    assert unknown.returncode != 0
+    assert "does not publish a manifest of election 'pemilu-2029'" in unknown.stderr
+    alone = verify("--election", ELECTION, "--ca", str(hub.root / "ca" / "ca.cert.pem"))
+    assert alone.returncode == 2 and "give --hub URL" in alone.stderr
+
+
+def test_a_hub_answering_with_another_elections_manifest_is_caught(server, hub):
+    # A validly signed manifest, but of another election than the one asked for.
+    swap = hubfetch.manifest_url("pilkada-x"), hubfetch.manifest_url(ELECTION)
+    with in_front_of(server, lambda path: path.replace(*swap)) as liar:
+        done = verify("--hub", liar, "--election", "pilkada-x")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"the hub was asked for election 'pilkada-x' and served '{ELECTION}'" in done.stdout
     assert "VERDICT: NOT VALID" in done.stdout
