@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 
 from protocol.errors import ProtocolError
+from protocol.tiles import WITNESSED_CHECKPOINT
 
 API = "/api/v1"
 CA = f"{API}/trust/ca.cert.pem"
@@ -29,8 +30,13 @@ def signed_url(sha256: str) -> str:
     return f"{API}/documents/{sha256}/signed"
 
 
-def inclusion_url(sha256: str) -> str:
-    return f"{API}/documents/{sha256}/inclusion"
+def inclusion_url(sha256: str, tree_size: int | None = None) -> str:
+    at = "" if tree_size is None else f"?tree_size={tree_size}"
+    return f"{API}/documents/{sha256}/inclusion{at}"
+
+
+def witnessed_checkpoint_url(log_id: str) -> str:
+    return f"{API}/logs/{urllib.parse.quote(log_id, safe='')}/{WITNESSED_CHECKPOINT}"
 
 
 def manifest_url(election: str) -> str:

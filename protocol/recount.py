@@ -38,6 +38,7 @@ from protocol import checkpoint, limits, merkle, note, subtrees, tiles, witnessi
 from protocol.errors import ProtocolError, VerificationError
 from protocol.result import VerifiedResult
 from protocol.versions import supersedes
+from protocol.witnessing import Quorum
 
 STATE_FORMAT = "tps-recount-state/2"
 WHOLE = ""  # the whole election, as the hub's recapitulation names it
@@ -203,14 +204,6 @@ class Progress:
     checkpoint: checkpoint.Checkpoint
     refused: list[tuple[int, str]]  # entries of this run that do not count, and why
     cosigned_by: tuple[str, ...] = ()  # the named witnesses whose cosignatures held
-
-
-@dataclass(frozen=True)
-class Quorum:
-    """The witnesses a reader names, and how many of them must have cosigned."""
-
-    witnesses: tuple[note.Verifier, ...]
-    required: int
 
 
 def update(

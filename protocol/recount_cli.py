@@ -26,6 +26,9 @@ from protocol import bundle, certs, checkpoint, note, recount, result, tiles
 from protocol.errors import ProtocolError
 from protocol.sodium import SodiumKey, sodium_keys
 from protocol.utctime import SHAPE, parse_utc
+from protocol.witness_options import quorum as witness_quorum
+from protocol.witness_options import witness_options
+from protocol.witnessing import Quorum
 
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 TIMEOUT_S = 30.0
@@ -155,19 +158,7 @@ def judging(
     show_default="the cores, at most 4",
     help="Processes that verify entries.",
 )
-@click.option(
-    "--witness",
-    "witness_keys",
-    multiple=True,
-    metavar="VKEY",
-    help="A witness whose cosignature counts (its verifier key, as `tps-hub witness "
-    "--print-vkey` shows it); repeat for each.",
-)
-@click.option(
-    "--witnesses-required",
-    type=click.IntRange(min=1),
-    help="How many of the --witness keys must have cosigned the checkpoint (default: all).",
-)
+@witness_options("the checkpoint")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def recount_command(
     hub_url: str,
@@ -215,7 +206,7 @@ def recount_command(
         certs.anchor(ca_cert, crl, at)  # a bad CA or CRL stops here, not in every process
         state = recount.State(log_id, state_file)
         reader = tiles.TileReader(lambda path: http_get(f"{root}/logs/{log_id}/{path}"))
-        quorum = _quorum(witness_keys, witnesses_required)
+        quorum = witness_quorum(witness_keys, witnesses_required)
         published = recount.Published(_json_getter(root), training=log_id.endswith("-latihan"))
         with judging(ca_pem, crl_pem, at, jobs) as judge:
             progress, compared = _recount(state, reader, hub_key, judge, quorum, published)
@@ -262,7 +253,7 @@ def _recount(
     reader: tiles.TileReader,
     hub_key: note.Verifier,
     judge: recount.JudgeMany,
-    quorum: recount.Quorum | None,
+    quorum: Quorum | None,
     published: recount.Published,
 ) -> tuple[recount.Progress, Compared | recount.MovedOn]:
     """Read the log (what is new), then compare the hub's totals while its log is at the
@@ -297,20 +288,6 @@ def _moved_on(moved: recount.MovedOn, witnessed: bool) -> str:
         f"the hub's log is at size {moved.hub_size}, not the {moved.recounted} recounted: its "
         f"totals count other results, so they were not compared; run it again {wait}"
     )
-
-
-def _quorum(keys: tuple[str, ...], required: int | None) -> recount.Quorum | None:
-    if not keys:
-        if required is not None:
-            raise click.UsageError("--witnesses-required counts the --witness keys: name them")
-        return None
-    witnesses = tuple(note.parse_vkey(k) for k in keys)
-    if any(w.kind != note.COSIGNATURE for w in witnesses):
-        raise click.UsageError("a --witness key is a cosignature key (type 0x04)")
-    k = len(witnesses) if required is None else required
-    if k > len(witnesses):
-        raise click.UsageError(f"--witnesses-required {k} is more than the {len(witnesses)} named")
-    return recount.Quorum(witnesses, k)
 
 
 def _json_getter(root: str) -> Callable[[str, dict[str, str]], Any]:

@@ -20,10 +20,13 @@ from typing import Any
 import click
 from cryptography import x509
 
-from protocol import certs, proofs, result, treehead
+from protocol import certs, checkpoint, proofs, result, treehead
 from protocol import hubfetch as fetch
 from protocol.errors import ProtocolError, VerificationError
 from protocol.utctime import SHAPE, parse_utc
+from protocol.witness_options import quorum as witness_quorum
+from protocol.witness_options import witness_options
+from protocol.witnessing import Quorum
 
 
 @dataclass
@@ -354,6 +357,7 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 @click.option(
     "--at", "at_text", help="Judge validity at this UTC time (YYYY-MM-DDTHH:MM:SSZ); default now."
 )
+@witness_options("the checkpoint the result is in (with --hub)")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def main(
     signed_result: str | None,
@@ -367,6 +371,8 @@ def main(
     kept_head_path: Path | None,
     log_id: str | None,
     at_text: str | None,
+    witness_keys: tuple[str, ...],
+    witnesses_required: int | None,
     as_json: bool,
 ) -> None:
     """Check a signed TPS result: who signed it, for which TPS and election, and whether the
@@ -380,6 +386,8 @@ def main(
     With --hub URL, whatever is not given by hand is fetched from that hub (SIGNED_RESULT
     may then be a document's SHA-256, as a kit's receipt shows it), and the result's
     inclusion in the hub's log is checked too.
+    With --witness (and --hub), also that the result is in the newest checkpoint those
+    witnesses cosigned, so the log it is in is not the hub's word alone.
 
     It never says VALID without saying what it did not check (the kit's and the hub's
     revocation without a CRL, logging without a proof, a consistency proof from a head you
@@ -392,6 +400,12 @@ def main(
     hub = _hub(hub_url)
     if ca_path is None and hub is None:
         raise click.UsageError("give --ca (the region CA certificate) or --hub URL")
+    quorum = witness_quorum(witness_keys, witnesses_required)
+    if quorum is not None and (hub is None or signed_result is None or election is not None):
+        raise click.UsageError(
+            "--witness checks the checkpoint a result is in, as a hub publishes it: give "
+            "--hub URL and the result"
+        )
     if election is not None:
         _check_election_usage(hub, signed_result, inclusion_path, consistency_path)
         where = fetch.manifest_url(election)
@@ -435,6 +449,9 @@ def main(
         kept = kept_head_path.read_bytes() if kept_head_path else None
         trust = _Trust(ca_cert, crl, at, log_id, hub_cert, kept)
         _check_proofs(report, trust, data, proof, consistency_path)
+        included = report.facts.get("inclusion")
+        if quorum is not None and hub is not None and data is not None and included:
+            _check_witnessed(report, trust, hub, quorum, data, sha, included)
     missing = unchecked(
         report,
         crl_given=crl is not None,
@@ -447,6 +464,39 @@ def main(
     else:
         _print(report, missing)
     sys.exit(0 if report.ok else 1)
+
+
+def _check_witnessed(
+    report: Report,
+    trust: _Trust,
+    hub: fetch.HubSource,
+    quorum: Quorum,
+    entry: bytes,
+    sha: str,
+    included: dict[str, Any],
+) -> None:
+    from protocol.verify_witnessed import check_witnessed
+
+    log = included["log_id"]
+    key = report.run(
+        "hub key of the witnessed checkpoint",
+        lambda: checkpoint.hub_verifier(
+            log, trust.hub_cert, trust.ca_cert, trust.at, crl=trust.crl
+        ),
+    )
+    if key is None:
+        return
+    signed = _fetched(lambda: hub.get(fetch.witnessed_checkpoint_url(log)))
+    check_witnessed(
+        report,
+        entry,
+        included["leaf_index"],
+        log,
+        key,
+        quorum,
+        signed,
+        lambda size: hub.get(fetch.inclusion_url(sha, tree_size=size)),
+    )
 
 
 def _hub(url: str | None) -> fetch.HubSource | None:
@@ -613,6 +663,7 @@ def _as_json(report: Report, missing: list[Unchecked]) -> dict[str, Any]:
         "hub": report.facts.get("hub"),
         "inclusion": report.facts.get("inclusion"),
         "consistency": report.facts.get("consistency"),
+        "witnessed": report.facts.get("witnessed"),
     }
 
 

@@ -30,6 +30,34 @@ class QuorumError(VerificationError):
 
 
 @dataclass(frozen=True)
+class Quorum:
+    """The witnesses a reader names, and how many of them must have cosigned."""
+
+    witnesses: tuple[note.Verifier, ...]
+    required: int
+
+    @classmethod
+    def of(cls, vkeys: Sequence[str], required: int | None) -> Quorum | None:
+        """From verifier keys as ``tps-hub witness --print-vkey`` prints them; all of them
+        required unless ``required`` says how many. None when no key is named. Raises
+        ValueError for what a reader can fix: a key that is not a witness's, a count of more
+        than the keys named, or a count without keys."""
+        if not vkeys:
+            if required is not None:
+                raise ValueError("--witnesses-required counts the --witness keys: name them")
+            return None
+        witnesses = tuple(note.parse_vkey(k) for k in vkeys)
+        if any(w.kind != note.COSIGNATURE for w in witnesses):
+            raise ValueError("a --witness key is a cosignature key (type 0x04)")
+        k = len(witnesses) if required is None else required
+        if not 1 <= k <= len(witnesses):
+            raise ValueError(
+                f"--witnesses-required {k} is not between 1 and the {len(witnesses)} named"
+            )
+        return cls(witnesses, k)
+
+
+@dataclass(frozen=True)
 class AddCheckpoint:
     old_size: int
     proof: tuple[bytes, ...]

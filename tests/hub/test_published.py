@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from hub.broker_process import free_port
-from protocol import hubfetch
+from protocol import hubfetch, note
 from provisioning import authority as ca
 from tests.conftest import PASSPHRASE
 from tests.hub.test_api_support import (
@@ -37,6 +38,7 @@ from tests.hub.test_api_support import (
     write_manifest,
 )
 from tests.hub.test_dashboard_chromium import serving
+from tests.hub.test_store_support import LOG_ID
 
 VERIFY = Path(sys.executable).parent / "tps-verify"
 DPT = {TPS_B: (100, 101), "31.71.01.1001.001": (120, 131)}
@@ -199,3 +201,53 @@ def test_a_hub_answering_with_another_elections_manifest_is_caught(server, hub):
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"the hub was asked for election 'pilkada-x' and served '{ELECTION}'" in done.stdout
     assert "VERDICT: NOT VALID" in done.stdout
+
+
+def test_tps_verify_finds_a_result_in_the_checkpoint_its_witnesses_cosigned(server, hub):
+    done = verify("--hub", server, "--witness", witness_vkey(hub), hub.sha("b1"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"[ok] result included in that checkpoint (size 3, cosigned by {WITNESS})" in done.stdout
+    as_json = json.loads(
+        verify("--hub", server, "--witness", witness_vkey(hub), "--json", hub.sha("b1")).stdout
+    )
+    assert as_json["witnessed"] == {"tree_size": 3, "cosigned_by": [WITNESS]}
+
+
+def test_a_result_logged_after_the_witnessed_checkpoint_is_not_called_witnessed(server, hub):
+    done = verify("--hub", server, "--witness", witness_vkey(hub), hub.sha("c1"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "logged after the newest checkpoint witnesses cosigned (size 3)" in done.stdout
+    assert "VERDICT: NOT VALID" in done.stdout
+
+
+def test_a_quorum_of_witnesses_the_hub_never_had_is_not_met(server, hub):
+    key = Ed25519PrivateKey.generate().public_key()
+    stranger = note.Verifier("bawaslu.example/w9", key, kind=note.COSIGNATURE).vkey()
+    done = verify(
+        "--hub",
+        server,
+        "--witness",
+        witness_vkey(hub),
+        "--witness",
+        stranger,
+        "--witnesses-required",
+        "2",
+        hub.sha("b1"),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "carries 1 of the 2 witness cosignatures required" in done.stdout
+
+
+def test_a_hub_passing_off_its_uncosigned_checkpoint_as_witnessed_is_caught(server, hub):
+    to_latest = hubfetch.witnessed_checkpoint_url(LOG_ID), f"/api/v1/logs/{LOG_ID}/checkpoint"
+    with in_front_of(server, lambda path: path.replace(*to_latest)) as liar:
+        done = verify("--hub", liar, "--witness", witness_vkey(hub), hub.sha("b1"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "carries 0 of the 1 witness cosignatures required" in done.stdout
+
+
+def test_witnesses_are_named_with_a_hub_and_a_result(hub):
+    done = verify(
+        "--witness", witness_vkey(hub), "--ca", str(hub.root / "ca" / "ca.cert.pem"), hub.sha("b1")
+    )
+    assert done.returncode == 2 and "give --hub URL and the result" in done.stderr
