@@ -239,6 +239,15 @@ def unchecked(
                 "that the hub logged this result: give --inclusion and --hub-cert, or --hub",
             )
         )
+    if "inclusion" in report.facts and "witnessed" not in report.facts:
+        missing.append(
+            Unchecked(
+                "witnesses",
+                "that anyone but the hub vouches for the log this result is in: give --hub "
+                "with --witness VKEY for the witnesses you trust (GET /api/v1/trust/witnesses "
+                "lists those the hub asks)",
+            )
+        )
     if consistency_given and not kept_head_given:
         missing.append(
             Unchecked(

@@ -118,10 +118,16 @@ def test_tps_verify_checks_a_result_from_the_hub_url_alone(server, hub):
     fingerprint = json.loads(fetch(f"{server}/api/v1/trust"))["ca_fingerprint_sha256"]
     assert "[--] CA origin not checked: the CA certificate came from the hub itself" in out
     assert fingerprint in out
-    assert out.rstrip().endswith("VERDICT: VALID (not checked: CA origin)")
+    assert out.rstrip().endswith("VERDICT: VALID (not checked: CA origin, witnesses)")
 
-    given = verify("--hub", server, "--ca", str(hub.root / "ca" / "ca.cert.pem"), hub.sha("b1"))
-    assert given.returncode == 0 and given.stdout.rstrip().endswith("VERDICT: VALID")
+    ca_from_kpu = str(hub.root / "ca" / "ca.cert.pem")
+    given = verify("--hub", server, "--ca", ca_from_kpu, hub.sha("b1"))
+    assert given.stdout.rstrip().endswith("VERDICT: VALID (not checked: witnesses)")
+    # Everything checked: the CA from KPU, the hub's CRL, the witnesses the reader trusts.
+    whole = verify(
+        "--hub", server, "--ca", ca_from_kpu, "--witness", witness_vkey(hub), hub.sha("b1")
+    )
+    assert whole.returncode == 0 and whole.stdout.rstrip().endswith("VERDICT: VALID")
 
 
 def test_a_hub_serving_its_own_ca_cannot_pass_a_reader_who_holds_kpus(server, hub, tmp_path):

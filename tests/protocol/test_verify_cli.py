@@ -112,7 +112,7 @@ def test_inclusion_adds_each_check(files):
     ]
     assert "logged:   leaf 2 of 5 in log log-3171" in done.output
     assert done.output.rstrip().endswith(
-        "VERDICT: VALID (not checked: kit revocation, hub revocation)"
+        "VERDICT: VALID (not checked: kit revocation, hub revocation, witnesses)"
     )
 
 
@@ -297,12 +297,13 @@ VALID_PATHS = [
     (
         "result, inclusion",
         ["{result}", "--inclusion", "{inclusion}", "--hub-cert", "{hub}"],
-        ["kit revocation", "hub revocation"],
+        ["kit revocation", "hub revocation", "witnesses"],
     ),
     (
+        # A bare VALID for a result needs witnesses too: tests/hub/test_published.py.
         "result, inclusion, CRL",
         ["{result}", "--inclusion", "{inclusion}", "--hub-cert", "{hub}", "--crl", "{crl}"],
-        [],
+        ["witnesses"],
     ),
     (
         "consistency",
