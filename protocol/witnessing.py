@@ -40,13 +40,16 @@ class Quorum:
     def of(cls, vkeys: Sequence[str], required: int | None) -> Quorum | None:
         """From verifier keys as ``tps-hub witness --print-vkey`` prints them; all of them
         required unless ``required`` says how many. None when no key is named. Raises
-        ValueError for what a reader can fix: a key that is not a witness's, a count of more
-        than the keys named, or a count without keys."""
+        ValueError for what a reader can fix: a key malformed or not a witness's, a count
+        of more than the keys named, or a count without keys."""
         if not vkeys:
             if required is not None:
                 raise ValueError("--witnesses-required counts the --witness keys: name them")
             return None
-        witnesses = tuple(note.parse_vkey(k) for k in vkeys)
+        try:
+            witnesses = tuple(note.parse_vkey(k) for k in vkeys)
+        except note.NoteError as e:
+            raise ValueError(f"--witness: {e}") from e
         if any(w.kind != note.COSIGNATURE for w in witnesses):
             raise ValueError("a --witness key is a cosignature key (type 0x04)")
         k = len(witnesses) if required is None else required

@@ -412,3 +412,16 @@ def test_installed_command(files):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[ok] result included at leaf 2 of 5" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("witness_args", "said"),
+    [
+        (["--witness", "bogus"], "--witness: verifier key 'bogus' is not <name>+<key id>+<key>"),
+        (["--witnesses-required", "1"], "counts the --witness keys: name them"),
+    ],
+)
+def test_witnesses_named_wrongly_are_a_usage_error_not_a_traceback(witness_args, said):
+    done = run("--hub", "http://127.0.0.1:1", *witness_args, "0" * 64)
+    assert done.exit_code == 2, done.output
+    assert said in done.output
